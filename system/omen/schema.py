@@ -1,0 +1,180 @@
+"""The signal schema: what OMEN writes to its ledger and pushes to RiskCast.
+
+Identity is derived, never drawn: `trace_id` and `signal_id` are pure functions of
+(event_id, input_event_hash, ruleset_version), so a re-emitted signal keeps its id and
+RiskCast can deduplicate it. Every timestamp is timezone-aware UTC (audit M1): a naive
+datetime is refused at the boundary instead of being guessed at.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+LATE_SUFFIX = "-late"
+
+def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValueError(
+            "naive datetime refused: timestamps must be timezone-aware UTC "
+            "(use datetime.now(timezone.utc) or append '+00:00' / 'Z')"
+        )
+    return value.astimezone(timezone.utc)
+
+UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+
+def canonical_json(value: Any) -> bytes:
+    """Stable bytes for hashing: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+def generate_input_event_hash(input_event: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of the input event the signal was derived from."""
+    return hashlib.sha256(canonical_json(dict(input_event))).hexdigest()
+
+def derive_trace_id(event_id: str, input_event_hash: str, ruleset_version: str) -> str:
+    material = f"trace\x1f{event_id}\x1f{input_event_hash}\x1f{ruleset_version}".encode()
+    return hashlib.sha256(material).hexdigest()[:32]
+
+def derive_signal_id(event_id: str, input_event_hash: str, ruleset_version: str) -> str:
+    trace_id = derive_trace_id(event_id, input_event_hash, ruleset_version)
+    return "OMEN-" + hashlib.sha256(f"signal\x1f{trace_id}".encode()).hexdigest()[:24].upper()
+
+def partition_for(emitted_at: datetime) -> str:
+    """The main partition of a signal: the UTC date of `emitted_at`, ISO formatted."""
+    assert emitted_at.tzinfo is not None, "partition_for needs an aware datetime"
+    return emitted_at.astimezone(timezone.utc).date().isoformat()
+
+def late_partition(partition: str) -> str:
+    assert not partition.endswith(LATE_SUFFIX), partition
+    return partition + LATE_SUFFIX
+
+def is_late_partition(partition: str) -> bool:
+    return partition.endswith(LATE_SUFFIX)
+
+def main_partition_of(partition: str) -> str:
+    return partition[: -len(LATE_SUFFIX)] if is_late_partition(partition) else partition
+
+class SignalEvent(BaseModel):
+    """One signal as OMEN emits it. Immutable; ledger metadata is added by a copy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
+    event_id: str = Field(min_length=1, max_length=256)
+    input_event_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    ruleset_version: str = Field(min_length=1, max_length=64)
+    signal_id: str = Field(min_length=1, max_length=64)
+    trace_id: str = Field(min_length=1, max_length=64)
+    category: str = Field(min_length=1, max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    observed_at: UtcDatetime
+    emitted_at: UtcDatetime
+    ledger_partition: str | None = None
+    ledger_sequence: int | None = Field(default=None, ge=1)
+    ledger_written_at: UtcDatetime | None = None
+
+    @model_validator(mode="after")
+    def _identity_is_derived(self) -> "SignalEvent":
+        expected_trace = derive_trace_id(self.event_id, self.input_event_hash, self.ruleset_version)
+        if self.trace_id != expected_trace:
+            raise ValueError(f"trace_id {self.trace_id!r} is not derived from its inputs")
+        expected_signal = derive_signal_id(self.event_id, self.input_event_hash, self.ruleset_version)
+        if self.signal_id != expected_signal:
+            raise ValueError(f"signal_id {self.signal_id!r} is not derived from its inputs")
+        return self
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        event_id: str,
+        input_event: Mapping[str, Any],
+        ruleset_version: str,
+        category: str,
+        observed_at: datetime,
+        emitted_at: datetime,
+        payload: Mapping[str, Any] | None = None,
+    ) -> "SignalEvent":
+        """Build a signal from its input event; ids are derived, not chosen."""
+        input_event_hash = generate_input_event_hash(input_event)
+        return cls(
+            event_id=event_id,
+            input_event_hash=input_event_hash,
+            ruleset_version=ruleset_version,
+            signal_id=derive_signal_id(event_id, input_event_hash, ruleset_version),
+            trace_id=derive_trace_id(event_id, input_event_hash, ruleset_version),
+            category=category,
+            payload=dict(payload or {}),
+            observed_at=observed_at,
+            emitted_at=emitted_at,
+        )
+
+    @property
+    def main_partition(self) -> str:
+        return partition_for(self.emitted_at)
+
+    def with_ledger_metadata(self, *, partition: str, sequence: int, written_at: datetime) -> "SignalEvent":
+        assert sequence >= 1, sequence
+        return self.model_copy(
+            update={
+                "ledger_partition": partition,
+                "ledger_sequence": sequence,
+                "ledger_written_at": _require_utc(written_at),
+            }
+        )
+
+class LedgerRecord(BaseModel):
+    """The payload of one ledger frame: a signal with its ledger metadata set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
+    event: SignalEvent
+
+    @model_validator(mode="after")
+    def _event_is_placed(self) -> "LedgerRecord":
+        if self.event.ledger_partition is None or self.event.ledger_sequence is None:
+            raise ValueError("a ledger record's event must carry ledger_partition and ledger_sequence")
+        if self.event.ledger_written_at is None:
+            raise ValueError("a ledger record's event must carry ledger_written_at")
+        return self
+
+    @property
+    def partition(self) -> str:
+        assert self.event.ledger_partition is not None
+        return self.event.ledger_partition
+
+    @property
+    def sequence(self) -> int:
+        assert self.event.ledger_sequence is not None
+        return self.event.ledger_sequence
+
+    def to_payload(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> "LedgerRecord":
+        return cls.model_validate_json(payload)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "LATE_SUFFIX",
+    "LedgerRecord",
+    "SignalEvent",
+    "UtcDatetime",
+    "canonical_json",
+    "derive_signal_id",
+    "derive_trace_id",
+    "generate_input_event_hash",
+    "is_late_partition",
+    "late_partition",
+    "main_partition_of",
+    "partition_for",
+]
+
