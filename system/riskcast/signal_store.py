@@ -1,0 +1,124 @@
+"""RiskCast's SignalStore: one row per signal_id, the database is the dedupe authority.
+
+WHY INSERT-then-IntegrityError (never select-then-insert): the PRIMARY KEY decides atomically
+which of several concurrent deliveries of one signal wins; a SELECT first would let two of them
+both see "absent" and both answer 200. The losing INSERT's transaction is rolled back and the
+winner's ack_id read back in the same SQL call, so a 409 always carries the ORIGINAL ack_id.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from omen import SignalEvent
+from riskcast.ports import AckIdSource, Clock, SqlRunner
+from riskcast.tables import in_transaction
+
+
+class DuplicateSignalError(Exception):
+    """The signal_id is already stored; `ack_id` is the one given when it was first accepted."""
+
+    def __init__(self, signal_id: str, ack_id: str) -> None:
+        super().__init__(f"signal {signal_id} already stored with ack_id {ack_id}")
+        self.signal_id = signal_id
+        self.ack_id = ack_id
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSignal:
+    signal_id: str
+    ack_id: str
+    ledger_partition: str | None
+    ledger_sequence: int | None
+    trace_id: str | None
+    emitted_at: str | None
+    received_at: str | None
+    event_json: str | None
+
+    @property
+    def event(self) -> SignalEvent:
+        assert self.event_json is not None, self.signal_id
+        return SignalEvent.model_validate_json(self.event_json)
+
+
+_COLUMNS = (
+    "signal_id, ack_id, ledger_partition, ledger_sequence, trace_id, emitted_at, received_at, event_json"
+)
+
+
+def _insert_signal(row: tuple[object, ...]) -> Callable[[sqlite3.Connection], str]:
+    signal_id = row[0]
+
+    def insert(conn: sqlite3.Connection) -> str:
+        try:
+            in_transaction(
+                conn, lambda: conn.execute(f"INSERT INTO signals ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", row)
+            )
+        except sqlite3.IntegrityError:
+            original = conn.execute("SELECT ack_id FROM signals WHERE signal_id = ?", (signal_id,)).fetchone()
+            if original is None:
+                raise  # not the primary key: a real schema violation, let it surface
+            raise DuplicateSignalError(str(signal_id), original[0]) from None
+        return str(row[1])
+
+    return insert
+
+
+class SignalStore:
+    def __init__(self, runner: SqlRunner, *, clock: Clock, ack_ids: AckIdSource) -> None:
+        self._runner = runner
+        self._clock = clock
+        self._ack_ids = ack_ids
+
+    async def store(self, event: SignalEvent) -> str:
+        """Commit the signal and return its new ack_id; raise DuplicateSignalError if it exists.
+
+        Returns only after the row is committed (persist-before-ack is structural: callers
+        answer 200 after this await, and the insert and its commit happen in one SQL call).
+        """
+        ack_id = self._ack_ids()
+        assert isinstance(ack_id, str) and ack_id, "the ack id source must return a non-empty str"
+        received_at = self._clock.now()
+        assert received_at.tzinfo is not None, "the clock must return timezone-aware UTC"
+        row = (
+            event.signal_id,
+            ack_id,
+            event.ledger_partition,
+            event.ledger_sequence,
+            event.trace_id,
+            event.emitted_at.isoformat(),
+            received_at.isoformat(),
+            event.model_dump_json(),
+        )
+        return await self._runner.run(_insert_signal(row))
+
+    async def get_by_signal_id(self, signal_id: str) -> StoredSignal | None:
+        def select(conn: sqlite3.Connection) -> StoredSignal | None:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM signals WHERE signal_id = ?", (signal_id,)).fetchone()
+            return None if row is None else StoredSignal(*row)
+
+        return await self._runner.run(select)
+
+    async def list_processed_ids(self, partition: str) -> set[str]:
+        """Ids of stored signals whose ledger_partition is `partition`."""
+
+        def select(conn: sqlite3.Connection) -> set[str]:
+            rows = conn.execute("SELECT signal_id FROM signals WHERE ledger_partition = ?", (partition,))
+            return {row[0] for row in rows}
+
+        return await self._runner.run(select)
+
+    async def count(self) -> int:
+        def select(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT COUNT(*) FROM signals").fetchone()[0])
+
+        return await self._runner.run(select)
+
+    async def all_signal_ids(self) -> list[str]:
+        """Every stored signal_id, sorted (what the simulation's checkers read)."""
+
+        def select(conn: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in conn.execute("SELECT signal_id FROM signals ORDER BY signal_id")]
+
+        return await self._runner.run(select)
