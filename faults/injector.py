@@ -1,0 +1,139 @@
+"""The one place where "does this fault fire here?" is decided.
+
+WHY one place: every fault decision of a run goes through `FaultInjector.decide`, at a named
+injection point, so that (1) a fault can only fire when the plan enables it, (2) every fired fault
+is one "fault" trace event and one schedule entry, (3) a run can be replayed from its schedule with
+the random draws switched off, and (4) counters tell which enabled kinds never fired.
+
+Occurrences are counted per (point, node, kind), from 1, and only for kinds that are on: so the
+count of one kind at one point does not move when another kind is switched off, which keeps a
+schedule meaningful while a shrinker removes entries or kinds.
+"""
+from __future__ import annotations
+
+import math
+import random
+from typing import Callable
+
+from faults.kinds import FAULT_KINDS, RESERVED_PARAM_NAMES
+from faults.plan import FaultPlan, FaultSpec
+from faults.schedule import FaultSchedule, ScheduleEntry, ScheduleKey
+
+OCCURRENCE_KEYS_MAX = 1_000_000  # distinct (point, node, kind) triples: far above any real run
+
+
+class FaultInjector:
+    """Decides, records and counts faults for one run, from a plan (record mode) or a schedule (replay)."""
+
+    def __init__(
+        self,
+        plan: FaultPlan,
+        rng: random.Random,
+        record: Callable[..., int],
+        time_fn: Callable[[], float],
+        *,
+        schedule: FaultSchedule | None = None,
+    ) -> None:
+        assert isinstance(plan, FaultPlan), f"plan must be a FaultPlan, got {type(plan).__name__}"
+        self.plan = plan
+        self._rng = rng
+        self._record = record
+        self._time_fn = time_fn
+        self._replay: dict[ScheduleKey, ScheduleEntry] | None = None
+        self._specs: dict[str, FaultSpec | None] = dict(plan.kinds)
+        if schedule is not None:
+            self._replay = {}
+            for entry in schedule.entries:
+                assert entry.key() not in self._replay, f"schedule lists {entry.key()} twice"
+                self._replay[entry.key()] = entry
+                # A scheduled kind is decided (and counted) even if the plan no longer lists it.
+                self._specs.setdefault(entry.kind, None)
+        self.schedule = FaultSchedule()
+        self.counters: dict[str, int] = {kind: 0 for kind in sorted(self._specs)}
+        self._occurrences: dict[tuple[str, str, str], int] = {}
+        self.active = True
+
+    @property
+    def replaying(self) -> bool:
+        return self._replay is not None
+
+    def enabled(self, kind: str) -> bool:
+        """True when `kind` may fire in this run (on in the plan, or listed in the replayed schedule)."""
+        return self.active and kind in self._specs
+
+    def decide(self, point: str, kind: str, node: str) -> dict | None:
+        """Does `kind` fire at this occurrence of `point` on `node`? None = no; else its parameters."""
+        if not self.active or kind not in self._specs:
+            return None
+        key = (point, node, kind)
+        occurrence = self._occurrences.get(key, 0) + 1
+        if occurrence == 1:
+            assert len(self._occurrences) < OCCURRENCE_KEYS_MAX, "too many distinct injection points"
+        self._occurrences[key] = occurrence
+        if self._replay is not None:
+            entry = self._replay.get((point, node, kind, occurrence))
+            if entry is None:
+                return None
+            params = dict(entry.params)
+        else:
+            spec = self._specs[kind]
+            assert spec is not None
+            if spec.window_s is not None:
+                now_s = self._time_fn()
+                if not spec.window_s[0] <= now_s <= spec.window_s[1]:
+                    return None
+            probability = spec.probability
+            if probability <= 0.0 or self._rng.random() >= probability:
+                return None
+            params = self._draw_params(kind, spec)
+        self._fire(point, kind, node, occurrence, params, scheduled=True)
+        return params
+
+    def scripted(self, point: str, kind: str, node: str, **params: int | float | str) -> bool:
+        """Report a fault the plan scripts explicitly (crashes, clock specs); False after heal().
+
+        Scripted faults are re-derived from the plan on replay, so they are traced and counted
+        but not written into the schedule.
+        """
+        if not self.active:
+            return False
+        self.counters.setdefault(kind, 0)
+        self._fire(point, kind, node, 0, params, scheduled=False)
+        return True
+
+    def heal(self) -> None:
+        """Nothing fires afterwards: the liveness phase of a run begins."""
+        self.active = False
+
+    def never_fired(self) -> list[str]:
+        """The enabled kinds that did not fire once (CI fails a sweep on these)."""
+        return [kind for kind in sorted(self.counters) if self.counters[kind] == 0]
+
+    def counters_sorted(self) -> dict[str, int]:
+        return {kind: self.counters[kind] for kind in sorted(self.counters)}
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _draw_params(self, kind: str, spec: FaultSpec) -> dict[str, int | float]:
+        info = FAULT_KINDS[kind]
+        params: dict[str, int | float] = {}
+        for name in sorted(info.params):
+            bounds = info.params[name]
+            lo, hi = spec.params.get(name, (bounds.lo, bounds.hi))
+            if bounds.integer:
+                params[name] = self._rng.randint(math.ceil(lo), math.floor(hi))
+            else:
+                params[name] = self._rng.uniform(lo, hi)
+        return params
+
+    def _fire(
+        self, point: str, kind: str, node: str, occurrence: int, params: dict, *, scheduled: bool
+    ) -> None:
+        assert not (set(params) & RESERVED_PARAM_NAMES), f"{kind}: reserved parameter name in {params}"
+        self.counters[kind] += 1
+        if scheduled:
+            self.schedule.entries.append(
+                ScheduleEntry(point=point, node=node, occurrence=occurrence, kind=kind, params=params)
+            )
+        # The fault kind goes in field "fault": Trace.record's own second argument is named `kind`.
+        self._record(node, "fault", fault=kind, point=point, occurrence=occurrence, **params)

@@ -1,0 +1,163 @@
+"""FaultInjector: faults fire only through a plan, are traced, counted, recorded and replayable."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from faults import FAULT_KINDS, FaultInjector, FaultPlan, FaultSchedule, FaultSpec
+
+
+class FakeTrace:
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def record(self, node: str, kind: str, **fields) -> int:
+        self.events.append((node, kind, fields))
+        return len(self.events) - 1
+
+
+def make(plan: FaultPlan, *, seed: int = 1, now_s: float = 0.0, schedule: FaultSchedule | None = None):
+    trace = FakeTrace()
+    injector = FaultInjector(plan, random.Random(seed), trace.record, lambda: now_s, schedule=schedule)
+    return injector, trace
+
+
+def always(*kinds: str) -> FaultPlan:
+    return FaultPlan(kinds={kind: FaultSpec(probability=1.0) for kind in kinds})
+
+
+@pytest.mark.parametrize("kind", sorted(FAULT_KINDS))
+def test_each_kind_fires_under_a_plan_that_enables_it(kind: str) -> None:
+    injector, trace = make(always(kind))
+    params = injector.decide("p", kind, "n")
+    assert params is not None
+    assert set(params) == set(FAULT_KINDS[kind].params)
+    assert injector.counters[kind] == 1
+    assert trace.events[0][1] == "fault" and trace.events[0][2]["fault"] == kind
+
+
+@pytest.mark.parametrize("kind", sorted(FAULT_KINDS))
+def test_no_kind_fires_under_a_plan_that_does_not_enable_it(kind: str) -> None:
+    others = [name for name in FAULT_KINDS if name != kind]
+    injector, trace = make(always(*others))
+    assert all(injector.decide("p", kind, "n") is None for _ in range(100))
+    assert kind not in injector.counters
+    assert trace.events == []
+
+
+def test_drawn_parameters_stay_inside_the_plan_ranges() -> None:
+    plan = FaultPlan(kinds={"net.delay_spike": FaultSpec(probability=1.0, params={"delay_s": (1.0, 2.0)}),
+                            "net.partition": FaultSpec(probability=1.0)})
+    injector, _ = make(plan)
+    for _ in range(200):
+        assert 1.0 <= injector.decide("p", "net.delay_spike", "n")["delay_s"] <= 2.0
+        assert injector.decide("p", "net.partition", "n")["refuse"] in (0, 1)
+
+
+def test_a_kind_fires_only_inside_its_window() -> None:
+    plan = FaultPlan(kinds={"net.refused": FaultSpec(probability=1.0, window_s=(10.0, 20.0))})
+    clock = {"now_s": 0.0}
+    trace = FakeTrace()
+    injector = FaultInjector(plan, random.Random(1), trace.record, lambda: clock["now_s"])
+    assert injector.decide("p", "net.refused", "n") is None
+    clock["now_s"] = 15.0
+    assert injector.decide("p", "net.refused", "n") == {}
+    clock["now_s"] = 20.5
+    assert injector.decide("p", "net.refused", "n") is None
+
+
+def test_the_fire_rate_follows_the_probability() -> None:
+    injector, _ = make(FaultPlan(kinds={"disk.enospc": FaultSpec(probability=0.1)}))
+    fired = sum(injector.decide("disk.write", "disk.enospc", "omen") is not None for _ in range(10_000))
+    assert 800 < fired < 1200
+
+
+def test_nothing_fires_after_heal() -> None:
+    injector, _ = make(always("net.refused"))
+    assert injector.decide("p", "net.refused", "n") == {}
+    injector.heal()
+    assert injector.active is False
+    assert injector.decide("p", "net.refused", "n") is None
+    assert injector.scripted("plan.crashes[0]", "proc.crash_omen", "omen") is False
+
+
+def test_counters_tell_which_enabled_kinds_never_fired() -> None:
+    plan = FaultPlan(kinds={"net.refused": FaultSpec(probability=1.0), "disk.enospc": FaultSpec(probability=0.0)})
+    injector, _ = make(plan)
+    injector.decide("p", "net.refused", "n")
+    injector.decide("p", "disk.enospc", "n")
+    assert injector.counters_sorted() == {"disk.enospc": 0, "net.refused": 1}
+    assert injector.never_fired() == ["disk.enospc"]
+
+
+def test_each_fired_fault_is_one_trace_event_with_point_occurrence_and_params() -> None:
+    plan = FaultPlan(kinds={"net.delay_spike": FaultSpec(probability=1.0)})
+    injector, trace = make(plan)
+    injector.decide("net.request", "net.delay_spike", "omen")
+    injector.decide("net.request", "net.delay_spike", "omen")
+    node, kind, fields = trace.events[1]
+    assert (node, kind) == ("omen", "fault")
+    assert fields["point"] == "net.request" and fields["occurrence"] == 2
+    assert fields["fault"] == "net.delay_spike" and "delay_s" in fields
+
+
+def random_run(injector: FaultInjector, steps: int = 500) -> list:
+    """A stand-in workload: decisions at several points, kinds and nodes, in a fixed order."""
+    out = []
+    for step in range(steps):
+        node = ("omen", "riskcast")[step % 2]
+        for point, kind in (("disk.write", "disk.short_write"), ("disk.write", "disk.crash_at_op"),
+                            ("net.request", "net.duplicate"), ("tick", "proc.crash_omen")):
+            out.append(injector.decide(point, kind, node))
+    return out
+
+
+SWARMY = FaultPlan(kinds={"disk.short_write": FaultSpec(probability=0.05),
+                          "disk.crash_at_op": FaultSpec(probability=0.01),
+                          "net.duplicate": FaultSpec(probability=0.1),
+                          "proc.crash_omen": FaultSpec(probability=0.02)})
+
+
+def test_a_replayed_schedule_gives_the_same_decisions_and_trace_without_touching_the_rng() -> None:
+    first, first_trace = make(SWARMY, seed=7)
+    decisions = random_run(first)
+    assert len(first.schedule) > 10
+    schedule = FaultSchedule.from_json(first.schedule.to_json())
+
+    class NoDraws(random.Random):
+        def random(self):  # noqa: D401 - a tripwire
+            raise AssertionError("replay drew from the fault rng")
+
+    trace = FakeTrace()
+    replay = FaultInjector(SWARMY, NoDraws(0), trace.record, lambda: 0.0, schedule=schedule)
+    assert random_run(replay) == decisions
+    assert trace.events == first_trace.events
+    assert replay.schedule == first.schedule
+    assert replay.counters == first.counters
+
+
+def test_replaying_a_subset_of_the_schedule_fires_only_that_subset() -> None:
+    first, _ = make(SWARMY, seed=7)
+    random_run(first)
+    keep = first.schedule.subset([0, 2])
+    replay, trace = make(SWARMY, seed=99, schedule=keep)
+    random_run(replay)
+    assert replay.schedule == keep
+    assert len(trace.events) == 2
+
+
+def test_a_schedule_with_a_kind_the_plan_lacks_still_replays() -> None:
+    first, _ = make(always("net.refused"))
+    first.decide("p", "net.refused", "n")
+    replay, _ = make(FaultPlan(), schedule=first.schedule)
+    assert replay.decide("p", "net.refused", "n") == {}
+
+
+def test_scripted_faults_are_traced_and_counted_but_not_scheduled() -> None:
+    injector, trace = make(FaultPlan())
+    assert injector.scripted("plan.crashes[0]", "proc.crash_omen", "omen", restart_after_s=1.0)
+    assert injector.counters == {"proc.crash_omen": 1}
+    assert len(injector.schedule) == 0
+    assert trace.events == [("omen", "fault", {"fault": "proc.crash_omen", "point": "plan.crashes[0]",
+                                                "occurrence": 0, "restart_after_s": 1.0})]
