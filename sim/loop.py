@@ -1,0 +1,196 @@
+"""An asyncio event loop on virtual time, with a seeded order among simultaneous callbacks.
+
+WHY: the system under test is plain asyncio code. Running it on this loop makes time a
+simulated quantity: `loop.time()` is simulated seconds, nothing ever sleeps for real, and
+when no callback is ready the clock jumps straight to the next timer, so a simulated day
+of sleeps costs milliseconds. Callbacks ready at the same instant run in an order drawn
+from a seeded `random.Random`, so different seeds explore different interleavings of the
+same concurrent code and the same seed always replays the same one.
+
+Nothing ready, no timer, and work still pending is a deadlock: the loop raises
+`DeadlockError` naming the waiting tasks instead of hanging.
+
+This leans on private internals of asyncio.BaseEventLoop (`_run_once`, `_ready`,
+`_scheduled`, `_stopping`, `_timer_cancelled_count`, TimerHandle `_when`/`_scheduled`,
+Handle `_cancelled`/`_run`); tests/sim/test_asyncio_internals_pinned.py pins them so a
+Python upgrade breaks loudly, not silently.
+"""
+from __future__ import annotations
+
+import asyncio
+import heapq
+import math
+import random
+from typing import Any
+
+__all__ = ["SimLoop", "DeadlockError", "SimulationTimeLimit", "ThreadsForbiddenError"]
+
+# Rebuild the timer heap when more than this many entries, and more than this fraction of
+# them, are cancelled timers (the same policy as asyncio: wait_for leaves cancelled timers).
+CANCELLED_TIMERS_COUNT_MIN = 100
+CANCELLED_TIMERS_FRACTION_MAX = 0.5
+DEADLOCK_REPORT_TASKS_MAX = 50
+
+
+class DeadlockError(RuntimeError):
+    """Nothing is ready, no timer is pending, and tasks are still waiting: they never will wake."""
+
+    def __init__(self, time_s: float, waiting: list[str], where: list[str]) -> None:
+        self.time_s = time_s
+        self.waiting = waiting
+        self.where = where
+        shown = where[:DEADLOCK_REPORT_TASKS_MAX]
+        more = len(where) - len(shown)
+        lines = "\n".join(f"  - {entry}" for entry in shown)
+        if more > 0:
+            lines += f"\n  ... and {more} more"
+        super().__init__(
+            f"deadlock at t={time_s:.6f}s: nothing is ready and no timer is pending, yet "
+            f"{len(waiting)} task(s) still wait:\n{lines or '  (no task: the awaited future has no owner)'}\n"
+            f"Each awaits something no one will complete: look for a lost wakeup, a lock never "
+            f"released, or a message dropped where the waiter has no timeout."
+        )
+
+
+class SimulationTimeLimit(RuntimeError):
+    """The next timer lies beyond the run's virtual time limit; the run did not finish in time."""
+
+    def __init__(self, time_s: float, limit_s: float, next_timer_s: float) -> None:
+        self.time_s = time_s
+        self.limit_s = limit_s
+        self.next_timer_s = next_timer_s
+        super().__init__(
+            f"virtual time limit {limit_s:.6f}s reached at t={time_s:.6f}s (next timer at "
+            f"{next_timer_s:.6f}s) and the run has not finished: raise the limit if the work is "
+            f"legitimately long, otherwise look for a livelock (retries or heartbeats that never end)."
+        )
+
+
+class ThreadsForbiddenError(RuntimeError):
+    """Threads would make the run nondeterministic; simulated code must not use them."""
+
+
+class SimLoop(asyncio.BaseEventLoop):
+    """A never-blocking asyncio loop whose clock is virtual and whose ready order is seeded."""
+
+    def __init__(self, scheduler_rng: random.Random | None = None, start_time_s: float = 0.0) -> None:
+        super().__init__()  # first: a refused loop must still be a closable loop object
+        if scheduler_rng is not None and not isinstance(scheduler_rng, random.Random):
+            self.close()
+            raise TypeError(f"scheduler_rng must be a random.Random or None, got {type(scheduler_rng).__name__}")
+        if not math.isfinite(start_time_s):
+            self.close()
+            raise ValueError(f"start_time_s must be finite, got {start_time_s!r}")
+        self._now_s = float(start_time_s)
+        self._scheduler_rng = scheduler_rng
+        self._task_serial = 0
+        self._clock_resolution = 0.0
+        self.time_limit_s: float | None = None
+        self.iterations = 0
+
+    # -- time -------------------------------------------------------------------------------
+
+    def time(self) -> float:
+        """Simulated seconds since the loop's start (plus start_time_s)."""
+        return self._now_s
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def create_task(self, coro: Any, *, name: str | None = None, context: Any = None) -> asyncio.Task:
+        """As asyncio's, but unnamed tasks get a name from this loop's own counter.
+
+        asyncio numbers tasks with a process-wide counter, so "Task-17" would depend on
+        what ran earlier in the process; a deadlock report or trace must not.
+        """
+        self._task_serial += 1
+        if name is None:
+            qualname = getattr(coro, "__qualname__", None) or type(coro).__name__
+            name = f"{qualname}#{self._task_serial}"
+        return super().create_task(coro, name=name, context=context)
+
+    # -- what a simulation refuses ----------------------------------------------------------
+
+    def run_in_executor(self, executor: Any, func: Any, *args: Any) -> asyncio.Future:
+        raise ThreadsForbiddenError(
+            f"run_in_executor({func!r}) would run work on a thread, which a deterministic "
+            f"simulation cannot schedule: call it inline (after a simulated latency via asyncio.sleep)."
+        )
+
+    def _write_to_self(self) -> None:
+        # call_soon_threadsafe wakes a blocked selector in a real loop; ours never blocks.
+        pass
+
+    def _process_events(self, event_list: Any) -> None:  # pragma: no cover - no selector
+        assert not event_list, "the simulated loop has no I/O events"
+
+    # -- the heart --------------------------------------------------------------------------
+
+    def _run_once(self) -> None:
+        """One iteration: collect due timers (jumping the clock if idle), shuffle, run the batch."""
+        self.iterations += 1
+        scheduled = self._scheduled
+        ready = self._ready
+        sched_count = len(scheduled)
+        if (
+            sched_count > CANCELLED_TIMERS_COUNT_MIN
+            and self._timer_cancelled_count / sched_count > CANCELLED_TIMERS_FRACTION_MAX
+        ):
+            live = []
+            for handle in scheduled:
+                if handle._cancelled:
+                    handle._scheduled = False
+                else:
+                    live.append(handle)
+            heapq.heapify(live)
+            self._scheduled = scheduled = live
+            self._timer_cancelled_count = 0
+        else:
+            while scheduled and scheduled[0]._cancelled:
+                self._timer_cancelled_count -= 1
+                handle = heapq.heappop(scheduled)
+                handle._scheduled = False
+
+        if not ready and not self._stopping:
+            if not scheduled:
+                raise self._deadlock()
+            when_s = scheduled[0]._when
+            if when_s > self._now_s:
+                limit_s = self.time_limit_s
+                if limit_s is not None and when_s > limit_s:
+                    raise SimulationTimeLimit(self._now_s, limit_s, when_s)
+                self._now_s = when_s  # the jump: no real waiting, ever
+
+        now_s = self._now_s
+        while scheduled and scheduled[0]._when <= now_s:
+            handle = heapq.heappop(scheduled)
+            handle._scheduled = False
+            ready.append(handle)
+
+        ntodo = len(ready)
+        if ntodo > 1 and self._scheduler_rng is not None:
+            batch = list(ready)
+            self._scheduler_rng.shuffle(batch)
+            ready.clear()
+            ready.extend(batch)
+        popleft = ready.popleft
+        for _ in range(ntodo):
+            handle = popleft()
+            if not handle._cancelled:
+                handle._run()
+        handle = None  # break the reference cycle an exception would keep
+
+    def _deadlock(self) -> DeadlockError:
+        pending = [task for task in asyncio.all_tasks(self) if not task.done()]
+        pending.sort(key=lambda task: task.get_name())
+        where = [f"{task.get_name()} {_suspension_point(task)}" for task in pending]
+        return DeadlockError(self._now_s, [task.get_name() for task in pending], where)
+
+
+def _suspension_point(task: asyncio.Task) -> str:
+    """Where a task is suspended, as 'at file:line in function', innermost frame."""
+    frames = task.get_stack()
+    if not frames:
+        return "(not started)"
+    frame = frames[-1]
+    code = frame.f_code
+    return f"at {code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno} in {code.co_name}"

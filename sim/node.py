@@ -1,0 +1,110 @@
+"""A node is a simulated process: it groups its tasks so a crash can end them all at once.
+
+WHY: a power loss or kill -9 ends every task of a process in the same instant, mid-step.
+`crash()` cancels every task the node spawned, in one go, and refuses new ones until
+`restart()`; the caller then builds fresh objects (the system's real recovery code) for
+the new incarnation. A task that dies of `SimulatedCrash` (raised from inside a simulated
+disk operation) crashes its whole node the same way.
+
+Limit of asyncio: a cancelled task still runs its `finally` blocks and `except
+CancelledError` handlers at its next step; a real power loss would run nothing. The
+simulated disk and network are expected to refuse work from a dead node (see `alive`).
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable, Coroutine
+
+from sim.clock import NodeClock
+from sim.crash import SimulatedCrash
+from sim.trace import Trace
+
+__all__ = ["Node", "NodeDownError"]
+
+NODE_TASKS_MAX = 100_000
+CRASH_HOOKS_MAX = 64
+
+
+class NodeDownError(AssertionError):
+    """Work was handed to a node that is crashed: restart it first."""
+
+
+class Node:
+    """A named group of tasks with its own wall clock, crashable and restartable."""
+
+    def __init__(self, name: str, *, loop: asyncio.AbstractEventLoop, clock: NodeClock,
+                 trace: Trace | None = None) -> None:
+        if type(name) is not str or not name:
+            raise TypeError(f"a node name must be a non-empty str, got {name!r}")
+        self.name = name
+        self.alive = True
+        self.incarnation = 0
+        self.clock = clock
+        self.loop = loop
+        self.trace = trace
+        self.crash_count = 0
+        self._tasks: dict[asyncio.Task, None] = {}
+        self._crash_hooks: list[Callable[[Node], None]] = []
+
+    @property
+    def tasks(self) -> list[asyncio.Task]:
+        """The node's live tasks, in spawn order."""
+        return list(self._tasks)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task:
+        """Run `coro` as a task of this node, named '<node>/<name>'. Refused when the node is down."""
+        if not self.alive:
+            coro.close()  # never started: close it so Python does not warn it was never awaited
+            raise NodeDownError(f"node {self.name!r} is crashed; call restart() before spawning {name!r}")
+        if len(self._tasks) >= NODE_TASKS_MAX:
+            coro.close()
+            raise RuntimeError(f"node {self.name!r} already has {NODE_TASKS_MAX} live tasks; is a loop spawning without awaiting?")
+        task = self.loop.create_task(coro, name=f"{self.name}/{name}")
+        self._tasks[task] = None
+        task.add_done_callback(self._on_task_done)
+        return task
+
+    def crash(self, reason: str = "crash") -> None:
+        """Cancel all of the node's tasks at once and mark it down. A crash of a down node is a no-op."""
+        if not self.alive:
+            return
+        doomed = list(self._tasks)
+        self._tasks = {}
+        self.alive = False
+        self.crash_count += 1
+        for task in doomed:
+            task.cancel(msg=f"node {self.name} crashed: {reason}")
+        if self.trace is not None:
+            self.trace.record(self.name, "node.crash", incarnation=self.incarnation,
+                              reason=reason, tasks_cancelled=len(doomed))
+        for hook in list(self._crash_hooks):
+            hook(self)
+
+    def restart(self) -> None:
+        """Bring a crashed node back as a new incarnation; the caller then builds fresh objects."""
+        if self.alive:
+            raise RuntimeError(f"node {self.name!r} is running; crash() it before restart()")
+        self.alive = True
+        self.incarnation += 1
+        if self.trace is not None:
+            self.trace.record(self.name, "node.restart", incarnation=self.incarnation)
+
+    def on_crash(self, hook: Callable[["Node"], None]) -> None:
+        """Call `hook(node)` at every crash, after the tasks are cancelled (e.g. to apply a disk crash)."""
+        if not callable(hook):
+            raise TypeError(f"a crash hook must be callable, got {hook!r}")
+        if len(self._crash_hooks) >= CRASH_HOOKS_MAX:
+            raise RuntimeError(f"node {self.name!r} has {CRASH_HOOKS_MAX} crash hooks; register hooks once, not per restart")
+        self._crash_hooks.append(hook)
+
+    def _on_task_done(self, task: asyncio.Task) -> None:
+        self._tasks.pop(task, None)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, SimulatedCrash) and self.alive:
+            self.crash(reason=error.reason)
+
+    def __repr__(self) -> str:
+        state = "alive" if self.alive else "down"
+        return f"Node({self.name!r}, {state}, incarnation={self.incarnation}, tasks={len(self._tasks)})"

@@ -1,0 +1,156 @@
+"""The run's trace: every step of interest as (index, sim time, node, kind, fields).
+
+WHY tuples now and JSON later: a run may record a million events, so `record` only
+appends a tuple (a few hundred nanoseconds). The canonical form (sorted keys, fixed
+float formatting, bytes as hex) is built lazily when someone hashes, diffs or writes the
+trace. Its SHA-256 is the trace hash: same seed and same code give the same hash in any
+process, whatever PYTHONHASHSEED.
+
+Field values are stored by reference: do not mutate a list or dict after recording it.
+"""
+from __future__ import annotations
+
+import hashlib
+from json.encoder import encode_basestring_ascii
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
+
+__all__ = ["TraceEvent", "Trace", "TraceFieldError", "canonical_line", "hash_lines"]
+
+# Fixed formatting: microseconds are finer than anything the system measures, and a fixed
+# width avoids two runs that differ only in float noise beyond it hashing differently.
+TIME_FORMAT = "%.6f"
+FLOAT_FORMAT = "%.6f"
+NESTING_DEPTH_MAX = 32
+
+# The C string escaper behind json.dumps(ensure_ascii=True): same escaping, no per-call setup.
+_json_str: Callable[[str], str] = encode_basestring_ascii
+
+
+class TraceEvent(NamedTuple):
+    index: int
+    time_s: float
+    node: str
+    kind: str
+    fields: dict
+
+
+class TraceFieldError(TypeError):
+    """A recorded field value has no canonical form (the trace cannot be hashed)."""
+
+
+_new_event = tuple.__new__
+
+
+def _default_time() -> float:
+    return 0.0
+
+
+class Trace:
+    """An append-only list of events, cheap to record, canonical on demand."""
+
+    __slots__ = ("events", "_time_fn")
+
+    def __init__(self, time_fn: Callable[[], float] = _default_time) -> None:
+        assert callable(time_fn), "time_fn must be a zero-argument callable returning seconds"
+        self.events: list[TraceEvent] = []
+        self._time_fn = time_fn
+
+    def record(self, node: str, kind: str, **fields: Any) -> int:
+        """Append one event stamped with the current sim time; return its index."""
+        events = self.events
+        index = len(events)
+        events.append(_new_event(TraceEvent, (index, self._time_fn(), node, kind, fields)))
+        return index
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def canonical_lines(self) -> Iterator[str]:
+        """One JSON object per event: keys sorted, time and floats as '%.6f', bytes as hex."""
+        for event in self.events:
+            yield canonical_line(event)
+
+    def hash(self) -> str:
+        """SHA-256 hex over the canonical lines joined with '\\n' (no trailing newline)."""
+        return hash_lines(self.canonical_lines())
+
+    def write_jsonl(self, path: str | Path) -> None:
+        """Write the canonical lines as JSON Lines, one event per line (newline-terminated)."""
+        with open(path, "w", encoding="utf-8", newline="\n") as out:
+            for line in self.canonical_lines():
+                out.write(line)
+                out.write("\n")
+
+    def of_kind(self, kind: str) -> list[TraceEvent]:
+        """The events of one kind, in order (a convenience for checkers and tests)."""
+        return [event for event in self.events if event[3] == kind]
+
+    def __repr__(self) -> str:
+        return f"Trace({len(self.events)} events)"
+
+
+def hash_lines(lines: Iterable[str]) -> str:
+    """SHA-256 hex of `lines` joined with '\\n': the trace hash of already-canonical lines."""
+    digest = hashlib.sha256()
+    first = True
+    for line in lines:
+        if not first:
+            digest.update(b"\n")
+        digest.update(line.encode("utf-8"))
+        first = False
+    return digest.hexdigest()
+
+
+def canonical_line(event: TraceEvent) -> str:
+    """The canonical JSON text of one event (keys in sorted order: fields, i, kind, node, t)."""
+    index, time_s, node, kind, fields = event
+    try:
+        fields_text = _encode(fields, 0)
+    except TraceFieldError as error:
+        raise TraceFieldError(
+            f"trace event {index} (node={node!r}, kind={kind!r}) has a field without a canonical "
+            f"form: {error}. Record only str, int, float, bool, None, bytes, lists, tuples and "
+            f"dicts with str keys (convert other objects to one of these first)."
+        ) from None
+    return (
+        f'{{"fields":{fields_text},"i":{index},"kind":{_json_str(kind)},'
+        f'"node":{_json_str(node)},"t":{_format_float(time_s)}}}'
+    )
+
+
+def _format_float(value: float) -> str:
+    if math.isfinite(value):
+        return FLOAT_FORMAT % value
+    return _json_str("nan" if value != value else ("inf" if value > 0 else "-inf"))
+
+
+def _encode(value: Any, depth: int) -> str:
+    """Canonical JSON of one field value (the slow path, for floats, bytes and containers)."""
+    if depth > NESTING_DEPTH_MAX:
+        raise TraceFieldError(f"nesting deeper than {NESTING_DEPTH_MAX} (a cycle?)")
+    kind = type(value)
+    if kind is str:
+        return _json_str(value)
+    if kind is int:
+        return str(value)
+    if value is None or value is True or value is False:
+        return "null" if value is None else ("true" if value else "false")
+    if isinstance(value, str):
+        return _json_str(str(value))
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return _format_float(float(value))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _json_str(bytes(value).hex())
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_encode(item, depth + 1) for item in value) + "]"
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise TraceFieldError(f"dict key {key!r} is a {type(key).__name__}, not a str")
+        parts = [f"{_json_str(str(key))}:{_encode(value[key], depth + 1)}" for key in sorted(value)]
+        return "{" + ",".join(parts) + "}"
+    raise TraceFieldError(f"value {value!r} of type {type(value).__name__}")

@@ -1,0 +1,65 @@
+"""The private asyncio internals sim/loop.py relies on. If one of these fails after a Python
+upgrade, SimLoop._run_once must be re-checked against the new base_events.py before use."""
+from __future__ import annotations
+
+import asyncio
+import asyncio.base_events
+import collections
+import heapq
+import inspect
+import sys
+
+from sim.loop import SimLoop
+
+
+def test_the_python_line_is_the_one_the_loop_was_written_against() -> None:
+    assert sys.version_info[:2] in {(3, 11), (3, 12), (3, 13)}, "re-check SimLoop._run_once against this asyncio"
+
+
+def test_base_event_loop_has_run_once_and_run_forever_drives_it() -> None:
+    assert callable(getattr(asyncio.BaseEventLoop, "_run_once", None))
+    assert "self._run_once()" in inspect.getsource(asyncio.BaseEventLoop.run_forever)
+
+
+def test_the_ready_queue_is_a_deque_and_the_timers_a_list_heap() -> None:
+    loop = SimLoop()
+    try:
+        assert isinstance(loop._ready, collections.deque)
+        assert isinstance(loop._scheduled, list)
+        assert loop._timer_cancelled_count == 0
+        assert loop._stopping is False
+        later = loop.call_later(5, print)
+        sooner = loop.call_later(1, print)
+        assert loop._scheduled[0] is sooner
+        assert heapq.nsmallest(1, loop._scheduled)[0] is sooner
+        assert later._when == 5 and later._scheduled is True
+        later.cancel()
+        assert later._cancelled is True and loop._timer_cancelled_count == 1
+        handle = loop.call_soon(print)
+        assert loop._ready[-1] is handle and callable(handle._run)
+    finally:
+        loop.close()
+
+
+def test_timer_handles_order_by_when_only() -> None:
+    loop = SimLoop()
+    try:
+        early, late = loop.call_at(1.0, print), loop.call_at(2.0, print)
+        assert early < late
+    finally:
+        loop.close()
+
+
+def test_call_later_reads_the_clock_through_loop_time() -> None:
+    assert "self.time()" in inspect.getsource(asyncio.BaseEventLoop.call_later)
+
+
+def test_timer_cancellation_reports_through_timer_handle_cancelled() -> None:
+    assert "_timer_handle_cancelled" in inspect.getsource(asyncio.TimerHandle.cancel)
+    assert "_timer_cancelled_count" in inspect.getsource(asyncio.BaseEventLoop._timer_handle_cancelled)
+
+
+def test_base_event_loop_init_still_sets_the_attributes_the_loop_reads() -> None:
+    source = inspect.getsource(asyncio.BaseEventLoop.__init__)
+    for attribute in ("self._ready", "self._scheduled", "self._stopping", "self._timer_cancelled_count"):
+        assert attribute in source

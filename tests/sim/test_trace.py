@@ -1,0 +1,116 @@
+"""The trace: cheap tuples at record time, a canonical form and hash on demand."""
+from __future__ import annotations
+
+import hashlib
+import json
+import timeit
+from pathlib import Path
+
+import pytest
+
+from sim.trace import Trace, TraceEvent, TraceFieldError, hash_lines
+
+
+def test_record_appends_an_event_stamped_with_the_time_function_and_returns_its_index() -> None:
+    now = [1.5]
+    trace = Trace(time_fn=lambda: now[0])
+    assert trace.record("a", "start", x=1) == 0
+    now[0] = 2.25
+    assert trace.record("b", "stop") == 1
+    assert len(trace) == 2
+    assert trace.events[1] == TraceEvent(1, 2.25, "b", "stop", {})
+    assert trace.events[0].fields == {"x": 1}
+
+
+def test_a_trace_without_a_time_function_stamps_zero() -> None:
+    trace = Trace()
+    trace.record("n", "k")
+    assert trace.events[0].time_s == 0.0
+
+
+def test_canonical_lines_sort_keys_and_fix_float_formatting() -> None:
+    trace = Trace(time_fn=lambda: 0.1 + 0.2)
+    trace.record("node-1", "write", z=1, a=2.0, m={"y": 1 / 3, "b": [True, None]})
+    (line,) = trace.canonical_lines()
+    assert line == (
+        '{"fields":{"a":2.000000,"m":{"b":[true,null],"y":0.333333},"z":1},'
+        '"i":0,"kind":"write","node":"node-1","t":0.300000}'
+    )
+    assert json.loads(line)["fields"]["m"]["y"] == pytest.approx(0.333333)
+
+
+def test_bytes_become_hex_and_tuples_become_lists_and_strings_are_escaped() -> None:
+    trace = Trace()
+    trace.record("n", "k", data=b"\x00\xff", pair=(1, "two"), text='quote " and é')
+    fields = json.loads(next(trace.canonical_lines()))["fields"]
+    assert fields == {"data": "00ff", "pair": [1, "two"], "text": 'quote " and é'}
+
+
+def test_non_finite_floats_have_a_canonical_form() -> None:
+    trace = Trace()
+    trace.record("n", "k", a=float("nan"), b=float("inf"), c=float("-inf"))
+    assert json.loads(next(trace.canonical_lines()))["fields"] == {"a": "nan", "b": "inf", "c": "-inf"}
+
+
+def test_a_field_without_canonical_form_is_reported_with_the_event_that_holds_it() -> None:
+    trace = Trace()
+    trace.record("n", "ok")
+    trace.record("n", "bad", thing=object())
+    with pytest.raises(TraceFieldError, match=r"event 1 .*kind='bad'"):
+        list(trace.canonical_lines())
+    other = Trace()
+    other.record("n", "bad", mapping={1: "int key"})
+    with pytest.raises(TraceFieldError, match="not a str"):
+        other.hash()
+
+
+def test_the_hash_is_sha256_of_the_canonical_lines_joined_by_newlines() -> None:
+    trace = Trace()
+    trace.record("a", "x", v=1)
+    trace.record("b", "y", v=2)
+    lines = list(trace.canonical_lines())
+    assert trace.hash() == hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    assert hash_lines(lines) == trace.hash()
+
+
+def test_the_hash_changes_when_any_event_changes() -> None:
+    def build(value: int) -> str:
+        trace = Trace()
+        trace.record("a", "x", v=1)
+        trace.record("a", "x", v=value)
+        return trace.hash()
+
+    assert build(2) == build(2)
+    assert build(2) != build(3)
+
+
+def test_the_hash_does_not_depend_on_field_insertion_order() -> None:
+    one, two = Trace(), Trace()
+    one.record("n", "k", a=1, b=2.5)
+    two.record("n", "k", b=2.5, a=1)
+    assert one.hash() == two.hash()
+
+
+def test_write_jsonl_writes_one_canonical_line_per_event(tmp_path: Path) -> None:
+    trace = Trace()
+    for index in range(3):
+        trace.record("n", "tick", index=index)
+    path = tmp_path / "trace.jsonl"
+    trace.write_jsonl(path)
+    assert path.read_text(encoding="utf-8") == "".join(line + "\n" for line in trace.canonical_lines())
+
+
+def test_of_kind_filters_events_in_order() -> None:
+    trace = Trace()
+    trace.record("n", "a")
+    trace.record("n", "b")
+    trace.record("n", "a")
+    assert [event.index for event in trace.of_kind("a")] == [0, 2]
+
+
+def test_recording_costs_well_under_two_microseconds() -> None:
+    trace = Trace(time_fn=lambda: 0.0)
+    record = trace.record
+    runs = 50_000
+    best_s = min(timeit.repeat(lambda: record("node", "kind", a=1, b="x"), number=runs, repeat=3))
+    assert best_s / runs < 2e-6, f"record took {best_s / runs * 1e9:.0f} ns"
