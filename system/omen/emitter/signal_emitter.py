@@ -1,0 +1,124 @@
+"""SignalEmitter: ledger first, then a bounded push to RiskCast's ingest URL.
+
+WHY ledger-first: the ledger is the source of truth that reconcile replays from. A push is only
+ever made with the event the ledger write RETURNED (so it carries its partition and sequence), and
+only after that write returned, i.e. after the record is durable. If the write fails, nothing is
+pushed: RiskCast must never hold a signal the ledger could lose. Any push that is not confirmed
+(timeout, refused, 5xx, breaker open, backpressure) is DEFERRED, not lost: reconcile delivers it.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Protocol
+
+from omen.emitter.backpressure import BackpressureController
+from omen.emitter.breaker import Admission
+from omen.emitter.result import EmitResult, EmitStatus
+from omen.ledger import LedgerWriteError
+from omen.schema import SignalEvent
+
+RESPONSE_SNIPPET_BYTES_MAX = 200
+
+
+class LedgerPort(Protocol):
+    def write(self, event: SignalEvent) -> SignalEvent: ...
+
+
+class TransportPort(Protocol):
+    async def post(self, url: str, body: bytes, timeout_s: float) -> tuple[int, bytes]: ...
+
+
+def _ack_id_of(response: bytes) -> str | None:
+    try:
+        document = json.loads(response)
+    except ValueError:
+        return None
+    ack_id = document.get("ack_id") if isinstance(document, dict) else None
+    return ack_id if isinstance(ack_id, str) and ack_id else None
+
+
+class SignalEmitter:
+    def __init__(
+        self,
+        ledger: LedgerPort,
+        transport: TransportPort,
+        ingest_url: str,
+        *,
+        backpressure: BackpressureController,
+        push_timeout_s: float = 2.0,
+    ) -> None:
+        if push_timeout_s <= 0:
+            raise ValueError(f"push_timeout_s must be > 0, got {push_timeout_s}")
+        self._ledger = ledger
+        self._transport = transport
+        self.ingest_url = ingest_url
+        self.backpressure = backpressure
+        self.push_timeout_s = push_timeout_s
+
+    async def emit(self, event: SignalEvent) -> EmitResult:
+        try:
+            written = self._ledger.write(event)
+        except LedgerWriteError as error:
+            return EmitResult(
+                EmitStatus.FAILED, event.signal_id, None, None, None, 0, f"ledger write failed: {error}"
+            )
+        assert written.signal_id == event.signal_id, "the ledger must return the event it wrote"
+        assert written.ledger_partition is not None and written.ledger_sequence is not None, (
+            "the ledger must return the event with its ledger metadata set"
+        )
+        if not self.backpressure.try_acquire():
+            return self._deferred(
+                written, 0, f"backpressure: {self.backpressure.max_in_flight} pushes already in flight"
+            )
+        try:
+            return await self._push(written, written.model_dump_json().encode())
+        finally:
+            self.backpressure.release()
+
+    async def _push(self, written: SignalEvent, body: bytes) -> EmitResult:
+        breaker = self.backpressure.breaker
+        max_attempts = self.backpressure.max_attempts
+        attempts = 0
+        last_error = "no attempt made"
+        for attempt in range(1, max_attempts + 1):
+            admission = breaker.admit()
+            if admission is Admission.REFUSED:
+                return self._deferred(written, attempts, f"circuit open (last error: {last_error})")
+            attempts = attempt
+            try:
+                status, response = await self._transport.post(self.ingest_url, body, self.push_timeout_s)
+            except (TimeoutError, ConnectionError) as error:
+                breaker.record_failure()
+                last_error = f"{type(error).__name__}: {error}"
+            except BaseException:
+                breaker.abandon(admission)
+                raise
+            else:
+                if status == 200 or status == 409:
+                    breaker.record_success()
+                    kind = EmitStatus.DELIVERED if status == 200 else EmitStatus.DUPLICATE
+                    ack_id = _ack_id_of(response)
+                    note = None if ack_id is not None else f"HTTP {status} without an ack_id in its body"
+                    return EmitResult(
+                        kind, written.signal_id, ack_id, written.ledger_partition,
+                        written.ledger_sequence, attempts, note,
+                    )
+                if status >= 500:
+                    breaker.record_failure()
+                    last_error = f"HTTP {status}"
+                else:
+                    # RiskCast is up but refuses this body: retrying the same bytes cannot help.
+                    breaker.record_success()
+                    snippet = response[:RESPONSE_SNIPPET_BYTES_MAX].decode("utf-8", "replace")
+                    return self._deferred(written, attempts, f"rejected with HTTP {status}: {snippet}")
+            if attempt < max_attempts:
+                await asyncio.sleep(self.backpressure.backoff_s(attempt))
+        return self._deferred(written, attempts, f"push not confirmed after {attempts} attempts: {last_error}")
+
+    @staticmethod
+    def _deferred(written: SignalEvent, attempts: int, error: str) -> EmitResult:
+        return EmitResult(
+            EmitStatus.DEFERRED, written.signal_id, None, written.ledger_partition,
+            written.ledger_sequence, attempts, error,
+        )
