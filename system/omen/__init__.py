@@ -1,4 +1,29 @@
 """OMEN: signal schema, durable append-only ledger, hot-path emitter."""
+from omen.clock import Clock, FixedClock, SystemClock
+from omen.ledger import (
+    LedgerCorruptionError,
+    LedgerReader,
+    LedgerRecordTooLargeError,
+    LedgerWriteError,
+    LedgerWriter,
+    Manifest,
+    PartitionInfo,
+)
 from omen.schema import SCHEMA_VERSION, LedgerRecord, SignalEvent, generate_input_event_hash
 
-__all__ = ["SCHEMA_VERSION", "LedgerRecord", "SignalEvent", "generate_input_event_hash"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Clock",
+    "FixedClock",
+    "LedgerCorruptionError",
+    "LedgerReader",
+    "LedgerRecord",
+    "LedgerRecordTooLargeError",
+    "LedgerWriteError",
+    "LedgerWriter",
+    "Manifest",
+    "PartitionInfo",
+    "SignalEvent",
+    "SystemClock",
+    "generate_input_event_hash",
+]

@@ -1,0 +1,20 @@
+"""OMEN's durable, append-only, partitioned ledger: framing, writer, reader (see docs/ledger-format.md)."""
+from omen.ledger.errors import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
+from omen.ledger.framing import encode_frame, scan_frames
+from omen.ledger.manifest import MANIFEST_FORMAT_VERSION, Manifest, SegmentEntry
+from omen.ledger.reader import LedgerReader, PartitionInfo
+from omen.ledger.writer import LedgerWriter
+
+__all__ = [
+    "MANIFEST_FORMAT_VERSION",
+    "LedgerCorruptionError",
+    "LedgerReader",
+    "LedgerRecordTooLargeError",
+    "LedgerWriteError",
+    "LedgerWriter",
+    "Manifest",
+    "PartitionInfo",
+    "SegmentEntry",
+    "encode_frame",
+    "scan_frames",
+]

@@ -1,0 +1,97 @@
+"""The few composite file operations the ledger needs, written once against the `fs` port.
+
+Every function takes `fs` (an object with the names and semantics of `os`) and touches the
+disk only through it, so the same code runs on a real disk and on the simulated one. They
+raise OSError as the port does; the writer turns that into LedgerWriteError.
+"""
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any
+
+from omen.ledger.layout import FILE_MODE_NEW, TEMP_SUFFIX
+
+READ_CHUNK_BYTES = 1024 * 1024
+
+
+def write_all(fs: Any, fd: int, data: bytes) -> None:
+    """Write every byte: the port may return short counts, so loop (bounded by the byte count)."""
+    view = memoryview(data)
+    written = 0
+    for _ in range(len(data) + 1):
+        if written == len(data):
+            return
+        n = fs.write(fd, view[written:])
+        if n <= 0:
+            raise OSError(errno.EIO, f"write made no progress ({written} of {len(data)} bytes written)")
+        written += n
+    raise AssertionError("write_all: loop bound exceeded")
+
+
+def read_all(fs: Any, fd: int, size_bytes: int) -> bytes:
+    """Read `size_bytes` from offset 0 with pread (bounded; a short file ends the read)."""
+    chunks: list[bytes] = []
+    offset = 0
+    for _ in range(size_bytes // READ_CHUNK_BYTES + 2):
+        if offset >= size_bytes:
+            break
+        chunk = fs.pread(fd, min(READ_CHUNK_BYTES, size_bytes - offset), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def read_file(fs: Any, path: str) -> bytes:
+    """Whole content of a file (raises FileNotFoundError when it is absent)."""
+    fd = fs.open(path, os.O_RDONLY)
+    try:
+        return read_all(fs, fd, fs.fstat(fd).st_size)
+    finally:
+        fs.close(fd)
+
+
+def fsync_dir(fs: Any, path: str) -> None:
+    """Make a directory's entries durable, the POSIX way."""
+    fd = fs.open(path, os.O_RDONLY)
+    try:
+        fs.fsync(fd)
+    finally:
+        fs.close(fd)
+
+
+def fsync_file(fs: Any, path: str) -> None:
+    fd = fs.open(path, os.O_RDONLY)
+    try:
+        fs.fsync(fd)
+    finally:
+        fs.close(fd)
+
+
+def replace_atomically(fs: Any, directory: str, name: str, data: bytes) -> None:
+    """Replace `directory/name` with `data` so a crash leaves the old or the new file, whole (audit H1).
+
+    temp written, temp fsynced, replace, directory fsynced.
+    """
+    temp_path = os.path.join(directory, name + TEMP_SUFFIX)
+    fd = fs.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE_NEW)
+    try:
+        write_all(fs, fd, data)
+        fs.fsync(fd)
+    finally:
+        fs.close(fd)
+    fs.replace(temp_path, os.path.join(directory, name))
+    fsync_dir(fs, directory)
+
+
+def exists(fs: Any, path: str) -> bool:
+    try:
+        fs.stat(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+__all__ = ["exists", "fsync_dir", "fsync_file", "read_all", "read_file", "replace_atomically", "write_all"]

@@ -1,0 +1,66 @@
+"""The partition manifest: what a partition holds, in one small atomically replaced JSON file.
+
+It is a summary for readers (reconcile uses `sealed`, `highwater_sequence`, `revision`), never
+the source of truth for the writer's sequence: the writer recovers its sequence from the
+segments and only takes the manifest's highwater as a floor, so a number is never reused even
+if the last records were rolled back after the manifest was written.
+`revision` grows by one on every rewrite, across restarts.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from omen.ledger.errors import LedgerCorruptionError
+from omen.ledger.fs_ops import read_file
+from omen.ledger.layout import MANIFEST_NAME
+from omen.schema import UtcDatetime, canonical_json
+
+MANIFEST_FORMAT_VERSION = 1
+
+
+class SegmentEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    record_count: int = Field(ge=0)
+    size_bytes: int = Field(ge=0)
+    sealed: bool
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format_version: int = Field(default=MANIFEST_FORMAT_VERSION, ge=1, le=MANIFEST_FORMAT_VERSION)
+    partition: str
+    is_late: bool
+    sealed: bool
+    revision: int = Field(ge=1)
+    highwater_sequence: int = Field(ge=0)
+    record_count: int = Field(ge=0)
+    segments: tuple[SegmentEntry, ...]
+    updated_at: UtcDatetime
+    sealed_at: UtcDatetime | None = None
+
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.model_dump(mode="json")) + b"\n"
+
+
+def load_manifest(fs: Any, partition_path: str, partition: str) -> Manifest | None:
+    """The partition's manifest, None when there is none; an unreadable one is corruption."""
+    try:
+        data = read_file(fs, os.path.join(partition_path, MANIFEST_NAME))
+    except FileNotFoundError:
+        return None
+    try:
+        manifest = Manifest.model_validate_json(data)
+    except ValidationError as error:
+        raise LedgerCorruptionError(partition, MANIFEST_NAME, 0, f"manifest does not parse ({error.error_count()} errors)") from error
+    if manifest.partition != partition:
+        raise LedgerCorruptionError(partition, MANIFEST_NAME, 0, f"manifest names partition {manifest.partition!r}")
+    return manifest
+
+
+__all__ = ["MANIFEST_FORMAT_VERSION", "Manifest", "SegmentEntry", "load_manifest"]

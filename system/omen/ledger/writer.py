@@ -1,0 +1,490 @@
+"""The ledger writer: append a signal durably, then (and only then) hand it back.
+
+Durability recipe for one record (ledger-first, audit C1/H1/H2):
+- the frame is appended with one looped `fs.write` and the segment is fsynced; a new segment's
+  directory is fsynced, and a new partition directory's parent too;
+- `_CURRENT` and `_manifest.json` change only by temp file + fsync + replace + directory fsync;
+- `ledger_sequence` is partition-wide; on open it is recovered from the segments themselves
+  (the manifest's highwater is only a floor), so it strictly increases across rollovers and restarts.
+
+Failure handling: any OSError inside `write()` rolls the active segment back to its size before
+the write (truncate + fsync, best effort) and marks the partition for a rescan from disk before
+its next append. After an fsync EIO the bytes may still be readable but will not survive a crash;
+truncating them away is the only way to make both views agree. A sequence number handed out in
+this process is never handed out again, even when its record was rolled back.
+
+Recovery on first touch of a partition: leftover temp files removed, a torn tail of the active
+segment truncated and fsynced, unfinished rollovers completed (older segments made read-only),
+an empty active segment removed (its directory entry may not be durable), `_CURRENT` repaired.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from pydantic import ValidationError
+
+from omen.clock import Clock, SystemClock
+from omen.ledger.errors import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
+from omen.ledger.fs_ops import fsync_dir, fsync_file, read_all, read_file, replace_atomically, write_all
+from omen.ledger.framing import END_CORRUPT, END_TORN, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, encode_frame, scan_frames
+from omen.ledger.layout import (
+    CURRENT_NAME,
+    FILE_MODE_NEW,
+    MANIFEST_NAME,
+    SEGMENT_MODE_SEALED,
+    TEMP_SUFFIX,
+    partition_dir,
+    require_partition_name,
+    segment_index,
+    segment_name,
+    segment_names,
+)
+from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
+from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_partition, partition_for
+
+SEGMENT_MAX_BYTES_DEFAULT = 64 * 1024 * 1024
+SEGMENT_MAX_RECORDS_DEFAULT = 100_000
+WRITE_BITS = 0o222
+
+
+@dataclass(slots=True)
+class _Segment:
+    name: str
+    record_count: int
+    size_bytes: int
+    sealed: bool
+
+
+@dataclass(slots=True)
+class _Partition:
+    """What the writer knows of one partition; rebuilt from disk whenever `needs_recovery`."""
+
+    name: str
+    path: str
+    is_late: bool
+    dir_exists: bool = False
+    sealed: bool = False
+    sealed_at: datetime | None = None
+    segments: list[_Segment] = field(default_factory=list)
+    highwater: int = 0
+    sequence_floor: int = 0
+    revision: int = 0
+    manifest: Manifest | None = None
+    fd: int | None = None
+    needs_recovery: bool = True
+    rollback: tuple[str, int] | None = None
+
+
+class LedgerWriter:
+    """Durable, append-only, partitioned ledger of signals. Not thread-safe: one writer per root."""
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        fs: Any = os,
+        clock: Clock = SystemClock(),
+        segment_max_bytes: int = SEGMENT_MAX_BYTES_DEFAULT,
+        segment_max_records: int = SEGMENT_MAX_RECORDS_DEFAULT,
+        frame_max_bytes: int = FRAME_MAX_BYTES_DEFAULT,
+    ) -> None:
+        for label, value in (
+            ("segment_max_bytes", segment_max_bytes),
+            ("segment_max_records", segment_max_records),
+            ("frame_max_bytes", frame_max_bytes),
+        ):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a positive int, got {value!r}")
+        if frame_max_bytes >= 2**32:
+            raise ValueError(f"frame_max_bytes must fit the u32 length field, got {frame_max_bytes}")
+        self._root = root
+        self._fs = fs
+        self._clock = clock
+        self._segment_max_bytes = segment_max_bytes
+        self._segment_max_records = segment_max_records
+        self._frame_max_bytes = frame_max_bytes
+        self._partitions: dict[str, _Partition] = {}
+        self._root_ready = False
+        self._closed = False
+
+    # ------------------------------------------------------------------ public API
+
+    def write(self, event: SignalEvent) -> SignalEvent:
+        """Append `event`; return it with ledger_partition/sequence/written_at set, once durable.
+
+        Raises LedgerWriteError (the record is not in the ledger; retry later),
+        LedgerCorruptionError (the partition's bytes are damaged beyond a torn tail),
+        LedgerRecordTooLargeError (the record can never fit a frame).
+        """
+        self._require_open()
+        try:
+            state = self._partition_for_write(partition_for(event.emitted_at))
+        except OSError as error:
+            raise LedgerWriteError(f"could not open the ledger partition for signal {event.signal_id}", error) from error
+        written_at = self._clock.now()
+        assert written_at.tzinfo is not None, "the clock port must return tz-aware UTC datetimes"
+        sequence = max(state.highwater, state.sequence_floor) + 1
+        placed = event.with_ledger_metadata(partition=state.name, sequence=sequence, written_at=written_at)
+        payload = LedgerRecord(event=placed).to_payload()
+        if len(payload) > self._frame_max_bytes:
+            raise LedgerRecordTooLargeError(
+                f"signal {event.signal_id} encodes to {len(payload)} bytes, above frame_max_bytes="
+                f"{self._frame_max_bytes}; shrink its payload or raise the limit for writer and readers"
+            )
+        state.sequence_floor = sequence
+        try:
+            self._append(state, encode_frame(payload), sequence)
+        except OSError as error:
+            self._roll_back(state)
+            raise LedgerWriteError(
+                f"could not durably append signal {event.signal_id} to partition {state.name}", error
+            ) from error
+        return placed
+
+    def seal_partition(self, partition: str) -> Manifest:
+        """Close a main partition for good: segments read-only, manifest `sealed`. Idempotent.
+
+        Later records for that date go to `{date}-late`.
+        """
+        self._require_open()
+        require_partition_name(partition)
+        if is_late_partition(partition):
+            raise ValueError(f"{partition!r} is a late partition; only main partitions are sealed")
+        try:
+            state = self._recovered(partition)
+            if state.sealed:
+                assert state.manifest is not None
+                return state.manifest
+            self._ensure_partition_dir(state)
+            self._close_fd(state)
+            for segment in state.segments:
+                if not segment.sealed:
+                    self._seal_segment(state, segment)
+            fsync_dir(self._fs, state.path)
+            state.sealed = True
+            state.sealed_at = self._clock.now()
+            manifest = self._write_manifest(state)
+        except OSError as error:
+            self._mark_broken(partition)
+            raise LedgerWriteError(f"could not seal partition {partition}", error) from error
+        return manifest
+
+    def get_partitions_to_seal(self, now: datetime, grace: timedelta) -> list[str]:
+        """Main partitions whose UTC day ended more than `grace` before `now`, not yet sealed; sorted."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware UTC")
+        try:
+            entries = sorted(self._fs.listdir(self._root))
+        except FileNotFoundError:
+            entries = []
+        except OSError as error:
+            raise LedgerWriteError("could not list the ledger root", error) from error
+        due: list[str] = []
+        for name in entries:
+            try:
+                require_partition_name(name)
+            except ValueError:
+                continue
+            if is_late_partition(name):
+                continue
+            day_end = datetime.combine(date.fromisoformat(name) + timedelta(days=1), time(0), tzinfo=timezone.utc)
+            if now - day_end <= grace:
+                continue
+            if not self._is_sealed(name):
+                due.append(name)
+        return due
+
+    def close(self) -> None:
+        """Close every open segment. Records are already durable; this only releases descriptors."""
+        if self._closed:
+            return
+        self._closed = True
+        first_error: OSError | None = None
+        for name in sorted(self._partitions):
+            try:
+                self._close_fd(self._partitions[name])
+            except OSError as error:
+                first_error = first_error or error
+        if first_error is not None:
+            raise LedgerWriteError("could not close a ledger segment", first_error) from first_error
+
+    def __enter__(self) -> "LedgerWriter":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ partition state
+
+    def _require_open(self) -> None:
+        if self._closed:
+            raise ValueError("this LedgerWriter is closed; construct a new one to write again")
+
+    def _partition_for_write(self, main: str) -> _Partition:
+        state = self._partitions.get(main)
+        if state is None or state.needs_recovery:
+            state = self._recovered(main)
+        if not state.sealed:
+            return state
+        late = self._partitions.get(late_partition(main))
+        if late is None or late.needs_recovery:
+            late = self._recovered(late_partition(main))
+        assert not late.sealed, f"late partition {late.name} is never sealed"
+        return late
+
+    def _recovered(self, name: str) -> _Partition:
+        state = self._partitions.get(name)
+        if state is None:
+            state = _Partition(name=name, path=partition_dir(self._root, name), is_late=is_late_partition(name))
+            self._partitions[name] = state
+        if state.needs_recovery:
+            self._recover(state)
+        return state
+
+    def _is_sealed(self, name: str) -> bool:
+        state = self._partitions.get(name)
+        if state is not None and not state.needs_recovery:
+            return state.sealed
+        manifest = load_manifest(self._fs, partition_dir(self._root, name), name)
+        return manifest is not None and manifest.sealed
+
+    def _mark_broken(self, name: str) -> None:
+        state = self._partitions.get(name)
+        if state is not None:
+            state.needs_recovery = True
+            try:
+                self._close_fd(state)
+            except OSError:
+                pass
+
+    # ------------------------------------------------------------------ recovery
+
+    def _recover(self, state: _Partition) -> None:
+        """Rebuild `state` from disk, repairing what a crash or a failed write left behind."""
+        fs = self._fs
+        self._close_fd(state)
+        if state.rollback is not None:
+            path, size_bytes = state.rollback
+            self._truncate(path, size_bytes)
+            state.rollback = None
+        try:
+            entries = sorted(fs.listdir(state.path))
+        except FileNotFoundError:
+            state.dir_exists = False
+            state.sealed = False
+            state.sealed_at = None
+            state.segments = []
+            state.highwater = 0
+            state.revision = 0
+            state.manifest = None
+            state.needs_recovery = False
+            return
+        state.dir_exists = True
+        temps = [name for name in entries if name.endswith(TEMP_SUFFIX)]
+        for name in temps:
+            fs.unlink(os.path.join(state.path, name))
+        if temps:
+            fsync_dir(fs, state.path)
+        manifest = load_manifest(fs, state.path, state.name)
+        state.manifest = manifest
+        state.revision = manifest.revision if manifest else 0
+        state.sealed = bool(manifest and manifest.sealed)
+        state.sealed_at = manifest.sealed_at if manifest else None
+        names = segment_names(entries)
+        if state.sealed:
+            assert manifest is not None
+            counts = {entry.name: entry for entry in manifest.segments}
+            state.segments = [
+                _Segment(n, counts[n].record_count if n in counts else 0, counts[n].size_bytes if n in counts else 0, True)
+                for n in names
+            ]
+            state.highwater = manifest.highwater_sequence
+            state.needs_recovery = False
+            return
+        segments: list[_Segment] = []
+        highwater = manifest.highwater_sequence if manifest else 0
+        for position, name in enumerate(names):
+            segment, last_sequence = self._recover_segment(state, name, is_last=position == len(names) - 1)
+            segments.append(segment)
+            highwater = max(highwater, last_sequence)
+        for segment in segments[:-1]:
+            if not segment.sealed:
+                self._seal_segment(state, segment)
+        if segments and segments[-1].size_bytes == 0 and not segments[-1].sealed:
+            fs.unlink(os.path.join(state.path, segments[-1].name))
+            fsync_dir(fs, state.path)
+            segments.pop()
+        state.segments = segments
+        state.highwater = highwater
+        state.sequence_floor = max(state.sequence_floor, highwater)
+        if segments:
+            self._repair_current(state, segments[-1].name)
+        state.needs_recovery = False
+
+    def _recover_segment(self, state: _Partition, name: str, *, is_last: bool) -> tuple[_Segment, int]:
+        fs = self._fs
+        path = os.path.join(state.path, name)
+        fd = fs.open(path, os.O_RDONLY)
+        try:
+            stat = fs.fstat(fd)
+            data = read_all(fs, fd, stat.st_size)
+        finally:
+            fs.close(fd)
+        read_only = (stat.st_mode & WRITE_BITS) == 0
+        scan = scan_frames(data, self._frame_max_bytes, tolerate_torn_tail=is_last and not read_only)
+        if scan.end == END_CORRUPT:
+            raise LedgerCorruptionError(state.name, name, scan.valid_bytes, scan.reason)
+        if scan.end == END_TORN:
+            self._truncate(path, scan.valid_bytes)
+        last_sequence = 0
+        if scan.frames:
+            offset, length = scan.frames[-1]
+            payload = data[offset + HEADER_BYTES : offset + HEADER_BYTES + length]
+            try:
+                record = LedgerRecord.from_payload(payload)
+            except ValidationError as error:
+                raise LedgerCorruptionError(state.name, name, offset, "frame payload is not a ledger record") from error
+            if record.partition != state.name:
+                raise LedgerCorruptionError(state.name, name, offset, f"record claims partition {record.partition!r}")
+            last_sequence = record.sequence
+        return _Segment(name, len(scan.frames), scan.valid_bytes, read_only), last_sequence
+
+    def _repair_current(self, state: _Partition, active: str) -> None:
+        try:
+            current = read_file(self._fs, os.path.join(state.path, CURRENT_NAME)).decode("utf-8", "replace").strip()
+        except FileNotFoundError:
+            current = ""
+        if current != active:
+            replace_atomically(self._fs, state.path, CURRENT_NAME, active.encode() + b"\n")
+
+    # ------------------------------------------------------------------ appending
+
+    def _append(self, state: _Partition, frame: bytes, sequence: int) -> None:
+        fs = self._fs
+        segment = state.segments[-1] if state.segments else None
+        if (
+            segment is None
+            or segment.sealed
+            or segment.record_count >= self._segment_max_records
+            or (segment.size_bytes > 0 and segment.size_bytes + len(frame) > self._segment_max_bytes)
+        ):
+            segment = self._start_segment(state)
+        if state.fd is None:
+            state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY)
+            fs.lseek(state.fd, segment.size_bytes, os.SEEK_SET)
+        state.rollback = (os.path.join(state.path, segment.name), segment.size_bytes)
+        write_all(fs, state.fd, frame)
+        fs.fsync(state.fd)
+        segment.size_bytes += len(frame)
+        segment.record_count += 1
+        state.highwater = sequence
+        if state.is_late:
+            self._write_manifest(state)
+        state.rollback = None
+
+    def _start_segment(self, state: _Partition) -> _Segment:
+        """Roll over: seal the previous segment, create the next, point _CURRENT and the manifest at it."""
+        fs = self._fs
+        self._ensure_partition_dir(state)
+        self._close_fd(state)
+        previous = state.segments[-1] if state.segments else None
+        if previous is not None and not previous.sealed:
+            self._seal_segment(state, previous)
+        index = (segment_index(previous.name) or 0) + 1 if previous is not None else 1
+        segment = _Segment(segment_name(index), 0, 0, False)
+        state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE_NEW)
+        state.segments.append(segment)
+        fsync_dir(fs, state.path)
+        replace_atomically(fs, state.path, CURRENT_NAME, segment.name.encode() + b"\n")
+        self._write_manifest(state)
+        return segment
+
+    def _seal_segment(self, state: _Partition, segment: _Segment) -> None:
+        path = os.path.join(state.path, segment.name)
+        fsync_file(self._fs, path)
+        self._fs.chmod(path, SEGMENT_MODE_SEALED)
+        fsync_file(self._fs, path)
+        segment.sealed = True
+
+    def _ensure_partition_dir(self, state: _Partition) -> None:
+        if state.dir_exists:
+            return
+        self._ensure_root()
+        try:
+            self._fs.mkdir(state.path)
+        except FileExistsError:
+            pass
+        fsync_dir(self._fs, self._root)
+        state.dir_exists = True
+
+    def _ensure_root(self) -> None:
+        if self._root_ready:
+            return
+        try:
+            self._fs.stat(self._root)
+        except FileNotFoundError:
+            self._fs.makedirs(self._root, exist_ok=True)
+            fsync_dir(self._fs, os.path.dirname(os.path.normpath(self._root)) or os.curdir)
+        self._root_ready = True
+
+    def _write_manifest(self, state: _Partition) -> Manifest:
+        manifest = Manifest(
+            partition=state.name,
+            is_late=state.is_late,
+            sealed=state.sealed,
+            revision=state.revision + 1,
+            highwater_sequence=state.highwater,
+            record_count=sum(segment.record_count for segment in state.segments),
+            segments=tuple(
+                SegmentEntry(name=s.name, record_count=s.record_count, size_bytes=s.size_bytes, sealed=s.sealed)
+                for s in state.segments
+            ),
+            updated_at=self._clock.now(),
+            sealed_at=state.sealed_at,
+        )
+        replace_atomically(self._fs, state.path, MANIFEST_NAME, manifest.to_bytes())
+        state.revision = manifest.revision
+        state.manifest = manifest
+        return manifest
+
+    # ------------------------------------------------------------------ failure handling
+
+    def _roll_back(self, state: _Partition) -> None:
+        """After a failed append: undo the bytes (best effort) and rescan before the next append."""
+        state.needs_recovery = True
+        try:
+            self._close_fd(state)
+        except OSError:
+            pass
+        if state.rollback is None:
+            return
+        path, size_bytes = state.rollback
+        try:
+            self._truncate(path, size_bytes)
+        except OSError:
+            return  # kept in state.rollback; retried by the next recovery, which raises until it works
+        state.rollback = None
+
+    def _truncate(self, path: str, size_bytes: int) -> None:
+        fs = self._fs
+        try:
+            fd = fs.open(path, os.O_WRONLY)
+        except FileNotFoundError:
+            return
+        try:
+            fs.ftruncate(fd, size_bytes)
+            fs.fsync(fd)
+        finally:
+            fs.close(fd)
+
+    def _close_fd(self, state: _Partition) -> None:
+        if state.fd is None:
+            return
+        fd, state.fd = state.fd, None
+        self._fs.close(fd)
+
+
+__all__ = ["LedgerWriter", "SEGMENT_MAX_BYTES_DEFAULT", "SEGMENT_MAX_RECORDS_DEFAULT"]
