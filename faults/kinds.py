@@ -128,6 +128,12 @@ _CATALOGUE: tuple[FaultKindInfo, ...] = (
         (0.005, 0.1),
     ),
     FaultKindInfo(
+        "net.reset", "net",
+        "the connection breaks after the request left: the handler runs, the caller gets "
+        "ConnectionResetError (a ConnectionError) instead of the response",
+        "op", {}, (0.005, 0.1),
+    ),
+    FaultKindInfo(
         "net.http_5xx", "net", "the destination answers 503 overloaded without running the handler",
         "op", {}, (0.005, 0.1),
     ),
