@@ -1,0 +1,177 @@
+"""The named scenarios: a workload, a family of fault plans, the world's parameters.
+
+Each scenario's plan is drawn per seed, swarm style, from the fault kinds that scenario
+is about (`chaos` draws from all of them), so a sweep explores calm runs and storms and
+the combinations in between. Parameters are a pydantic model with defaults; a user
+overrides any of them by name.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from faults import FAULT_KINDS, FaultPlan, swarm_plan
+from scenarios.workload import WorkloadSpec
+
+
+class ScenarioParams(BaseModel):
+    """The knobs every scenario has. Durations are simulated seconds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
+    duration_s: float = Field(default=60.0, gt=0, le=30 * 24 * 3600)
+    disk_profile: Literal["posix", "ext4-ordered"] = "posix"
+    segment_max_records: int = Field(default=64, ge=1, le=10_000_000)
+    segment_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1 << 34)
+    seal_grace_s: float = Field(default=120.0, ge=0)
+    start_before_midnight_s: float = Field(default=20.0, ge=0, le=24 * 3600)
+    push_timeout_s: float = Field(default=1.0, gt=0, le=600)
+    concurrent_duplicate_posts: int = Field(default=0, ge=0, le=1000)
+    exhaustive_crash_states_max: int = Field(default=0, ge=0, le=100_000)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    defaults: ScenarioParams
+    fault_kinds: tuple[str, ...]
+    swarm: bool = True
+
+    def params(self, overrides: dict | None = None) -> ScenarioParams:
+        if not overrides:
+            return self.defaults
+        merged = self.defaults.model_dump()
+        for key, value in overrides.items():
+            if key == "workload" and isinstance(value, dict):
+                merged["workload"] = {**merged["workload"], **value}
+            else:
+                merged[key] = value
+        return ScenarioParams.model_validate(merged)
+
+    def plan(self, params: ScenarioParams, rng: random.Random) -> FaultPlan:
+        if not self.fault_kinds:
+            return FaultPlan()
+        return swarm_plan(rng, duration_s=params.duration_s, kinds=self.fault_kinds)
+
+
+def _kinds(prefix: str) -> tuple[str, ...]:
+    return tuple(name for name in FAULT_KINDS if name.startswith(prefix))
+
+
+_W = WorkloadSpec
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "ledger_crash_tail",
+            "Power loss in the middle of ledger appends (the audit's crash-tail test, at every "
+            "kind of op): torn tails are truncated on restart and never yielded.",
+            ScenarioParams(workload=_W(signal_count=80, rate_per_s=20.0), duration_s=30.0),
+            ("disk.crash_at_op", "disk.short_write", "proc.crash_omen"),
+        ),
+        Scenario(
+            "rollover_sequence",
+            "Tiny segments and OMEN restarts: ledger_sequence stays partition-wide monotonic "
+            "across rollovers and restarts (audit H2).",
+            ScenarioParams(workload=_W(signal_count=150, rate_per_s=25.0), duration_s=30.0, segment_max_records=4),
+            ("proc.crash_omen", "disk.crash_at_op"),
+        ),
+        Scenario(
+            "power_loss_metadata",
+            "Crashes inside rollover and seal, with every crash state of a short history checked "
+            "exhaustively: _CURRENT and the manifest are always sound (audit H1).",
+            ScenarioParams(
+                workload=_W(signal_count=24, rate_per_s=2.0, reemit_fraction=0.0),
+                duration_s=30.0,
+                segment_max_records=3,
+                seal_grace_s=5.0,
+                start_before_midnight_s=8.0,
+                exhaustive_crash_states_max=64,
+            ),
+            ("disk.crash_at_op",),
+        ),
+        Scenario(
+            "hot_path_drops",
+            "The hot path loses pushes every way HTTP can: dropped requests and responses, refused "
+            "connections, 5xx, partitions. Reconcile delivers every lost signal exactly once.",
+            ScenarioParams(workload=_W(signal_count=200, rate_per_s=20.0)),
+            ("net.drop_request", "net.drop_response", "net.refused", "net.http_5xx", "net.partition",
+             "net.delay_spike"),
+        ),
+        Scenario(
+            "concurrent_duplicates",
+            "Duplicate deliveries, retries racing reconcile replays, re-emitted signals and the "
+            "audit's 20 concurrent POSTs of one signal: one 200, the rest 409 with its ack_id.",
+            ScenarioParams(
+                workload=_W(signal_count=150, rate_per_s=30.0, reemit_fraction=0.25, burst_probability=0.2),
+                concurrent_duplicate_posts=20,
+            ),
+            ("net.duplicate", "net.delay_spike", "net.drop_response"),
+        ),
+        Scenario(
+            "late_arrivals",
+            "Signals for a day whose partition is sealed, midnight crossings and skewed or jumping "
+            "clocks: late partitions are written and reconciled again as they grow.",
+            ScenarioParams(
+                workload=_W(signal_count=150, rate_per_s=2.0, late_fraction=0.3, late_lag_s_max=600.0),
+                duration_s=90.0,
+                seal_grace_s=10.0,
+                start_before_midnight_s=30.0,
+            ),
+            ("clock.skew", "clock.jump", "net.drop_request"),
+        ),
+        Scenario(
+            "disk_faults",
+            "The disk fails writes, reads and fsyncs (ENOSPC, EIO, short writes, Linux fsync-EIO "
+            "semantics): every failure is typed, nothing acknowledged is lost.",
+            ScenarioParams(workload=_W(signal_count=150, rate_per_s=20.0), segment_max_records=16),
+            ("disk.short_write", "disk.enospc", "disk.write_eio", "disk.read_eio", "disk.fsync_eio"),
+        ),
+        Scenario(
+            "riskcast_crash",
+            "RiskCast and the reconcile job crash and restart at any time: acknowledged rows "
+            "survive, uncommitted ones roll back, reconcile converges.",
+            ScenarioParams(workload=_W(signal_count=200, rate_per_s=20.0)),
+            ("proc.crash_riskcast", "proc.crash_reconciler", "net.drop_response"),
+        ),
+        Scenario(
+            "chaos",
+            "Swarm plans over every fault kind at once, including the ones beyond the promise "
+            "(lying fsync, bit rot), where loss is allowed but never silent.",
+            ScenarioParams(workload=_W(signal_count=150, rate_per_s=15.0, late_fraction=0.05, late_lag_s_max=120.0),
+                           segment_max_records=16),
+            tuple(FAULT_KINDS),
+        ),
+        Scenario(
+            "calm",
+            "No faults at all: the baseline every other scenario departs from.",
+            ScenarioParams(workload=_W(signal_count=200, rate_per_s=20.0)),
+            (),
+        ),
+    )
+}
+
+
+class UnknownScenarioError(KeyError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"unknown scenario {self.name!r}; known scenarios: {', '.join(SCENARIOS)} (see `omen-sim list`)"
+
+
+def get_scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise UnknownScenarioError(name) from None
+
+

@@ -1,0 +1,267 @@
+"""`omen-sim` (also `python -m scenarios`): list, run, sweep, replay, determinism, hunt.
+
+Exit codes: 0 every invariant held, 1 a violation (or a trace hash mismatch, or an
+escaped planted bug), 2 bad usage or bad input. Errors say what to do next.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
+DEFAULT_REPRO_DIR = Path("repros")
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: exit 2 with this message."""
+
+
+def _print_json(document: Any) -> None:
+    print(json.dumps(document, indent=2, sort_keys=True))
+
+
+def _write_json(path: str, document: Any) -> None:
+    Path(path).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _load_plan(path: str | None):  # noqa: ANN202
+    if path is None:
+        return None
+    from faults import FaultPlan
+    from faults.plan import FaultPlanError
+
+    try:
+        return FaultPlan.load(path)
+    except FaultPlanError as error:
+        raise UsageError(f"bad fault plan {path}: {error}") from error
+
+
+def _scenario_names(requested: list[str] | None) -> list[str]:
+    from scenarios.catalog import SCENARIOS, get_scenario
+
+    if not requested:
+        return list(SCENARIOS)
+    for name in requested:
+        get_scenario(name)  # raises UnknownScenarioError
+    return list(dict.fromkeys(requested))
+
+
+def replay_command(path: Path) -> str:
+    return f"omen-sim replay {path}"
+
+
+# ---- commands -----------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    from scenarios.catalog import SCENARIOS
+
+    if args.json:
+        _print_json([{"name": s.name, "description": s.description} for s in SCENARIOS.values()])
+    else:
+        width = max(len(name) for name in SCENARIOS)
+        for scenario in SCENARIOS.values():
+            print(f"{scenario.name.ljust(width)}  {scenario.description}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from scenarios.catalog import get_scenario
+    from scenarios.repro import default_repro_path, git_commit, repro_from_result
+    from scenarios.runner import run
+
+    get_scenario(args.scenario)
+    plan = _load_plan(args.plan)
+    print(f"omen-sim: running {args.scenario} seed {args.seed}" + (f" bug {args.bug}" if args.bug else ""),
+          file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    result = run(args.scenario, args.seed, plan=plan, bug=args.bug, keep_world=bool(args.trace_out))
+    wall_s = time.perf_counter() - started
+    if args.trace_out:
+        result.world.trace.write_jsonl(args.trace_out)
+    repro_path = None
+    if not result.ok:
+        repro = repro_from_result(result, git_commit())
+        repro_path = repro.save(default_repro_path(Path(args.repro_dir), result.scenario, result.seed, result.bug))
+    summary = result.summary()
+    summary.update({
+        "runs": 1,
+        "wall_seconds": round(wall_s, 3),
+        "violations": [{"scenario": result.scenario, "seed": result.seed,
+                        "repro": str(repro_path) if repro_path else None, **v.to_json()}
+                       for v in result.violations],
+    })
+    if args.json:
+        _print_json(summary)
+    else:
+        verdict = "ok" if result.ok else f"{len(result.violations)} violation(s)"
+        print(f"{result.scenario} seed {result.seed}: {verdict}; {result.signals} signals, "
+              f"{result.sim_seconds:.1f} sim s in {wall_s:.2f} wall s; trace {result.trace_hash[:16]}")
+        for violation in result.violations:
+            print(f"  [{violation.invariant}] {violation.message}")
+    if repro_path is not None:
+        print(f"repro written: {repro_path}\nreplay with: {replay_command(repro_path)}", file=sys.stderr)
+        return EXIT_VIOLATION
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from scenarios.sweep import Job, parse_seed_range, stderr_progress, sweep
+
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise UsageError("--seeds must be at least 1")
+        seeds = range(args.seed_start, args.seed_start + args.seeds)
+    else:
+        seeds = parse_seed_range(args.seed_range)
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    names = _scenario_names(args.scenario)
+    jobs = [Job(name, seed, args.bug, str(args.repro_dir)) for seed in seeds for name in names]
+    summary = sweep(jobs, workers=args.workers, progress=stderr_progress,
+                    journal=Path(args.repro_dir) / "sweep-journal.txt")
+    document = summary.to_json()
+    if args.json:
+        _write_json(args.json, document)
+    _print_sweep_table(summary)
+    failed = bool(summary.violations)
+    if summary.never_fired and args.require_faults_fire:
+        print(f"fault kinds that were on but never fired: {', '.join(summary.never_fired)}", file=sys.stderr)
+        failed = True
+    for violation in summary.violations[:20]:
+        print(f"  {violation['scenario']} seed {violation['seed']} [{violation['invariant']}] "
+              f"{violation['message']}", file=sys.stderr)
+        if violation.get("repro"):
+            print(f"    replay with: {replay_command(Path(violation['repro']))}", file=sys.stderr)
+    return EXIT_VIOLATION if failed else EXIT_OK
+
+
+def _print_sweep_table(summary: Any) -> None:
+    print(f"{'scenario':24} {'runs':>6} {'failed':>7}")
+    for name, row in summary.per_scenario.items():
+        print(f"{name:24} {row['runs']:>6} {row['failed']:>7}")
+    print(f"{summary.runs} runs, {len(summary.violations)} violations, {summary.signals} signals, "
+          f"{summary.sim_seconds:.0f} sim s in {summary.wall_seconds:.1f} wall s "
+          f"({summary.sim_seconds / max(summary.wall_seconds, 1e-9):.0f}x)")
+    print("faults fired: " + ", ".join(f"{k}={v}" for k, v in sorted(summary.faults.items())))
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from scenarios.repro import Repro
+    from scenarios.runner import run
+
+    repro = Repro.load(args.file)
+    result = run(repro.scenario, repro.seed, plan=repro.plan, overrides=repro.params, bug=repro.bug)
+    same = result.trace_hash == repro.trace_hash
+    document = {"file": str(args.file), "scenario": repro.scenario, "seed": repro.seed, "bug": repro.bug,
+                "expected_trace_hash": repro.trace_hash, "trace_hash": result.trace_hash, "same": same,
+                "violations": [v.to_json() for v in result.violations]}
+    if args.json:
+        _print_json(document)
+    else:
+        print(f"replay {args.file}: trace hash {'matches' if same else 'DIFFERS'} "
+              f"({result.trace_hash[:16]} vs {repro.trace_hash[:16]}); {len(result.violations)} violation(s)")
+        for violation in result.violations:
+            print(f"  [{violation.invariant}] {violation.message}")
+    return EXIT_OK if same and result.ok else EXIT_VIOLATION
+
+
+def cmd_determinism(args: argparse.Namespace) -> int:
+    from scenarios.determinism_targets import check_scenario_determinism
+
+    names = _scenario_names(args.scenario)
+    if args.seeds < 1:
+        raise UsageError("--seeds must be at least 1")
+    mismatches = 0
+    for name in names:
+        for seed in range(args.seed_start, args.seed_start + args.seeds):
+            report = check_scenario_determinism(name, seed)
+            print(f"{name} seed {seed}: {'same' if report.same else 'DIFFERENT'} {report.hash_a[:16]}")
+            if not report.same:
+                mismatches += 1
+                print(report.divergence)
+    return EXIT_VIOLATION if mismatches else EXIT_OK
+
+
+def cmd_hunt(args: argparse.Namespace) -> int:
+    from scenarios.hunt import hunt_command
+
+    return hunt_command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omen-sim", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="the scenarios and what each checks")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="one scenario, one seed")
+    p.add_argument("scenario")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--plan", help="a fault plan file (JSON or TOML) instead of the seed's swarm plan")
+    p.add_argument("--bug", help="plant a bug of the zoo (see `omen-sim hunt --list`)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--trace-out", help="write the trace as JSON Lines")
+    p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sweep", help="many scenarios x seeds")
+    p.add_argument("--scenario", action="append", help="repeatable; default: all scenarios")
+    seeds = p.add_mutually_exclusive_group(required=True)
+    seeds.add_argument("--seeds", type=int, help="number of seeds, from --seed-start")
+    seeds.add_argument("--seed-range", help="A:B, seeds A..B-1")
+    p.add_argument("--seed-start", type=int, default=0)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--json", help="write the summary as JSON to this file")
+    p.add_argument("--bug", help="plant a bug of the zoo in every run")
+    p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
+    p.add_argument("--require-faults-fire", action="store_true",
+                   help="fail when a fault kind that some plan switched on never fired (CI)")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("replay", help="replay a repro file and compare the trace hash")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("determinism", help="each seed in two fresh processes with different PYTHONHASHSEED")
+    p.add_argument("--scenario", action="append")
+    p.add_argument("--seeds", type=int, required=True)
+    p.add_argument("--seed-start", type=int, default=0)
+    p.set_defaults(func=cmd_determinism)
+
+    p = sub.add_parser("hunt", help="plant each bug of the zoo and run seeds until an invariant catches it")
+    bugs = p.add_mutually_exclusive_group(required=True)
+    bugs.add_argument("--bug", action="append", help="repeatable")
+    bugs.add_argument("--all", action="store_true")
+    bugs.add_argument("--list", action="store_true", help="list the planted bugs")
+    p.add_argument("--max-seeds", type=int, default=2000)
+    p.add_argument("--json", help="write the report as JSON to this file")
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_hunt)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from faults.plan import FaultPlanError
+    from scenarios.catalog import UnknownScenarioError
+    from scenarios.repro import ReproError
+    from scenarios.sweep import SeedRangeError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "seed", None) is not None and args.seed < 0:
+        parser.error("--seed must be a non-negative integer")
+    try:
+        return args.func(args)
+    except (UsageError, UnknownScenarioError, SeedRangeError, ReproError, FaultPlanError) as error:
+        print(f"omen-sim {args.command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

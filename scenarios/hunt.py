@@ -1,0 +1,85 @@
+"""`omen-sim hunt`: plant a bug, run seeds until an invariant catches it.
+
+For each planted bug the hunt walks seeds 0, 1, 2, ... and, for each seed, the scenarios
+the bug is expected to show in, until a run violates an invariant. It reports the seed
+and scenario that caught it, the invariant, the seeds tried and the wall seconds: the
+numbers behind the zoo table in the README.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from scenarios.repro import default_repro_path, git_commit, repro_from_result
+from scenarios.runner import run
+
+EXIT_OK, EXIT_ESCAPED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class HuntReport:
+    name: str
+    caught: bool
+    scenario: str | None
+    seed: int | None
+    invariant: str | None
+    expected_invariant: str
+    seeds_tried: int
+    runs: int
+    wall_seconds: float
+    repro: str | None = None
+
+
+def hunt_bug(name: str, *, max_seeds: int, repro_dir: Path | None = None) -> HuntReport:
+    from scenarios.bugzoo import get_bug
+
+    bug = get_bug(name)
+    started = time.perf_counter()
+    runs = 0
+    for seed in range(max_seeds):
+        for scenario in bug.scenarios:
+            runs += 1
+            result = run(scenario, seed, bug=name)
+            if result.violations:
+                invariants = sorted({v.invariant for v in result.violations})
+                invariant = bug.invariant if bug.invariant in invariants else invariants[0]
+                repro = None
+                if repro_dir is not None:
+                    repro = str(repro_from_result(result, git_commit()).save(
+                        default_repro_path(repro_dir, scenario, seed, name)))
+                return HuntReport(name, True, scenario, seed, invariant, bug.invariant, seed + 1, runs,
+                                  round(time.perf_counter() - started, 3), repro)
+    return HuntReport(name, False, None, None, None, bug.invariant, max_seeds, runs,
+                      round(time.perf_counter() - started, 3))
+
+
+def hunt_command(args: argparse.Namespace) -> int:
+    from scenarios.bugzoo import BUGS, get_bug
+
+    if args.list:
+        width = max(len(name) for name in BUGS)
+        for bug in BUGS.values():
+            print(f"{bug.name.ljust(width)}  [{bug.invariant}] {bug.description}")
+        return EXIT_OK
+    if args.max_seeds < 1:
+        print("omen-sim hunt: --max-seeds must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    names = list(BUGS) if args.all else list(dict.fromkeys(args.bug))
+    for name in names:
+        get_bug(name)
+    reports = []
+    for name in names:
+        report = hunt_bug(name, max_seeds=args.max_seeds, repro_dir=Path("repros"))
+        reports.append(report)
+        verdict = (f"caught by {report.invariant} in {report.scenario} seed {report.seed}"
+                   if report.caught else "ESCAPED")
+        print(f"{name:34} {verdict}; {report.seeds_tried} seed(s), {report.runs} run(s), "
+              f"{report.wall_seconds:.2f} s", flush=True)
+    if args.json:
+        document = {"bugs": [{k: v for k, v in asdict(r).items()} for r in reports]}
+        Path(args.json).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return EXIT_OK if all(r.caught for r in reports) else EXIT_ESCAPED

@@ -1,0 +1,134 @@
+"""Invariants about the ledger: ledger-first, monotonic sequence, recoverability, sealed immutability."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scenarios.invariants.model import CheckContext, Violation
+
+HOT_PATH_NODES = frozenset({"omen", "reconciler"})
+
+
+def ledger_first(ctx: CheckContext) -> Iterator[Violation]:
+    """No push or ingest of a signal before its ledger record is durable; after any crash,
+    every signal RiskCast holds is in the recovered ledger."""
+    lie_index = ctx.first_fault_index(frozenset({"disk.fsync_lie", "disk.bitflip"}))
+    for event in ctx.of_kind("net.send"):
+        index, _, node, _, fields = event
+        if node not in HOT_PATH_NODES or fields.get("signal_id") is None:
+            continue
+        if lie_index is not None and index > lie_index:
+            continue
+        if fields.get("durable") is False:
+            yield Violation(
+                "ledger_first",
+                f"{node} sent signal {fields['signal_id']} before its ledger record was durable",
+                signal_ids=(str(fields["signal_id"]),),
+                partition=fields.get("partition"),
+                trace_indices=(int(index),),
+            )
+    for index, recovered, stored in ctx.observations.crash_snapshots:
+        if lie_index is not None and index > lie_index:
+            continue
+        recovered_ids = set(recovered.values())
+        unexpected = sorted(stored - recovered_ids)
+        if unexpected:
+            yield Violation(
+                "ledger_first",
+                f"after the crash at trace index {index}, RiskCast holds {len(unexpected)} signal(s) "
+                "that the recovered ledger does not have",
+                signal_ids=tuple(unexpected[:20]),
+                trace_indices=(index,),
+            )
+
+
+def monotonic_sequence(ctx: CheckContext) -> Iterator[Violation]:
+    """In every partition, ledger_sequence strictly increases in read order, across segments
+    and restarts; a number once durable is never reused."""
+    for name, partition in ctx.final_visible.items():
+        previous = 0
+        for record in partition.records:
+            if record.sequence <= previous:
+                yield Violation(
+                    "monotonic_sequence",
+                    f"partition {name}: sequence {record.sequence} in {record.segment} at byte "
+                    f"{record.offset_bytes} follows {previous}",
+                    signal_ids=(record.signal_id,),
+                    partition=name,
+                )
+                break
+            previous = record.sequence
+    if ctx.beyond_promise:
+        return
+    final = {
+        (record.partition, record.sequence): record.signal_id
+        for partition in ctx.final_visible.values()
+        for record in partition.records
+    }
+    for index, recovered, _ in ctx.observations.crash_snapshots:
+        for key in sorted(recovered):
+            now = final.get(key)
+            if now != recovered[key]:
+                what = "lost" if now is None else f"reused by {now}"
+                yield Violation(
+                    "monotonic_sequence",
+                    f"partition {key[0]} sequence {key[1]} held {recovered[key]} after the crash at "
+                    f"trace index {index}, and is {what} at the end",
+                    signal_ids=(recovered[key],),
+                    partition=key[0],
+                    trace_indices=(index,),
+                )
+                break
+
+
+def recoverability(ctx: CheckContext) -> Iterator[Violation]:
+    """After any crash the writer restarts unaided; the reader never yields a record whose CRC
+    fails; every durable record stays readable."""
+    for index, message in ctx.observations.unexpected_errors:
+        yield Violation("recoverability", f"a task died of an unexpected error: {message}", trace_indices=(index,))
+    for name in sorted(set(ctx.final_visible) | set(ctx.reader_view)):
+        view = ctx.reader_view.get(name)
+        oracle = ctx.final_visible.get(name)
+        expected = [record.signal_id for record in oracle.records] if oracle else []
+        torn_inside = oracle is not None and any(not s.clean for s in oracle.segments[:-1])
+        if isinstance(view, str):
+            if ctx.beyond_promise or torn_inside:
+                continue
+            yield Violation(
+                "recoverability",
+                f"the ledger reader fails on partition {name} although no fault corrupted it: {view}",
+                partition=name,
+            )
+        elif view is not None and view != expected:
+            extra = sorted(set(view) - set(expected))
+            yield Violation(
+                "recoverability",
+                f"the ledger reader yields {len(view)} records for {name}, the valid frames hold "
+                f"{len(expected)}" + (f"; it yields records that fail their check: {extra[:5]}" if extra else ""),
+                signal_ids=tuple(extra[:20]),
+                partition=name,
+            )
+
+
+def sealed_immutable(ctx: CheckContext) -> Iterator[Violation]:
+    """Sealed segments never change; a sealed main partition gains no segment."""
+    if ctx.faults_fired.get("disk.bitflip", 0):
+        return
+    for partition, segments in sorted(ctx.observations.sealed_segments.items()):
+        seal_index = ctx.observations.sealed_at_index[partition]
+        final = ctx.observations.final_segment_hashes.get(partition, {})
+        for name, digest in sorted(segments.items()):
+            if final.get(name) != digest:
+                yield Violation(
+                    "sealed_immutable",
+                    f"sealed segment {partition}/{name} changed after its seal",
+                    partition=partition,
+                    trace_indices=(seal_index,),
+                )
+        added = sorted(set(final) - set(segments))
+        if added:
+            yield Violation(
+                "sealed_immutable",
+                f"sealed partition {partition} gained segment(s) {added} after its seal",
+                partition=partition,
+                trace_indices=(seal_index,),
+            )

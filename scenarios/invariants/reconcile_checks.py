@@ -1,0 +1,84 @@
+"""Invariants about reconcile's discipline, about time, and about liveness."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from scenarios.invariants.model import CheckContext, Violation
+
+LATE_SUFFIX = "-late"
+
+
+def reconcile_discipline(ctx: CheckContext) -> Iterator[Violation]:
+    """A main partition is reconciled only once sealed; the state advances only over ids the
+    store holds; a late partition is reconciled again when it grows."""
+    sealed_at = ctx.observations.sealed_at_index
+    for index, _, node, _, fields in ctx.of_kind("net.send"):
+        partition = fields.get("partition")
+        if node != "reconciler" or not partition or partition.endswith(LATE_SUFFIX):
+            continue
+        if partition not in sealed_at or sealed_at[partition] > index:
+            yield Violation("reconcile_discipline",
+                            f"reconcile replayed {fields.get('signal_id')} of main partition {partition} "
+                            "before the partition was sealed",
+                            signal_ids=(str(fields.get("signal_id")),), partition=partition, trace_indices=(index,))
+            break
+    for index, _, _, _, fields in ctx.of_kind("reconcile.state"):
+        if fields.get("missing"):
+            yield Violation("reconcile_discipline",
+                            f"reconcile state of {fields['partition']} covers sequence {fields['highwater']} "
+                            f"but the store lacks {len(fields['missing'])} of those signals",
+                            signal_ids=tuple(fields["missing"][:20]), partition=fields["partition"],
+                            trace_indices=(index,))
+            break
+    if not ctx.observations.converged:
+        return
+    for name, partition in ctx.final_visible.items():
+        if not name.endswith(LATE_SUFFIX) or not partition.records:
+            continue
+        highwater = max(record.sequence for record in partition.records)
+        if ctx.reconcile_state.get(name, 0) < highwater:
+            yield Violation("reconcile_discipline",
+                            f"late partition {name} grew to {highwater} but reconcile state stays at "
+                            f"{ctx.reconcile_state.get(name, 0)}",
+                            partition=name)
+
+
+def _is_utc(text: str | None) -> bool:
+    if not text:
+        return False
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return moment.tzinfo is not None and moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 0
+
+
+def utc_time(ctx: CheckContext) -> Iterator[Violation]:
+    """Every stored timestamp is tz-aware UTC; the partition is the UTC date of emitted_at."""
+    for name, partition in ctx.final_visible.items():
+        for record in partition.records:
+            event = record.event
+            stamps = [event.get("emitted_at"), event.get("observed_at"), event.get("ledger_written_at")]
+            if not all(_is_utc(stamp) for stamp in stamps):
+                yield Violation("utc_time", f"ledger record {record.signal_id} carries a non-UTC timestamp",
+                                signal_ids=(record.signal_id,), partition=name)
+                return
+            day = datetime.fromisoformat(str(event["emitted_at"]).replace("Z", "+00:00")).astimezone(timezone.utc)
+            if name.removesuffix(LATE_SUFFIX) != day.date().isoformat():
+                yield Violation("utc_time",
+                                f"record {record.signal_id} emitted at {event['emitted_at']} sits in partition {name}",
+                                signal_ids=(record.signal_id,), partition=name)
+                return
+    for row in ctx.stored_rows:
+        if not (_is_utc(row[4]) and _is_utc(row[5])):
+            yield Violation("utc_time", f"stored row {row[0]} carries a non-UTC timestamp", signal_ids=(row[0],))
+            return
+
+
+def liveness(ctx: CheckContext) -> Iterator[Violation]:
+    """After the heal, the system converges within the bounded time; nothing deadlocks."""
+    if ctx.observations.deadlock:
+        yield Violation("liveness", f"deadlock: {ctx.observations.deadlock}")
+    elif not ctx.observations.converged:
+        yield Violation("liveness", "reconcile did not converge within the liveness phase's time bound")

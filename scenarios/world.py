@@ -1,0 +1,474 @@
+"""The simulated world: OMEN, RiskCast and the reconciler, wired on the sim kernel.
+
+This is the composition root of a run. It builds the system's real components on
+simulated ports (disk, network, clock, SQLite runner, id source), drives crash and
+restart through the system's own recovery code, and records what the checkers need
+in the trace. It records facts it observes itself (what is durable on the disk, which
+rows are committed) and never the system's opinion of itself.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from faults import DiskFaultInjector, FaultInjector, FaultPlan, FaultSchedule, NetworkFaultInjector, ProcessFaults
+from omen import LedgerReader, LedgerWriteError, LedgerWriter, SignalEvent
+from omen.emitter import BackpressureController, SignalEmitter
+from riskcast import (
+    IngestHandler,
+    InlineSqlRunner,
+    ReconcileJob,
+    ReconcileStateStore,
+    SignalStore,
+    init_schema,
+    run_reconcile_job,
+)
+from scenarios.durability import DurableLedgerIndex
+from scenarios.ledger_oracle import parse_ledger
+from scenarios.shared_volume import SharedVolume
+from scenarios.workload import PlannedSignal
+from sim.crash import SimulatedCrash
+from sim.disk import SimDisk
+from sim.network import SimNetwork
+from sim.node import Node
+from sim.simulation import Simulation
+
+LEDGER_ROOT = "/ledger"
+RISKCAST_ADDRESS = "riskcast"
+INGEST_PATH = "/api/v1/signals/ingest"
+INGEST_URL = f"http://{RISKCAST_ADDRESS}{INGEST_PATH}"
+NODE_NAMES = ("omen", "riskcast", "reconciler")
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """Everything about the world that is not the workload or the fault plan."""
+
+    seed: int
+    epoch: datetime = datetime(2026, 1, 1, 23, 50, tzinfo=timezone.utc)
+    disk_profile: str = "posix"
+    segment_max_bytes: int = 64 * 1024
+    segment_max_records: int = 64
+    seal_grace_s: float = 120.0
+    seal_interval_s: float = 30.0
+    reconcile_interval_s: float = 20.0
+    push_timeout_s: float = 1.0
+    replay_timeout_s: float = 1.0
+    sql_latency_s_max: float = 0.002
+    restart_delay_s_min: float = 0.5
+    restart_delay_s_max: float = 5.0
+    emits_in_flight_max: int = 256
+    liveness_limit_s: float = 3 * 24 * 3600.0
+    reconcile_passes_max: int = 200
+
+
+@dataclass
+class Observations:
+    """Facts gathered during the run that are not in the trace's event stream."""
+
+    # (trace index, recovered (partition, sequence) -> signal_id, signal ids RiskCast held at the crash)
+    crash_snapshots: list[tuple[int, dict[tuple[str, int], str], set[str]]] = field(default_factory=list)
+    final_segment_hashes: dict[str, dict[str, str]] = field(default_factory=dict)
+    sealed_segments: dict[str, dict[str, str]] = field(default_factory=dict)
+    sealed_at_index: dict[str, int] = field(default_factory=dict)
+    writer_open_failures: list[tuple[int, str]] = field(default_factory=list)
+    converged: bool = False
+    deadlock: str | None = None
+    unexpected_errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def describe_body(body: bytes) -> dict[str, Any]:
+    """Trace fields for a request body: which signal it carried (if any)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return {"signal_id": None}
+    if isinstance(document, dict):
+        return {"signal_id": document.get("signal_id"), "partition": document.get("ledger_partition")}
+    return {"signal_id": None}
+
+
+class World:
+    def __init__(self, config: WorldConfig, plan: FaultPlan, *, schedule: FaultSchedule | None = None) -> None:
+        self.config = config
+        self.plan = plan
+        self.sim = Simulation(config.seed, epoch=config.epoch)
+        self.trace = self.sim.trace
+        self.nodes: dict[str, Node] = {name: self.sim.node(name) for name in (*NODE_NAMES, "source")}
+        self.disk = SimDisk(self.sim.rng.stream("disk"), self.trace.record, profile=config.disk_profile, node="omen")
+        self.injector = FaultInjector(
+            plan, self.sim.rng.stream("faults"), self.trace.record, lambda: self.sim.now_s, schedule=schedule
+        )
+        self.disk.fault_hook = DiskFaultInjector(self.injector, "omen", disk=self.disk)
+        self.durable_index = DurableLedgerIndex(self.disk, LEDGER_ROOT)
+        self.network = SimNetwork(self.sim, rng=self.sim.rng.stream("network"), describe=self._describe_request)
+        self.network.fault_hook = NetworkFaultInjector(self.injector)
+        self.volume = SharedVolume(self.disk)
+        self.conn = sqlite3.connect(":memory:")
+        init_schema(self.conn)
+        self._ids = self.sim.rng.stream("ids")
+        self._sql_rng = self.sim.rng.stream("sql")
+        self._restart_rng = self.sim.rng.stream("restart")
+        self.observations = Observations()
+        self.writer: LedgerWriter | None = None
+        self.emitter: SignalEmitter | None = None
+        self.reconcile_job: ReconcileJob | None = None
+        self._emits_in_flight = 0
+        self._periodic_enabled = True
+        self._restart_pending: set[str] = set()
+        self.process_faults = ProcessFaults(
+            self.injector,
+            self.sim,
+            crash=self.crash,
+            restart=self.restart,
+            clocks={name: self.nodes[name].clock for name in NODE_NAMES},
+        )
+
+    def _describe_request(self, body: bytes) -> dict[str, Any]:
+        """Trace fields for a request: the signal it carries, and whether that signal is durable now."""
+        fields = describe_body(body)
+        signal_id, partition = fields.get("signal_id"), fields.get("partition")
+        if signal_id is not None and partition is not None:
+            with self.volume.faults_suspended():
+                fields["durable"] = self.durable_index.contains(str(partition), str(signal_id))
+        return fields
+
+    # ---- ports -----------------------------------------------------------------
+    def _next_ack_id(self) -> str:
+        return f"ack-{self._ids.getrandbits(64):016x}"
+
+    async def _sql_latency(self) -> None:
+        await asyncio.sleep(self._sql_rng.uniform(0.0, self.config.sql_latency_s_max))
+
+    def _sql_runner(self) -> InlineSqlRunner:
+        return InlineSqlRunner(self.conn, latency=self._sql_latency)
+
+    # ---- task guard: a SimulatedCrash inside any task is a power loss of its node
+    def spawn(self, node_name: str, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task | None:
+        node = self.nodes[node_name]
+        if not node.alive:
+            coro.close()
+            return None
+        return node.spawn(self._guarded(node_name, coro), name=name)
+
+    async def _guarded(self, node_name: str, coro: Coroutine[Any, Any, Any]) -> Any:
+        try:
+            return await coro
+        except SimulatedCrash as crash:
+            self.trace.record(node_name, "crash.raised", target=crash.node, reason=crash.reason)
+            self.crash(crash.node, cause=crash.reason)
+            return None
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - an escaped error is a finding, recorded for recoverability
+            index = self.trace.record(node_name, "task.error", error=f"{type(error).__name__}: {error}")
+            self.observations.unexpected_errors.append((index, f"{node_name}: {type(error).__name__}: {error}"))
+            return None
+
+    # ---- building nodes from what is durable ------------------------------------
+    def _build_omen(self) -> None:
+        node = self.nodes["omen"]
+        try:
+            self.writer = LedgerWriter(
+                LEDGER_ROOT,
+                fs=self.disk,
+                clock=node.clock,
+                segment_max_bytes=self.config.segment_max_bytes,
+                segment_max_records=self.config.segment_max_records,
+            )
+        except LedgerWriteError as error:
+            index = self.trace.record("omen", "ledger.open_failed", error=str(error))
+            self.observations.writer_open_failures.append((index, str(error)))
+            self.writer = None
+            self.emitter = None
+            return
+        self.emitter = SignalEmitter(
+            self.writer,
+            self.network.transport(node),
+            INGEST_URL,
+            backpressure=BackpressureController(),
+            push_timeout_s=self.config.push_timeout_s,
+        )
+        self.trace.record("omen", "node.ready", incarnation=node.incarnation)
+
+    async def _start_omen(self) -> None:
+        self._build_omen()
+        if self.writer is None:
+            # recovery failed on this incarnation (a disk fault): retry after a pause, bounded by the run
+            await asyncio.sleep(self.config.restart_delay_s_max)
+            self.spawn("omen", self._start_omen(), name="omen.start")
+            return
+        self.spawn("omen", self._sealer_loop(), name="omen.sealer")
+
+    def _build_riskcast(self) -> None:
+        node = self.nodes["riskcast"]
+        store = SignalStore(self._sql_runner(), clock=node.clock, ack_ids=self._next_ack_id)
+        handler = IngestHandler(store)
+
+        async def route(path: str, body: bytes) -> tuple[int, bytes]:
+            if path != INGEST_PATH:
+                return 404, b'{"error":"not found"}'
+            status, document = await handler.handle(body)
+            fields = describe_body(body)
+            self.trace.record(
+                "riskcast",
+                "ingest.result",
+                signal_id=fields["signal_id"],
+                status=status,
+                ack_id=document.get("ack_id"),
+            )
+            return status, json.dumps(document, sort_keys=True).encode()
+
+        self.network.register(RISKCAST_ADDRESS, node, route)
+        self.trace.record("riskcast", "node.ready", incarnation=node.incarnation)
+
+    def _build_reconciler(self) -> None:
+        node = self.nodes["reconciler"]
+        runner = self._sql_runner()
+        self.reconcile_job = ReconcileJob(
+            LedgerReader(LEDGER_ROOT, fs=self.volume),
+            SignalStore(runner, clock=node.clock, ack_ids=self._next_ack_id),
+            ReconcileStateStore(runner),
+            self.network.transport(node),
+            INGEST_URL,
+            replay_timeout_s=self.config.replay_timeout_s,
+        )
+        self.spawn("reconciler", self._reconcile_loop(), name="reconciler.loop")
+
+    # ---- periodic work -------------------------------------------------------------
+    async def _sealer_loop(self) -> None:
+        passes_max = int(self.config.liveness_limit_s / self.config.seal_interval_s) + 10_000
+        for _ in range(passes_max):
+            await asyncio.sleep(self.config.seal_interval_s)
+            if self._periodic_enabled:
+                self.seal_pass()
+
+    def seal_pass(self) -> None:
+        writer = self.writer
+        if writer is None:
+            return
+        node = self.nodes["omen"]
+        grace = timedelta(seconds=self.config.seal_grace_s)
+        for partition in writer.get_partitions_to_seal(node.clock.now(), grace):
+            try:
+                writer.seal_partition(partition)
+            except LedgerWriteError as error:
+                self.trace.record("omen", "seal.failed", partition=partition, error=str(error))
+                continue
+            self._observe_seal(partition)
+
+    def _observe_seal(self, partition: str) -> None:
+        prefix = f"{LEDGER_ROOT}/{partition}/"
+        visible = self.disk.visible_files()
+        segments = {
+            path[len(prefix):]: hashlib.sha256(data).hexdigest()
+            for path, data in visible.items()
+            if path.startswith(prefix) and path.endswith(".log")
+        }
+        index = self.trace.record("omen", "ledger.sealed", partition=partition, segments=segments)
+        self.observations.sealed_segments[partition] = segments
+        self.observations.sealed_at_index[partition] = index
+
+    async def _reconcile_loop(self) -> None:
+        passes_max = int(self.config.liveness_limit_s / self.config.reconcile_interval_s) + 10_000
+        for _ in range(passes_max):
+            await asyncio.sleep(self.config.reconcile_interval_s)
+            if self._periodic_enabled:
+                await self.reconcile_pass()
+
+    async def reconcile_pass(self) -> list[Any]:
+        job = self.reconcile_job
+        if job is None:
+            return []
+        results = await run_reconcile_job(job)
+        for result in results:
+            self.trace.record(
+                "reconciler",
+                "reconcile.result",
+                partition=result.partition,
+                status=result.status,
+                reason=result.reason,
+                replayed=list(result.replayed_ids),
+                failed=list(result.failed_ids),
+                extra=list(result.extra_ids),
+                highwater=result.highwater,
+                revision=result.revision,
+            )
+        self._observe_reconcile_state()
+        return results
+
+    def _observe_reconcile_state(self) -> None:
+        """Record, from the database itself, which partitions the state claims are covered."""
+        rows = self.conn.execute(
+            "SELECT partition, ledger_highwater FROM reconcile_state ORDER BY partition"
+        ).fetchall()
+        stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
+        ledger = parse_ledger(self.disk.visible_files(), LEDGER_ROOT)
+        for partition, highwater in rows:
+            if partition not in ledger or highwater is None:
+                continue
+            covered = [r.signal_id for r in ledger[partition].records if r.sequence <= int(highwater)]
+            missing = sorted({sid for sid in covered if sid not in stored})
+            self.trace.record(
+                "reconciler", "reconcile.state", partition=partition, highwater=int(highwater), missing=missing
+            )
+
+    # ---- the workload ----------------------------------------------------------------
+    async def drive(self, planned: list[PlannedSignal]) -> None:
+        """The source of signals: hands each to OMEN at its time, if OMEN is up."""
+        for item in planned:
+            delay_s = item.at_s - self.sim.now_s
+            if delay_s > 0:
+                await asyncio.sleep(delay_s)
+            if self.emitter is None or not self.nodes["omen"].alive:
+                self.trace.record("source", "emit.dropped", signal_index=item.index, reason="omen_down")
+                continue
+            if self._emits_in_flight >= self.config.emits_in_flight_max:
+                self.trace.record("source", "emit.dropped", signal_index=item.index, reason="backlog_full")
+                continue
+            self._emits_in_flight += 1
+            task = self.spawn("omen", self._emit_one(item), name=f"emit-{item.index}")
+            if task is None:
+                self._emits_in_flight -= 1
+
+    async def _emit_one(self, item: PlannedSignal) -> None:
+        try:
+            emitter = self.emitter
+            assert emitter is not None
+            clock = self.nodes["omen"].clock
+            event: SignalEvent = item.build(clock.now())
+            self.trace.record("omen", "emit.start", signal_id=event.signal_id, emitted_at=event.emitted_at.isoformat())
+            result = await emitter.emit(event)
+            self.trace.record(
+                "omen",
+                "emit.result",
+                signal_id=result.signal_id,
+                status=str(result.status.value),
+                partition=result.ledger_partition,
+                sequence=result.ledger_sequence,
+                ack_id=result.ack_id,
+            )
+        finally:
+            self._emits_in_flight -= 1
+
+    # ---- crash and restart ---------------------------------------------------------------
+    def crash(self, node_name: str, *, cause: str = "planned") -> None:
+        node = self.nodes[node_name]
+        if not node.alive:
+            return
+        self.trace.record(node_name, "node.crash", cause=cause, incarnation=node.incarnation)
+        node.crash()
+        if node_name == "omen":
+            self.writer = None
+            self.emitter = None
+            self._emits_in_flight = 0
+            self.disk.crash()
+            self.durable_index.forget()
+            self._snapshot_durable_ledger()
+        elif node_name == "riskcast":
+            if self.conn.in_transaction:
+                self.conn.rollback()
+        elif node_name == "reconciler":
+            self.reconcile_job = None
+            if self.conn.in_transaction:
+                self.conn.rollback()
+        if node_name not in self._restart_pending and cause != "planned":
+            # a crash raised from inside a disk op: the process supervisor restarts it
+            self._restart_pending.add(node_name)
+            delay_s = self._restart_rng.uniform(self.config.restart_delay_s_min, self.config.restart_delay_s_max)
+            self.sim.loop.call_later(delay_s, self.restart, node_name)
+
+    def restart(self, node_name: str) -> None:
+        self._restart_pending.discard(node_name)
+        node = self.nodes[node_name]
+        if node.alive:
+            return
+        node.restart()
+        self.trace.record(node_name, "node.restart", incarnation=node.incarnation)
+        if node_name == "omen":
+            self.spawn("omen", self._start_omen(), name="omen.start")
+        elif node_name == "riskcast":
+            self._build_riskcast()
+        elif node_name == "reconciler":
+            self._build_reconciler()
+
+    def _snapshot_durable_ledger(self) -> None:
+        ledger = parse_ledger(self.disk.visible_files(), LEDGER_ROOT)
+        placed = {
+            (record.partition, record.sequence): record.signal_id
+            for partition in ledger.values()
+            for record in partition.records
+        }
+        stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
+        index = self.trace.record("omen", "ledger.recovered", records=len(placed))
+        self.observations.crash_snapshots.append((index, placed, stored))
+
+    # ---- phases ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.spawn("omen", self._start_omen(), name="omen.start")
+        self._build_riskcast()
+        self._build_reconciler()
+
+    async def heal(self) -> None:
+        self.injector.heal()
+        self.process_faults.heal()
+        self.network.heal()
+        self.trace.record("world", "heal")
+        for name in NODE_NAMES:
+            if not self.nodes[name].alive:
+                self.restart(name)
+        # give restarted nodes time to recover before the liveness phase
+        await asyncio.sleep(self.config.restart_delay_s_max)
+
+    async def liveness(self) -> bool:
+        """Seal what is sealable, then reconcile until RiskCast holds every ledger record."""
+        self._periodic_enabled = False
+        omen_clock = self.nodes["omen"].clock
+        seal_after = self._last_ledger_day_end() + timedelta(seconds=self.config.seal_grace_s + 1)
+        for _ in range(1000):
+            remaining_s = (seal_after - omen_clock.now()).total_seconds()
+            if remaining_s <= 0:
+                break
+            await asyncio.sleep(min(remaining_s / max(omen_clock.rate, 1e-3), 3600.0))
+        for _ in range(self.config.reconcile_passes_max):
+            if self.writer is None:
+                await asyncio.sleep(self.config.restart_delay_s_max)
+                continue
+            self.seal_pass()
+            await self.reconcile_pass()
+            if self._converged():
+                self.observations.converged = True
+                self.trace.record("world", "converged")
+                return True
+            await asyncio.sleep(self.config.reconcile_interval_s)
+        self.trace.record("world", "not_converged")
+        return False
+
+    def _last_ledger_day_end(self) -> datetime:
+        latest = self.nodes["omen"].clock.now()
+        for partition in parse_ledger(self.disk.visible_files(), LEDGER_ROOT):
+            day = datetime.fromisoformat(partition[:10]).replace(tzinfo=timezone.utc) + timedelta(days=1)
+            latest = max(latest, day)
+        return latest
+
+    def _converged(self) -> bool:
+        ledger = parse_ledger(self.disk.visible_files(), LEDGER_ROOT)
+        ledger_ids = {r.signal_id for p in ledger.values() for r in p.records}
+        stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
+        return ledger_ids <= stored
+
+    def stored_rows(self) -> list[tuple[Any, ...]]:
+        return self.conn.execute(
+            "SELECT signal_id, ack_id, ledger_partition, ledger_sequence, emitted_at, received_at "
+            "FROM signals ORDER BY signal_id"
+        ).fetchall()
+
+
+__all__ = ["World", "WorldConfig", "Observations", "LEDGER_ROOT", "INGEST_URL"]
+
