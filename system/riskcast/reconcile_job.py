@@ -1,0 +1,152 @@
+"""ReconcileJob: make RiskCast hold exactly what the OMEN ledger holds, partition by partition.
+
+WHY this order of reads: partition info (highwater, revision) first, then the ids RiskCast holds,
+then the ledger records. Under ledger-first every stored signal was durable in the ledger before
+it was ingested, so a ledger read that comes after the store read sees all of them: an id in the
+store but not in the ledger is then truly "extra" (critical: the ledger lost something), never a
+race. And the state recorded is the highwater read BEFORE the records, so a record appended during
+the run makes the next run see the highwater grow.
+
+The state advances only when every missing id was confirmed (200 or 409); otherwise the next run
+tries again. Corruption and read errors are reported in the result, never raised out of the job.
+"""
+from __future__ import annotations
+
+import logging
+
+from omen import LedgerCorruptionError, LedgerRecord
+from riskcast.ports import LedgerReaderLike, Transport
+from riskcast.reconcile_result import ReconcileResult
+from riskcast.reconcile_state import ReconcileStateStore
+from riskcast.signal_store import SignalStore
+
+log = logging.getLogger(__name__)
+
+LEDGER_RECORDS_PER_PARTITION_MAX = 10_000_000
+CONFIRMED_STATUSES = (200, 409)
+
+
+class ReconcileJob:
+    def __init__(
+        self,
+        reader: LedgerReaderLike,
+        store: SignalStore,
+        state: ReconcileStateStore,
+        transport: Transport,
+        ingest_url: str,
+        *,
+        replay_timeout_s: float = 2.0,
+        max_replays_per_run: int = 10_000,
+    ) -> None:
+        if replay_timeout_s <= 0 or max_replays_per_run < 1:
+            raise ValueError(
+                f"replay_timeout_s ({replay_timeout_s}) must be > 0 and max_replays_per_run "
+                f"({max_replays_per_run}) >= 1"
+            )
+        self.reader = reader
+        self.store = store
+        self.state = state
+        self.transport = transport
+        self.ingest_url = ingest_url
+        self.replay_timeout_s = replay_timeout_s
+        self.max_replays_per_run = max_replays_per_run
+
+    async def reconcile_partition(self, partition: str) -> ReconcileResult:
+        try:
+            info = self.reader.get_partition_info(partition)
+        except LedgerCorruptionError as error:
+            return await self._report(partition, "corrupt", f"ledger_corrupt: {error}", None, None)
+        except FileNotFoundError:
+            return await self._report(partition, "skipped", "partition_not_found", None, None)
+        except OSError as error:
+            return await self._report(partition, "incomplete", f"ledger_read_error: {error}", None, None)
+        highwater, revision = int(info.highwater_sequence), int(info.manifest_revision)
+
+        if not info.is_late and not info.is_sealed:
+            return await self._report(partition, "skipped", "main_partition_not_sealed", highwater, revision)
+        needed, reason = await self.state.needs_reconcile(partition, highwater, revision)
+        if not needed:
+            return ReconcileResult(partition=partition, status="up_to_date", reason=reason,
+                                   highwater=highwater, revision=revision)
+
+        processed_ids = await self.store.list_processed_ids(partition)
+        try:
+            ledger = self._read_ledger(partition)
+        except LedgerCorruptionError as error:
+            return await self._report(partition, "corrupt", f"ledger_corrupt: {error}", highwater, revision)
+        except OSError as error:
+            return await self._report(partition, "incomplete", f"ledger_read_error: {error}", highwater, revision)
+
+        missing = [signal_id for signal_id in ledger if signal_id not in processed_ids]  # ledger order
+        extra_ids = sorted(processed_ids.difference(ledger))
+        if extra_ids:
+            log.critical(
+                "reconcile %s: %d signal(s) in RiskCast are not in the ledger (data lost from the ledger?): %s",
+                partition, len(extra_ids), extra_ids,
+            )
+        replayed, failed = await self._replay(ledger, missing[: self.max_replays_per_run])
+        over_limit = len(missing) > self.max_replays_per_run
+        result = ReconcileResult(
+            partition=partition,
+            status="incomplete" if failed or over_limit else "reconciled",
+            reason=("replay_failed" if failed else "replay_limit_reached") if failed or over_limit else reason,
+            ledger_count=len(ledger),
+            missing_ids=sorted(missing),
+            replayed_ids=sorted(replayed),
+            failed_ids=sorted(failed),
+            extra_ids=extra_ids,
+            highwater=highwater,
+            revision=revision,
+        )
+        if result.status == "reconciled":
+            await self.state.record_success(partition, highwater, revision, result)
+        else:
+            log.warning("reconcile %s incomplete (%s): %d failed", partition, result.reason, len(failed))
+            await self.state.record_attempt(partition, highwater, revision, result)
+        return result
+
+    def _read_ledger(self, partition: str) -> dict[str, LedgerRecord]:
+        """signal_id -> its first record, in ledger order (a re-emitted signal may appear twice)."""
+        ledger: dict[str, LedgerRecord] = {}
+        for count, record in enumerate(self.reader.read_partition(partition), start=1):
+            assert count <= LEDGER_RECORDS_PER_PARTITION_MAX, f"partition {partition} exceeds the record limit"
+            ledger.setdefault(record.event.signal_id, record)
+        return ledger
+
+    async def _replay(self, ledger: dict[str, LedgerRecord], ids: list[str]) -> tuple[list[str], list[str]]:
+        """POST each record's event to the ingest URL, one at a time (bounded by the caller's slice)."""
+        replayed: list[str] = []
+        failed: list[str] = []
+        for signal_id in ids:
+            body = ledger[signal_id].event.model_dump_json().encode()
+            try:
+                status, _ = await self.transport.post(self.ingest_url, body, self.replay_timeout_s)
+            except (TimeoutError, ConnectionError) as error:
+                log.warning("reconcile replay of %s not confirmed: %s: %s", signal_id, type(error).__name__, error)
+                failed.append(signal_id)
+                continue
+            if status in CONFIRMED_STATUSES:
+                replayed.append(signal_id)
+            else:
+                log.warning("reconcile replay of %s answered HTTP %d", signal_id, status)
+                failed.append(signal_id)
+        return replayed, failed
+
+    async def _report(self, partition: str, status: str, reason: str, highwater: int | None,
+                      revision: int | None) -> ReconcileResult:
+        result = ReconcileResult(partition=partition, status=status, reason=reason,  # type: ignore[arg-type]
+                                 highwater=highwater, revision=revision)
+        if status == "corrupt":
+            log.critical("reconcile %s: %s", partition, reason)
+        await self.state.record_attempt(partition, highwater, revision, result)
+        return result
+
+
+async def run_reconcile_job(job: ReconcileJob) -> list[ReconcileResult]:
+    """Reconcile every partition of the ledger, in sorted order; one result per partition."""
+    try:
+        partitions = sorted(job.reader.list_partitions())
+    except OSError as error:
+        log.error("reconcile: cannot list ledger partitions: %s", error)
+        return []
+    return [await job.reconcile_partition(partition) for partition in partitions]
