@@ -30,13 +30,17 @@ def write_all(fs: Any, fd: int, data: bytes) -> None:
 
 
 def read_all(fs: Any, fd: int, size_bytes: int) -> bytes:
-    """Read `size_bytes` from offset 0 with pread (bounded; a short file ends the read)."""
+    """Read `size_bytes` from offset 0 (bounded; a short file ends the read).
+
+    lseek + read rather than pread: every `os`-like port we run on has those two.
+    """
     chunks: list[bytes] = []
     offset = 0
+    fs.lseek(fd, 0, os.SEEK_SET)
     for _ in range(size_bytes // READ_CHUNK_BYTES + 2):
         if offset >= size_bytes:
             break
-        chunk = fs.pread(fd, min(READ_CHUNK_BYTES, size_bytes - offset), offset)
+        chunk = fs.read(fd, min(READ_CHUNK_BYTES, size_bytes - offset))
         if not chunk:
             break
         chunks.append(chunk)
