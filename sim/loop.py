@@ -12,7 +12,7 @@ Nothing ready, no timer, and work still pending is a deadlock: the loop raises
 
 This leans on private internals of asyncio.BaseEventLoop (`_run_once`, `_ready`,
 `_scheduled`, `_stopping`, `_timer_cancelled_count`, TimerHandle `_when`/`_scheduled`,
-Handle `_cancelled`/`_run`); tests/sim/test_asyncio_internals_pinned.py pins them so a
+Handle `_cancelled`/`_run`; sim/node.py reads Task `_exception`); tests/sim/test_asyncio_internals_pinned.py pins them so a
 Python upgrade breaks loudly, not silently.
 """
 from __future__ import annotations
@@ -181,9 +181,9 @@ class SimLoop(asyncio.BaseEventLoop):
 
     def _deadlock(self) -> DeadlockError:
         pending = [task for task in asyncio.all_tasks(self) if not task.done()]
-        pending.sort(key=lambda task: task.get_name())
-        where = [f"{task.get_name()} {_suspension_point(task)}" for task in pending]
-        return DeadlockError(self._now_s, [task.get_name() for task in pending], where)
+        described = sorted((task.get_name(), _suspension_point(task)) for task in pending)
+        where = [f"{name} {point}" for name, point in described]
+        return DeadlockError(self._now_s, [name for name, _ in described], where)
 
 
 def _suspension_point(task: asyncio.Task) -> str:

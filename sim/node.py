@@ -101,9 +101,13 @@ class Node:
         self._tasks.pop(task, None)
         if task.cancelled():
             return
-        error = task.exception()
-        if isinstance(error, SimulatedCrash) and self.alive:
-            self.crash(reason=error.reason)
+        # Peek without retrieving: task.exception() would mark any other error as handled
+        # and silence asyncio's "exception was never retrieved" report of a real bug.
+        error = task._exception
+        if isinstance(error, SimulatedCrash):
+            task.exception()  # handled here: the whole node goes down
+            if self.alive:
+                self.crash(reason=error.reason)
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else "down"

@@ -63,3 +63,19 @@ def test_base_event_loop_init_still_sets_the_attributes_the_loop_reads() -> None
     source = inspect.getsource(asyncio.BaseEventLoop.__init__)
     for attribute in ("self._ready", "self._scheduled", "self._stopping", "self._timer_cancelled_count"):
         assert attribute in source
+
+
+def test_a_task_exposes_its_exception_without_marking_it_retrieved() -> None:
+    loop = SimLoop()
+    try:
+        async def failing() -> None:
+            raise KeyError("x")
+
+        task = loop.create_task(failing())
+        loop.run_until_complete(asyncio.sleep(0))
+        assert isinstance(task._exception, KeyError)
+        assert task._log_traceback is True  # still unretrieved: asyncio would report it
+        task.exception()
+        assert task._log_traceback is False
+    finally:
+        loop.close()

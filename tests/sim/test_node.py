@@ -140,3 +140,20 @@ def test_the_node_clock_follows_virtual_time(sim: Simulation) -> None:
 
     sim.run(main())
     assert (node.clock.now() - sim.epoch).total_seconds() == 60.0
+
+
+def test_an_ordinary_task_error_is_left_for_asyncio_to_report(sim: Simulation) -> None:
+    node = sim.node("n")
+
+    async def failing() -> None:
+        raise KeyError("real bug")
+
+    async def main() -> asyncio.Task:
+        task = node.spawn(failing(), name="buggy")
+        await asyncio.sleep(1)
+        return task
+
+    task = sim.run(main())
+    assert node.alive
+    assert task._log_traceback is True  # not silently marked as handled
+    assert isinstance(task.exception(), KeyError)
