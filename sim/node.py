@@ -2,7 +2,8 @@
 
 WHY: a power loss or kill -9 ends every task of a process in the same instant, mid-step.
 `crash()` cancels every task the node spawned, in one go, and refuses new ones until
-`restart()`; the caller then builds fresh objects (the system's real recovery code) for
+`restart()`; the node records nothing in the trace (the composition root does, with its
+own fields); the caller then builds fresh objects (the system's real recovery code) for
 the new incarnation. A task that dies of `SimulatedCrash` (raised from inside a simulated
 disk operation) crashes its whole node the same way.
 
@@ -17,7 +18,6 @@ from typing import Any, Callable, Coroutine
 
 from sim.clock import NodeClock
 from sim.crash import SimulatedCrash
-from sim.trace import Trace
 
 __all__ = ["Node", "NodeDownError"]
 
@@ -32,8 +32,7 @@ class NodeDownError(AssertionError):
 class Node:
     """A named group of tasks with its own wall clock, crashable and restartable."""
 
-    def __init__(self, name: str, *, loop: asyncio.AbstractEventLoop, clock: NodeClock,
-                 trace: Trace | None = None) -> None:
+    def __init__(self, name: str, *, loop: asyncio.AbstractEventLoop, clock: NodeClock) -> None:
         if type(name) is not str or not name:
             raise TypeError(f"a node name must be a non-empty str, got {name!r}")
         self.name = name
@@ -41,8 +40,8 @@ class Node:
         self.incarnation = 0
         self.clock = clock
         self.loop = loop
-        self.trace = trace
         self.crash_count = 0
+        self.last_crash_reason: str | None = None
         self._tasks: dict[asyncio.Task, None] = {}
         self._crash_hooks: list[Callable[[Node], None]] = []
 
@@ -72,11 +71,9 @@ class Node:
         self._tasks = {}
         self.alive = False
         self.crash_count += 1
+        self.last_crash_reason = reason
         for task in doomed:
             task.cancel(msg=f"node {self.name} crashed: {reason}")
-        if self.trace is not None:
-            self.trace.record(self.name, "node.crash", incarnation=self.incarnation,
-                              reason=reason, tasks_cancelled=len(doomed))
         for hook in list(self._crash_hooks):
             hook(self)
 
@@ -86,8 +83,6 @@ class Node:
             raise RuntimeError(f"node {self.name!r} is running; crash() it before restart()")
         self.alive = True
         self.incarnation += 1
-        if self.trace is not None:
-            self.trace.record(self.name, "node.restart", incarnation=self.incarnation)
 
     def on_crash(self, hook: Callable[["Node"], None]) -> None:
         """Call `hook(node)` at every crash, after the tasks are cancelled (e.g. to apply a disk crash)."""

@@ -52,7 +52,7 @@ class Simulation:
         if len(self._nodes) >= NODES_MAX:
             raise RuntimeError(f"this simulation already has {NODES_MAX} nodes")
         clock = NodeClock(self.loop.time, self.epoch)
-        created = Node(name, loop=self.loop, clock=clock, trace=self.trace)
+        created = Node(name, loop=self.loop, clock=clock)
         self._nodes[name] = created
         return created
 
