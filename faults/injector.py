@@ -105,6 +105,10 @@ class FaultInjector:
         """Nothing fires afterwards: the liveness phase of a run begins."""
         self.active = False
 
+    def note(self, kind: str, **fields: object) -> int:
+        """Record a non-fault event of the faults layer (e.g. "faults.heal") on the "faults" node."""
+        return self._record("faults", kind, **fields)
+
     def never_fired(self) -> list[str]:
         """The enabled kinds that did not fire once (CI fails a sweep on these)."""
         return [kind for kind in sorted(self.counters) if self.counters[kind] == 0]

@@ -1,0 +1,112 @@
+"""The disk's fault hook: turns plan decisions into `sim.disk.DiskFault`s at the start of each op.
+
+WHY an adapter: the disk asks `decide(op, path, nbytes)` at the start of every op; the faults layer
+answers by asking the injector about the kinds that make sense for that op, in a fixed order (the
+first that fires wins). The injection point is "disk.<op>" (e.g. "disk.write") on this node.
+
+Order per op: disk.crash_at_op (any op), then
+- write: disk.enospc, disk.write_eio, disk.short_write (keep = keep_fraction * nbytes, < nbytes);
+- open, mkdir, ftruncate: disk.enospc;
+- read, pread: disk.read_eio;
+- fsync, fdatasync: disk.fsync_eio, disk.fsync_lie.
+
+disk.bitflip is bit rot of durable data at rest, not an op failure: it is decided at the start of
+every op at point "disk.bitflip" (before the others) and, when it fires, flips one bit of a durable
+file through `disk.flip_bit(path, bit_index)`; the file and bit are picked by the drawn fractions
+among `disk.durable_files()` in sorted path order. It needs the disk: pass `disk=`.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from faults.injector import FaultInjector
+from sim.disk.fault import DiskFault
+
+_WRITE_KINDS = ("disk.crash_at_op", "disk.enospc", "disk.write_eio", "disk.short_write")
+_KINDS_BY_OP: dict[str, tuple[str, ...]] = {
+    "write": _WRITE_KINDS,
+    "open": ("disk.crash_at_op", "disk.enospc"),
+    "mkdir": ("disk.crash_at_op", "disk.enospc"),
+    "ftruncate": ("disk.crash_at_op", "disk.enospc"),
+    "read": ("disk.crash_at_op", "disk.read_eio"),
+    "pread": ("disk.crash_at_op", "disk.read_eio"),
+    "fsync": ("disk.crash_at_op", "disk.fsync_eio", "disk.fsync_lie"),
+    "fdatasync": ("disk.crash_at_op", "disk.fsync_eio", "disk.fsync_lie"),
+}
+_ANY_OP_KINDS = ("disk.crash_at_op",)
+_DISK_FAULT_BY_KIND = {
+    "disk.crash_at_op": "crash",
+    "disk.enospc": "enospc",
+    "disk.write_eio": "write_eio",
+    "disk.read_eio": "read_eio",
+    "disk.fsync_eio": "fsync_eio",
+    "disk.fsync_lie": "fsync_lie",
+}
+BITFLIP_FILES_MAX = 100_000
+
+
+class DiskFaultInjector:
+    """Implements `SimDisk.fault_hook.decide(op, path, nbytes)` for the disk of `node`."""
+
+    __slots__ = ("injector", "node", "disk", "_points")
+
+    def __init__(self, injector: FaultInjector, node: str, *, disk: Any | None = None) -> None:
+        assert isinstance(injector, FaultInjector)
+        if type(node) is not str or not node:
+            raise ValueError(f"node must be the name of the disk's node, got {node!r}")
+        self.injector = injector
+        self.node = node
+        self.disk = disk
+        self._points: dict[str, str] = {}
+
+    def decide(self, op: str, path: str, nbytes: int) -> DiskFault | None:
+        injector = self.injector
+        if not injector.active:
+            return None
+        point = self._points.get(op)
+        if point is None:
+            point = self._points[op] = f"disk.{op}"
+        if self.disk is not None:
+            flip = injector.decide("disk.bitflip", "disk.bitflip", self.node)
+            if flip is not None:
+                self._flip(flip)
+        for kind in _KINDS_BY_OP.get(op, _ANY_OP_KINDS):
+            if kind == "disk.short_write":
+                if nbytes <= 0:
+                    continue  # nothing to cut short
+                params = injector.decide(point, kind, self.node)
+                if params is not None:
+                    keep = min(nbytes - 1, int(float(params["keep_fraction"]) * nbytes))
+                    return DiskFault("short_write", keep=keep)
+                continue
+            params = injector.decide(point, kind, self.node)
+            if params is not None:
+                return DiskFault(_DISK_FAULT_BY_KIND[kind])
+        return None
+
+    def _flip(self, params: dict) -> None:
+        """Flip the picked bit; on an empty disk the fault fires with nothing to rot (traced anyway)."""
+        sizes = _durable_sizes(self.disk)
+        candidates = [(path, size) for path, size in sizes if size > 0]
+        if not candidates:
+            return
+        path, size_bytes = candidates[min(len(candidates) - 1, int(float(params["file_fraction"]) * len(candidates)))]
+        bit_count = size_bytes * 8
+        bit_index = min(bit_count - 1, int(float(params["bit_fraction"]) * bit_count))
+        self.disk.flip_bit(path, bit_index)
+
+
+def _durable_sizes(disk: Any) -> list[tuple[str, int]]:
+    """(path, durable size in bytes) for each durable file, sorted by path."""
+    files = disk.durable_files()
+    out: list[tuple[str, int]] = []
+    if isinstance(files, Mapping):
+        for path in sorted(files):
+            value = files[path]
+            out.append((path, value if isinstance(value, int) else len(value)))
+    else:
+        for path in sorted(files):
+            out.append((path, len(disk.durable_bytes(path)) if hasattr(disk, "durable_bytes") else 0))
+    assert len(out) <= BITFLIP_FILES_MAX, "too many durable files to pick a bit flip from"
+    return out
