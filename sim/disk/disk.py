@@ -1,0 +1,728 @@
+"""SimDisk: the `os` subset the ledger uses, on a crash-aware in-memory model.
+
+Same names, arguments, return values and errno values as `os`, so system code runs on it
+unchanged. What reads see and what is durable are kept apart (see `nodes`, `namespace`);
+`crash()` draws a post-crash state from the seeded `disk` stream (see `crash_model`).
+
+Deliberate choices, where the real `os` is arbitrary or machine-dependent:
+- `listdir` returns names sorted: the real order is arbitrary; sorted is deterministic.
+- paths are normalized with posixpath.normpath, so ".." is resolved lexically (no symlinks
+  exist here, so this differs from the kernel only through a missing or non-directory
+  component before the ".."). A relative path is relative to "/".
+- a file created with mode m gets m & ~umask (umask 0o022 by default, settable).
+- `chmod` is durable at once (mode changes are not part of the crash model).
+- capacity: the sum of visible file sizes. A write that does not fit writes what fits
+  and returns that count; the next write, with no room left, raises ENOSPC (as Linux).
+  An unlinked file frees its bytes at unlink, even if a descriptor still holds it.
+- time stamps in stat results are 0: the disk reads no clock.
+"""
+from __future__ import annotations
+
+import copy
+import errno
+import heapq
+import os
+import posixpath
+import random
+import stat as stat_module
+from typing import Callable
+
+from sim.crash import SimulatedCrash
+from sim.disk import crash_model
+from sim.disk.crash_model import ROOT_INO, CrashReport, CrashState
+from sim.disk.errors import DiskUsageError, os_error
+from sim.disk.fault import FAULT_OPS, DiskFault
+from sim.disk.namespace import commit_dir, commit_links_of, record_entry_op
+from sim.disk.nodes import DirNode, EntryOp, FileNode
+from sim.disk.path_view import DiskPath
+
+PROFILES = ("posix", "ext4-ordered")
+FD_FIRST = 3
+OPEN_FILES_MAX = 65_536
+PATH_DEPTH_MAX = 4096
+_ACCESS_MASK = os.O_RDONLY | os.O_WRONLY | os.O_RDWR
+
+
+class OpenFile:
+    """One open descriptor: which inode, how it was opened, where it is."""
+
+    __slots__ = ("node", "path", "readable", "writable", "append", "offset")
+
+    def __init__(self, node: FileNode | DirNode, path: str, readable: bool, writable: bool,
+                 append: bool) -> None:
+        self.node = node
+        self.path = path
+        self.readable = readable
+        self.writable = writable
+        self.append = append
+        self.offset = 0
+
+
+class SimDirEntry:
+    """What `scandir` yields: the os.DirEntry subset (no symlinks exist here)."""
+
+    __slots__ = ("name", "path", "_stat")
+
+    def __init__(self, name: str, path: str, stat_result: os.stat_result) -> None:
+        self.name = name
+        self.path = path
+        self._stat = stat_result
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        return stat_module.S_ISDIR(self._stat.st_mode)
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        return stat_module.S_ISREG(self._stat.st_mode)
+
+    def is_symlink(self) -> bool:
+        return False
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        return self._stat
+
+    def inode(self) -> int:
+        return self._stat.st_ino
+
+    def __repr__(self) -> str:
+        return f"<SimDirEntry {self.name!r}>"
+
+
+class _ScandirIterator:
+    def __init__(self, entries: list[SimDirEntry]) -> None:
+        self._iter = iter(entries)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> SimDirEntry:
+        return next(self._iter)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class SimDisk:
+    """An os-like, crash-aware, deterministic disk. See the module docstring."""
+
+    O_RDONLY = os.O_RDONLY
+    O_WRONLY = os.O_WRONLY
+    O_RDWR = os.O_RDWR
+    O_CREAT = os.O_CREAT
+    O_EXCL = os.O_EXCL
+    O_TRUNC = os.O_TRUNC
+    O_APPEND = os.O_APPEND
+    O_DIRECTORY = os.O_DIRECTORY
+    SEEK_SET = os.SEEK_SET
+    SEEK_CUR = os.SEEK_CUR
+    SEEK_END = os.SEEK_END
+    sep = "/"
+
+    def __init__(self, rng: random.Random, record: Callable[..., int] | None = None, *,
+                 profile: str = "posix", capacity_bytes: int | None = None, node: str = "omen",
+                 root_user: bool = False, trace_ops: bool = False) -> None:
+        if not isinstance(rng, random.Random):
+            raise DiskUsageError(f"rng must be a random.Random (the 'disk' stream), got {type(rng).__name__}")
+        if profile not in PROFILES:
+            raise DiskUsageError(f"unknown disk profile {profile!r}; use one of {list(PROFILES)}")
+        if capacity_bytes is not None and capacity_bytes < 0:
+            raise DiskUsageError(f"capacity_bytes must be >= 0 or None, got {capacity_bytes}")
+        self.rng = rng
+        self.record = record
+        self.profile = profile
+        self.capacity_bytes = capacity_bytes
+        self.node = node
+        self.root_user = root_user
+        self.trace_ops = trace_ops
+        self.fault_hook = None
+        self.op_count = 0
+        self.umask = 0o022
+        self.path = DiskPath(self)
+        self._nodes: dict[int, FileNode | DirNode] = {ROOT_INO: DirNode(ROOT_INO, stat_module.S_IFDIR | 0o755)}
+        self._next_ino = ROOT_INO + 1
+        self._dirty: dict[int, None] = {}
+        self._seq = 0
+        self._fds: dict[int, OpenFile] = {}
+        self._free_fds: list[int] = []
+        self._next_fd = FD_FIRST
+        self._used_bytes = 0
+
+    # ---------------------------------------------------------------- bookkeeping
+
+    @property
+    def used_bytes(self) -> int:
+        """Sum of visible file sizes: what `capacity_bytes` limits."""
+        return self._used_bytes
+
+    def _trace(self, kind: str, **fields) -> None:
+        if self.record is not None:
+            self.record(self.node, kind, **fields)
+
+    def _begin(self, op: str, path: str, nbytes: int) -> DiskFault | None:
+        """Count the op, trace it if asked, and ask the fault hook; fire a non-write crash here."""
+        self.op_count += 1
+        if self.trace_ops:
+            self._trace("disk.op", op=op, path=path, nbytes=nbytes, op_index=self.op_count)
+        hook = self.fault_hook
+        if hook is None:
+            return None
+        fault = hook.decide(op, path, nbytes)
+        if fault is None:
+            return None
+        if not isinstance(fault, DiskFault):
+            raise DiskUsageError(f"fault_hook.decide must return a DiskFault or None, got {fault!r}")
+        if op not in FAULT_OPS[fault.kind]:
+            raise DiskUsageError(
+                f"fault {fault.kind!r} cannot apply to op {op!r}; it applies to {sorted(FAULT_OPS[fault.kind])}")
+        if fault.kind == "crash" and op != "write":
+            self._fire_crash(op, path)
+        return fault
+
+    def _fault(self, op: str, path: str, kind: str, **fields) -> None:
+        self._trace("disk.fault", op=op, path=path, fault=kind, op_index=self.op_count, **fields)
+
+    def _fire_crash(self, op: str, path: str, **fields) -> None:
+        self._fault(op, path, "crash", **fields)
+        raise SimulatedCrash(self.node, f"planned crash inside disk op #{self.op_count} ({op} {path})")
+
+    def _new_ino(self) -> int:
+        ino = self._next_ino
+        self._next_ino += 1
+        return ino
+
+    def _entry_op(self, kind: str, ino: int, src_dir: int | None, src_name: str | None,
+                  dst_dir: int | None, dst_name: str | None) -> None:
+        self._seq += 1
+        record_entry_op(self._nodes, self._dirty,
+                        EntryOp(self._seq, kind, ino, src_dir, src_name, dst_dir, dst_name))
+
+    # ---------------------------------------------------------------- paths
+
+    @staticmethod
+    def _norm(path) -> tuple[str, str, bool]:
+        """(given, normalized absolute path, had a trailing slash)."""
+        given = os.fspath(path)
+        if not isinstance(given, str):
+            raise TypeError(f"SimDisk paths are str, got {type(given).__name__}: {given!r}")
+        if given == "":
+            raise os_error(errno.ENOENT, given)
+        norm = posixpath.normpath(given if given.startswith("/") else "/" + given)
+        if norm.startswith("//"):
+            norm = "/" + norm.lstrip("/")
+        return given, norm, given.endswith("/") and norm != "/"
+
+    def _parent(self, norm: str, filename: str, filename2: str | None = None) -> tuple[DirNode, str]:
+        """The directory that holds `norm`'s last component, and that component."""
+        assert norm != "/" and norm.startswith("/"), norm
+        parts = norm[1:].split("/")
+        if len(parts) > PATH_DEPTH_MAX:
+            raise os_error(errno.ENAMETOOLONG, filename, filename2)
+        directory = self._nodes[ROOT_INO]
+        for part in parts[:-1]:
+            ino = directory.entries.get(part)
+            if ino is None:
+                raise os_error(errno.ENOENT, filename, filename2)
+            child = self._nodes[ino]
+            if not child.is_dir:
+                raise os_error(errno.ENOTDIR, filename, filename2)
+            directory = child
+        return directory, parts[-1]
+
+    def _lookup(self, path) -> tuple[str, FileNode | DirNode]:
+        given, norm, trailing = self._norm(path)
+        if norm == "/":
+            return given, self._nodes[ROOT_INO]
+        directory, name = self._parent(norm, given)
+        ino = directory.entries.get(name)
+        if ino is None:
+            raise os_error(errno.ENOENT, given)
+        node = self._nodes[ino]
+        if trailing and not node.is_dir:
+            raise os_error(errno.ENOTDIR, given)
+        return given, node
+
+    def _peek(self, norm: str) -> FileNode | DirNode | None:
+        """The node at `norm`, or None if any component is missing or not a directory."""
+        node = self._nodes[ROOT_INO]
+        for part in norm.strip("/").split("/") if norm != "/" else []:
+            if not node.is_dir:
+                return None
+            ino = node.entries.get(part)
+            if ino is None:
+                return None
+            node = self._nodes[ino]
+        return node
+
+    def _check_writable_dir(self, directory: DirNode, filename: str, filename2: str | None = None) -> None:
+        if not self.root_user and not directory.mode & stat_module.S_IWUSR:
+            raise os_error(errno.EACCES, filename, filename2)
+
+    def _open_file(self, fd: int, op: str, nbytes: int) -> tuple[OpenFile | None, DiskFault | None]:
+        open_file = self._fds.get(fd)
+        fault = self._begin(op, open_file.path if open_file is not None else "", nbytes)
+        if open_file is None:
+            raise os_error(errno.EBADF)
+        return open_file, fault
+
+    # ---------------------------------------------------------------- descriptors
+
+    def open(self, path, flags: int, mode: int = 0o777, *, dir_fd=None) -> int:
+        if dir_fd is not None:
+            raise NotImplementedError("SimDisk.open does not support dir_fd; pass an absolute path")
+        given = os.fspath(path)
+        fault = self._begin("open", given if isinstance(given, str) else repr(given), 0)
+        given, norm, trailing = self._norm(given)
+        access = flags & _ACCESS_MASK
+        if access == _ACCESS_MASK:
+            raise os_error(errno.EINVAL, given)
+        readable = access != os.O_WRONLY
+        writable = access != os.O_RDONLY
+        if norm == "/":
+            node: FileNode | DirNode | None = self._nodes[ROOT_INO]
+            parent, name = None, ""
+        else:
+            parent, name = self._parent(norm, given)
+            ino = parent.entries.get(name)
+            node = self._nodes[ino] if ino is not None else None
+        if node is None:
+            if not flags & os.O_CREAT:
+                raise os_error(errno.ENOENT, given)
+            if trailing:
+                raise os_error(errno.EISDIR, given)
+            assert parent is not None
+            self._check_writable_dir(parent, given)
+            if fault is not None and fault.kind == "enospc":
+                self._fault("open", given, "enospc")
+                raise os_error(errno.ENOSPC, given)
+            node = FileNode(self._new_ino(), stat_module.S_IFREG | (mode & 0o7777 & ~self.umask))
+            self._nodes[node.ino] = node
+            parent.entries[name] = node.ino
+            self._entry_op("link", node.ino, None, None, parent.ino, name)
+        else:
+            if flags & os.O_CREAT and flags & os.O_EXCL:
+                raise os_error(errno.EEXIST, given)
+            if node.is_dir:
+                if writable or flags & (os.O_CREAT | os.O_TRUNC):
+                    raise os_error(errno.EISDIR, given)
+            elif trailing or flags & os.O_DIRECTORY:
+                raise os_error(errno.ENOTDIR, given)
+            if not self.root_user:
+                if readable and not node.mode & stat_module.S_IRUSR:
+                    raise os_error(errno.EACCES, given)
+                if (writable or flags & os.O_TRUNC) and not node.mode & stat_module.S_IWUSR:
+                    raise os_error(errno.EACCES, given)
+            if not node.is_dir and flags & os.O_TRUNC and node.data:
+                self._truncate(node, 0)
+        if len(self._fds) >= OPEN_FILES_MAX:
+            raise os_error(errno.EMFILE, given)
+        if self._free_fds:
+            fd = heapq.heappop(self._free_fds)
+        else:
+            fd = self._next_fd
+            self._next_fd += 1
+        self._fds[fd] = OpenFile(node, norm, readable, writable and not node.is_dir,
+                                 bool(flags & os.O_APPEND))
+        return fd
+
+    def close(self, fd: int) -> None:
+        self._open_file(fd, "close", 0)
+        del self._fds[fd]
+        heapq.heappush(self._free_fds, fd)
+
+    def write(self, fd: int, data) -> int:
+        payload = data if type(data) is bytes else bytes(memoryview(data))
+        open_file, fault = self._open_file(fd, "write", len(payload))
+        if not open_file.writable:
+            raise os_error(errno.EBADF)
+        node = open_file.node
+        size = len(node.data)
+        pos = size if open_file.append else open_file.offset
+        if fault is not None:
+            kind = fault.kind
+            path = open_file.path
+            if kind == "write_eio":
+                self._fault("write", path, kind, offset=pos, nbytes=len(payload))
+                raise os_error(errno.EIO)
+            if kind == "enospc":
+                self._fault("write", path, kind, offset=pos, nbytes=len(payload))
+                raise os_error(errno.ENOSPC)
+            if kind == "short_write":
+                self._fault("write", path, kind, offset=pos, nbytes=len(payload), kept=min(fault.keep, len(payload)))
+                payload = payload[:fault.keep]
+            else:
+                assert kind == "crash", kind
+                cut_bytes = self.rng.randrange(len(payload)) if payload else 0
+                self._apply_write(open_file, node, pos, payload[:cut_bytes])
+                self._fire_crash("write", path, offset=pos, nbytes=len(payload), written=cut_bytes)
+        capacity = self.capacity_bytes
+        if capacity is not None:
+            growth = pos + len(payload) - size
+            if growth > 0 and self._used_bytes + growth > capacity:
+                fit = size + max(0, capacity - self._used_bytes) - pos
+                self._trace("disk.capacity", op="write", path=open_file.path, op_index=self.op_count,
+                            nbytes=len(payload), written=max(0, fit), capacity_bytes=capacity)
+                if fit <= 0:
+                    raise os_error(errno.ENOSPC)
+                payload = payload[:fit]
+        return self._apply_write(open_file, node, pos, payload)
+
+    def _apply_write(self, open_file: OpenFile, node: FileNode, pos: int, payload: bytes) -> int:
+        count = len(payload)
+        if count == 0:
+            return 0
+        buf = node.data
+        size = len(buf)
+        if pos == size:
+            buf += payload
+        else:
+            if pos > size:
+                buf.extend(bytes(pos - size))
+            buf[pos:pos + count] = payload
+        end = pos + count
+        if end > size:
+            self._used_bytes += end - size
+        node.pending.append((pos, payload))
+        open_file.offset = end
+        return count
+
+    def read(self, fd: int, n: int) -> bytes:
+        open_file, fault = self._open_file(fd, "read", n)
+        data = self._read_at(open_file, fault, "read", n, open_file.offset)
+        open_file.offset += len(data)
+        return data
+
+    def pread(self, fd: int, n: int, offset: int) -> bytes:
+        open_file, fault = self._open_file(fd, "pread", n)
+        if offset < 0:
+            raise os_error(errno.EINVAL)
+        return self._read_at(open_file, fault, "pread", n, offset)
+
+    def _read_at(self, open_file: OpenFile, fault: DiskFault | None, op: str, n: int, offset: int) -> bytes:
+        if not open_file.readable:
+            raise os_error(errno.EBADF)
+        if open_file.node.is_dir:
+            raise os_error(errno.EISDIR)
+        if n < 0:
+            raise os_error(errno.EINVAL)
+        if fault is not None:
+            assert fault.kind == "read_eio", fault
+            self._fault(op, open_file.path, "read_eio", offset=offset, nbytes=n)
+            raise os_error(errno.EIO)
+        return bytes(open_file.node.data[offset:offset + n])
+
+    def lseek(self, fd: int, pos: int, how: int) -> int:
+        open_file, _ = self._open_file(fd, "lseek", 0)
+        if how == os.SEEK_SET:
+            new = pos
+        elif how == os.SEEK_CUR:
+            new = open_file.offset + pos
+        elif how == os.SEEK_END:
+            new = (0 if open_file.node.is_dir else len(open_file.node.data)) + pos
+        else:
+            raise os_error(errno.EINVAL)
+        if new < 0:
+            raise os_error(errno.EINVAL)
+        open_file.offset = new
+        return new
+
+    def fsync(self, fd) -> None:
+        self._sync("fsync", fd)
+
+    def fdatasync(self, fd) -> None:
+        self._sync("fdatasync", fd)
+
+    def _sync(self, op: str, fd) -> None:
+        if not isinstance(fd, int):
+            fd = fd.fileno()
+        open_file, fault = self._open_file(fd, op, 0)
+        node = open_file.node
+        if fault is not None:
+            if fault.kind == "fsync_lie":
+                self._fault(op, open_file.path, "fsync_lie", pending_ops=len(node.pending))
+                return
+            assert fault.kind == "fsync_eio", fault
+            self._fault(op, open_file.path, "fsync_eio", dropped_ops=0 if node.is_dir else len(node.pending))
+            if not node.is_dir:
+                node.drop_pending()
+            raise os_error(errno.EIO)
+        if node.is_dir:
+            commit_dir(self._nodes, node, len(node.pending))
+            self._dirty.pop(node.ino, None)
+            return
+        if node.pending:
+            node.commit()
+        if self.profile == "ext4-ordered" and self._dirty:
+            commit_links_of(self._nodes, self._dirty, node.ino)
+
+    def ftruncate(self, fd: int, length: int) -> None:
+        open_file, fault = self._open_file(fd, "ftruncate", length)
+        if open_file.node.is_dir or not open_file.writable or length < 0:
+            raise os_error(errno.EINVAL)
+        if fault is not None:
+            assert fault.kind == "enospc", fault
+            self._fault("ftruncate", open_file.path, "enospc", length=length)
+            raise os_error(errno.ENOSPC)
+        self._truncate(open_file.node, length)
+
+    def _truncate(self, node: FileNode, length: int) -> None:
+        size = len(node.data)
+        if length == size:
+            return
+        if length < size:
+            del node.data[length:]
+        else:
+            node.data.extend(bytes(length - size))
+        self._used_bytes += length - size
+        node.pending.append((length, None))
+
+    def fstat(self, fd: int) -> os.stat_result:
+        open_file, _ = self._open_file(fd, "stat", 0)
+        return self._stat_of(open_file.node)
+
+    # ---------------------------------------------------------------- paths and entries
+
+    def stat(self, path, *, dir_fd=None, follow_symlinks: bool = True) -> os.stat_result:
+        self._begin("stat", str(path), 0)
+        return self._stat_of(self._lookup(path)[1])
+
+    @staticmethod
+    def _stat_of(node: FileNode | DirNode) -> os.stat_result:
+        if node.is_dir:
+            return os.stat_result((node.mode, node.ino, 1, 2, 0, 0, 0, 0, 0, 0))
+        return os.stat_result((node.mode, node.ino, 1, 1, 0, 0, len(node.data), 0, 0, 0))
+
+    def listdir(self, path="/") -> list[str]:
+        """Entry names, sorted (the real order is arbitrary; sorted is deterministic)."""
+        self._begin("listdir", str(path), 0)
+        given, node = self._lookup(path)
+        if not node.is_dir:
+            raise os_error(errno.ENOTDIR, given)
+        if not self.root_user and not node.mode & stat_module.S_IRUSR:
+            raise os_error(errno.EACCES, given)
+        return sorted(node.entries)
+
+    def scandir(self, path="/") -> _ScandirIterator:
+        names = self.listdir(path)
+        given = os.fspath(path)
+        _, node = self._lookup(given)
+        assert node.is_dir
+        return _ScandirIterator([
+            SimDirEntry(name, posixpath.join(given, name), self._stat_of(self._nodes[node.entries[name]]))
+            for name in names])
+
+    def mkdir(self, path, mode: int = 0o777, *, dir_fd=None) -> None:
+        fault = self._begin("mkdir", str(path), 0)
+        given, norm, _ = self._norm(path)
+        if norm == "/":
+            raise os_error(errno.EEXIST, given)
+        parent, name = self._parent(norm, given)
+        if name in parent.entries:
+            raise os_error(errno.EEXIST, given)
+        self._check_writable_dir(parent, given)
+        if fault is not None:
+            assert fault.kind == "enospc", fault
+            self._fault("mkdir", given, "enospc")
+            raise os_error(errno.ENOSPC, given)
+        directory = DirNode(self._new_ino(), stat_module.S_IFDIR | (mode & 0o7777 & ~self.umask))
+        self._nodes[directory.ino] = directory
+        parent.entries[name] = directory.ino
+        self._entry_op("link", directory.ino, None, None, parent.ino, name)
+
+    def makedirs(self, name, mode: int = 0o777, exist_ok: bool = False) -> None:
+        """os.makedirs: each missing directory is one `mkdir` op."""
+        given, norm, _ = self._norm(name)
+        parts = norm[1:].split("/") if norm != "/" else []
+        prefix = ""
+        for index, part in enumerate(parts):
+            prefix += "/" + part
+            node = self._peek(prefix)
+            if node is None:
+                self.mkdir(prefix, mode)
+            elif index == len(parts) - 1 and not (exist_ok and node.is_dir):
+                raise os_error(errno.EEXIST, given)
+        if not parts and not exist_ok:
+            raise os_error(errno.EEXIST, given)
+
+    def rename(self, src, dst, *, src_dir_fd=None, dst_dir_fd=None) -> None:
+        self._rename("rename", src, dst)
+
+    def replace(self, src, dst, *, src_dir_fd=None, dst_dir_fd=None) -> None:
+        self._rename("replace", src, dst)
+
+    def _rename(self, op: str, src, dst) -> None:
+        self._begin(op, str(src), 0)
+        given_src, norm_src, _ = self._norm(src)
+        given_dst, norm_dst, trailing_dst = self._norm(dst)
+        if norm_src == "/" or norm_dst == "/":
+            raise os_error(errno.EBUSY, given_src, given_dst)
+        src_dir, src_name = self._parent(norm_src, given_src, given_dst)
+        ino = src_dir.entries.get(src_name)
+        if ino is None:
+            raise os_error(errno.ENOENT, given_src, given_dst)
+        dst_dir, dst_name = self._parent(norm_dst, given_src, given_dst)
+        node = self._nodes[ino]
+        if node.is_dir and norm_dst.startswith(norm_src + "/"):
+            raise os_error(errno.EINVAL, given_src, given_dst)
+        target_ino = dst_dir.entries.get(dst_name)
+        target = self._nodes[target_ino] if target_ino is not None else None
+        if target is not None:
+            if target_ino == ino:
+                return
+            if target.is_dir and not node.is_dir:
+                raise os_error(errno.EISDIR, given_src, given_dst)
+            if node.is_dir and not target.is_dir:
+                raise os_error(errno.ENOTDIR, given_src, given_dst)
+            if target.is_dir and target.entries:
+                raise os_error(errno.ENOTEMPTY, given_src, given_dst)
+        elif trailing_dst and not node.is_dir:
+            raise os_error(errno.ENOTDIR, given_src, given_dst)
+        self._check_writable_dir(src_dir, given_src, given_dst)
+        self._check_writable_dir(dst_dir, given_src, given_dst)
+        del src_dir.entries[src_name]
+        if target is not None and not target.is_dir:
+            self._used_bytes -= len(target.data)
+        dst_dir.entries[dst_name] = ino
+        self._entry_op("rename", ino, src_dir.ino, src_name, dst_dir.ino, dst_name)
+
+    def unlink(self, path, *, dir_fd=None) -> None:
+        self._begin("unlink", str(path), 0)
+        given, norm, trailing = self._norm(path)
+        if norm == "/":
+            raise os_error(errno.EISDIR, given)
+        parent, name = self._parent(norm, given)
+        ino = parent.entries.get(name)
+        if ino is None:
+            raise os_error(errno.ENOENT, given)
+        node = self._nodes[ino]
+        if node.is_dir:
+            raise os_error(errno.EISDIR, given)
+        if trailing:
+            raise os_error(errno.ENOTDIR, given)
+        self._check_writable_dir(parent, given)
+        del parent.entries[name]
+        self._used_bytes -= len(node.data)
+        self._entry_op("unlink", ino, parent.ino, name, None, None)
+
+    remove = unlink
+
+    def rmdir(self, path, *, dir_fd=None) -> None:
+        self._begin("unlink", str(path), 0)
+        given, norm, _ = self._norm(path)
+        if norm == "/":
+            raise os_error(errno.EBUSY, given)
+        parent, name = self._parent(norm, given)
+        ino = parent.entries.get(name)
+        if ino is None:
+            raise os_error(errno.ENOENT, given)
+        node = self._nodes[ino]
+        if not node.is_dir:
+            raise os_error(errno.ENOTDIR, given)
+        if node.entries:
+            raise os_error(errno.ENOTEMPTY, given)
+        self._check_writable_dir(parent, given)
+        del parent.entries[name]
+        self._entry_op("unlink", ino, parent.ino, name, None, None)
+
+    def chmod(self, path, mode: int, *, dir_fd=None, follow_symlinks: bool = True) -> None:
+        """Change permission bits. Durable at once: modes are outside the crash model."""
+        self._begin("chmod", str(path), 0)
+        _, node = self._lookup(path)
+        node.mode = (node.mode & ~0o7777) | (mode & 0o7777)
+
+    # ---------------------------------------------------------------- crash model
+
+    def crash(self) -> CrashReport:
+        """Power loss now: draw the surviving state from `rng`, install it, trace it."""
+        before = self.visible_files()
+        state = crash_model.draw_state(self._nodes, self._dirty, self.rng)
+        return self._install(state, "seeded", before)
+
+    def crash_states(self, limit: int = 10_000) -> list[CrashState]:
+        """Exhaustive mode: every distinct state a crash now may leave (garbage = one fixed pattern).
+
+        Raises CrashStateLimitError when more than `limit` candidates would be examined.
+        """
+        return crash_model.enumerate_states(self._nodes, self._dirty, limit)
+
+    def apply_crash_state(self, state: CrashState) -> None:
+        """Put the disk in `state` (one of `crash_states()`), as a crash would; fds are gone."""
+        if not isinstance(state, CrashState):
+            raise DiskUsageError(f"apply_crash_state needs a CrashState from crash_states(), got {type(state).__name__}")
+        self._install(state, "chosen", self.visible_files())
+
+    def _install(self, state: CrashState, how: str, before: dict[str, bytes]) -> CrashReport:
+        dir_installs, file_installs = state.install
+        nodes: dict[int, FileNode | DirNode] = {}
+        for ino, mode, entries in dir_installs:
+            directory = DirNode(ino, mode)
+            directory.entries = dict(entries)
+            directory.durable = dict(entries)
+            nodes[ino] = directory
+        used = 0
+        for ino, mode, data in file_installs:
+            file_node = FileNode(ino, mode)
+            file_node.data = bytearray(data)
+            file_node.durable = bytearray(data)
+            nodes[ino] = file_node
+            used += len(data)
+        assert ROOT_INO in nodes and nodes[ROOT_INO].is_dir
+        self._nodes = nodes
+        self._next_ino = max(self._next_ino, max(nodes) + 1)
+        self._dirty = {}
+        self._fds = {}
+        self._free_fds = []
+        self._next_fd = FD_FIRST
+        self._used_bytes = used
+        after = {path for path, _ in state.files}
+        report = CrashReport(state, tuple(path for path in before if path not in after))
+        self._trace("disk.crash", how=how, profile=self.profile, op_index=self.op_count,
+                    **report.trace_fields())
+        return report
+
+    def clone(self) -> "SimDisk":
+        """A deep copy (rng state included) sharing `record` and `fault_hook`."""
+        memo = {id(self.record): self.record, id(self.fault_hook): self.fault_hook}
+        return copy.deepcopy(self, memo)
+
+    def flip_bit(self, path: str, bit_index: int) -> None:
+        """Bit rot at rest: flip one bit of the durable data, and of the cached copy if it holds that byte."""
+        norm = self._norm(path)[1]
+        node = self._peek(norm)
+        if node is None or node.is_dir:
+            raise DiskUsageError(f"flip_bit needs an existing file, {path!r} is not one")
+        byte_index, mask = bit_index // 8, 1 << (bit_index % 8)
+        if bit_index < 0 or byte_index >= len(node.durable):
+            raise DiskUsageError(
+                f"bit {bit_index} is outside the {len(node.durable)} durable bytes of {path!r}")
+        if byte_index < len(node.data) and node.data[byte_index] == node.durable[byte_index]:
+            node.data[byte_index] ^= mask
+        node.durable[byte_index] ^= mask
+        self._fault("flip_bit", norm, "bit_flip", bit_index=bit_index)
+
+    def durable_files(self) -> dict[str, bytes]:
+        """path -> durable bytes of every file whose entry chain is durable (sorted by path)."""
+        _, files = crash_model.walk(self._nodes, lambda d: d.durable)
+        return {path: bytes(self._nodes[ino].durable) for path, ino in files}
+
+    def visible_files(self) -> dict[str, bytes]:
+        """path -> bytes that reads see now (sorted by path)."""
+        _, files = crash_model.walk(self._nodes, lambda d: d.entries)
+        return {path: bytes(self._nodes[ino].data) for path, ino in files}
+
+    def durable_size(self, path: str) -> int | None:
+        """Durable byte length of `path` if its whole entry chain is durable, else None."""
+        norm = self._norm(path)[1]
+        node = self._nodes[ROOT_INO]
+        for part in norm[1:].split("/") if norm != "/" else []:
+            if not node.is_dir:
+                return None
+            ino = node.durable.get(part)
+            if ino is None:
+                return None
+            node = self._nodes[ino]
+        return None if node.is_dir else len(node.durable)

@@ -1,0 +1,128 @@
+"""The bytes and entries the simulated disk holds, each in two versions: visible and durable.
+
+A file keeps its visible bytes (what reads see: the page cache), its durable bytes (what a
+crash that kept nothing pending leaves), and the list of writes/truncates issued since its
+last fsync, in order. fsync replays only that list onto the durable copy, so the cost of an
+fsync is the bytes written since the last one, never the file size: this keeps an append
++ fsync ledger O(1) per record however large its segment grows.
+
+A directory keeps the same trio for its entries. An entry operation (link, unlink, rename)
+is one `EntryOp` shared by every directory it touches, so a rename is one atomic thing.
+"""
+from __future__ import annotations
+
+SECTOR_BYTES = 512
+
+# A pending data op is a tuple: (offset, payload_bytes) for a write, (length, None) for a truncate.
+DataOp = tuple[int, "bytes | None"]
+
+
+def apply_data_op(buf: bytearray, op: DataOp) -> None:
+    """Apply one write or truncate to `buf` in place, zero-filling any hole it opens."""
+    pos, payload = op
+    size = len(buf)
+    if payload is None:
+        if pos < size:
+            del buf[pos:]
+        elif pos > size:
+            buf.extend(bytes(pos - size))
+        return
+    if pos == size:
+        buf += payload
+        return
+    if pos > size:
+        buf.extend(bytes(pos - size))
+    buf[pos:pos + len(payload)] = payload
+
+
+class FileNode:
+    """A regular file's inode: visible data, durable data, pending data ops."""
+
+    __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped")
+    is_dir = False
+
+    def __init__(self, ino: int, mode: int) -> None:
+        assert ino > 0
+        self.ino = ino
+        self.mode = mode
+        self.data = bytearray()
+        self.durable = bytearray()
+        self.pending: list[DataOp] = []
+        # (start, end) byte ranges whose writes an fsync EIO dropped from the durable path.
+        self.dropped: list[tuple[int, int]] = []
+
+    def commit(self) -> None:
+        """fsync: make every pending op durable, in issue order."""
+        durable = self.durable
+        for op in self.pending:
+            apply_data_op(durable, op)
+        self.pending = []
+
+    def drop_pending(self) -> None:
+        """fsync EIO: the pending ops will never be durable; reads keep seeing them."""
+        for pos, payload in self.pending:
+            if payload is not None and payload:
+                self.dropped.append((pos, pos + len(payload)))
+        self.pending = []
+
+
+class EntryOp:
+    """One directory entry operation, shared by the one or two directories it touches.
+
+    link:   dst_dir/dst_name -> ino          (create, mkdir)
+    unlink: src_dir/src_name removed         (unlink, rmdir)
+    rename: src entry removed and dst entry -> ino, atomically (replacing what dst named)
+    `pending_in` lists the directories where the op is not yet durable.
+    """
+
+    __slots__ = ("seq", "kind", "ino", "src_dir", "src_name", "dst_dir", "dst_name", "pending_in")
+
+    def __init__(self, seq: int, kind: str, ino: int, src_dir: int | None, src_name: str | None,
+                 dst_dir: int | None, dst_name: str | None) -> None:
+        assert kind in ("link", "unlink", "rename"), kind
+        assert (src_dir is None) == (src_name is None)
+        assert (dst_dir is None) == (dst_name is None)
+        self.seq = seq
+        self.kind = kind
+        self.ino = ino
+        self.src_dir = src_dir
+        self.src_name = src_name
+        self.dst_dir = dst_dir
+        self.dst_name = dst_name
+        dirs = [d for d in (src_dir, dst_dir) if d is not None]
+        self.pending_in: list[int] = sorted(set(dirs))
+
+    @property
+    def is_cross_dir(self) -> bool:
+        return len(self.pending_in) == 2 or (
+            self.src_dir is not None and self.dst_dir is not None and self.src_dir != self.dst_dir)
+
+    def apply_to(self, listing: dict[str, int], dir_ino: int) -> None:
+        """Replay this op's effect on directory `dir_ino`'s listing."""
+        if self.src_dir == dir_ino:
+            assert self.src_name in listing, (self.src_name, dir_ino)
+            del listing[self.src_name]
+        if self.dst_dir == dir_ino:
+            listing[self.dst_name] = self.ino
+
+    def describe(self) -> str:
+        if self.kind == "link":
+            return f"link {self.dst_name}"
+        if self.kind == "unlink":
+            return f"unlink {self.src_name}"
+        return f"rename {self.src_name} -> {self.dst_name}"
+
+
+class DirNode:
+    """A directory's inode: visible entries, durable entries, pending entry ops."""
+
+    __slots__ = ("ino", "mode", "entries", "durable", "pending")
+    is_dir = True
+
+    def __init__(self, ino: int, mode: int) -> None:
+        assert ino > 0
+        self.ino = ino
+        self.mode = mode
+        self.entries: dict[str, int] = {}
+        self.durable: dict[str, int] = {}
+        self.pending: list[EntryOp] = []
