@@ -27,3 +27,8 @@ __all__ = [
     "SystemClock",
     "generate_input_event_hash",
 ]
+
+# the hot-path emitter (appended by the emitter part; keep at the end: it imports omen.ledger)
+from omen.emitter import BackpressureController, EmitResult, EmitStatus, SignalEmitter  # noqa: E402
+
+__all__ += ["BackpressureController", "EmitResult", "EmitStatus", "SignalEmitter"]
