@@ -84,7 +84,10 @@ class SignalEmitter:
         for attempt in range(1, max_attempts + 1):
             admission = breaker.admit()
             if admission is Admission.REFUSED:
-                return self._deferred(written, attempts, f"circuit open (last error: {last_error})")
+                detail = "" if attempts == 0 else f"; last error: {last_error}"
+                return self._deferred(
+                    written, attempts, f"circuit open: RiskCast failed repeatedly, reconcile will deliver{detail}"
+                )
             attempts = attempt
             try:
                 status, response = await self._transport.post(self.ingest_url, body, self.push_timeout_s)
