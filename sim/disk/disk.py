@@ -391,24 +391,28 @@ class SimDisk:
         return count
 
     def read(self, fd: int, n: int) -> bytes:
-        open_file, fault = self._open_file(fd, "read", n)
-        data = self._read_at(open_file, fault, "read", n, open_file.offset)
+        open_file = self._fds.get(fd)
+        fault = self._begin("read", open_file.path if open_file is not None else "", n)
+        data = self._read_at(open_file, fault, "read", n, open_file.offset if open_file else 0)
         open_file.offset += len(data)
         return data
 
     def pread(self, fd: int, n: int, offset: int) -> bytes:
-        open_file, fault = self._open_file(fd, "pread", n)
+        open_file = self._fds.get(fd)
+        fault = self._begin("pread", open_file.path if open_file is not None else "", n)
         if offset < 0:
             raise os_error(errno.EINVAL)
         return self._read_at(open_file, fault, "pread", n, offset)
 
-    def _read_at(self, open_file: OpenFile, fault: DiskFault | None, op: str, n: int, offset: int) -> bytes:
-        if not open_file.readable:
+    def _read_at(self, open_file: OpenFile | None, fault: DiskFault | None, op: str, n: int,
+                 offset: int) -> bytes:
+        # Order as CPython + Linux: a negative count is EINVAL before the descriptor is looked at.
+        if n < 0:
+            raise os_error(errno.EINVAL)
+        if open_file is None or not open_file.readable:
             raise os_error(errno.EBADF)
         if open_file.node.is_dir:
             raise os_error(errno.EISDIR)
-        if n < 0:
-            raise os_error(errno.EINVAL)
         if fault is not None:
             assert fault.kind == "read_eio", fault
             self._fault(op, open_file.path, "read_eio", offset=offset, nbytes=n)
@@ -560,11 +564,12 @@ class SimDisk:
         given_dst, norm_dst, trailing_dst = self._norm(dst)
         if norm_src == "/" or norm_dst == "/":
             raise os_error(errno.EBUSY, given_src, given_dst)
+        # Linux resolves both parents before it looks the source entry up.
         src_dir, src_name = self._parent(norm_src, given_src, given_dst)
+        dst_dir, dst_name = self._parent(norm_dst, given_src, given_dst)
         ino = src_dir.entries.get(src_name)
         if ino is None:
             raise os_error(errno.ENOENT, given_src, given_dst)
-        dst_dir, dst_name = self._parent(norm_dst, given_src, given_dst)
         node = self._nodes[ino]
         if node.is_dir and norm_dst.startswith(norm_src + "/"):
             raise os_error(errno.EINVAL, given_src, given_dst)
