@@ -297,3 +297,12 @@ def test_stat_results_work_with_the_stat_module(disk):
     result = disk.stat("/f")
     assert stat.S_ISREG(result.st_mode) and result.st_size == 2 and result.st_ino > 1
     assert disk.stat("/f").st_ino != disk.stat("/").st_ino
+
+
+def test_a_non_root_user_cannot_change_the_entries_of_a_read_only_directory(disk):
+    disk.mkdir("/d")
+    make_file(disk, "/d/f")
+    disk.chmod("/d", 0o555)
+    assert errno_of(disk.open, "/d/g", W) == errno.EACCES
+    assert errno_of(disk.unlink, "/d/f") == errno.EACCES
+    assert errno_of(disk.rename, "/d/f", "/g") == errno.EACCES
