@@ -24,12 +24,12 @@ class ScenarioParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
-    duration_s: float = Field(default=60.0, gt=0, le=30 * 24 * 3600)
+    duration_s: float = Field(default=120.0, gt=0, le=30 * 24 * 3600)
     disk_profile: Literal["posix", "ext4-ordered"] = "posix"
     segment_max_records: int = Field(default=64, ge=1, le=10_000_000)
     segment_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1 << 34)
-    seal_grace_s: float = Field(default=120.0, ge=0)
-    start_before_midnight_s: float = Field(default=20.0, ge=0, le=24 * 3600)
+    seal_grace_s: float = Field(default=10.0, ge=0)
+    start_before_midnight_s: float = Field(default=30.0, ge=0, le=24 * 3600)
     push_timeout_s: float = Field(default=1.0, gt=0, le=600)
     concurrent_duplicate_posts: int = Field(default=0, ge=0, le=1000)
     exhaustive_crash_states_max: int = Field(default=0, ge=0, le=100_000)
@@ -73,14 +73,14 @@ SCENARIOS: dict[str, Scenario] = {
             "ledger_crash_tail",
             "Power loss in the middle of ledger appends (the audit's crash-tail test, at every "
             "kind of op): torn tails are truncated on restart and never yielded.",
-            ScenarioParams(workload=_W(signal_count=80, rate_per_s=20.0), duration_s=30.0),
+            ScenarioParams(workload=_W(signal_count=120, rate_per_s=2.0), duration_s=90.0),
             ("disk.crash_at_op", "disk.short_write", "proc.crash_omen"),
         ),
         Scenario(
             "rollover_sequence",
             "Tiny segments and OMEN restarts: ledger_sequence stays partition-wide monotonic "
             "across rollovers and restarts (audit H2).",
-            ScenarioParams(workload=_W(signal_count=150, rate_per_s=25.0), duration_s=30.0, segment_max_records=4),
+            ScenarioParams(workload=_W(signal_count=200, rate_per_s=3.0), duration_s=90.0, segment_max_records=4),
             ("proc.crash_omen", "disk.crash_at_op"),
         ),
         Scenario(
@@ -101,7 +101,7 @@ SCENARIOS: dict[str, Scenario] = {
             "hot_path_drops",
             "The hot path loses pushes every way HTTP can: dropped requests and responses, refused "
             "connections, 5xx, partitions. Reconcile delivers every lost signal exactly once.",
-            ScenarioParams(workload=_W(signal_count=200, rate_per_s=20.0)),
+            ScenarioParams(workload=_W(signal_count=240, rate_per_s=2.0)),
             ("net.drop_request", "net.drop_response", "net.refused", "net.http_5xx", "net.partition",
              "net.delay_spike"),
         ),
@@ -110,7 +110,7 @@ SCENARIOS: dict[str, Scenario] = {
             "Duplicate deliveries, retries racing reconcile replays, re-emitted signals and the "
             "audit's 20 concurrent POSTs of one signal: one 200, the rest 409 with its ack_id.",
             ScenarioParams(
-                workload=_W(signal_count=150, rate_per_s=30.0, reemit_fraction=0.25, burst_probability=0.2),
+                workload=_W(signal_count=200, rate_per_s=2.0, reemit_fraction=0.25, burst_probability=0.2),
                 concurrent_duplicate_posts=20,
             ),
             ("net.duplicate", "net.delay_spike", "net.drop_response"),
@@ -120,10 +120,11 @@ SCENARIOS: dict[str, Scenario] = {
             "Signals for a day whose partition is sealed, midnight crossings and skewed or jumping "
             "clocks: late partitions are written and reconciled again as they grow.",
             ScenarioParams(
-                workload=_W(signal_count=150, rate_per_s=2.0, late_fraction=0.3, late_lag_s_max=600.0),
-                duration_s=90.0,
-                seal_grace_s=10.0,
-                start_before_midnight_s=30.0,
+                workload=_W(signal_count=200, rate_per_s=1.0, late_fraction=0.3, late_lag_s_max=600.0,
+                            burst_probability=0.0),
+                duration_s=240.0,
+                seal_grace_s=5.0,
+                start_before_midnight_s=20.0,
             ),
             ("clock.skew", "clock.jump", "net.drop_request"),
         ),
@@ -131,28 +132,35 @@ SCENARIOS: dict[str, Scenario] = {
             "disk_faults",
             "The disk fails writes, reads and fsyncs (ENOSPC, EIO, short writes, Linux fsync-EIO "
             "semantics): every failure is typed, nothing acknowledged is lost.",
-            ScenarioParams(workload=_W(signal_count=150, rate_per_s=20.0), segment_max_records=16),
+            ScenarioParams(workload=_W(signal_count=200, rate_per_s=2.0), segment_max_records=16),
             ("disk.short_write", "disk.enospc", "disk.write_eio", "disk.read_eio", "disk.fsync_eio"),
         ),
         Scenario(
             "riskcast_crash",
             "RiskCast and the reconcile job crash and restart at any time: acknowledged rows "
             "survive, uncommitted ones roll back, reconcile converges.",
-            ScenarioParams(workload=_W(signal_count=200, rate_per_s=20.0)),
+            ScenarioParams(workload=_W(signal_count=240, rate_per_s=2.0)),
             ("proc.crash_riskcast", "proc.crash_reconciler", "net.drop_response"),
         ),
         Scenario(
             "chaos",
             "Swarm plans over every fault kind at once, including the ones beyond the promise "
             "(lying fsync, bit rot), where loss is allowed but never silent.",
-            ScenarioParams(workload=_W(signal_count=150, rate_per_s=15.0, late_fraction=0.05, late_lag_s_max=120.0),
+            ScenarioParams(workload=_W(signal_count=200, rate_per_s=2.0, late_fraction=0.05, late_lag_s_max=120.0),
                            segment_max_records=16),
             tuple(FAULT_KINDS),
         ),
         Scenario(
+            "bit_rot",
+            "Bits of durable ledger data rot at rest and fsyncs lie: beyond the promise, loss is "
+            "allowed, but the reader never yields a rotten record and reconcile reports the damage.",
+            ScenarioParams(workload=_W(signal_count=200, rate_per_s=2.0), segment_max_records=16),
+            ("disk.bitflip", "disk.fsync_lie"),
+        ),
+        Scenario(
             "calm",
             "No faults at all: the baseline every other scenario departs from.",
-            ScenarioParams(workload=_W(signal_count=200, rate_per_s=20.0)),
+            ScenarioParams(workload=_W(signal_count=200, rate_per_s=2.0)),
             (),
         ),
     )

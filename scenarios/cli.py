@@ -73,6 +73,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from scenarios.runner import run
 
     get_scenario(args.scenario)
+    if args.bug is not None:
+        from scenarios.bugzoo import get_bug
+
+        get_bug(args.bug)
     plan = _load_plan(args.plan)
     print(f"omen-sim: running {args.scenario} seed {args.seed}" + (f" bug {args.bug}" if args.bug else ""),
           file=sys.stderr, flush=True)
@@ -248,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from faults.plan import FaultPlanError
+    from scenarios.bugzoo.registry import UnknownBugError
     from scenarios.catalog import UnknownScenarioError
     from scenarios.repro import ReproError
     from scenarios.sweep import SeedRangeError
@@ -258,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seed must be a non-negative integer")
     try:
         return args.func(args)
-    except (UsageError, UnknownScenarioError, SeedRangeError, ReproError, FaultPlanError) as error:
+    except (UsageError, UnknownScenarioError, UnknownBugError, SeedRangeError, ReproError, FaultPlanError) as error:
         print(f"omen-sim {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -23,7 +23,7 @@ from scenarios.invariants.delivery_checks import ACKNOWLEDGED
 from scenarios.ledger_oracle import parse_ledger
 from scenarios.workload import generate
 from scenarios.world import INGEST_URL, LEDGER_ROOT, World, WorldConfig
-from sim.loop import DeadlockError
+from sim.loop import DeadlockError, SimulationTimeLimit
 from sim.rng import SeededStreams
 
 SAFETY_TAIL_S = 5.0
@@ -160,14 +160,21 @@ def _run(
     world = World(config, resolved_plan, schedule=schedule)
 
     async def main() -> None:
+        try:
+            await phases()
+        except Exception as error:  # noqa: BLE001 - the system raised into the harness: a finding
+            index = world.trace.record("world", "task.error", error=f"{type(error).__name__}: {error}")
+            world.observations.unexpected_errors.append((index, f"run: {type(error).__name__}: {error}"))
+
+    async def phases() -> None:
         world.start()
         world.process_faults.start(params.duration_s)
-        world.spawn("source", world.drive(planned), name="source.drive")
+        world.spawn("source", world.drive, planned, name="source.drive")
         if params.concurrent_duplicate_posts:
-            world.spawn("source", _concurrent_posts(world, params.concurrent_duplicate_posts, params.duration_s / 2),
-                        name="source.concurrent_posts")
+            world.spawn("source", _concurrent_posts, world, params.concurrent_duplicate_posts,
+                        params.duration_s / 2, name="source.concurrent_posts")
         if params.exhaustive_crash_states_max:
-            world.spawn("source", _exhaustive_checks(world, params, 4), name="source.exhaustive")
+            world.spawn("source", _exhaustive_checks, world, params, 4, name="source.exhaustive")
         last_s = planned[-1].at_s if planned else 0.0
         await asyncio.sleep(max(params.duration_s, last_s) + SAFETY_TAIL_S)
         await world.heal()
@@ -178,6 +185,8 @@ def _run(
         world.sim.run(main(), time_limit_s=time_limit_s)
     except DeadlockError as error:
         world.observations.deadlock = str(error)
+    except SimulationTimeLimit as error:
+        world.observations.deadlock = f"virtual time limit reached: {error}"
     context = _final_context(world)
     violations: list[Violation] = []
     invariants: dict[str, dict[str, int]] = {}

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 import sqlite3
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -64,6 +64,9 @@ class WorldConfig:
     restart_delay_s_min: float = 0.5
     restart_delay_s_max: float = 5.0
     emits_in_flight_max: int = 256
+    backlog_max: int = 100_000
+    backlog_retry_s: float = 0.5
+    backlog_retries_max: int = 2_000
     liveness_limit_s: float = 3 * 24 * 3600.0
     reconcile_passes_max: int = 200
 
@@ -72,8 +75,9 @@ class WorldConfig:
 class Observations:
     """Facts gathered during the run that are not in the trace's event stream."""
 
-    # (trace index, recovered (partition, sequence) -> signal_id, signal ids RiskCast held at the crash)
-    crash_snapshots: list[tuple[int, dict[tuple[str, int], str], set[str]]] = field(default_factory=list)
+    # (trace index, recovered (partition, sequence) -> first signal_id there, recovered signal ids,
+    #  signal ids RiskCast held at the crash)
+    crash_snapshots: list[tuple[int, dict[tuple[str, int], str], set[str], set[str]]] = field(default_factory=list)
     final_segment_hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     sealed_segments: dict[str, dict[str, str]] = field(default_factory=dict)
     sealed_at_index: dict[str, int] = field(default_factory=dict)
@@ -150,16 +154,19 @@ class World:
         return InlineSqlRunner(self.conn, latency=self._sql_latency)
 
     # ---- task guard: a SimulatedCrash inside any task is a power loss of its node
-    def spawn(self, node_name: str, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task | None:
+    def spawn(self, node_name: str, work: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
+              name: str) -> asyncio.Task | None:
+        """Run `work(*args)` as a task of the node; the coroutine is created inside the task, so a
+        task cancelled before its first step leaves no coroutine behind un-awaited."""
         node = self.nodes[node_name]
         if not node.alive:
-            coro.close()
             return None
-        return node.spawn(self._guarded(node_name, coro), name=name)
+        return node.spawn(self._guarded(node_name, work, args), name=name)
 
-    async def _guarded(self, node_name: str, coro: Coroutine[Any, Any, Any]) -> Any:
+    async def _guarded(self, node_name: str, work: Callable[..., Coroutine[Any, Any, Any]],
+                       args: tuple[Any, ...]) -> Any:
         try:
-            return await coro
+            return await work(*args)
         except SimulatedCrash as crash:
             self.trace.record(node_name, "crash.raised", target=crash.node, reason=crash.reason)
             self.crash(crash.node, cause=crash.reason)
@@ -202,9 +209,9 @@ class World:
         if self.writer is None:
             # recovery failed on this incarnation (a disk fault): retry after a pause, bounded by the run
             await asyncio.sleep(self.config.restart_delay_s_max)
-            self.spawn("omen", self._start_omen(), name="omen.start")
+            self.spawn("omen", self._start_omen, name="omen.start")
             return
-        self.spawn("omen", self._sealer_loop(), name="omen.sealer")
+        self.spawn("omen", self._sealer_loop, name="omen.sealer")
 
     def _build_riskcast(self) -> None:
         node = self.nodes["riskcast"]
@@ -239,7 +246,7 @@ class World:
             INGEST_URL,
             replay_timeout_s=self.config.replay_timeout_s,
         )
-        self.spawn("reconciler", self._reconcile_loop(), name="reconciler.loop")
+        self.spawn("reconciler", self._reconcile_loop, name="reconciler.loop")
 
     # ---- periodic work -------------------------------------------------------------
     async def _sealer_loop(self) -> None:
@@ -247,7 +254,18 @@ class World:
         for _ in range(passes_max):
             await asyncio.sleep(self.config.seal_interval_s)
             if self._periodic_enabled:
-                self.seal_pass()
+                self.guarded_seal_pass()
+
+    def guarded_seal_pass(self) -> None:
+        """A seal pass whose unexpected failure is recorded as a finding, not a harness crash."""
+        try:
+            self.seal_pass()
+        except SimulatedCrash as crash:
+            self.trace.record("omen", "crash.raised", target=crash.node, reason=crash.reason)
+            self.crash(crash.node, cause=crash.reason)
+        except Exception as error:  # noqa: BLE001 - recorded for the recoverability checker
+            index = self.trace.record("omen", "task.error", error=f"seal: {type(error).__name__}: {error}")
+            self.observations.unexpected_errors.append((index, f"seal: {type(error).__name__}: {error}"))
 
     def seal_pass(self) -> None:
         writer = self.writer
@@ -321,21 +339,40 @@ class World:
 
     # ---- the workload ----------------------------------------------------------------
     async def drive(self, planned: list[PlannedSignal]) -> None:
-        """The source of signals: hands each to OMEN at its time, if OMEN is up."""
+        """The upstream source: hands each signal to OMEN at its time. While OMEN is down it keeps
+        a bounded backlog and hands the signals over once OMEN is back, as a real feed redelivers."""
+        backlog: list[PlannedSignal] = []
         for item in planned:
             delay_s = item.at_s - self.sim.now_s
             if delay_s > 0:
                 await asyncio.sleep(delay_s)
-            if self.emitter is None or not self.nodes["omen"].alive:
-                self.trace.record("source", "emit.dropped", signal_index=item.index, reason="omen_down")
-                continue
+            backlog.append(item)
+            backlog = self._hand_over(backlog)
+        for _ in range(self.config.backlog_retries_max):
+            if not backlog:
+                return
+            await asyncio.sleep(self.config.backlog_retry_s)
+            backlog = self._hand_over(backlog)
+        for item in backlog:
+            self.trace.record("source", "emit.dropped", signal_index=item.index, reason="omen_down_too_long")
+
+    def _hand_over(self, backlog: list[PlannedSignal]) -> list[PlannedSignal]:
+        """Start an emit for each backlog item OMEN can take now; return what is left."""
+        if self.emitter is None or not self.nodes["omen"].alive:
+            if len(backlog) > self.config.backlog_max:
+                dropped, backlog = backlog[0], backlog[1:]
+                self.trace.record("source", "emit.dropped", signal_index=dropped.index, reason="backlog_full")
+            return backlog
+        left: list[PlannedSignal] = []
+        for item in backlog:
             if self._emits_in_flight >= self.config.emits_in_flight_max:
-                self.trace.record("source", "emit.dropped", signal_index=item.index, reason="backlog_full")
+                left.append(item)
                 continue
             self._emits_in_flight += 1
-            task = self.spawn("omen", self._emit_one(item), name=f"emit-{item.index}")
-            if task is None:
+            if self.spawn("omen", self._emit_one, item, name=f"emit-{item.index}") is None:
                 self._emits_in_flight -= 1
+                left.append(item)
+        return left
 
     async def _emit_one(self, item: PlannedSignal) -> None:
         try:
@@ -392,7 +429,7 @@ class World:
         node.restart()
         self.trace.record(node_name, "node.restart", incarnation=node.incarnation)
         if node_name == "omen":
-            self.spawn("omen", self._start_omen(), name="omen.start")
+            self.spawn("omen", self._start_omen, name="omen.start")
         elif node_name == "riskcast":
             self._build_riskcast()
         elif node_name == "reconciler":
@@ -400,18 +437,18 @@ class World:
 
     def _snapshot_durable_ledger(self) -> None:
         ledger = parse_ledger(self.disk.visible_files(), LEDGER_ROOT)
-        placed = {
-            (record.partition, record.sequence): record.signal_id
-            for partition in ledger.values()
-            for record in partition.records
-        }
+        records = [record for partition in ledger.values() for record in partition.records]
+        placed: dict[tuple[str, int], str] = {}
+        for record in records:
+            placed.setdefault((record.partition, record.sequence), record.signal_id)
+        recovered_ids = {record.signal_id for record in records}
         stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
-        index = self.trace.record("omen", "ledger.recovered", records=len(placed))
-        self.observations.crash_snapshots.append((index, placed, stored))
+        index = self.trace.record("omen", "ledger.recovered", records=len(records))
+        self.observations.crash_snapshots.append((index, placed, recovered_ids, stored))
 
     # ---- phases ----------------------------------------------------------------------------
     def start(self) -> None:
-        self.spawn("omen", self._start_omen(), name="omen.start")
+        self.spawn("omen", self._start_omen, name="omen.start")
         self._build_riskcast()
         self._build_reconciler()
 
@@ -440,7 +477,7 @@ class World:
             if self.writer is None:
                 await asyncio.sleep(self.config.restart_delay_s_max)
                 continue
-            self.seal_pass()
+            self.guarded_seal_pass()
             await self.reconcile_pass()
             if self._converged():
                 self.observations.converged = True

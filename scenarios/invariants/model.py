@@ -56,7 +56,7 @@ class CheckContext:
 
     def first_fault_index(self, kinds: frozenset[str]) -> int | None:
         for event in self.of_kind("fault"):
-            if event[4].get("kind") in kinds:
+            if event[4].get("fault") in kinds:
                 return int(event[0])
         return None
 

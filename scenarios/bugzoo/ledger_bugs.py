@@ -1,0 +1,240 @@
+"""Planted bugs of the ledger: writer, reader, framing. Each is a bug real logs have shipped."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+from omen.ledger import reader as reader_module
+from omen.ledger import writer as writer_module
+from omen.ledger.framing import HEADER, HEADER_BYTES, SegmentScan
+from omen.ledger.fs_ops import fsync_dir, write_all
+from omen.ledger.layout import CURRENT_NAME, FILE_MODE_NEW, TEMP_SUFFIX, segment_index, segment_name
+from omen.schema import LedgerRecord
+from scenarios.bugzoo.registry import Patch, PlantedBug, register
+
+Writer = writer_module.LedgerWriter
+_original_write = Writer.write
+_original_recover = Writer._recover
+_original_append = Writer._append
+_original_recover_segment = Writer._recover_segment
+_original_partition_for_write = Writer._partition_for_write
+
+
+# 1. audit H2: the sequence restarts in every segment --------------------------------------------
+def _per_segment_write(self, event):  # noqa: ANN001, ANN202
+    state = self._partition_for_write(writer_module.partition_for(event.emitted_at))
+    segment = state.segments[-1] if state.segments else None
+    full = segment is None or segment.sealed or segment.record_count >= self._segment_max_records
+    sequence = 1 if full else segment.record_count + 1  # the bug: counts records of the segment
+    placed = event.with_ledger_metadata(partition=state.name, sequence=sequence, written_at=self._clock.now())
+    try:
+        self._append(state, writer_module.encode_frame(LedgerRecord(event=placed).to_payload()), sequence)
+    except OSError as error:
+        self._roll_back(state)
+        raise writer_module.LedgerWriteError(f"could not append {event.signal_id}", error) from error
+    return placed
+
+
+register(PlantedBug(
+    "per_segment_sequence",
+    "ledger_sequence counts records of the active segment, restarting at 1 after each rollover (audit H2)",
+    "partition-wide monotonic sequence", "monotonic_sequence",
+    ("rollover_sequence", "calm"),
+    lambda: [(Writer, "write", _per_segment_write)],
+))
+
+
+# 2. audit H1: _CURRENT / manifest replaced without fsyncing the temp file ----------------------
+def _replace_without_fsync(fs, directory: str, name: str, data: bytes) -> None:  # noqa: ANN001
+    temp_path = os.path.join(directory, name + TEMP_SUFFIX)
+    fd = fs.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE_NEW)
+    try:
+        write_all(fs, fd, data)  # the bug: no fs.fsync(fd) before the rename
+    finally:
+        fs.close(fd)
+    fs.replace(temp_path, os.path.join(directory, name))
+    fsync_dir(fs, directory)
+
+
+register(PlantedBug(
+    "replace_without_fsync",
+    "_CURRENT and _manifest.json are replaced by a temp file that was never fsynced (audit H1)",
+    "atomic, durable metadata", "recoverability",
+    ("power_loss_metadata",),
+    lambda: [(writer_module, "replace_atomically", _replace_without_fsync)],
+))
+
+
+# 3. a new segment's directory entry is never fsynced --------------------------------------------
+def _start_segment_without_dir_fsync(self, state):  # noqa: ANN001, ANN202
+    fs = self._fs
+    self._ensure_partition_dir(state)
+    self._close_fd(state)
+    previous = state.segments[-1] if state.segments else None
+    if previous is not None and not previous.sealed:
+        self._seal_segment(state, previous)
+    index = (segment_index(previous.name) or 0) + 1 if previous is not None else 1
+    segment = writer_module._Segment(segment_name(index), 0, 0, False)
+    state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE_NEW)
+    state.segments.append(segment)
+    # the bug: neither the new segment nor the _CURRENT rename is followed by a directory fsync
+    temp_path = os.path.join(state.path, CURRENT_NAME + TEMP_SUFFIX)
+    fd = fs.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE_NEW)
+    try:
+        write_all(fs, fd, segment.name.encode() + b"\n")
+        fs.fsync(fd)
+    finally:
+        fs.close(fd)
+    fs.replace(temp_path, os.path.join(state.path, CURRENT_NAME))
+    return segment
+
+
+register(PlantedBug(
+    "no_dir_fsync_new_segment",
+    "a new segment is created and written, but its directory is never fsynced: the file can vanish",
+    "ledger-first durability of records in a new segment", "ledger_first",
+    ("calm", "rollover_sequence"),
+    lambda: [(Writer, "_start_segment", _start_segment_without_dir_fsync)],
+))
+
+
+# 8. a reader that does not check the CRC --------------------------------------------------------
+def _scan_without_crc(data: bytes, frame_max_bytes: int, *, tolerate_torn_tail: bool) -> SegmentScan:
+    frames: list[tuple[int, int]] = []
+    offset = 0
+    for _ in range(len(data) // (HEADER_BYTES + 1) + 1):
+        if offset + HEADER_BYTES > len(data):
+            break
+        length, _crc = HEADER.unpack_from(data, offset)  # the bug: the CRC is never compared
+        if length == 0 or length > frame_max_bytes or offset + HEADER_BYTES + length > len(data):
+            break
+        frames.append((offset, length))
+        offset += HEADER_BYTES + length
+    end = "clean" if offset == len(data) else "torn"
+    return SegmentScan(tuple(frames), offset, len(data), end, "" if end == "clean" else "short tail")
+
+
+register(PlantedBug(
+    "reader_skips_crc",
+    "the reader trusts the length field and never checks the CRC, yielding rotten records",
+    "the reader never yields a record whose CRC fails", "recoverability",
+    ("bit_rot",),
+    lambda: [(reader_module, "scan_frames", _scan_without_crc)],
+))
+
+
+# 9. a writer that appends after a torn tail without truncating it ------------------------------
+def _recover_segment_keeping_torn_tail(self, state, name, *, is_last):  # noqa: ANN001, ANN202
+    path = os.path.join(state.path, name)
+    fd = self._fs.open(path, os.O_RDONLY)
+    try:
+        size = self._fs.fstat(fd).st_size
+    finally:
+        self._fs.close(fd)
+    self._truncate = lambda *_args: None  # the bug: the torn tail stays in the file ...
+    try:
+        segment, last_sequence = _original_recover_segment(self, state, name, is_last=is_last)
+    finally:
+        del self._truncate
+    segment.size_bytes = size  # ... and the next append lands after it
+    return segment, last_sequence
+
+
+register(PlantedBug(
+    "append_after_torn_tail",
+    "recovery finds the torn tail but appends after it instead of truncating it",
+    "every durable record stays readable", "recoverability",
+    ("ledger_crash_tail",),
+    lambda: [(Writer, "_recover_segment", _recover_segment_keeping_torn_tail)],
+))
+
+
+# 10. the sequence counter kept in an unsynced sidecar file -----------------------------------
+SIDECAR_NAME = "_SEQUENCE"
+
+
+def _read_sidecar(fs, path: str) -> int:  # noqa: ANN001
+    try:
+        fd = fs.open(os.path.join(path, SIDECAR_NAME), os.O_RDONLY)
+    except FileNotFoundError:
+        return 0
+    try:
+        text = fs.read(fd, 64).decode("ascii", "replace").strip()
+    finally:
+        fs.close(fd)
+    return int(text) if text.isdigit() else 0
+
+
+def _recover_from_sidecar(self, state):  # noqa: ANN001, ANN202
+    _original_recover(self, state)
+    if state.dir_exists and not state.sealed:
+        state.highwater = state.sequence_floor = _read_sidecar(self._fs, state.path)  # the bug: trusts it
+
+
+def _append_updating_sidecar(self, state, frame, sequence):  # noqa: ANN001, ANN202
+    _original_append(self, state, frame, sequence)
+    fd = self._fs.open(os.path.join(state.path, SIDECAR_NAME), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        write_all(self._fs, fd, str(sequence).encode())  # the bug: never fsynced
+    finally:
+        self._fs.close(fd)
+
+
+register(PlantedBug(
+    "sequence_in_unsynced_sidecar",
+    "the next sequence number is read from a sidecar counter file that is written but never fsynced",
+    "a durable sequence number is never reused", "monotonic_sequence",
+    ("rollover_sequence",),
+    lambda: [(Writer, "_recover", _recover_from_sidecar), (Writer, "_append", _append_updating_sidecar)],
+))
+
+
+# 15. a partition taken from local, not UTC, time --------------------------------------------
+SERVER_LOCAL_ZONE = timezone(timedelta(hours=-5), "EST")
+
+
+def _local_partition(emitted_at: datetime) -> str:
+    return emitted_at.astimezone(SERVER_LOCAL_ZONE).date().isoformat()  # the bug: local date
+
+
+register(PlantedBug(
+    "local_time_partition",
+    "the partition is the server's local date of emitted_at (UTC-5), not the UTC date",
+    "the partition is the UTC date of emitted_at", "utc_time",
+    ("calm",),
+    lambda: [(writer_module, "partition_for", _local_partition)],
+))
+
+
+# 16. a short write treated as complete ---------------------------------------------------
+def _write_once(fs, fd: int, data: bytes) -> None:  # noqa: ANN001
+    fs.write(fd, data)  # the bug: the returned count is ignored
+
+
+register(PlantedBug(
+    "short_write_ignored",
+    "the writer issues one write() per frame and ignores a short count",
+    "frames are whole; every durable record stays readable", "recoverability",
+    ("disk_faults", "ledger_crash_tail"),
+    lambda: [(writer_module, "write_all", _write_once)],
+))
+
+
+# 18. a late record written into its sealed main partition --------------------------------
+def _partition_ignoring_seal(self, main: str):  # noqa: ANN001, ANN202
+    state = self._partitions.get(main)
+    if state is None or state.needs_recovery:
+        state = self._recovered(main)
+    return state  # the bug: no detour to {date}-late when the main partition is sealed
+
+
+register(PlantedBug(
+    "write_to_sealed_partition",
+    "a record for a sealed day is appended to the sealed main partition instead of {date}-late",
+    "sealed segments and partitions never change", "sealed_immutable",
+    ("late_arrivals",),
+    lambda: [(Writer, "_partition_for_write", _partition_ignoring_seal)],
+))
+
+_unused: list[Patch] = []
+del _unused, _original_partition_for_write
