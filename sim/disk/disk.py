@@ -721,6 +721,15 @@ class SimDisk:
 
     def durable_size(self, path: str) -> int | None:
         """Durable byte length of `path` if its whole entry chain is durable, else None."""
+        node = self._durable_node(path)
+        return None if node is None else len(node.durable)
+
+    def durable_bytes(self, path: str) -> bytes | None:
+        """Durable bytes of `path` if its whole entry chain is durable, else None (one file of durable_files())."""
+        node = self._durable_node(path)
+        return None if node is None else bytes(node.durable)
+
+    def _durable_node(self, path: str) -> FileNode | None:
         norm = self._norm(path)[1]
         node = self._nodes[ROOT_INO]
         for part in norm[1:].split("/") if norm != "/" else []:
@@ -730,4 +739,4 @@ class SimDisk:
             if ino is None:
                 return None
             node = self._nodes[ino]
-        return None if node.is_dir else len(node.durable)
+        return None if node.is_dir else node

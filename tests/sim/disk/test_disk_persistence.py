@@ -57,6 +57,8 @@ def test_a_file_fsync_does_not_make_its_new_entry_durable_under_posix(disk):
     fsync_path(disk, "/")
     assert disk.durable_files() == {"/f": b"abc"}
     assert disk.durable_size("/f") == 3
+    assert disk.durable_bytes("/f") == b"abc"
+    assert disk.durable_bytes("/nope") is None
 
 
 def test_a_new_directory_needs_its_parent_fsynced_before_its_files_are_durable(disk):
