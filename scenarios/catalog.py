@@ -41,7 +41,7 @@ class Scenario:
     description: str
     defaults: ScenarioParams
     fault_kinds: tuple[str, ...]
-    swarm: bool = True
+    probability_scale: float = 1.0  # multiplies the swarm's drawn intensities (capped at 1)
 
     def params(self, overrides: dict | None = None) -> ScenarioParams:
         if not overrides:
@@ -57,7 +57,14 @@ class Scenario:
     def plan(self, params: ScenarioParams, rng: random.Random) -> FaultPlan:
         if not self.fault_kinds:
             return FaultPlan()
-        return swarm_plan(rng, duration_s=params.duration_s, kinds=self.fault_kinds)
+        plan = swarm_plan(rng, duration_s=params.duration_s, kinds=self.fault_kinds)
+        if self.probability_scale == 1.0:
+            return plan
+        scaled = {
+            name: spec.model_copy(update={"probability": min(1.0, spec.probability * self.probability_scale)})
+            for name, spec in plan.kinds.items()
+        }
+        return plan.model_copy(update={"kinds": scaled})
 
 
 def _kinds(prefix: str) -> tuple[str, ...]:
@@ -156,6 +163,7 @@ SCENARIOS: dict[str, Scenario] = {
             "allowed, but the reader never yields a rotten record and reconcile reports the damage.",
             ScenarioParams(workload=_W(signal_count=200, rate_per_s=2.0), segment_max_records=16),
             ("disk.bitflip", "disk.fsync_lie"),
+            probability_scale=5.0,
         ),
         Scenario(
             "calm",

@@ -157,7 +157,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from scenarios.runner import run
 
     repro = Repro.load(args.file)
-    result = run(repro.scenario, repro.seed, plan=repro.plan, overrides=repro.params, bug=repro.bug)
+    schedule = repro.schedule if repro.replay_schedule else None  # a minimized repro replays its schedule
+    result = run(repro.scenario, repro.seed, plan=repro.plan, overrides=repro.params, bug=repro.bug,
+                 schedule=schedule)
     same = result.trace_hash == repro.trace_hash
     document = {"file": str(args.file), "scenario": repro.scenario, "seed": repro.seed, "bug": repro.bug,
                 "expected_trace_hash": repro.trace_hash, "trace_hash": result.trace_hash, "same": same,
@@ -193,6 +195,47 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     from scenarios.hunt import hunt_command
 
     return hunt_command(args)
+
+
+def cmd_minimize(args: argparse.Namespace) -> int:
+    """Shrink a failing repro to a minimal fault schedule that still fails the same way (issue 9)."""
+    from scenarios.minimize import MinimizeError, MinimizeProgress, minimize
+    from scenarios.repro import Repro
+
+    if args.max_runs < 1:
+        raise UsageError("--max-runs must be at least 1")
+    if args.max_seconds is not None and args.max_seconds <= 0:
+        raise UsageError("--max-seconds must be a positive number of seconds")
+    repro = Repro.load(args.file)
+
+    def progress(report: MinimizeProgress) -> None:
+        print(f"minimize: run {report.runs}/{report.runs_max} [{report.phase}] "
+              f"{report.faults_original} -> {report.faults_now} faults"
+              f"{'' if report.failed else ' (candidate passed)'}", file=sys.stderr, flush=True)
+
+    try:
+        outcome = minimize(repro, max_runs=args.max_runs, max_seconds=args.max_seconds, clock=time.monotonic,
+                           progress=progress, shrink_parameters=not args.no_params)
+    except MinimizeError as error:
+        raise UsageError(str(error)) from error
+    source = Path(args.file)
+    out = Path(args.out) if args.out else source.with_name(f"{source.stem}-min{source.suffix or '.json'}")
+    outcome.repro.save(out)
+    document = {"file": str(source), "out": str(out), "invariant": outcome.invariant,
+                "faults_original": outcome.faults_original, "faults_minimal": outcome.faults_minimal,
+                "runs": outcome.runs, "budget_exhausted": outcome.budget_exhausted,
+                "trace_hash": outcome.repro.trace_hash,
+                "schedule": [entry.model_dump(mode="json") for entry in outcome.candidate.schedule.entries]}
+    if args.json:
+        _print_json(document)
+    else:
+        note = " (budget spent: smaller may exist)" if outcome.budget_exhausted else ""
+        print(f"minimized {source}: {outcome.faults_original} faults -> {outcome.faults_minimal} still violate "
+              f"[{outcome.invariant}] after {outcome.runs} runs{note}")
+        for entry in outcome.candidate.schedule.entries:
+            print(f"  {entry.kind} at {entry.point} on {entry.node} #{entry.occurrence} {entry.params or ''}")
+    print(f"minimal repro written: {out}\nreplay with: {replay_command(out)}", file=sys.stderr)
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,9 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
     bugs.add_argument("--all", action="store_true")
     bugs.add_argument("--list", action="store_true", help="list the planted bugs")
     p.add_argument("--max-seeds", type=int, default=2000)
+    p.add_argument("--trials", type=int, default=1, help="hunts per bug over disjoint seed ranges (medians)")
     p.add_argument("--json", help="write the report as JSON to this file")
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
     p.set_defaults(func=cmd_hunt)
+
+    p = sub.add_parser("minimize", help="shrink a failing repro to a minimal fault schedule that still fails")
+    p.add_argument("file", help="a repro file written by a failing run")
+    p.add_argument("--out", help="where to write the minimized repro (default: FILE-min.json beside it)")
+    p.add_argument("--max-runs", type=int, default=500, help="budget of replays (default 500)")
+    p.add_argument("--max-seconds", type=float, default=None, help="budget of wall seconds")
+    p.add_argument("--no-params", action="store_true", help="only remove faults, keep their parameters")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_minimize)
     return parser
 
 

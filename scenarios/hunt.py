@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -32,15 +33,20 @@ class HuntReport:
     runs: int
     wall_seconds: float
     repro: str | None = None
+    invariants: tuple[str, ...] = ()  # every invariant the catching run violated
 
 
-def hunt_bug(name: str, *, max_seeds: int, repro_dir: Path | None = None) -> HuntReport:
+TRIAL_SEED_STRIDE = 1_000_003  # trials walk disjoint seed ranges
+
+
+def hunt_bug(name: str, *, max_seeds: int, repro_dir: Path | None = None, first_seed: int = 0) -> HuntReport:
+    """Walk seeds first_seed, first_seed+1, ... (at most max_seeds) until a run catches the bug."""
     from scenarios.bugzoo import get_bug
 
     bug = get_bug(name)
     started = time.perf_counter()
     runs = 0
-    for seed in range(max_seeds):
+    for tried, seed in enumerate(range(first_seed, first_seed + max_seeds), start=1):
         for scenario in bug.scenarios:
             runs += 1
             result = run(scenario, seed, bug=name)
@@ -51,8 +57,8 @@ def hunt_bug(name: str, *, max_seeds: int, repro_dir: Path | None = None) -> Hun
                 if repro_dir is not None:
                     repro = str(repro_from_result(result, git_commit()).save(
                         default_repro_path(repro_dir, scenario, seed, name)))
-                return HuntReport(name, True, scenario, seed, invariant, bug.invariant, seed + 1, runs,
-                                  round(time.perf_counter() - started, 3), repro)
+                return HuntReport(name, True, scenario, seed, invariant, bug.invariant, tried, runs,
+                                  round(time.perf_counter() - started, 3), repro, tuple(invariants))
     return HuntReport(name, False, None, None, None, bug.invariant, max_seeds, runs,
                       round(time.perf_counter() - started, 3))
 
@@ -68,18 +74,34 @@ def hunt_command(args: argparse.Namespace) -> int:
     if args.max_seeds < 1:
         print("omen-sim hunt: --max-seeds must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if args.trials < 1:
+        print("omen-sim hunt: --trials must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     names = list(BUGS) if args.all else list(dict.fromkeys(args.bug))
     for name in names:
         get_bug(name)
-    reports = []
+    documents = []
+    all_caught = True
     for name in names:
-        report = hunt_bug(name, max_seeds=args.max_seeds, repro_dir=Path("repros"))
-        reports.append(report)
+        trials = [
+            hunt_bug(name, max_seeds=args.max_seeds, repro_dir=Path(args.repro_dir) if trial == 0 else None,
+                     first_seed=trial * TRIAL_SEED_STRIDE)
+            for trial in range(args.trials)
+        ]
+        report = trials[0]
+        all_caught = all_caught and all(t.caught for t in trials)
+        median_seeds = statistics.median(t.seeds_tried for t in trials)
+        median_s = statistics.median(t.wall_seconds for t in trials)
         verdict = (f"caught by {report.invariant} in {report.scenario} seed {report.seed}"
                    if report.caught else "ESCAPED")
-        print(f"{name:34} {verdict}; {report.seeds_tried} seed(s), {report.runs} run(s), "
-              f"{report.wall_seconds:.2f} s", flush=True)
+        escaped = sum(not t.caught for t in trials)
+        print(f"{name:32} {verdict}; median {median_seeds:g} seed(s), {median_s:.2f} s over {len(trials)} "
+              f"trial(s)" + (f"; escaped in {escaped} trial(s)" if escaped else ""), flush=True)
+        document = asdict(report)
+        document.update({"trials": len(trials), "median_seeds": median_seeds, "median_wall_seconds": median_s,
+                         "escaped_trials": escaped})
+        documents.append(document)
     if args.json:
-        document = {"bugs": [{k: v for k, v in asdict(r).items()} for r in reports]}
-        Path(args.json).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return EXIT_OK if all(r.caught for r in reports) else EXIT_ESCAPED
+        Path(args.json).write_text(json.dumps({"bugs": documents}, indent=2, sort_keys=True) + "\n",
+                                   encoding="utf-8")
+    return EXIT_OK if all_caught else EXIT_ESCAPED

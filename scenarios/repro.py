@@ -37,6 +37,8 @@ class Repro(BaseModel):
     bug: str | None = None
     trace_hash: str
     violations: list[dict[str, Any]] = Field(default_factory=list)
+    # True in a minimized repro: replay fires exactly `schedule` (the plan's random kinds are off).
+    replay_schedule: bool = False
 
     def save(self, path: str | Path) -> Path:
         target = Path(path)

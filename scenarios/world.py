@@ -69,6 +69,7 @@ class WorldConfig:
     backlog_retries_max: int = 2_000
     liveness_limit_s: float = 3 * 24 * 3600.0
     reconcile_passes_max: int = 200
+    stalled_passes_max: int = 12  # liveness gives up after this many passes without progress
 
 
 @dataclass
@@ -473,18 +474,25 @@ class World:
             if remaining_s <= 0:
                 break
             await asyncio.sleep(min(remaining_s / max(omen_clock.rate, 1e-3), 3600.0))
+        stalled_passes = 0
+        missing_before: int | None = None
         for _ in range(self.config.reconcile_passes_max):
             if self.writer is None:
                 await asyncio.sleep(self.config.restart_delay_s_max)
                 continue
             self.guarded_seal_pass()
             await self.reconcile_pass()
-            if self._converged():
+            missing = self._missing_count()
+            if missing == 0:
                 self.observations.converged = True
                 self.trace.record("world", "converged")
                 return True
+            stalled_passes = stalled_passes + 1 if missing_before is not None and missing >= missing_before else 0
+            missing_before = missing
+            if stalled_passes >= self.config.stalled_passes_max:
+                break
             await asyncio.sleep(self.config.reconcile_interval_s)
-        self.trace.record("world", "not_converged")
+        self.trace.record("world", "not_converged", missing=missing_before)
         return False
 
     def _last_ledger_day_end(self) -> datetime:
@@ -494,11 +502,12 @@ class World:
             latest = max(latest, day)
         return latest
 
-    def _converged(self) -> bool:
+    def _missing_count(self) -> int:
+        """Ledger records RiskCast does not hold yet (0 = converged)."""
         ledger = parse_ledger(self.disk.visible_files(), LEDGER_ROOT)
         ledger_ids = {r.signal_id for p in ledger.values() for r in p.records}
         stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
-        return ledger_ids <= stored
+        return len(ledger_ids - stored)
 
     def stored_rows(self) -> list[tuple[Any, ...]]:
         return self.conn.execute(

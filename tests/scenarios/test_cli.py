@@ -77,3 +77,8 @@ def test_a_failing_run_writes_a_repro_that_replays_with_the_same_hash(
     assert main(["replay", str(repros[0]), "--json"]) == 1  # the bug is planted again: still failing
     document = json.loads(capsys.readouterr().out)
     assert document["same"] is True and document["violations"]
+
+
+def test_determinism_runs_each_seed_in_two_processes_and_agrees(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["determinism", "--scenario", "chaos", "--seeds", "1", "--seed-start", "4"]) == 0
+    assert "chaos seed 4: same" in capsys.readouterr().out
