@@ -9,7 +9,9 @@ pushed: RiskCast must never hold a signal the ledger could lose. Any push that i
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+from collections.abc import Awaitable
 from typing import Protocol
 
 from omen.emitter.backpressure import BackpressureController
@@ -22,7 +24,9 @@ RESPONSE_SNIPPET_BYTES_MAX = 200
 
 
 class LedgerPort(Protocol):
-    def write(self, event: SignalEvent) -> SignalEvent: ...
+    """A LedgerWriter (`write` returns the placed event) or a GroupCommitter (`write` is async)."""
+
+    def write(self, event: SignalEvent) -> SignalEvent | Awaitable[SignalEvent]: ...
 
 
 class TransportPort(Protocol):
@@ -58,7 +62,9 @@ class SignalEmitter:
 
     async def emit(self, event: SignalEvent) -> EmitResult:
         try:
-            written = self._ledger.write(event)
+            outcome = self._ledger.write(event)
+            # a group committer returns only after its batch's fsync: awaiting it keeps ledger-first
+            written = await outcome if inspect.isawaitable(outcome) else outcome
         except LedgerWriteError as error:
             return EmitResult(
                 EmitStatus.FAILED, event.signal_id, None, None, None, 0, f"ledger write failed: {error}"

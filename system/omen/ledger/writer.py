@@ -47,7 +47,24 @@ from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_parti
 
 SEGMENT_MAX_BYTES_DEFAULT = 64 * 1024 * 1024
 SEGMENT_MAX_RECORDS_DEFAULT = 100_000
+GROUP_EVENTS_MAX = 100_000
 WRITE_BITS = 0o222
+
+
+class LedgerBatchWriteError(LedgerWriteError):
+    """A group commit stopped part-way. `.written`: the durable prefix of the batch, placed; the rest is not written."""
+
+    def __init__(self, message: str, cause: OSError, written: list[SignalEvent]) -> None:
+        super().__init__(f"{message} (the first {len(written)} records of the batch are durable)", cause)
+        self.written = list(written)
+
+
+class LedgerBatchRecordTooLargeError(LedgerRecordTooLargeError):
+    """A group commit met a record that can never fit a frame. `.written`: the durable prefix before it."""
+
+    def __init__(self, message: str, written: list[SignalEvent]) -> None:
+        super().__init__(f"{message} (the first {len(written)} records of the batch are durable)")
+        self.written = list(written)
 
 
 @dataclass(slots=True)
@@ -143,6 +160,30 @@ class LedgerWriter:
                 f"could not durably append signal {event.signal_id} to partition {state.name}", error
             ) from error
         return placed
+
+    def write_many(self, events: list[SignalEvent]) -> list[SignalEvent]:
+        """Group commit: append `events` in order with one write and one fsync per run; return them placed.
+
+        A run is a maximal stretch of consecutive events that go to the same partition and fit its
+        active segment (a rollover ends a run: sealing the old segment fsyncs it). So a batch of one
+        partition costs one fsync, where `write` costs one per record. Ledger-first holds per record:
+        nothing is returned before the fsync of its run returned.
+
+        On failure raises LedgerBatchWriteError: `.written` is the durable PREFIX of `events`
+        (placed, safe to push), every other event is not in the ledger (its run was rolled back)
+        and may be retried. A record too large for a frame stops the batch there with
+        LedgerBatchRecordTooLargeError, which carries `.written` too.
+        """
+        self._require_open()
+        if len(events) > GROUP_EVENTS_MAX:
+            raise ValueError(f"write_many takes at most {GROUP_EVENTS_MAX} events, got {len(events)}; split the batch")
+        written: list[SignalEvent] = []
+        position = 0
+        for _ in range(len(events) + 1):
+            if position == len(events):
+                return written
+            position = self._write_run(events, position, written)
+        raise AssertionError("write_many: loop bound exceeded")
 
     def seal_partition(self, partition: str) -> Manifest:
         """Close a main partition for good: segments read-only, manifest `sealed`. Idempotent.
@@ -385,6 +426,86 @@ class LedgerWriter:
             self._write_manifest(state)
         state.rollback = None
 
+    def _write_run(self, events: list[SignalEvent], start: int, written: list[SignalEvent]) -> int:
+        """Write the run of `events` starting at `start`; extend `written`; return where the next run starts."""
+        first = events[start]
+        try:
+            state = self._partition_for_write(partition_for(first.emitted_at))
+        except OSError as error:
+            raise LedgerBatchWriteError(
+                f"could not open the ledger partition for signal {first.signal_id}", error, written
+            ) from error
+        written_at = self._clock.now()
+        assert written_at.tzinfo is not None, "the clock port must return tz-aware UTC datetimes"
+        segment = state.segments[-1] if state.segments else None
+        new_segment = segment is None or segment.sealed or segment.record_count >= self._segment_max_records
+        room_records = self._segment_max_records
+        room_bytes = self._segment_max_bytes
+        placed_run: list[SignalEvent] = []
+        frames: list[bytes] = []
+        run_bytes = 0
+        too_large: str | None = None
+        sequence = max(state.highwater, state.sequence_floor)
+        for event in events[start : start + self._segment_max_records]:
+            if placed_run and partition_for(event.emitted_at) != partition_for(first.emitted_at):
+                break
+            placed = event.with_ledger_metadata(partition=state.name, sequence=sequence + 1, written_at=written_at)
+            payload = LedgerRecord(event=placed).to_payload()
+            if len(payload) > self._frame_max_bytes:
+                too_large = (
+                    f"signal {event.signal_id} encodes to {len(payload)} bytes, above frame_max_bytes="
+                    f"{self._frame_max_bytes}; shrink its payload or raise the limit for writer and readers"
+                )
+                break
+            frame = encode_frame(payload)
+            if not placed_run:
+                # the same rollover rule as `_append`, decided by the run's first frame
+                assert segment is not None or new_segment
+                if not new_segment and segment.size_bytes > 0 and segment.size_bytes + len(frame) > self._segment_max_bytes:
+                    new_segment = True
+                if not new_segment:
+                    room_records = self._segment_max_records - segment.record_count
+                    room_bytes = self._segment_max_bytes - segment.size_bytes
+            elif len(placed_run) >= room_records or run_bytes + len(frame) > room_bytes:
+                break  # the next run starts a new segment
+            sequence += 1
+            placed_run.append(placed)
+            frames.append(frame)
+            run_bytes += len(frame)
+        if placed_run:
+            state.sequence_floor = sequence
+            try:
+                self._append_run(state, frames, sequence, new_segment=new_segment)
+            except OSError as error:
+                self._roll_back(state)
+                raise LedgerBatchWriteError(
+                    f"could not durably append {len(frames)} signals (first {first.signal_id}) to partition "
+                    f"{state.name}", error, written,
+                ) from error
+            written.extend(placed_run)
+        if too_large is not None:
+            raise LedgerBatchRecordTooLargeError(too_large, written)
+        assert placed_run, "a run writes at least one record or raises"
+        return start + len(placed_run)
+
+    def _append_run(self, state: _Partition, frames: list[bytes], last_sequence: int, *, new_segment: bool) -> None:
+        """One write of every frame, one fsync: the group-commit twin of `_append`."""
+        fs = self._fs
+        segment = self._start_segment(state) if new_segment else state.segments[-1]
+        if state.fd is None:
+            state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY)
+            fs.lseek(state.fd, segment.size_bytes, os.SEEK_SET)
+        state.rollback = (os.path.join(state.path, segment.name), segment.size_bytes)
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        write_all(fs, state.fd, data)
+        fs.fsync(state.fd)
+        segment.size_bytes += len(data)
+        segment.record_count += len(frames)
+        state.highwater = last_sequence
+        if state.is_late:
+            self._write_manifest(state)
+        state.rollback = None
+
     def _start_segment(self, state: _Partition) -> _Segment:
         """Roll over: seal the previous segment, create the next, point _CURRENT and the manifest at it."""
         fs = self._fs
@@ -487,4 +608,4 @@ class LedgerWriter:
         self._fs.close(fd)
 
 
-__all__ = ["LedgerWriter", "SEGMENT_MAX_BYTES_DEFAULT", "SEGMENT_MAX_RECORDS_DEFAULT"]
+__all__ = ["GROUP_EVENTS_MAX", "LedgerBatchRecordTooLargeError", "LedgerBatchWriteError", "LedgerWriter", "SEGMENT_MAX_BYTES_DEFAULT", "SEGMENT_MAX_RECORDS_DEFAULT"]
