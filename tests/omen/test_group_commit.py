@@ -109,6 +109,20 @@ def test_a_group_that_overflows_the_segment_byte_limit_rolls_over_between_record
     assert [s for s, _ in read_back(root)["2026-03-01"]] == [e.ledger_sequence for e in placed] == list(range(1, 13))
 
 
+def test_a_run_never_grows_past_one_maximal_frame_so_a_torn_run_reads_as_a_torn_tail(tmp_path, clock):
+    fs = WrappedFs()
+    root = str(tmp_path / "ledger")
+    with LedgerWriter(root, fs=fs, clock=clock, frame_max_bytes=2048) as writer:
+        writer.write(make_event(0))
+        fs.calls.clear()
+        writer.write_many([make_event(i) for i in range(1, 31)])
+    segment = os.path.join(root, "2026-03-01", "segment-000001.log")
+    frame_bytes = (os.stat(segment).st_size) // 31
+    runs_min = -(-30 * frame_bytes // 2048)
+    assert fs.calls.count("fsync") >= runs_min > 1
+    assert len(read_back(root)["2026-03-01"]) == 31
+
+
 def test_a_group_spanning_two_days_goes_to_two_partitions_in_input_order(tmp_path, clock):
     root = str(tmp_path / "ledger")
     day_2 = DAY_1 + timedelta(days=1)

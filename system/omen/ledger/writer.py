@@ -165,7 +165,8 @@ class LedgerWriter:
         """Group commit: append `events` in order with one write and one fsync per run; return them placed.
 
         A run is a maximal stretch of consecutive events that go to the same partition and fit its
-        active segment (a rollover ends a run: sealing the old segment fsyncs it). So a batch of one
+        active segment (a rollover ends a run: sealing the old segment fsyncs it), at most
+        `frame_max_bytes` long (so a torn run still reads as one torn tail). So a batch of one
         partition costs one fsync, where `write` costs one per record. Ledger-first holds per record:
         nothing is returned before the fsync of its run returned.
 
@@ -468,6 +469,10 @@ class LedgerWriter:
                     room_bytes = self._segment_max_bytes - segment.size_bytes
             elif len(placed_run) >= room_records or run_bytes + len(frame) > room_bytes:
                 break  # the next run starts a new segment
+            elif run_bytes + len(frame) > self._frame_max_bytes:
+                # a crash may tear a run anywhere and fill the rest of it with garbage; recovery calls a
+                # tail a torn tail only if it fits one maximal frame, so a run never grows past that
+                break
             sequence += 1
             placed_run.append(placed)
             frames.append(frame)
