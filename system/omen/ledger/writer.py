@@ -325,6 +325,12 @@ class LedgerWriter:
             state.needs_recovery = False
             return
         state.dir_exists = True
+        # Seeing the directory is not knowing it is durable: an earlier attempt may have created it
+        # (or a segment in it) and failed the directory fsync, and after a Linux fsync EIO the entry
+        # stays pending. Make both levels durable before trusting anything in them.
+        self._ensure_root()
+        fsync_dir(fs, self._root)
+        fsync_dir(fs, state.path)
         temps = [name for name in entries if name.endswith(TEMP_SUFFIX)]
         for name in temps:
             fs.unlink(os.path.join(state.path, name))
@@ -553,7 +559,8 @@ class LedgerWriter:
             self._fs.stat(self._root)
         except FileNotFoundError:
             self._fs.makedirs(self._root, exist_ok=True)
-            fsync_dir(self._fs, os.path.dirname(os.path.normpath(self._root)) or os.curdir)
+        # Even when the root already exists: a previous attempt may have made it and failed the fsync.
+        fsync_dir(self._fs, os.path.dirname(os.path.normpath(self._root)) or os.curdir)
         self._root_ready = True
 
     def _write_manifest(self, state: _Partition) -> Manifest:
