@@ -107,10 +107,12 @@ def sqlite_insert(base: Path, batch: list[SignalEvent], per_transaction: int) ->
 
 def test_per_record_fsync_against_a_bare_write_and_fsync_loop(benchmark, full, tmp_path):
     batch = events(300 if full else 20)
-    seconds, root = timed(benchmark, lambda: per_record(tmp_path, batch))
-    frames = segment_frames(root)
+    frames = segment_frames(per_record(tmp_path, batch))
     assert len(frames) == len(batch)
-    bare_s = best_of(lambda: bare_loop(tmp_path, frames), 3 if full else 1)
+    # fsync latency drifts on a shared disk: take the baseline before and after, keep the best
+    bare_before_s = best_of(lambda: bare_loop(tmp_path, frames), 2 if full else 1)
+    seconds, _ = timed(benchmark, lambda: per_record(tmp_path, batch))
+    bare_s = min(bare_before_s, best_of(lambda: bare_loop(tmp_path, frames), 2 if full else 1))
     ratio = bare_s / seconds
     record(benchmark, "per-record ledger throughput / bare write+fsync loop", ratio, target=">= 0.9x", met=ratio >= 0.9)
     benchmark.extra_info["per_record_records_per_s"] = round(len(batch) / seconds, 1)
