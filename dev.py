@@ -51,11 +51,11 @@ def main(argv: list[str]) -> int:
     job, rest = argv[0], argv[1:]
     python = str(_ensure_venv())
     if job == "test":
-        command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *rest]
+        command = [python, "-m", "pytest", "-q", "--benchmark-disable", *rest]
     elif job == "bench":
         command = [python, "-m", "pytest", "benchmarks", "--benchmark-only", *rest]
     elif job == "sweep":
-        command = [python, "-m", "scenarios", "sweep", *(rest or ["--seeds", "200"])]
+        command = [python, "-m", "scenarios", "sweep", *(rest or ["--seeds", "200", "--workers", "2"])]
     else:
         command = [python, "-m", "scenarios", *rest]
     return subprocess.call(command, cwd=ROOT)

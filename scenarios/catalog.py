@@ -143,6 +143,14 @@ SCENARIOS: dict[str, Scenario] = {
             ("disk.short_write", "disk.enospc", "disk.write_eio", "disk.read_eio", "disk.fsync_eio"),
         ),
         Scenario(
+            "fsync_errors",
+            "fsync fails often, with Linux semantics (reported once, the pages dropped from the durable "
+            "path): the writer must never trust a file or directory whose fsync failed.",
+            ScenarioParams(workload=_W(signal_count=120, rate_per_s=2.0), segment_max_records=8),
+            ("disk.fsync_eio", "proc.crash_omen"),
+            probability_scale=8.0,
+        ),
+        Scenario(
             "riskcast_crash",
             "RiskCast and the reconcile job crash and restart at any time: acknowledged rows "
             "survive, uncommitted ones roll back, reconcile converges.",

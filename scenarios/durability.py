@@ -3,36 +3,48 @@
 Ledger-first is a statement about the moment of a push: the record must already be on
 the durable side of the disk (data fsynced and every directory entry on its path
 fsynced). The world asks this index at every request the network sends, so it is
-incremental: a segment is re-parsed only when its durable size changed.
+incremental: per segment it keeps the offset up to which durable frames were parsed and
+parses only bytes that became durable since. When a segment's durable size shrinks (a
+rollback truncated it), its entry is parsed again from the start.
 """
 from __future__ import annotations
 
-import posixpath
+from dataclasses import dataclass, field
 
-from scenarios.ledger_oracle import parse_segment
+from scenarios.ledger_oracle import valid_frame_signal_ids
 from sim.disk import SimDisk
+
+
+@dataclass
+class _SegmentIndex:
+    parsed_bytes: int = 0
+    durable_size: int = 0
+    ids: set[str] = field(default_factory=set)
 
 
 class DurableLedgerIndex:
     def __init__(self, disk: SimDisk, root: str) -> None:
         self._disk = disk
         self._root = root.rstrip("/")
-        self._segments: dict[str, tuple[int, frozenset[str]]] = {}
+        self._segments: dict[str, _SegmentIndex] = {}
 
-    def _segment_ids(self, path: str) -> frozenset[str]:
+    def _segment_ids(self, path: str) -> set[str]:
         size = self._disk.durable_size(path)
         if size is None:
-            return frozenset()
-        cached = self._segments.get(path)
-        if cached is not None and cached[0] == size:
-            return cached[1]
+            self._segments.pop(path, None)
+            return set()
+        entry = self._segments.get(path)
+        if entry is None or size < entry.durable_size:
+            entry = self._segments[path] = _SegmentIndex()
+        if size == entry.durable_size:
+            return entry.ids
         data = self._disk.durable_bytes(path)
-        if data is None:
-            return frozenset()
-        parsed = parse_segment(posixpath.basename(posixpath.dirname(path)), posixpath.basename(path), data)
-        ids = frozenset(record.signal_id for record in parsed.records)
-        self._segments[path] = (size, ids)
-        return ids
+        assert data is not None and len(data) == size, path
+        ids, valid_bytes = valid_frame_signal_ids(data[entry.parsed_bytes:])
+        entry.ids.update(ids)
+        entry.parsed_bytes += valid_bytes
+        entry.durable_size = size
+        return entry.ids
 
     def contains(self, partition: str, signal_id: str) -> bool:
         directory = f"{self._root}/{partition}"
@@ -40,11 +52,11 @@ class DurableLedgerIndex:
             names = self._disk.listdir(directory)
         except OSError:
             return False
-        return any(
-            signal_id in self._segment_ids(f"{directory}/{name}")
-            for name in names
-            if name.startswith("segment-") and name.endswith(".log")
-        )
+        for name in reversed(names):  # the newest segment is the likeliest home
+            if name.startswith("segment-") and name.endswith(".log") and signal_id in self._segment_ids(
+                    f"{directory}/{name}"):
+                return True
+        return False
 
     def forget(self) -> None:
         """After a crash the durable state was redrawn: start over."""

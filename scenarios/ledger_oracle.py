@@ -84,6 +84,37 @@ def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
     return segment
 
 
+SIGNAL_ID_KEY = b'"signal_id":"'
+
+
+def valid_frame_signal_ids(data: bytes) -> tuple[list[str], int]:
+    """(signal ids of the CRC-valid frame prefix, bytes it covers), without parsing JSON.
+
+    The cheap path for "is this signal durable?", asked at every request: a frame counts
+    only if its CRC holds, and the id is read from the payload's `"signal_id":"..."`.
+    """
+    ids: list[str] = []
+    offset = 0
+    header_size = FRAME_HEADER.size
+    for _ in range(len(data) // header_size + 1):
+        if offset + header_size > len(data):
+            break
+        length, crc = FRAME_HEADER.unpack_from(data, offset)
+        end = offset + header_size + length
+        if length == 0 or length > FRAME_MAX_BYTES or end > len(data):
+            break
+        payload = data[offset + header_size:end]
+        if zlib.crc32(payload) != crc:
+            break
+        start = payload.find(SIGNAL_ID_KEY)
+        if start < 0:
+            break
+        start += len(SIGNAL_ID_KEY)
+        ids.append(payload[start:payload.index(b'"', start)].decode())
+        offset = end
+    return ids, offset
+
+
 def parse_ledger(files: Mapping[str, bytes], root: str) -> dict[str, OraclePartition]:
     """Partitions (sorted) of the ledger under `root` found in a path -> bytes mapping."""
     root = root.rstrip("/")

@@ -30,7 +30,7 @@ from riskcast import (
     run_reconcile_job,
 )
 from scenarios.durability import DurableLedgerIndex
-from scenarios.ledger_oracle import parse_ledger
+from scenarios.ledger_oracle import parse_ledger, parse_segment
 from scenarios.shared_volume import SharedVolume
 from scenarios.workload import PlannedSignal
 from sim.crash import SimulatedCrash
@@ -127,6 +127,7 @@ class World:
         self._emits_in_flight = 0
         self._periodic_enabled = True
         self._restart_pending: set[str] = set()
+        self._state_seen: dict[str, tuple[Any, Any]] = {}
         self.process_faults = ProcessFaults(
             self.injector,
             self.sim,
@@ -323,20 +324,40 @@ class World:
         return results
 
     def _observe_reconcile_state(self) -> None:
-        """Record, from the database itself, which partitions the state claims are covered."""
+        """Record, from the database itself, which partitions the state claims are covered.
+
+        Only rows that changed since the last look are checked, each against its partition's
+        visible records read straight off the disk (not through the system's reader).
+        """
         rows = self.conn.execute(
-            "SELECT partition, ledger_highwater FROM reconcile_state ORDER BY partition"
+            "SELECT partition, ledger_highwater, reconciled_at FROM reconcile_state ORDER BY partition"
         ).fetchall()
+        changed = [(p, h) for p, h, at in rows if h is not None and self._state_seen.get(p) != (h, at)]
+        self._state_seen.update({p: (h, at) for p, h, at in rows})
+        if not changed:
+            return
         stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
-        ledger = parse_ledger(self.disk.visible_files(), LEDGER_ROOT)
-        for partition, highwater in rows:
-            if partition not in ledger or highwater is None:
-                continue
-            covered = [r.signal_id for r in ledger[partition].records if r.sequence <= int(highwater)]
-            missing = sorted({sid for sid in covered if sid not in stored})
+        for partition, highwater in changed:
+            records = self._visible_partition_records(partition)
+            covered = {r.signal_id for r in records if r.sequence <= int(highwater)}
+            missing = sorted(covered - stored)
             self.trace.record(
                 "reconciler", "reconcile.state", partition=partition, highwater=int(highwater), missing=missing
             )
+
+    def _visible_partition_records(self, partition: str) -> list[Any]:
+        directory = f"{LEDGER_ROOT}/{partition}"
+        with self.volume.faults_suspended():
+            try:
+                names = self.disk.listdir(directory)
+            except OSError:
+                return []
+            segments = [name for name in names if name.startswith("segment-") and name.endswith(".log")]
+            records = []
+            for name in segments:
+                data = self.disk.visible_bytes(f"{directory}/{name}")
+                records.extend(parse_segment(partition, name, data).records)
+        return records
 
     # ---- the workload ----------------------------------------------------------------
     async def drive(self, planned: list[PlannedSignal]) -> None:

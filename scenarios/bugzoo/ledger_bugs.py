@@ -238,3 +238,25 @@ register(PlantedBug(
 
 _unused: list[Patch] = []
 del _unused, _original_partition_for_write
+
+
+# 19. found by the disk_faults sweep: a directory that exists is trusted to be durable ----------
+def _ensure_root_trusting_existence(self):  # noqa: ANN001, ANN202
+    if self._root_ready:
+        return
+    try:
+        self._fs.stat(self._root)
+    except FileNotFoundError:
+        self._fs.makedirs(self._root, exist_ok=True)
+        fsync_dir(self._fs, os.path.dirname(os.path.normpath(self._root)) or os.curdir)
+    self._root_ready = True  # the bug: an earlier attempt's failed fsync left the entry pending
+
+
+register(PlantedBug(
+    "existing_dir_trusted",
+    "the ledger root is fsynced only when this process creates it; a root left by an attempt whose "
+    "directory fsync failed (EIO) is trusted, so nothing under it is durable",
+    "ledger-first durability after a failed directory fsync", "ledger_first",
+    ("fsync_errors", "disk_faults"),
+    lambda: [(Writer, "_ensure_root", _ensure_root_trusting_existence)],
+))
