@@ -33,6 +33,7 @@ class ScenarioParams(BaseModel):
     push_timeout_s: float = Field(default=1.0, gt=0, le=600)
     concurrent_duplicate_posts: int = Field(default=0, ge=0, le=1000)
     exhaustive_crash_states_max: int = Field(default=0, ge=0, le=100_000)
+    group_commit_max_batch: int = Field(default=0, ge=0, le=100_000)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,17 @@ SCENARIOS: dict[str, Scenario] = {
             ScenarioParams(workload=_W(signal_count=120, rate_per_s=2.0), segment_max_records=8),
             ("disk.fsync_eio", "proc.crash_omen"),
             probability_scale=8.0,
+        ),
+        Scenario(
+            "group_commit",
+            "Bursts of concurrent emits share one fsync per group; power loss and fsync errors inside "
+            "a group lose only records whose write had not returned, and nothing is pushed early.",
+            ScenarioParams(
+                workload=_W(signal_count=240, rate_per_s=2.0, burst_probability=0.3, burst_size_max=30),
+                segment_max_records=32,
+                group_commit_max_batch=16,
+            ),
+            ("disk.crash_at_op", "disk.fsync_eio", "disk.short_write", "proc.crash_omen"),
         ),
         Scenario(
             "riskcast_crash",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -240,6 +241,8 @@ def cmd_minimize(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omen-sim", description=__doc__.splitlines()[0])
+    parser.add_argument("--system-logs", action="store_true",
+                        help="show the system's own log lines (quiet by default: runs are judged by the checkers)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="the scenarios and what each checks")
@@ -312,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.system_logs:
+        for name in ("omen", "riskcast"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     if getattr(args, "seed", None) is not None and args.seed < 0:
         parser.error("--seed must be a non-negative integer")
     try:

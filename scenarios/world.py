@@ -20,6 +20,7 @@ from typing import Any
 from faults import DiskFaultInjector, FaultInjector, FaultPlan, FaultSchedule, NetworkFaultInjector, ProcessFaults
 from omen import LedgerReader, LedgerWriteError, LedgerWriter, SignalEvent
 from omen.emitter import BackpressureController, SignalEmitter
+from omen.ledger.group_commit import GroupCommitter
 from riskcast import (
     IngestHandler,
     InlineSqlRunner,
@@ -64,6 +65,7 @@ class WorldConfig:
     restart_delay_s_min: float = 0.5
     restart_delay_s_max: float = 5.0
     emits_in_flight_max: int = 256
+    group_commit_max_batch: int = 0  # 0: one fsync per record; N: concurrent writes share fsyncs
     backlog_max: int = 100_000
     backlog_retry_s: float = 0.5
     backlog_retries_max: int = 2_000
@@ -197,8 +199,11 @@ class World:
             self.writer = None
             self.emitter = None
             return
+        ledger: Any = self.writer
+        if self.config.group_commit_max_batch:
+            ledger = GroupCommitter(self.writer, max_batch=self.config.group_commit_max_batch)
         self.emitter = SignalEmitter(
-            self.writer,
+            ledger,
             self.network.transport(node),
             INGEST_URL,
             backpressure=BackpressureController(),
