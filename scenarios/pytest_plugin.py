@@ -50,6 +50,13 @@ def _scenarios(config: pytest.Config) -> list[str]:
     return requested
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse bad options before collection, as a usage error (exit code 4), not a crash."""
+    _seeds(config)
+    if config.getoption("--omen-scenario"):
+        _scenarios(config)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     seeds = _seeds(config)
     return f"omen-sim: base seed {seeds[0]}, {len(seeds)} seed(s) per scenario"

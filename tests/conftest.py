@@ -42,3 +42,6 @@ _profile = os.environ.get(PROFILE_ENV_VAR, PROFILE_DEFAULT)
 if _profile not in ("ci", "nightly", "dev"):
     raise ValueError(f"{PROFILE_ENV_VAR}={_profile!r} is not a profile; use one of: ci, nightly, dev")
 settings.load_profile(_profile)
+
+# pytester: the omen-sim pytest plugin is tested by running pytest on small test files
+pytest_plugins = ["pytester"]
