@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 import os
+import stat
 from datetime import datetime, timedelta, timezone
 
+from omen.ledger import group_commit as group_commit_module
 from omen.ledger import reader as reader_module
 from omen.ledger import writer as writer_module
 from omen.ledger.framing import HEADER, HEADER_BYTES, SegmentScan
 from omen.ledger.fs_ops import fsync_dir, write_all
 from omen.ledger.layout import CURRENT_NAME, FILE_MODE_NEW, TEMP_SUFFIX, segment_index, segment_name
 from omen.schema import LedgerRecord
-from scenarios.bugzoo.registry import Patch, PlantedBug, register
+from scenarios.bugzoo.registry import PlantedBug, register
 
 Writer = writer_module.LedgerWriter
 _original_write = Writer.write
 _original_recover = Writer._recover
 _original_append = Writer._append
 _original_recover_segment = Writer._recover_segment
-_original_partition_for_write = Writer._partition_for_write
 
 
 # 1. audit H2: the sequence restarts in every segment --------------------------------------------
@@ -236,8 +237,6 @@ register(PlantedBug(
     lambda: [(Writer, "_partition_for_write", _partition_ignoring_seal)],
 ))
 
-_unused: list[Patch] = []
-del _unused, _original_partition_for_write
 
 
 # 19. found by the disk_faults sweep: a directory that exists is trusted to be durable ----------
@@ -259,4 +258,46 @@ register(PlantedBug(
     "ledger-first durability after a failed directory fsync", "ledger_first",
     ("fsync_errors", "disk_faults"),
     lambda: [(Writer, "_ensure_root", _ensure_root_trusting_existence)],
+))
+
+
+# 20. group commit: a batch of one record skips its fsync ("the next batch will sync it") -------
+Committer = group_commit_module.GroupCommitter
+_original_commit = Committer._commit
+
+
+class _FileFsyncSkipped:
+    """The writer's fs, except that fsync of a regular file does nothing."""
+
+    def __init__(self, fs) -> None:  # noqa: ANN001
+        self._fs = fs
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._fs, name)
+
+    def fsync(self, fd: int) -> None:
+        if stat.S_ISDIR(self._fs.fstat(fd).st_mode):
+            self._fs.fsync(fd)
+
+
+def _commit_skipping_lone_fsync(self, queued):  # noqa: ANN001, ANN202
+    live = [item for item in queued if not item[1].done()]
+    if len(live) != 1:
+        return _original_commit(self, queued)
+    writer = self._writer
+    fs = writer._fs
+    writer._fs = _FileFsyncSkipped(fs)  # the bug: a lone record is acknowledged from the page cache
+    try:
+        return _original_commit(self, queued)
+    finally:
+        writer._fs = fs
+
+
+register(PlantedBug(
+    "group_commit_skips_lone_fsync",
+    "group commit acknowledges a batch of a single record without its fsync, expecting the next "
+    "batch to sync it",
+    "ledger-first under group commit", "ledger_first",
+    ("group_commit",),
+    lambda: [(Committer, "_commit", _commit_skipping_lone_fsync)],
 ))
