@@ -289,7 +289,12 @@ class World:
             return
         node = self.nodes["omen"]
         grace = timedelta(seconds=self.config.seal_grace_s)
-        for partition in writer.get_partitions_to_seal(node.clock.now(), grace):
+        try:
+            due = writer.get_partitions_to_seal(node.clock.now(), grace)
+        except LedgerWriteError as error:
+            self.trace.record("omen", "seal.failed", partition=None, error=str(error))
+            return
+        for partition in due:
             try:
                 writer.seal_partition(partition)
             except LedgerWriteError as error:
@@ -299,6 +304,18 @@ class World:
                     self._observe_seal(partition)
                 continue
             self._observe_seal(partition)
+
+    def _observe_visible_seals(self) -> None:
+        """Record seals that became visible without seal_partition returning (a crash inside it)."""
+        with self.volume.faults_suspended():
+            try:
+                names = self.disk.listdir(LEDGER_ROOT)
+            except OSError:
+                return
+            for name in names:
+                if (not name.endswith("-late") and name not in self.observations.sealed_at_index
+                        and self._manifest_says_sealed(name)):
+                    self._observe_seal(name)
 
     def _manifest_says_sealed(self, partition: str) -> bool:
         data = self.disk.visible_bytes(f"{LEDGER_ROOT}/{partition}/_manifest.json")
@@ -332,6 +349,7 @@ class World:
         job = self.reconcile_job
         if job is None:
             return []
+        self._observe_visible_seals()
         results = await run_reconcile_job(job)
         for result in results:
             self.trace.record(
@@ -456,6 +474,7 @@ class World:
             self.disk.crash()
             self.durable_index.forget()
             self._snapshot_durable_ledger()
+            self._observe_visible_seals()
         elif node_name == "riskcast":
             if self.conn.in_transaction:
                 self.conn.rollback()

@@ -119,6 +119,8 @@ class GroupCommitter:
             for event, future in batch[len(placed):]:
                 if not future.done():
                     future.set_exception(self._failure_for(event, error))
+                    # a caller cancelled meanwhile (its process died) never reads it: not an unhandled error
+                    future.add_done_callback(_mark_retrieved)
             return
         except BaseException:
             # an unexpected error or the process dying mid-batch: no caller may learn "written"
@@ -145,6 +147,10 @@ class GroupCommitter:
             return LedgerRecordTooLargeError(f"signal {event.signal_id} not written: {error}")
         assert isinstance(error, LedgerWriteError)
         return LedgerWriteError(f"signal {event.signal_id} not written in its group commit", error.cause)
+
+
+def _mark_retrieved(future: asyncio.Future[SignalEvent]) -> None:
+    future.exception()
 
 
 __all__ = ["BatchLedger", "GroupCommitQueueFullError", "GroupCommitter", "MAX_BATCH_DEFAULT", "PENDING_MAX_DEFAULT"]

@@ -235,7 +235,11 @@ class LedgerWriter:
             day_end = datetime.combine(date.fromisoformat(name) + timedelta(days=1), time(0), tzinfo=timezone.utc)
             if now - day_end <= grace:
                 continue
-            if not self._is_sealed(name):
+            try:
+                sealed = self._is_sealed(name)
+            except OSError as error:
+                raise LedgerWriteError(f"could not read the manifest of partition {name}", error) from error
+            if not sealed:
                 due.append(name)
         return due
 
