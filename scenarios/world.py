@@ -91,13 +91,20 @@ class Observations:
 
 
 def _string_field(body: bytes, key: bytes) -> str | None:
-    """The value of `"key":"..."` in a JSON body, found without parsing the whole document."""
-    start = body.find(key)
+    """The string value of `"key": "..."` in a JSON body, found without parsing the whole document
+    (whitespace around the colon allowed, as any JSON encoder may emit it)."""
+    start = body.find(b'"' + key + b'"')
     if start < 0:
         return None
-    start += len(key)
-    end = body.find(b'"', start)
-    return body[start:end].decode("utf-8", "replace") if end > start else None
+    position = start + len(key) + 2
+    for expected in (b":", b'"'):
+        while position < len(body) and body[position:position + 1] in (b" ", b"\t", b"\n", b"\r"):
+            position += 1
+        if body[position:position + 1] != expected:
+            return None
+        position += 1
+    end = body.find(b'"', position)
+    return body[position:end].decode("utf-8", "replace") if end >= position else None
 
 
 def describe_body(body: bytes) -> dict[str, Any]:
@@ -106,8 +113,8 @@ def describe_body(body: bytes) -> dict[str, Any]:
     Asked at every request, so it reads the two string fields directly; a body without them
     (malformed, or not a signal) is described as carrying no signal.
     """
-    return {"signal_id": _string_field(body, b'"signal_id":"'),
-            "partition": _string_field(body, b'"ledger_partition":"')}
+    return {"signal_id": _string_field(body, b"signal_id"),
+            "partition": _string_field(body, b"ledger_partition")}
 
 
 class World:
@@ -531,7 +538,8 @@ class World:
         await asyncio.sleep(self.config.restart_delay_s_max)
 
     async def liveness(self) -> bool:
-        """Seal what is sealable, then reconcile until RiskCast holds every ledger record."""
+        """Seal what is sealable, then reconcile until RiskCast holds every ledger record and a
+        whole reconcile pass finds nothing to do (quiescent)."""
         self._periodic_enabled = False
         omen_clock = self.nodes["omen"].clock
         seal_after = self._last_ledger_day_end() + timedelta(seconds=self.config.seal_grace_s + 1)
@@ -547,9 +555,10 @@ class World:
                 await asyncio.sleep(self.config.restart_delay_s_max)
                 continue
             self.guarded_seal_pass()
-            await self.reconcile_pass()
+            results = await self.reconcile_pass()
             missing = self._missing_count()
-            if missing == 0:
+            quiescent = all(result.status == "up_to_date" for result in results)
+            if missing == 0 and quiescent:
                 self.observations.converged = True
                 self.trace.record("world", "converged")
                 return True

@@ -111,8 +111,12 @@ def recoverability(ctx: CheckContext) -> Iterator[Violation]:
 
 
 def sealed_immutable(ctx: CheckContext) -> Iterator[Violation]:
-    """Sealed segments never change; a sealed main partition gains no segment."""
-    if ctx.faults_fired.get("disk.bitflip", 0):
+    """Sealed segments never change; a sealed main partition gains no segment.
+
+    Not judged after a fault beyond the promise: rot changes sealed bytes by definition, and a
+    lying fsync can lose the sealed manifest at a crash, reopening the day (no_silent_loss judges).
+    """
+    if ctx.beyond_promise:
         return
     for partition, segments in sorted(ctx.observations.sealed_segments.items()):
         seal_index = ctx.observations.sealed_at_index[partition]

@@ -697,7 +697,9 @@ class SimDisk:
     def flip_bit(self, path: str, bit_index: int) -> None:
         """Bit rot at rest: flip one bit of the durable data, and of the cached copy if it holds that byte."""
         norm = self._norm(path)[1]
-        node = self._peek(norm)
+        # rot lives on the durable inode: a file durable under this name but already renamed or
+        # unlinked in the page cache (a `_CURRENT.tmp` after its replace) can still rot
+        node = self._durable_node(norm) or self._peek(norm)
         if node is None or node.is_dir:
             raise DiskUsageError(f"flip_bit needs an existing file, {path!r} is not one")
         byte_index, mask = bit_index // 8, 1 << (bit_index % 8)

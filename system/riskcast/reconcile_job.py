@@ -57,7 +57,7 @@ class ReconcileJob:
         except LedgerCorruptionError as error:
             return await self._report(partition, "corrupt", f"ledger_corrupt: {error}", None, None)
         except FileNotFoundError:
-            return await self._report(partition, "skipped", "partition_not_found", None, None)
+            return await self.reconcile_missing_partition(partition)
         except OSError as error:
             return await self._report(partition, "incomplete", f"ledger_read_error: {error}", None, None)
         highwater, revision = int(info.highwater_sequence), int(info.manifest_revision)
@@ -132,6 +132,21 @@ class ReconcileJob:
                 failed.append(signal_id)
         return replayed, failed
 
+    async def reconcile_missing_partition(self, partition: str) -> ReconcileResult:
+        """The ledger has no such partition. If RiskCast holds signals of it, the ledger lost them
+        (ledger-first forbids the other explanation): every one is an extra id, reported as critical."""
+        processed = sorted(await self.store.list_processed_ids(partition))
+        if not processed:
+            return await self._report(partition, "skipped", "partition_not_found", None, None)
+        log.critical(
+            "reconcile %s: the partition is gone from the ledger but RiskCast holds %d of its signals: %s",
+            partition, len(processed), processed,
+        )
+        result = ReconcileResult(partition=partition, status="corrupt", reason="partition_missing_from_ledger",
+                                 extra_ids=processed)
+        await self.state.record_attempt(partition, None, None, result)
+        return result
+
     async def _report(self, partition: str, status: str, reason: str, highwater: int | None,
                       revision: int | None) -> ReconcileResult:
         result = ReconcileResult(partition=partition, status=status, reason=reason,  # type: ignore[arg-type]
@@ -143,10 +158,18 @@ class ReconcileJob:
 
 
 async def run_reconcile_job(job: ReconcileJob) -> list[ReconcileResult]:
-    """Reconcile every partition of the ledger, in sorted order; one result per partition."""
+    """Reconcile every partition of the ledger, and every partition RiskCast holds signals of (one the
+    ledger lost must be reported, not skipped silently), in sorted order; one result per partition."""
     try:
-        partitions = sorted(job.reader.list_partitions())
+        partitions = set(job.reader.list_partitions())
     except OSError as error:
         log.error("reconcile: cannot list ledger partitions: %s", error)
         return []
-    return [await job.reconcile_partition(partition) for partition in partitions]
+    stored = set(await job.store.list_partitions())
+    results = []
+    for partition in sorted(partitions | stored):
+        if partition in partitions:
+            results.append(await job.reconcile_partition(partition))
+        else:
+            results.append(await job.reconcile_missing_partition(partition))
+    return results

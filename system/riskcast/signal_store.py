@@ -109,6 +109,18 @@ class SignalStore:
 
         return await self._runner.run(select)
 
+    async def list_partitions(self) -> list[str]:
+        """Every ledger partition some stored signal came from, sorted."""
+
+        def select(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT DISTINCT ledger_partition FROM signals WHERE ledger_partition IS NOT NULL "
+                "ORDER BY ledger_partition"
+            )
+            return [row[0] for row in rows]
+
+        return await self._runner.run(select)
+
     async def count(self) -> int:
         def select(conn: sqlite3.Connection) -> int:
             return int(conn.execute("SELECT COUNT(*) FROM signals").fetchone()[0])

@@ -1,0 +1,61 @@
+"""The facts the checkers stand on: what the world observes itself, independent of the system."""
+from __future__ import annotations
+
+import os
+import random
+import struct
+import zlib
+
+from scenarios.durability import DurableLedgerIndex
+from scenarios.ledger_oracle import parse_segment, valid_frame_signal_ids
+from scenarios.world import describe_body
+from sim.disk import SimDisk
+
+
+def frame(signal_id: str, sequence: int) -> bytes:
+    payload = ('{"schema_version":1,"event":{"signal_id":"%s","ledger_sequence":%d}}' % (signal_id, sequence)).encode()
+    return struct.pack(">II", len(payload), zlib.crc32(payload)) + payload
+
+
+def fsync_dir(disk: SimDisk, path: str) -> None:
+    fd = disk.open(path, os.O_RDONLY)
+    disk.fsync(fd)
+    disk.close(fd)
+
+
+def test_a_request_body_is_described_by_its_signal_and_partition_whatever_the_json_spacing() -> None:
+    assert describe_body(b'{"signal_id":"S1","ledger_partition":"2026-01-01"}') == {
+        "signal_id": "S1", "partition": "2026-01-01"}
+    assert describe_body(b'{"signal_id" : "S1"}')["signal_id"] == "S1"
+    assert describe_body(b"not json at all") == {"signal_id": None, "partition": None}
+
+
+def test_the_oracle_stops_at_the_first_frame_whose_crc_fails() -> None:
+    good = frame("A", 1) + frame("B", 2)
+    rotten = bytearray(frame("C", 3))
+    rotten[-3] ^= 0x01
+    data = good + bytes(rotten) + frame("D", 4)
+    segment = parse_segment("2026-01-01", "segment-000001.log", data)
+    assert [r.signal_id for r in segment.records] == ["A", "B"]
+    assert not segment.clean and segment.valid_bytes == len(good)
+    assert valid_frame_signal_ids(data) == (["A", "B"], len(good))
+
+
+def test_a_record_is_durable_only_once_its_data_and_every_entry_on_its_path_are_fsynced() -> None:
+    disk = SimDisk(random.Random(0))
+    index = DurableLedgerIndex(disk, "/ledger")
+    disk.makedirs("/ledger/2026-01-01")
+    fd = disk.open("/ledger/2026-01-01/segment-000001.log", os.O_WRONLY | os.O_CREAT, 0o644)
+    disk.write(fd, frame("A", 1))
+    assert not index.contains("2026-01-01", "A"), "written, nothing fsynced"
+    disk.fsync(fd)
+    assert not index.contains("2026-01-01", "A"), "data fsynced, directory entries not"
+    fsync_dir(disk, "/")
+    fsync_dir(disk, "/ledger")
+    fsync_dir(disk, "/ledger/2026-01-01")
+    assert index.contains("2026-01-01", "A")
+    disk.write(fd, frame("B", 2))
+    assert not index.contains("2026-01-01", "B"), "appended, not fsynced"
+    disk.fsync(fd)
+    assert index.contains("2026-01-01", "B") and index.contains("2026-01-01", "A")
+    assert not index.contains("2026-01-01", "C") and not index.contains("2026-01-02", "A")
