@@ -85,15 +85,18 @@ def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
 
 
 SIGNAL_ID_KEY = b'"signal_id":"'
+SEQUENCE_KEY = b'"ledger_sequence":'
 
 
-def valid_frame_signal_ids(data: bytes) -> tuple[list[str], int]:
-    """(signal ids of the CRC-valid frame prefix, bytes it covers), without parsing JSON.
+def valid_frame_index(data: bytes) -> tuple[list[tuple[str, int]], int]:
+    """((signal_id, sequence) of each frame of the CRC-valid prefix, bytes it covers), without JSON.
 
-    The cheap path for "is this signal durable?", asked at every request: a frame counts
-    only if its CRC holds, and the id is read from the payload's `"signal_id":"..."`.
+    The cheap path for questions asked often ("is this signal durable?", "what is missing?"): a
+    frame counts only if its CRC holds; the two fields are read from the payload as the writer
+    encodes them (compact JSON, as `LedgerRecord.to_payload` writes). A frame whose payload does
+    not have them ends the prefix, as in `parse_segment`.
     """
-    ids: list[str] = []
+    found: list[tuple[str, int]] = []
     offset = 0
     header_size = FRAME_HEADER.size
     for _ in range(len(data) // header_size + 1):
@@ -106,13 +109,27 @@ def valid_frame_signal_ids(data: bytes) -> tuple[list[str], int]:
         payload = data[offset + header_size:end]
         if zlib.crc32(payload) != crc:
             break
-        start = payload.find(SIGNAL_ID_KEY)
-        if start < 0:
+        id_start = payload.find(SIGNAL_ID_KEY)
+        sequence_start = payload.find(SEQUENCE_KEY)
+        if id_start < 0 or sequence_start < 0:
             break
-        start += len(SIGNAL_ID_KEY)
-        ids.append(payload[start:payload.index(b'"', start)].decode())
+        id_start += len(SIGNAL_ID_KEY)
+        sequence_start += len(SEQUENCE_KEY)
+        digits_end = sequence_start
+        while digits_end < len(payload) and 48 <= payload[digits_end] <= 57:
+            digits_end += 1
+        if digits_end == sequence_start:
+            break
+        found.append((payload[id_start:payload.index(b'"', id_start)].decode(),
+                      int(payload[sequence_start:digits_end])))
         offset = end
-    return ids, offset
+    return found, offset
+
+
+def valid_frame_signal_ids(data: bytes) -> tuple[list[str], int]:
+    """Signal ids of the CRC-valid frame prefix and the bytes it covers (see valid_frame_index)."""
+    found, valid_bytes = valid_frame_index(data)
+    return [signal_id for signal_id, _ in found], valid_bytes
 
 
 def parse_ledger(files: Mapping[str, bytes], root: str) -> dict[str, OraclePartition]:

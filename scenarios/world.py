@@ -31,7 +31,7 @@ from riskcast import (
     run_reconcile_job,
 )
 from scenarios.durability import DurableLedgerIndex
-from scenarios.ledger_oracle import parse_ledger, parse_segment
+from scenarios.ledger_oracle import parse_ledger, valid_frame_index
 from scenarios.shared_volume import SharedVolume
 from scenarios.workload import PlannedSignal
 from sim.crash import SimulatedCrash
@@ -390,24 +390,24 @@ class World:
         stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
         for partition, highwater in changed:
             records = self._visible_partition_records(partition)
-            covered = {r.signal_id for r in records if r.sequence <= int(highwater)}
+            covered = {signal_id for signal_id, sequence in records if sequence <= int(highwater)}
             missing = sorted(covered - stored)
             self.trace.record(
                 "reconciler", "reconcile.state", partition=partition, highwater=int(highwater), missing=missing
             )
 
-    def _visible_partition_records(self, partition: str) -> list[Any]:
+    def _visible_partition_records(self, partition: str) -> list[tuple[str, int]]:
+        """(signal_id, sequence) of the partition's CRC-valid records, read straight off the disk."""
         directory = f"{LEDGER_ROOT}/{partition}"
         with self.volume.faults_suspended():
             try:
                 names = self.disk.listdir(directory)
             except OSError:
                 return []
-            segments = [name for name in names if name.startswith("segment-") and name.endswith(".log")]
-            records = []
-            for name in segments:
-                data = self.disk.visible_bytes(f"{directory}/{name}")
-                records.extend(parse_segment(partition, name, data).records)
+            records: list[tuple[str, int]] = []
+            for name in names:
+                if name.startswith("segment-") and name.endswith(".log"):
+                    records.extend(valid_frame_index(self.disk.visible_bytes(f"{directory}/{name}") or b"")[0])
         return records
 
     # ---- the workload ----------------------------------------------------------------
@@ -572,15 +572,27 @@ class World:
 
     def _last_ledger_day_end(self) -> datetime:
         latest = self.nodes["omen"].clock.now()
-        for partition in parse_ledger(self.disk.visible_files(), LEDGER_ROOT):
-            day = datetime.fromisoformat(partition[:10]).replace(tzinfo=timezone.utc) + timedelta(days=1)
+        with self.volume.faults_suspended():
+            try:
+                partitions = self.disk.listdir(LEDGER_ROOT)
+            except OSError:
+                partitions = []
+        for partition in partitions:
+            try:
+                day = datetime.fromisoformat(partition[:10]).replace(tzinfo=timezone.utc) + timedelta(days=1)
+            except ValueError:
+                continue  # not a partition directory
             latest = max(latest, day)
         return latest
 
     def _missing_count(self) -> int:
         """Ledger records RiskCast does not hold yet (0 = converged)."""
-        ledger = parse_ledger(self.disk.visible_files(), LEDGER_ROOT)
-        ledger_ids = {r.signal_id for p in ledger.values() for r in p.records}
+        with self.volume.faults_suspended():
+            try:
+                partitions = self.disk.listdir(LEDGER_ROOT)
+            except OSError:
+                partitions = []
+        ledger_ids = {signal_id for name in partitions for signal_id, _ in self._visible_partition_records(name)}
         stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
         return len(ledger_ids - stored)
 

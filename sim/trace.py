@@ -11,6 +11,7 @@ Field values are stored by reference: do not mutate a list or dict after recordi
 from __future__ import annotations
 
 import hashlib
+import json
 from json.encoder import encode_basestring_ascii
 import math
 from pathlib import Path
@@ -103,11 +104,28 @@ def hash_lines(lines: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+_FLAT_TYPES = frozenset({str, int, bool, type(None)})
+_dumps_flat = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True).encode
+
+
+def _is_flat(fields: dict) -> bool:
+    """True when every value is a str, int, bool or None, or a list of str: the common event, whose
+    canonical form is exactly what the C JSON encoder writes (no floats to format, no bytes)."""
+    for value in fields.values():
+        kind = type(value)
+        if kind in _FLAT_TYPES:
+            continue
+        if kind is list and all(type(item) is str for item in value):
+            continue
+        return False
+    return all(type(key) is str for key in fields)
+
+
 def canonical_line(event: TraceEvent) -> str:
     """The canonical JSON text of one event (keys in sorted order: fields, i, kind, node, t)."""
     index, time_s, node, kind, fields = event
     try:
-        fields_text = _encode(fields, 0)
+        fields_text = _dumps_flat(fields) if _is_flat(fields) else _encode(fields, 0)
     except TraceFieldError as error:
         raise TraceFieldError(
             f"trace event {index} (node={node!r}, kind={kind!r}) has a field without a canonical "

@@ -114,3 +114,20 @@ def test_recording_costs_well_under_two_microseconds() -> None:
     runs = 50_000
     best_s = min(timeit.repeat(lambda: record("node", "kind", a=1, b="x"), number=runs, repeat=3))
     assert best_s / runs < 2e-6, f"record took {best_s / runs * 1e9:.0f} ns"
+
+
+def test_the_fast_encoding_of_flat_fields_is_the_canonical_one() -> None:
+    """Flat events take the C encoder; it must write exactly what the canonical encoder writes."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from sim.trace import _dumps_flat, _encode, _is_flat
+
+    flat_values = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.lists(st.text(), max_size=4))
+
+    @given(st.dictionaries(st.text(), flat_values, max_size=6))
+    def check(fields: dict) -> None:
+        assert _is_flat(fields)
+        assert _dumps_flat(fields) == _encode(fields, 0)
+
+    check()
