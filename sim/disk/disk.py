@@ -733,24 +733,20 @@ class SimDisk:
 
     def visible_bytes(self, path: str) -> bytes | None:
         """What reads of `path` see now, without an fd and without the fault hook (observers only)."""
-        norm = self._norm(path)[1]
-        node = self._nodes[ROOT_INO]
-        for part in norm[1:].split("/") if norm != "/" else []:
-            if not node.is_dir:
-                return None
-            ino = node.entries.get(part)
-            if ino is None:
-                return None
-            node = self._nodes[ino]
-        return None if node.is_dir else bytes(node.data)
+        node = self._file_node(path, durable=False)
+        return None if node is None else bytes(node.data)
 
     def _durable_node(self, path: str) -> FileNode | None:
+        return self._file_node(path, durable=True)
+
+    def _file_node(self, path: str, *, durable: bool) -> FileNode | None:
+        """The file at `path` through the durable entries (or the visible ones), else None."""
         norm = self._norm(path)[1]
         node = self._nodes[ROOT_INO]
         for part in norm[1:].split("/") if norm != "/" else []:
             if not node.is_dir:
                 return None
-            ino = node.durable.get(part)
+            ino = (node.durable if durable else node.entries).get(part)
             if ino is None:
                 return None
             node = self._nodes[ino]
