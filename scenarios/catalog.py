@@ -8,7 +8,6 @@ overrides any of them by name.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 

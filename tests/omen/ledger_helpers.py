@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from omen import FixedClock, SignalEvent
+from omen import SignalEvent
 
 DAY_1 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -1,7 +1,6 @@
 """The determinism check: same seed, two processes, different PYTHONHASHSEED, same trace hash."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest

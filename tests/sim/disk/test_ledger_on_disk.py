@@ -7,7 +7,6 @@ records: every acknowledged record, in strictly increasing sequence, nothing unk
 """
 from __future__ import annotations
 
-import os
 import random
 from datetime import datetime, timedelta, timezone
 
