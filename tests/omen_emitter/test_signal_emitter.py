@@ -218,3 +218,33 @@ def test_the_request_body_round_trips_to_the_written_event(ledger, transport_for
     run(emitter_with(ledger, transport).emit(make_signal(5)))
     sent = json.loads(transport.calls[0][1])
     assert sent["ledger_partition"] == "2024-03-01" and sent["ledger_sequence"] == 1
+
+
+def test_a_ledger_that_refuses_the_record_as_corrupt_or_too_large_pushes_nothing() -> None:
+    """Every way the ledger refuses a record ends as FAILED with the reason; nothing is pushed."""
+    from datetime import datetime, timezone
+
+    from omen import LedgerCorruptionError, LedgerRecordTooLargeError, SignalEvent
+    from omen.emitter import BackpressureController, EmitStatus, SignalEmitter
+
+    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    event = SignalEvent.create(event_id="e", input_event={"n": 1}, ruleset_version="r", category="c",
+                               observed_at=moment, emitted_at=moment)
+    pushed: list[bytes] = []
+
+    class Transport:
+        async def post(self, url: str, body: bytes, timeout_s: float) -> tuple[int, bytes]:
+            pushed.append(body)
+            return 200, b'{"ack_id":"a"}'
+
+    for refusal in (LedgerCorruptionError("2026-01-01", "segment-000001.log", 8, "CRC mismatch"),
+                    LedgerRecordTooLargeError("too large")):
+        class Ledger:
+            def write(self, _event: SignalEvent) -> SignalEvent:
+                raise refusal
+
+        emitter = SignalEmitter(Ledger(), Transport(), "http://riskcast/ingest",
+                                backpressure=BackpressureController())
+        result = asyncio.run(emitter.emit(event))
+        assert result.status is EmitStatus.FAILED and type(refusal).__name__ in (result.error or "")
+    assert pushed == []

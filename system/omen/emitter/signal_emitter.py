@@ -17,7 +17,7 @@ from typing import Protocol
 from omen.emitter.backpressure import BackpressureController
 from omen.emitter.breaker import Admission
 from omen.emitter.result import EmitResult, EmitStatus
-from omen.ledger import LedgerWriteError
+from omen.ledger import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
 from omen.schema import SignalEvent
 
 RESPONSE_SNIPPET_BYTES_MAX = 200
@@ -65,9 +65,11 @@ class SignalEmitter:
             outcome = self._ledger.write(event)
             # a group committer returns only after its batch's fsync: awaiting it keeps ledger-first
             written = await outcome if inspect.isawaitable(outcome) else outcome
-        except LedgerWriteError as error:
+        except (LedgerWriteError, LedgerCorruptionError, LedgerRecordTooLargeError) as error:
+            # every way the ledger can refuse the record: nothing is pushed, the caller learns why
             return EmitResult(
-                EmitStatus.FAILED, event.signal_id, None, None, None, 0, f"ledger write failed: {error}"
+                EmitStatus.FAILED, event.signal_id, None, None, None, 0,
+                f"ledger write failed ({type(error).__name__}): {error}",
             )
         assert written.signal_id == event.signal_id, "the ledger must return the event it wrote"
         assert written.ledger_partition is not None and written.ledger_sequence is not None, (
