@@ -72,6 +72,7 @@ class WorldConfig:
     liveness_limit_s: float = 3 * 24 * 3600.0
     reconcile_passes_max: int = 200
     stalled_passes_max: int = 12  # liveness gives up after this many passes without progress
+    scrub_every_passes: int = 5  # every 5th periodic reconcile pass re-reads up-to-date partitions
 
 
 @dataclass
@@ -347,21 +348,25 @@ class World:
 
     async def _reconcile_loop(self) -> None:
         passes_max = int(self.config.liveness_limit_s / self.config.reconcile_interval_s) + 10_000
-        for _ in range(passes_max):
+        for number in range(1, passes_max + 1):
             await asyncio.sleep(self.config.reconcile_interval_s)
             if self._periodic_enabled:
-                await self.reconcile_pass()
+                await self.reconcile_pass(scrub=number % self.config.scrub_every_passes == 0)
 
-    async def reconcile_pass(self) -> list[Any]:
+    async def reconcile_pass(self, *, scrub: bool = False) -> list[Any]:
         job = self.reconcile_job
         if job is None:
             return []
         self._observe_visible_seals()
-        results = await run_reconcile_job(job)
+        results = await run_reconcile_job(job, scrub=True) if scrub else await run_reconcile_job(job)
+        # the state as the database holds it after the pass: the checkers' evidence, not the job's word
+        state_highwater = dict(self.conn.execute("SELECT partition, ledger_highwater FROM reconcile_state"))
         for result in results:
             self.trace.record(
                 "reconciler",
                 "reconcile.result",
+                state_highwater=state_highwater.get(result.partition),
+                scrub=scrub,
                 partition=result.partition,
                 status=result.status,
                 reason=result.reason,
@@ -550,12 +555,15 @@ class World:
             await asyncio.sleep(min(remaining_s / max(omen_clock.rate, 1e-3), 3600.0))
         stalled_passes = 0
         missing_before: int | None = None
+        scrubbed = False
         for _ in range(self.config.reconcile_passes_max):
             if self.writer is None:
                 await asyncio.sleep(self.config.restart_delay_s_max)
                 continue
             self.guarded_seal_pass()
-            results = await self.reconcile_pass()
+            # the first pass after the heal scrubs: damage done under faults gets read and reported
+            results = await self.reconcile_pass(scrub=not scrubbed)
+            scrubbed = True
             missing = self._missing_count()
             quiescent = all(result.status == "up_to_date" for result in results)
             if missing == 0 and quiescent:

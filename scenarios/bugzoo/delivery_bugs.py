@@ -167,11 +167,11 @@ class _EverythingSealed:
         return dataclasses.replace(self._reader.get_partition_info(partition), is_sealed=True)
 
 
-async def _reconcile_unsealed(self, partition):  # noqa: ANN001, ANN202
+async def _reconcile_unsealed(self, partition, **options):  # noqa: ANN001, ANN003, ANN202
     reader = self.reader
     self.reader = _EverythingSealed(reader)  # the bug: the sealed check is skipped
     try:
-        return await _original_reconcile_partition(self, partition)
+        return await _original_reconcile_partition(self, partition, **options)
     finally:
         self.reader = reader
 
@@ -202,8 +202,8 @@ register(PlantedBug(
 
 
 # 13. reconcile state advanced although a replay failed ------------------------------------
-async def _reconcile_advancing_anyway(self, partition):  # noqa: ANN001, ANN202
-    result = await _original_reconcile_partition(self, partition)
+async def _reconcile_advancing_anyway(self, partition, **options):  # noqa: ANN001, ANN003, ANN202
+    result = await _original_reconcile_partition(self, partition, **options)
     if result.status == "incomplete" and result.failed_ids and result.highwater is not None:
         advanced = result.model_copy(update={"status": "reconciled"})
         await self.state.record_success(partition, result.highwater, result.revision or 0, advanced)  # the bug

@@ -71,11 +71,9 @@ def no_silent_loss(ctx: CheckContext) -> Iterator[Violation]:
     stored = set(ctx.stored_ids())
     if ctx.beyond_promise:
         partition_of = {row[0]: row[2] for row in ctx.stored_rows}
-        unread = _damaged_since_last_read(ctx)
         silent = sorted(
             sid for sid in stored - ledger_ids
             if sid not in reported_extra and partition_of.get(sid) not in reported_corrupt
-            and partition_of.get(sid) not in unread
         )
         if silent:
             yield Violation("no_silent_loss",
@@ -83,8 +81,7 @@ def no_silent_loss(ctx: CheckContext) -> Iterator[Violation]:
                             signal_ids=tuple(silent[:20]))
         for name, partition in ctx.final_visible.items():
             damaged = any(not segment.clean for segment in partition.segments[:-1])
-            if (damaged and name not in reported_corrupt and name not in unread
-                    and isinstance(ctx.reader_view.get(name), str)):
+            if damaged and name not in reported_corrupt and isinstance(ctx.reader_view.get(name), str):
                 yield Violation("no_silent_loss", f"partition {name} is corrupt and reconcile never said so",
                                 partition=name)
         return
@@ -102,25 +99,3 @@ def no_silent_loss(ctx: CheckContext) -> Iterator[Violation]:
                             f"signal {sid} was written ({fields.get('status')}) but never reached RiskCast",
                             signal_ids=(sid,), partition=fields.get("partition"), trace_indices=(index,))
 
-
-READING_STATUSES = frozenset({"reconciled", "incomplete", "corrupt"})
-
-
-def _damaged_since_last_read(ctx: CheckContext) -> set[str]:
-    """Partitions whose bytes rotted after reconcile last read them.
-
-    Reconcile reads a partition's records only when its highwater or manifest revision
-    changes; nothing re-reads a sealed, reconciled partition (there is no scrubber), so
-    rot that lands there afterwards cannot be reported by the system. Such partitions
-    are exempt here; the limitation is documented in docs/invariants.md.
-    """
-    last_read: dict[str, int] = {}
-    for index, _, _, _, fields in ctx.of_kind("reconcile.result"):
-        if fields.get("status") in READING_STATUSES:
-            last_read[fields["partition"]] = int(index)
-    damaged_at: dict[str, int] = {}
-    for index, _, _, _, fields in ctx.of_kind("disk.fault"):
-        path = str(fields.get("path", ""))
-        if fields.get("op") == "flip_bit" and path.count("/") >= 3:
-            damaged_at[path.split("/")[-2]] = int(index)
-    return {p for p, index in damaged_at.items() if index > last_read.get(p, -1)}

@@ -31,6 +31,15 @@ def reconcile_discipline(ctx: CheckContext) -> Iterator[Violation]:
                             signal_ids=tuple(fields["missing"][:20]), partition=fields["partition"],
                             trace_indices=(index,))
             break
+    for index, _, _, _, fields in ctx.of_kind("reconcile.result"):
+        partition, highwater, covered = fields.get("partition"), fields.get("highwater"), fields.get("state_highwater")
+        if (fields.get("status") == "up_to_date" and partition and partition.endswith(LATE_SUFFIX)
+                and highwater is not None and covered is not None and highwater > covered):
+            yield Violation("reconcile_discipline",
+                            f"late partition {partition} grew to {highwater} but reconcile judged it up to date "
+                            f"at {covered}",
+                            partition=partition, trace_indices=(int(index),))
+            break
     if not ctx.observations.converged:
         return
     for name, partition in ctx.final_visible.items():

@@ -51,7 +51,12 @@ class ReconcileJob:
         self.replay_timeout_s = replay_timeout_s
         self.max_replays_per_run = max_replays_per_run
 
-    async def reconcile_partition(self, partition: str) -> ReconcileResult:
+    async def reconcile_partition(self, partition: str, *, scrub: bool = False) -> ReconcileResult:
+        """Reconcile one partition if its highwater or manifest revision moved since the last success.
+
+        `scrub=True` reads it even when nothing moved: a sealed, reconciled partition is otherwise
+        never read again, so rot at rest (or records a lying disk lost) would go unreported.
+        """
         try:
             info = self.reader.get_partition_info(partition)
         except LedgerCorruptionError as error:
@@ -65,9 +70,11 @@ class ReconcileJob:
         if not info.is_late and not info.is_sealed:
             return await self._report(partition, "skipped", "main_partition_not_sealed", highwater, revision)
         needed, reason = await self.state.needs_reconcile(partition, highwater, revision)
-        if not needed:
+        if not needed and not scrub:
             return ReconcileResult(partition=partition, status="up_to_date", reason=reason,
                                    highwater=highwater, revision=revision)
+        if not needed:
+            reason = "scrub"
 
         processed_ids = await self.store.list_processed_ids(partition)
         try:
@@ -157,9 +164,12 @@ class ReconcileJob:
         return result
 
 
-async def run_reconcile_job(job: ReconcileJob) -> list[ReconcileResult]:
+async def run_reconcile_job(job: ReconcileJob, *, scrub: bool = False) -> list[ReconcileResult]:
     """Reconcile every partition of the ledger, and every partition RiskCast holds signals of (one the
-    ledger lost must be reported, not skipped silently), in sorted order; one result per partition."""
+    ledger lost must be reported, not skipped silently), in sorted order; one result per partition.
+
+    `scrub=True` re-reads every partition, even those up to date (see `reconcile_partition`); run it
+    now and then, not on every pass: it reads the whole ledger."""
     try:
         partitions = set(job.reader.list_partitions())
     except OSError as error:
@@ -169,7 +179,8 @@ async def run_reconcile_job(job: ReconcileJob) -> list[ReconcileResult]:
     results = []
     for partition in sorted(partitions | stored):
         if partition in partitions:
-            results.append(await job.reconcile_partition(partition))
+            results.append(await (job.reconcile_partition(partition, scrub=True) if scrub
+                                  else job.reconcile_partition(partition)))
         else:
             results.append(await job.reconcile_missing_partition(partition))
     return results

@@ -222,3 +222,37 @@ def test_the_job_covers_every_partition_in_sorted_order(clock, ack_ids, make_sig
         ("2024-03-01-late", "reconciled"),
         ("2024-03-02", "skipped"),
     ]
+
+
+def test_a_scrub_rereads_an_up_to_date_partition_and_reports_rot_at_rest(clock, ack_ids, make_signal) -> None:
+    job, reader, store, state, transport = world(clock, ack_ids)
+    events = [make_signal(n) for n in (1, 2, 3)]
+    reader.put("2024-03-01", events, sealed=True)
+
+    async def scenario():
+        first = await run_reconcile_job(job)
+        reader.corrupt.add("2024-03-01")  # bits rot after the partition was reconciled
+        unnoticed = await run_reconcile_job(job)
+        scrubbed = await run_reconcile_job(job, scrub=True)
+        return first, unnoticed, scrubbed
+
+    first, unnoticed, scrubbed = asyncio.run(scenario())
+    assert [r.status for r in first] == ["reconciled"]
+    assert [r.status for r in unnoticed] == ["up_to_date"], "a plain pass does not read a settled partition"
+    assert [(r.status, r.reason[:14]) for r in scrubbed] == [("corrupt", "ledger_corrupt")]
+
+
+def test_a_partition_the_ledger_lost_entirely_is_reported_with_every_signal_riskcast_holds(
+    clock, ack_ids, make_signal
+) -> None:
+    job, reader, store, state, transport = world(clock, ack_ids)
+    held = [make_signal(n) for n in (1, 2)]
+
+    async def scenario():
+        for event in held:
+            await store.store(event)
+        return await run_reconcile_job(job)  # the ledger has no partition at all any more
+
+    (result,) = asyncio.run(scenario())
+    assert (result.status, result.reason) == ("corrupt", "partition_missing_from_ledger")
+    assert result.extra_ids == sorted(e.signal_id for e in held) and result.critical
