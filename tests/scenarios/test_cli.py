@@ -82,3 +82,17 @@ def test_a_failing_run_writes_a_repro_that_replays_with_the_same_hash(
 def test_determinism_runs_each_seed_in_two_processes_and_agrees(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["determinism", "--scenario", "chaos", "--seeds", "1", "--seed-start", "4"]) == 0
     assert "chaos seed 4: same" in capsys.readouterr().out
+
+
+def test_run_writes_the_trace_as_canonical_json_lines_whose_hash_is_the_trace_hash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import hashlib
+
+    trace_file = tmp_path / "trace.jsonl"
+    assert main(["run", "calm", "--seed", "2", "--json", "--trace-out", str(trace_file),
+                 "--repro-dir", str(tmp_path)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    lines = trace_file.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == document["trace_events"] and json.loads(lines[0])["i"] == 0
+    assert hashlib.sha256("\n".join(lines).encode()).hexdigest() == document["trace_hash"]
