@@ -28,3 +28,15 @@ def test_crash_tail_scenario_truncates_torn_tails_and_yields_only_valid_records(
         assert result.ok, (seed, result.violations)
         caught_torn += sum(1 for e in result.world.trace.events if e[3] == "node.crash" and e[2] == "omen")
     assert caught_torn > 0, "the scenario must actually crash OMEN in the middle of appends"
+
+
+def test_power_loss_metadata_checks_every_crash_state_inside_rollover_and_seal() -> None:
+    """The exhaustive mode must see real histories (several crash states) at the metadata steps of
+    rollover and seal, not only quiet instants where everything is durable (one state)."""
+    result = run("power_loss_metadata", 0, keep_world=True)
+    assert result.ok, result.violations
+    checked = [e[4] for e in result.world.trace.events if e[3] == "exhaustive.checked"]
+    assert sum(1 for c in checked if c["states"] >= 2) >= 10
+    assert any(c["where"].startswith("before replace") and "_manifest" in c["where"] for c in checked)
+    assert any(c["where"].startswith("before replace") and "_CURRENT" in c["where"] for c in checked)
+    assert all(c["findings"] == 0 for c in checked)
