@@ -105,6 +105,21 @@ SCENARIOS: dict[str, Scenario] = {
             ("disk.crash_at_op",),
         ),
         Scenario(
+            "power_loss_ext4_ordered",
+            "power_loss_metadata on the ext4-ordered disk profile (a file's fsync also persists its new "
+            "directory entry): the same exhaustive crash states, under the kinder persistence rules.",
+            ScenarioParams(
+                workload=_W(signal_count=24, rate_per_s=2.0, reemit_fraction=0.0),
+                duration_s=30.0,
+                disk_profile="ext4-ordered",
+                segment_max_records=3,
+                seal_grace_s=5.0,
+                start_before_midnight_s=8.0,
+                exhaustive_crash_states_max=64,
+            ),
+            ("disk.crash_at_op",),
+        ),
+        Scenario(
             "hot_path_drops",
             "The hot path loses pushes every way HTTP can: dropped requests and responses, refused "
             "connections, 5xx, partitions. Reconcile delivers every lost signal exactly once.",

@@ -89,3 +89,13 @@ def test_hunt_json_reports_each_bug(tmp_path: Path) -> None:
     (bug,) = json.loads(out.read_text())["bugs"]
     assert {"name", "caught", "scenario", "seed", "invariant", "seeds_tried", "wall_seconds"} <= set(bug)
     assert bug["caught"] is True and bug["invariant"] == "ledger_first"
+
+
+def test_the_disk_profile_decides_what_is_a_bug() -> None:
+    """A missing directory fsync loses a new segment on posix; on ext4-ordered the file's own fsync
+    persists its entry, so the same code is correct there, and the test bed must say so."""
+    posix = run("power_loss_metadata", 0, bug="no_dir_fsync_new_segment")
+    ext4 = run("power_loss_ext4_ordered", 0, bug="no_dir_fsync_new_segment")
+    assert "ledger_first" in {v.invariant for v in posix.violations}
+    assert ext4.ok, ext4.violations
+    assert not run("power_loss_ext4_ordered", 0, bug="replace_without_fsync").ok, "data is still not durable"
