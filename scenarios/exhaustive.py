@@ -2,17 +2,23 @@
 
 At a chosen instant the disk's pending history is short (a few entry operations and
 unsynced writes). The disk enumerates every state a power loss could leave; each is
-applied to a clone and the system's own recovery runs on it: the writer must open,
-and the ledger must still hold every record whose write had returned, in sequence order.
+applied to a clone and the system's own recovery runs on it. The writer recovers lazily,
+on the first write to a partition, so recovery is driven by writing one probe record
+into each partition's day: the writer must recover and append, and afterwards the
+ledger must hold every record whose write had returned plus the probes, every partition
+must read without corruption, and sequences must strictly increase.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timezone
 
-from omen import LedgerReader, LedgerWriteError, LedgerWriter
-from omen.ledger import LedgerCorruptionError
+from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
+from omen.ledger import LedgerCorruptionError, LedgerWriteError
 from scenarios.ledger_oracle import parse_ledger
 from sim.disk import SimDisk
+
+PROBE_RULESET = "exhaustive-probe"
 
 
 @dataclass(frozen=True)
@@ -22,43 +28,52 @@ class CrashStateFinding:
     message: str
 
 
-class _FixedClock:
-    def __init__(self, moment) -> None:  # noqa: ANN001 - a datetime
-        self._moment = moment
+def _probe(day: str, now: datetime) -> SignalEvent:
+    """A record for `day` (noon UTC), written after the crash to make the writer recover that day."""
+    moment = datetime.combine(datetime.fromisoformat(day).date(), time(12), tzinfo=timezone.utc)
+    return SignalEvent.create(event_id=f"probe-{day}", input_event={"probe": day}, ruleset_version=PROBE_RULESET,
+                              category="probe", observed_at=min(moment, now), emitted_at=min(moment, now))
 
-    def now(self):  # noqa: ANN201
-        return self._moment
+
+def _findings_in_state(clone: SimDisk, root: str, acknowledged: set[str], now: datetime) -> list[str]:
+    days = sorted({name[:10] for name in parse_ledger(clone.visible_files(), root)})
+    writer = LedgerWriter(root, fs=clone, clock=FixedClock(now))
+    probes: set[str] = set()
+    for day in days:
+        try:
+            probes.add(writer.write(_probe(day, now)).signal_id)
+        except (LedgerWriteError, LedgerCorruptionError) as error:
+            return [f"the writer does not recover partition {day}: {type(error).__name__}: {error}"]
+    writer.close()
+    messages = []
+    recovered = parse_ledger(clone.visible_files(), root)
+    ids = {record.signal_id for partition in recovered.values() for record in partition.records}
+    lost = sorted((acknowledged | probes) - ids)
+    if lost:
+        messages.append(f"{len(lost)} acknowledged or probe record(s) lost, e.g. {lost[:3]}")
+    for name, partition in recovered.items():
+        sequences = [record.sequence for record in partition.records]
+        if any(b <= a for a, b in zip(sequences, sequences[1:])):
+            messages.append(f"{name}: sequence not increasing")
+    reader = LedgerReader(root, fs=clone)
+    for name in reader.list_partitions():
+        try:
+            sum(1 for _ in reader.read_partition(name))
+        except LedgerCorruptionError as error:
+            messages.append(f"{name} unreadable after recovery: {error}")
+    return messages
 
 
 def check_all_crash_states(
-    disk: SimDisk, root: str, acknowledged: set[str], *, now, states_max: int  # noqa: ANN001
+    disk: SimDisk, root: str, acknowledged: set[str], *, now: datetime, states_max: int
 ) -> tuple[int, list[CrashStateFinding]]:
-    """Returns (states checked, findings). Bounded by `states_max`."""
+    """Returns (states checked, findings). Bounded by `states_max`; the disk itself is untouched."""
     states = disk.crash_states(limit=states_max)
     findings: list[CrashStateFinding] = []
     for index, state in enumerate(states):
         clone = disk.clone()
         clone.fault_hook = None
         clone.apply_crash_state(state)
-        try:
-            LedgerWriter(root, fs=clone, clock=_FixedClock(now)).close()
-        except LedgerWriteError as error:
-            findings.append(CrashStateFinding(index, len(states), f"the writer does not reopen: {error}"))
-            continue
-        recovered = parse_ledger(clone.visible_files(), root)
-        ids = {record.signal_id for partition in recovered.values() for record in partition.records}
-        lost = sorted(acknowledged - ids)
-        if lost:
-            findings.append(CrashStateFinding(
-                index, len(states), f"{len(lost)} acknowledged record(s) lost, e.g. {lost[:3]}"))
-        for name, partition in recovered.items():
-            sequences = [record.sequence for record in partition.records]
-            if any(b <= a for a, b in zip(sequences, sequences[1:])):
-                findings.append(CrashStateFinding(index, len(states), f"{name}: sequence not increasing"))
-        reader = LedgerReader(root, fs=clone)
-        for name in reader.list_partitions():
-            try:
-                sum(1 for _ in reader.read_partition(name))
-            except LedgerCorruptionError as error:
-                findings.append(CrashStateFinding(index, len(states), f"{name} unreadable after recovery: {error}"))
+        findings.extend(CrashStateFinding(index, len(states), message)
+                        for message in _findings_in_state(clone, root, acknowledged, now))
     return len(states), findings

@@ -126,7 +126,7 @@ def _check_every_crash_state_now(world: World, params: ScenarioParams, where: st
             return
     index = world.trace.record("source", "exhaustive.checked", where=where, states=checked, findings=len(findings))
     for finding in findings[:5]:
-        world.observations.unexpected_errors.append(
+        world.observations.crash_state_findings.append(
             (index, f"crash state {finding.state_index}/{finding.states_total} {where}: {finding.message}"))
 
 
@@ -150,11 +150,7 @@ class _MetadataCrashPoints:
         if (metadata_step and self._steps_seen % EXHAUSTIVE_POINT_STRIDE == 1 and self.points_left > 0
                 and self._world.nodes["omen"].alive):
             self.points_left -= 1
-            self._world.disk.fault_hook = self._inner  # the check itself must not consume decisions
-            try:
-                _check_every_crash_state_now(self._world, self._params, f"before {op} {path}")
-            finally:
-                self._world.disk.fault_hook = self
+            _check_every_crash_state_now(self._world, self._params, f"before {op} {path}")
         return self._inner.decide(op, path, nbytes) if self._inner is not None else None
 
 

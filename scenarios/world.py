@@ -89,6 +89,8 @@ class Observations:
     converged: bool = False
     deadlock: str | None = None
     unexpected_errors: list[tuple[int, str]] = field(default_factory=list)
+    # exhaustive mode: (trace index, what recovery got wrong in one enumerated crash state)
+    crash_state_findings: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _string_field(body: bytes, key: bytes) -> str | None:

@@ -86,6 +86,8 @@ def recoverability(ctx: CheckContext) -> Iterator[Violation]:
         if ctx.beyond_promise and "LedgerCorruptionError" in message:
             continue  # the system reporting rot loudly is what invariant 7 asks of it
         yield Violation("recoverability", f"a task died of an unexpected error: {message}", trace_indices=(index,))
+    for index, message in ctx.observations.crash_state_findings:
+        yield Violation("recoverability", f"recovery fails in an enumerated {message}", trace_indices=(index,))
     for name in sorted(set(ctx.final_visible) | set(ctx.reader_view)):
         view = ctx.reader_view.get(name)
         oracle = ctx.final_visible.get(name)
