@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from faults import FaultPlan, FaultSchedule
-from omen import LedgerReader
+from omen import LedgerReader, LedgerWriteError, LedgerWriter, SignalEvent
 from omen.ledger import LedgerCorruptionError
 from scenarios.catalog import Scenario, ScenarioParams, get_scenario
 from scenarios.exhaustive import check_all_crash_states
@@ -83,22 +83,36 @@ def _config(params: ScenarioParams, seed: int) -> WorldConfig:
 
 
 async def _concurrent_posts(world: World, count: int, at_s: float) -> None:
-    """The audit's test: one signal, written to the ledger, then POSTed `count` times at once."""
+    """The audit's test: a new signal is written to the ledger, then POSTed `count` times at once
+    before any of them could have been stored (OMEN's node does it, so a crash cancels it)."""
     await asyncio.sleep(at_s)
-    ledger_records = parse_ledger(world.disk.visible_files(), LEDGER_ROOT)
-    records = [r for p in ledger_records.values() for r in p.records]
-    if not records:
-        world.trace.record("source", "concurrent_posts.skipped", reason="ledger empty")
+    writer, clock = world.writer, world.nodes["omen"].clock
+    if writer is None or not world.nodes["omen"].alive:
+        world.trace.record("source", "concurrent_posts.skipped", reason="omen down")
         return
-    body = json.dumps(records[0].event, sort_keys=True).encode()
-    transport = world.network.transport(world.nodes["source"])
+    world.spawn("omen", _post_concurrently, world, writer, clock.now(), count, name="omen.concurrent_posts")
+
+
+async def _post_concurrently(world: World, writer: LedgerWriter, now: datetime, count: int) -> None:
+    event = SignalEvent.create(event_id="audit-concurrent-posts", input_event={"audit": "20 concurrent POSTs"},
+                               ruleset_version="audit", category="audit", observed_at=now, emitted_at=now)
+    try:
+        written = writer.write(event)
+    except LedgerWriteError as error:
+        world.trace.record("omen", "concurrent_posts.skipped", reason=f"ledger write failed: {error}")
+        return
+    body = written.model_dump_json().encode()
+    transport = world.network.transport(world.nodes["omen"])
 
     async def one() -> None:
         try:
-            status, _ = await transport.post(INGEST_URL, body, 5.0)
-            world.trace.record("source", "concurrent_posts.response", status=status)
+            status, response = await transport.post(INGEST_URL, body, 5.0)
         except (TimeoutError, ConnectionError) as error:
-            world.trace.record("source", "concurrent_posts.error", error=type(error).__name__)
+            world.trace.record("omen", "concurrent_posts.error", signal_id=written.signal_id,
+                               error=type(error).__name__)
+            return
+        world.trace.record("omen", "concurrent_posts.response", signal_id=written.signal_id, status=status,
+                           ack_id=json.loads(response).get("ack_id"))
 
     await asyncio.gather(*(one() for _ in range(count)))
 
