@@ -31,7 +31,7 @@ from riskcast import (
     run_reconcile_job,
 )
 from scenarios.durability import DurableLedgerIndex
-from scenarios.ledger_oracle import parse_ledger, valid_frame_index
+from scenarios.ledger_oracle import valid_frame_index
 from scenarios.shared_volume import SharedVolume
 from scenarios.workload import PlannedSignal
 from sim.crash import SimulatedCrash
@@ -85,7 +85,6 @@ class Observations:
     final_segment_hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     sealed_segments: dict[str, dict[str, str]] = field(default_factory=dict)
     sealed_at_index: dict[str, int] = field(default_factory=dict)
-    writer_open_failures: list[tuple[int, str]] = field(default_factory=list)
     converged: bool = False
     deadlock: str | None = None
     unexpected_errors: list[tuple[int, str]] = field(default_factory=list)
@@ -204,20 +203,14 @@ class World:
     # ---- building nodes from what is durable ------------------------------------
     def _build_omen(self) -> None:
         node = self.nodes["omen"]
-        try:
-            self.writer = LedgerWriter(
-                LEDGER_ROOT,
-                fs=self.disk,
-                clock=node.clock,
-                segment_max_bytes=self.config.segment_max_bytes,
-                segment_max_records=self.config.segment_max_records,
-            )
-        except LedgerWriteError as error:
-            index = self.trace.record("omen", "ledger.open_failed", error=str(error))
-            self.observations.writer_open_failures.append((index, str(error)))
-            self.writer = None
-            self.emitter = None
-            return
+        # opening does no I/O: the writer recovers each partition on its first write to it
+        self.writer = LedgerWriter(
+            LEDGER_ROOT,
+            fs=self.disk,
+            clock=node.clock,
+            segment_max_bytes=self.config.segment_max_bytes,
+            segment_max_records=self.config.segment_max_records,
+        )
         ledger: Any = self.writer
         if self.config.group_commit_max_batch:
             ledger = GroupCommitter(self.writer, max_batch=self.config.group_commit_max_batch)
@@ -232,11 +225,6 @@ class World:
 
     async def _start_omen(self) -> None:
         self._build_omen()
-        if self.writer is None:
-            # recovery failed on this incarnation (a disk fault): retry after a pause, bounded by the run
-            await asyncio.sleep(self.config.restart_delay_s_max)
-            self.spawn("omen", self._start_omen, name="omen.start")
-            return
         self.spawn("omen", self._sealer_loop, name="omen.sealer")
 
     def _build_riskcast(self) -> None:
@@ -317,15 +305,10 @@ class World:
 
     def _observe_visible_seals(self) -> None:
         """Record seals that became visible without seal_partition returning (a crash inside it)."""
-        with self.volume.faults_suspended():
-            try:
-                names = self.disk.listdir(LEDGER_ROOT)
-            except OSError:
-                return
-            for name in names:
-                if (not name.endswith("-late") and name not in self.observations.sealed_at_index
-                        and self._manifest_says_sealed(name)):
-                    self._observe_seal(name)
+        for name in self._listdir_quietly(LEDGER_ROOT):
+            if (not name.endswith("-late") and name not in self.observations.sealed_at_index
+                    and self._manifest_says_sealed(name)):
+                self._observe_seal(name)
 
     def _manifest_says_sealed(self, partition: str) -> bool:
         data = self.disk.visible_bytes(f"{LEDGER_ROOT}/{partition}/_manifest.json")
@@ -337,13 +320,7 @@ class World:
     def _observe_seal(self, partition: str) -> None:
         if partition in self.observations.sealed_at_index:
             return  # sealed once; a later pass finding it sealed changes nothing
-        prefix = f"{LEDGER_ROOT}/{partition}/"
-        visible = self.disk.visible_files()
-        segments = {
-            path[len(prefix):]: hashlib.sha256(data).hexdigest()
-            for path, data in visible.items()
-            if path.startswith(prefix) and path.endswith(".log")
-        }
+        segments = {name: hashlib.sha256(data).hexdigest() for name, data in self._segments(partition).items()}
         index = self.trace.record("omen", "ledger.sealed", partition=partition, segments=segments)
         self.observations.sealed_segments[partition] = segments
         self.observations.sealed_at_index[partition] = index
@@ -403,19 +380,26 @@ class World:
                 "reconciler", "reconcile.state", partition=partition, highwater=int(highwater), missing=missing
             )
 
-    def _visible_partition_records(self, partition: str) -> list[tuple[str, int]]:
-        """(signal_id, sequence) of the partition's CRC-valid records, read straight off the disk."""
-        directory = f"{LEDGER_ROOT}/{partition}"
+    # ---- reading the disk as an observer: no fault decisions consumed, nothing trusted ----------
+    def _listdir_quietly(self, path: str) -> list[str]:
         with self.volume.faults_suspended():
             try:
-                names = self.disk.listdir(directory)
+                return self.disk.listdir(path)
             except OSError:
                 return []
-            records: list[tuple[str, int]] = []
-            for name in names:
-                if name.startswith("segment-") and name.endswith(".log"):
-                    records.extend(valid_frame_index(self.disk.visible_bytes(f"{directory}/{name}") or b"")[0])
-        return records
+
+    def _segments(self, partition: str) -> dict[str, bytes]:
+        """Segment name -> the bytes reads see now, in name order."""
+        directory = f"{LEDGER_ROOT}/{partition}"
+        return {
+            name: self.disk.visible_bytes(f"{directory}/{name}") or b""
+            for name in self._listdir_quietly(directory)
+            if name.startswith("segment-") and name.endswith(".log")
+        }
+
+    def _visible_partition_records(self, partition: str) -> list[tuple[str, int]]:
+        """(signal_id, sequence) of the partition's CRC-valid records, read straight off the disk."""
+        return [record for data in self._segments(partition).values() for record in valid_frame_index(data)[0]]
 
     # ---- the workload ----------------------------------------------------------------
     async def drive(self, planned: list[PlannedSignal]) -> None:
@@ -517,14 +501,17 @@ class World:
             self._build_reconciler()
 
     def _snapshot_durable_ledger(self) -> None:
-        ledger = parse_ledger(self.disk.visible_files(), LEDGER_ROOT)
-        records = [record for partition in ledger.values() for record in partition.records]
+        """Right after the crash was applied, what reads see is what survived."""
         placed: dict[tuple[str, int], str] = {}
-        for record in records:
-            placed.setdefault((record.partition, record.sequence), record.signal_id)
-        recovered_ids = {record.signal_id for record in records}
+        recovered_ids: set[str] = set()
+        records = 0
+        for partition in self._listdir_quietly(LEDGER_ROOT):
+            for signal_id, sequence in self._visible_partition_records(partition):
+                placed.setdefault((partition, sequence), signal_id)
+                recovered_ids.add(signal_id)
+                records += 1
         stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
-        index = self.trace.record("omen", "ledger.recovered", records=len(records))
+        index = self.trace.record("omen", "ledger.recovered", records=records)
         self.observations.crash_snapshots.append((index, placed, recovered_ids, stored))
 
     # ---- phases ----------------------------------------------------------------------------
@@ -582,12 +569,7 @@ class World:
 
     def _last_ledger_day_end(self) -> datetime:
         latest = self.nodes["omen"].clock.now()
-        with self.volume.faults_suspended():
-            try:
-                partitions = self.disk.listdir(LEDGER_ROOT)
-            except OSError:
-                partitions = []
-        for partition in partitions:
+        for partition in self._listdir_quietly(LEDGER_ROOT):
             try:
                 day = datetime.fromisoformat(partition[:10]).replace(tzinfo=timezone.utc) + timedelta(days=1)
             except ValueError:
@@ -597,12 +579,11 @@ class World:
 
     def _missing_count(self) -> int:
         """Ledger records RiskCast does not hold yet (0 = converged)."""
-        with self.volume.faults_suspended():
-            try:
-                partitions = self.disk.listdir(LEDGER_ROOT)
-            except OSError:
-                partitions = []
-        ledger_ids = {signal_id for name in partitions for signal_id, _ in self._visible_partition_records(name)}
+        ledger_ids = {
+            signal_id
+            for name in self._listdir_quietly(LEDGER_ROOT)
+            for signal_id, _ in self._visible_partition_records(name)
+        }
         stored = {row[0] for row in self.conn.execute("SELECT signal_id FROM signals")}
         return len(ledger_ids - stored)
 
