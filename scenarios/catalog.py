@@ -73,6 +73,17 @@ def _kinds(prefix: str) -> tuple[str, ...]:
 
 _W = WorkloadSpec
 
+# a short history (few signals, rollover every 3 records, an early seal), every crash state of
+# each metadata step checked: shared by the posix and the ext4-ordered variant
+_POWER_LOSS = ScenarioParams(
+    workload=_W(signal_count=24, rate_per_s=2.0, reemit_fraction=0.0),
+    duration_s=30.0,
+    segment_max_records=3,
+    seal_grace_s=5.0,
+    start_before_midnight_s=8.0,
+    exhaustive_crash_states_max=64,
+)
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -94,29 +105,14 @@ SCENARIOS: dict[str, Scenario] = {
             "power_loss_metadata",
             "Crashes inside rollover and seal, with every crash state of a short history checked "
             "exhaustively: _CURRENT and the manifest are always sound (audit H1).",
-            ScenarioParams(
-                workload=_W(signal_count=24, rate_per_s=2.0, reemit_fraction=0.0),
-                duration_s=30.0,
-                segment_max_records=3,
-                seal_grace_s=5.0,
-                start_before_midnight_s=8.0,
-                exhaustive_crash_states_max=64,
-            ),
+            _POWER_LOSS,
             ("disk.crash_at_op",),
         ),
         Scenario(
             "power_loss_ext4_ordered",
             "power_loss_metadata on the ext4-ordered disk profile (a file's fsync also persists its new "
             "directory entry): the same exhaustive crash states, under the kinder persistence rules.",
-            ScenarioParams(
-                workload=_W(signal_count=24, rate_per_s=2.0, reemit_fraction=0.0),
-                duration_s=30.0,
-                disk_profile="ext4-ordered",
-                segment_max_records=3,
-                seal_grace_s=5.0,
-                start_before_midnight_s=8.0,
-                exhaustive_crash_states_max=64,
-            ),
+            _POWER_LOSS.model_copy(update={"disk_profile": "ext4-ordered"}),
             ("disk.crash_at_op",),
         ),
         Scenario(
