@@ -16,9 +16,9 @@ from typing import Any
 
 from sim.disk import SimDisk
 
-READ_ONLY_OPS = frozenset(
-    {"open", "read", "pread", "lseek", "close", "fstat", "stat", "listdir", "scandir", "path"}
-)
+READ_ONLY_OPS = frozenset({"open", "read", "pread", "lseek", "close", "fstat", "stat", "listdir", "scandir"})
+OS_CONSTANTS = frozenset({"sep", "SEEK_SET", "SEEK_CUR", "SEEK_END"})
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
 class SharedVolume:
@@ -36,31 +36,21 @@ class SharedVolume:
             self._disk.fault_hook = saved
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("O_") or name in {"sep", "SEEK_SET", "SEEK_CUR", "SEEK_END"}:
+        if name.startswith("O_") or name in OS_CONSTANTS:
             return getattr(self._disk, name)
         if name not in READ_ONLY_OPS:
             raise PermissionError(f"the shared ledger volume is read-only for the reconciler: {name}()")
-        attribute = getattr(self._disk, name)
-        if not callable(attribute):
-            return attribute
-        disk = self._disk
+        operation = getattr(self._disk, name)
 
         def call_without_faults(*args: Any, **kwargs: Any) -> Any:
-            saved = disk.fault_hook
-            disk.fault_hook = None
-            try:
-                return attribute(*args, **kwargs)
-            finally:
-                disk.fault_hook = saved
+            with self.faults_suspended():
+                return operation(*args, **kwargs)
 
+        setattr(self, name, call_without_faults)  # made once per op name, then found without __getattr__
         return call_without_faults
 
     def open(self, path: str, flags: int, mode: int = 0o777) -> int:
-        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND):
+        if flags & WRITE_FLAGS:
             raise PermissionError(errno.EACCES, "the shared ledger volume is read-only for the reconciler", path)
-        saved = self._disk.fault_hook
-        self._disk.fault_hook = None
-        try:
+        with self.faults_suspended():
             return self._disk.open(path, flags, mode)
-        finally:
-            self._disk.fault_hook = saved

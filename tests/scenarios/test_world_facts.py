@@ -59,3 +59,30 @@ def test_a_record_is_durable_only_once_its_data_and_every_entry_on_its_path_are_
     disk.fsync(fd)
     assert index.contains("2026-01-01", "B") and index.contains("2026-01-01", "A")
     assert not index.contains("2026-01-01", "C") and not index.contains("2026-01-02", "A")
+
+
+def test_the_reconcilers_view_of_the_omen_disk_reads_without_faults_and_refuses_writes() -> None:
+    import pytest
+
+    from scenarios.shared_volume import SharedVolume
+
+    class AlwaysEio:
+        def decide(self, op: str, path: str, nbytes: int):  # noqa: ANN201
+            from sim.disk import DiskFault
+
+            return DiskFault("read_eio") if op == "read" else None
+
+    disk = SimDisk(random.Random(0))
+    fd = disk.open("/f", os.O_WRONLY | os.O_CREAT, 0o644)
+    disk.write(fd, b"ledger bytes")
+    disk.close(fd)
+    disk.fault_hook = AlwaysEio()
+    volume = SharedVolume(disk)
+    fd = volume.open("/f", os.O_RDONLY)
+    assert volume.read(fd, 100) == b"ledger bytes", "OMEN's faults are not the reconciler's"
+    volume.close(fd)
+    assert isinstance(disk.fault_hook, AlwaysEio), "the hook is back after each call"
+    with pytest.raises(PermissionError):
+        volume.open("/f", os.O_WRONLY)
+    with pytest.raises(PermissionError):
+        volume.unlink("/f")
