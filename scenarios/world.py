@@ -18,7 +18,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from faults import DiskFaultInjector, FaultInjector, FaultPlan, FaultSchedule, NetworkFaultInjector, ProcessFaults
-from omen import LedgerReader, LedgerWriteError, LedgerWriter, SignalEvent
+from omen import LedgerReader, LedgerWriter, SignalEvent
+from omen.ledger import sealer
 from omen.emitter import BackpressureController, SignalEmitter
 from omen.ledger.group_commit import GroupCommitter
 from riskcast import (
@@ -285,22 +286,16 @@ class World:
         writer = self.writer
         if writer is None:
             return
-        node = self.nodes["omen"]
         grace = timedelta(seconds=self.config.seal_grace_s)
-        try:
-            due = writer.get_partitions_to_seal(node.clock.now(), grace)
-        except LedgerWriteError as error:
-            self.trace.record("omen", "seal.failed", partition=None, error=str(error))
-            return
-        for partition in due:
-            try:
-                writer.seal_partition(partition)
-            except LedgerWriteError as error:
-                self.trace.record("omen", "seal.failed", partition=partition, error=str(error))
-                if self._manifest_says_sealed(partition):
-                    # the sealed manifest is in place (readers see it) though a later step failed
-                    self._observe_seal(partition)
-                continue
+        outcome = sealer.seal_due_partitions(writer, self.nodes["omen"].clock.now(), grace)
+        errors = {failure.partition: failure.error for failure in outcome.failed}
+        if None in errors:
+            self.trace.record("omen", "seal.failed", partition=None, error=errors[None])
+        for partition in outcome.due:
+            if partition in errors:
+                self.trace.record("omen", "seal.failed", partition=partition, error=errors[partition])
+                if not self._manifest_says_sealed(partition):
+                    continue  # a failed seal whose sealed manifest is in place is sealed for every reader
             self._observe_seal(partition)
 
     def _observe_visible_seals(self) -> None:

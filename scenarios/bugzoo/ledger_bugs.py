@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from omen.ledger import group_commit as group_commit_module
 from omen.ledger import reader as reader_module
+from omen.ledger import sealer as sealer_module
 from omen.ledger import writer as writer_module
 from omen.ledger.framing import HEADER, HEADER_BYTES, SegmentScan
 from omen.ledger.fs_ops import fsync_dir, write_all
@@ -300,4 +301,30 @@ register(PlantedBug(
     "ledger-first under group commit", "ledger_first",
     ("group_commit",),
     lambda: [(Committer, "_commit", _commit_skipping_lone_fsync)],
+))
+
+
+# 21. the sealer's pass gives up at the first partition it cannot seal ---------------------------
+def _seal_pass_stopping_at_first_failure(ledger, now, grace):  # noqa: ANN001, ANN202
+    due = tuple(ledger.get_partitions_to_seal(now, grace))
+    sealed: list[str] = []
+    for partition in due:
+        try:
+            ledger.seal_partition(partition)
+        except (sealer_module.LedgerWriteError, sealer_module.LedgerCorruptionError) as error:
+            # the bug: "the disk is in trouble, try the whole pass again later" leaves every later
+            # day open, and reconcile never runs over an open main partition
+            return sealer_module.SealPass(due=due, sealed=tuple(sealed),
+                                          failed=(sealer_module.SealFailure(partition, str(error)),))
+        sealed.append(partition)
+    return sealer_module.SealPass(due=due, sealed=tuple(sealed), failed=())
+
+
+register(PlantedBug(
+    "seal_pass_stops_at_first_failure",
+    "the sealer's pass stops at the first partition it cannot seal (a damaged or refused day), "
+    "so the days after it stay open and are never reconciled",
+    "every day is sealed and reconciled unless its own bytes are lost", "liveness",
+    ("bit_rot", "chaos"),
+    lambda: [(sealer_module, "seal_due_partitions", _seal_pass_stopping_at_first_failure)],
 ))

@@ -90,7 +90,18 @@ def liveness(ctx: CheckContext) -> Iterator[Violation]:
     if ctx.observations.deadlock:
         yield Violation("liveness", f"deadlock: {ctx.observations.deadlock}")
     elif not ctx.observations.converged:
-        reported = any(e[4].get("status") == "corrupt" for e in ctx.of_kind("reconcile.result"))
-        if ctx.beyond_promise and reported:
-            return  # a corrupt ledger cannot converge; reconcile said so, which is all invariant 7 asks
+        latest: dict[str, tuple[int, str]] = {}
+        for index, _, _, _, fields in ctx.of_kind("reconcile.result"):
+            latest[str(fields.get("partition"))] = (int(index), str(fields.get("status")))
+        if ctx.beyond_promise and any(status == "corrupt" for _, status in latest.values()):
+            # a corrupt partition cannot converge, and reconcile said so: that is all the promise
+            # asks of it; every other partition must still have reached up to date
+            stuck = sorted((name, index, status) for name, (index, status) in latest.items()
+                           if status not in ("up_to_date", "corrupt"))
+            for name, index, status in stuck:
+                yield Violation("liveness",
+                                f"partition {name} ended the liveness phase {status}: a corrupt partition "
+                                "elsewhere excuses only itself",
+                                partition=name, trace_indices=(index,))
+            return
         yield Violation("liveness", "reconcile did not converge within the liveness phase's time bound")

@@ -3,6 +3,7 @@ from omen.ledger.errors import LedgerCorruptionError, LedgerRecordTooLargeError,
 from omen.ledger.framing import encode_frame, scan_frames
 from omen.ledger.manifest import MANIFEST_FORMAT_VERSION, Manifest, SegmentEntry
 from omen.ledger.reader import LedgerReader, PartitionInfo
+from omen.ledger.sealer import SealFailure, SealPass, seal_due_partitions
 from omen.ledger.writer import LedgerWriter
 
 __all__ = [
@@ -14,7 +15,10 @@ __all__ = [
     "LedgerWriter",
     "Manifest",
     "PartitionInfo",
+    "SealFailure",
+    "SealPass",
     "SegmentEntry",
     "encode_frame",
     "scan_frames",
+    "seal_due_partitions",
 ]

@@ -239,6 +239,10 @@ class LedgerWriter:
                 sealed = self._is_sealed(name)
             except OSError as error:
                 raise LedgerWriteError(f"could not read the manifest of partition {name}", error) from error
+            except LedgerCorruptionError:
+                # an unreadable manifest proves nothing sealed: list the day, and let sealing it
+                # report the damage for this partition alone, never hide the days after it
+                sealed = False
             if not sealed:
                 due.append(name)
         return due

@@ -1,0 +1,22 @@
+"""Seeds that once failed on the clean system stay clean (each names the fix that closed it).
+
+They run in CI so a regression shows up as the exact seed that found the bug first.
+"""
+from __future__ import annotations
+
+import pytest
+
+from scenarios.runner import run
+
+FOUND = [
+    # a damaged earlier day stopped the sealer's pass: later days stayed open, never reconciled
+    ("chaos", 769),
+    ("chaos", 30068),
+]
+
+
+@pytest.mark.parametrize(("scenario", "seed"), FOUND)
+def test_a_seed_that_found_a_bug_holds_every_invariant_now(scenario: str, seed: int) -> None:
+    result = run(scenario, seed)
+    assert result.ok, [violation.message for violation in result.violations]
+    assert all(verdict["checked"] == 1 for verdict in result.invariants.values())
