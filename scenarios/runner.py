@@ -272,6 +272,7 @@ def _run(
 
 
 def _final_context(world: World) -> CheckContext:
+    world.observe_manifests()
     with world.volume.faults_suspended():
         visible_files = world.disk.visible_files()
         durable_files = world.disk.durable_files()

@@ -33,6 +33,7 @@ from riskcast import (
 )
 from scenarios.durability import DurableLedgerIndex
 from scenarios.ledger_oracle import valid_frame_index
+from scenarios.manifest_facts import manifest_facts
 from scenarios.shared_volume import SharedVolume
 from scenarios.workload import PlannedSignal
 from sim.crash import SimulatedCrash
@@ -149,6 +150,7 @@ class World:
         self._periodic_enabled = True
         self._restart_pending: set[str] = set()
         self._state_seen: dict[str, tuple[Any, Any]] = {}
+        self._manifests_seen: dict[str, bytes] = {}
         self.process_faults = ProcessFaults(
             self.injector,
             self.sim,
@@ -319,6 +321,20 @@ class World:
         index = self.trace.record("omen", "ledger.sealed", partition=partition, segments=segments)
         self.observations.sealed_segments[partition] = segments
         self.observations.sealed_at_index[partition] = index
+        self.observe_manifests([partition])
+
+    def observe_manifests(self, partitions: list[str] | None = None) -> None:
+        """Record, next to the frames they describe, the manifests that changed since the last look."""
+        names = partitions if partitions is not None else self._listdir_quietly(LEDGER_ROOT)
+        for partition in names:
+            with self.volume.faults_suspended():
+                data = self.disk.visible_bytes(f"{LEDGER_ROOT}/{partition}/_manifest.json")
+            if not data or self._manifests_seen.get(partition) == data:
+                continue
+            self._manifests_seen[partition] = data
+            facts = manifest_facts(partition, data, self._segments(partition))
+            if facts is not None:
+                self.trace.record("omen", "ledger.manifest", **facts)
 
     async def _reconcile_loop(self) -> None:
         passes_max = int(self.config.liveness_limit_s / self.config.reconcile_interval_s) + 10_000
@@ -332,6 +348,7 @@ class World:
         if job is None:
             return []
         self._observe_visible_seals()
+        self.observe_manifests()
         results = await run_reconcile_job(job, scrub=True) if scrub else await run_reconcile_job(job)
         # the state as the database holds it after the pass: the checkers' evidence, not the job's word
         state_highwater = dict(self.conn.execute("SELECT partition, ledger_highwater FROM reconcile_state"))
@@ -439,7 +456,8 @@ class World:
             assert emitter is not None
             clock = self.nodes["omen"].clock
             event: SignalEvent = item.build(clock.now())
-            self.trace.record("omen", "emit.start", signal_id=event.signal_id, emitted_at=event.emitted_at.isoformat())
+            self.trace.record("omen", "emit.start", signal_id=event.signal_id, emitted_at=event.emitted_at.isoformat(),
+                              durable=self._durable_anywhere(event))
             result = await emitter.emit(event)
             self.trace.record(
                 "omen",
@@ -449,9 +467,16 @@ class World:
                 partition=result.ledger_partition,
                 sequence=result.ledger_sequence,
                 ack_id=result.ack_id,
+                durable=self._durable_anywhere(event),
             )
         finally:
             self._emits_in_flight -= 1
+
+    def _durable_anywhere(self, event: SignalEvent) -> bool:
+        """Whether the signal is durable now in its day's main or late partition (the disk's fact)."""
+        day = event.emitted_at.astimezone(timezone.utc).date().isoformat()
+        with self.volume.faults_suspended():
+            return any(self.durable_index.contains(name, event.signal_id) for name in (day, f"{day}-late"))
 
     # ---- crash and restart ---------------------------------------------------------------
     def crash(self, node_name: str, *, cause: str = "planned") -> None:

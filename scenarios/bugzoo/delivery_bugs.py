@@ -242,3 +242,20 @@ register(PlantedBug(
     ("calm",),
     _random_id_patches,
 ))
+
+
+# the emitter's answer: a push it could not confirm is reported as a failed write ----------------
+def _unconfirmed_push_reported_failed(written, attempts, error):  # noqa: ANN001, ANN202
+    # the bug: "the push did not go through, so the emit failed": the record is durable and
+    # reconcile will deliver it, but the caller is told nothing was written and emits it again
+    return EmitResult(EmitStatus.FAILED, written.signal_id, None, None, None, 0, f"push failed: {error}")
+
+
+register(PlantedBug(
+    "unconfirmed_push_reported_failed",
+    "the emitter reports a durable record whose push was not confirmed as FAILED (nothing written) "
+    "instead of DEFERRED, so its caller emits it again",
+    "every emit result tells its caller what happened", "reports_match_facts",
+    ("hot_path_drops", "chaos"),
+    lambda: [(emitter_module.SignalEmitter, "_deferred", staticmethod(_unconfirmed_push_reported_failed))],
+))

@@ -328,3 +328,37 @@ register(PlantedBug(
     ("bit_rot", "chaos"),
     lambda: [(sealer_module, "seal_due_partitions", _seal_pass_stopping_at_first_failure)],
 ))
+
+
+# 22. the manifest counts only the active segment's records ------------------------------------
+def _manifest_counting_active_segment(self, state):  # noqa: ANN001, ANN202
+    manifest = writer_module.Manifest(
+        partition=state.name,
+        is_late=state.is_late,
+        sealed=state.sealed,
+        revision=state.revision + 1,
+        highwater_sequence=state.highwater,
+        # the bug: "the segment being written is the partition" after a refactor to per-segment counters
+        record_count=state.segments[-1].record_count if state.segments else 0,
+        segments=tuple(
+            writer_module.SegmentEntry(name=s.name, record_count=s.record_count, size_bytes=s.size_bytes,
+                                       sealed=s.sealed)
+            for s in state.segments
+        ),
+        updated_at=self._clock.now(),
+        sealed_at=state.sealed_at,
+    )
+    writer_module.replace_atomically(self._fs, state.path, writer_module.MANIFEST_NAME, manifest.to_bytes())
+    state.revision = manifest.revision
+    state.manifest = manifest
+    return manifest
+
+
+register(PlantedBug(
+    "manifest_counts_active_segment",
+    "the manifest's record_count counts the active segment's records only, so a sealed day with "
+    "several segments claims fewer records than its frames hold",
+    "a manifest's counts are the frames' counts", "manifests_match_records",
+    ("rollover_sequence", "calm"),
+    lambda: [(Writer, "_write_manifest", _manifest_counting_active_segment)],
+))

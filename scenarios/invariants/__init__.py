@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from scenarios.invariants.delivery_checks import exactly_once, no_silent_loss, persist_before_ack
 from scenarios.invariants.ledger_checks import ledger_first, monotonic_sequence, recoverability, sealed_immutable
+from scenarios.invariants.manifest_checks import manifests_match_records
 from scenarios.invariants.model import BEYOND_PROMISE_FAULTS, CheckContext, Checker, Violation
 from scenarios.invariants.reconcile_checks import liveness, reconcile_discipline, utc_time
+from scenarios.invariants.report_checks import reports_match_facts
 
 CHECKERS: dict[str, Checker] = {
     "ledger_first": ledger_first,
@@ -22,6 +24,8 @@ CHECKERS: dict[str, Checker] = {
     "no_silent_loss": no_silent_loss,
     "utc_time": utc_time,
     "liveness": liveness,
+    "manifests_match_records": manifests_match_records,
+    "reports_match_facts": reports_match_facts,
 }
 
 __all__ = ["BEYOND_PROMISE_FAULTS", "CHECKERS", "CheckContext", "Checker", "Violation"]

@@ -1,0 +1,59 @@
+"""Invariant `manifests_match_records`: what a manifest claims, the frames hold.
+
+The manifest is metadata the writer writes and reconcile acts on (a sealed day's highwater
+bounds what reconcile replays; a late day's highwater and revision tell it to look again), yet
+nothing else compares it with the records it describes. The rules are the format's own
+(docs/ledger-format.md): a sealed partition's manifest is authoritative, so its highwater, record
+count and every segment's record count and size equal the frames; a late partition's manifest
+is rewritten after every record, so whenever the world looks (between two writes) its highwater
+and record count equal the frames; a revision never goes backwards.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scenarios.invariants.model import CheckContext, Violation
+
+LATE_SUFFIX = "-late"
+
+
+def _mismatch(fields: dict) -> str | None:
+    if fields["claimed_highwater"] != fields["highwater"]:
+        return f"highwater {fields['claimed_highwater']} but the frames end at sequence {fields['highwater']}"
+    if fields["claimed_records"] != fields["records"]:
+        return f"{fields['claimed_records']} records but the frames hold {fields['records']}"
+    return None
+
+
+def _segment_mismatch(fields: dict) -> str | None:
+    claimed = [(name, records, size) for name, records, size, _ in fields["claimed_segments"]]
+    actual = [(name, records, size) for name, records, size, _ in fields["segments"]]
+    if claimed != actual:
+        return f"segments {claimed} but the files are {actual}"
+    return None
+
+
+def manifests_match_records(ctx: CheckContext) -> Iterator[Violation]:
+    """Every manifest the world saw, held against the frames beside it at that moment."""
+    revisions: dict[str, tuple[int, int]] = {}
+    for index, _, _, _, fields in ctx.of_kind("ledger.manifest"):
+        partition = fields["partition"]
+        if not all(clean for *_, clean in fields["segments"]):
+            continue  # damaged frames: reconcile and no_silent_loss judge what they lost
+        message = None
+        if fields["sealed"]:
+            message = _mismatch(fields) or _segment_mismatch(fields)
+        elif partition.endswith(LATE_SUFFIX):
+            message = _mismatch(fields)
+        if message is not None and not ctx.beyond_promise:
+            yield Violation("manifests_match_records", f"the manifest of {partition} claims {message}",
+                            partition=partition, trace_indices=(int(index),))
+            return
+        previous = revisions.get(partition)
+        if previous is not None and fields["revision"] < previous[0] and not ctx.beyond_promise:
+            yield Violation("manifests_match_records",
+                            f"the manifest of {partition} went back from revision {previous[0]} to "
+                            f"{fields['revision']}",
+                            partition=partition, trace_indices=(previous[1], int(index)))
+            return
+        revisions[partition] = (fields["revision"], int(index))

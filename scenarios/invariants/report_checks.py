@@ -1,0 +1,67 @@
+"""Invariant `reports_match_facts`: what the system tells its callers, against what happened.
+
+Every other checker judges the data; this one judges the answers callers act on. An emitter that
+says "failed" for a record that is durable (and so will be delivered by reconcile) makes its
+caller retry a signal that is already on its way; "delivered" without a 200 makes it drop one
+that is not. The facts are the world's: the durable bytes at the moment of the answer
+(`durable` in `emit.result`), the ingest answers RiskCast gave, the frames at the end.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scenarios.invariants.model import CheckContext, Violation
+
+NOT_FAILED = frozenset({"delivered", "duplicate", "deferred"})
+INGEST_STATUS_OF = {"delivered": 200, "duplicate": 409}
+
+
+def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
+    """Each emit result and each reconcile replay claim, held against the facts seen so far."""
+    answered: set[tuple[str, int, str]] = set()
+    accepted: set[str] = set()
+    durable_at_start: dict[str, bool] = {}
+    events = sorted([*ctx.of_kind("ingest.result"), *ctx.of_kind("emit.start"), *ctx.of_kind("emit.result"),
+                     *ctx.of_kind("reconcile.result")], key=lambda event: event[0])
+    placed = {(record.partition, record.sequence): record.signal_id
+              for partition in ctx.final_visible.values() for record in partition.records}
+    for index, _, _, kind, fields in events:
+        if kind == "ingest.result":
+            if fields.get("status") in (200, 409) and fields.get("ack_id"):
+                answered.add((str(fields["signal_id"]), int(fields["status"]), str(fields["ack_id"])))
+                accepted.add(str(fields["signal_id"]))
+            continue
+        if kind == "emit.start":
+            # a signal emitted again may already be durable from an earlier emit: only what this
+            # emit changed is its own doing
+            durable_at_start[str(fields.get("signal_id"))] = bool(fields.get("durable"))
+            continue
+        if kind == "reconcile.result":
+            unconfirmed = [sid for sid in fields.get("replayed") or [] if sid not in accepted]
+            if unconfirmed:
+                yield Violation("reports_match_facts",
+                                f"reconcile reported {len(unconfirmed)} signal(s) of {fields.get('partition')} "
+                                "replayed that RiskCast never accepted",
+                                signal_ids=tuple(unconfirmed[:20]), partition=fields.get("partition"),
+                                trace_indices=(int(index),))
+                return
+            continue
+        sid, status = str(fields.get("signal_id")), fields.get("status")
+        message = None
+        wanted = INGEST_STATUS_OF.get(status)
+        if wanted is not None and (sid, wanted, str(fields.get("ack_id"))) not in answered:
+            message = f"the emitter said {status} with ack {fields.get('ack_id')}, but RiskCast never answered {wanted} with it"
+        elif (status == "failed" and fields.get("durable") and not durable_at_start.get(sid, False)
+              and not ctx.beyond_promise):
+            message = "the emitter said failed (nothing written), but the record was durable in the ledger"
+        elif status in NOT_FAILED and not ctx.beyond_promise:
+            holder = placed.get((fields.get("partition"), fields.get("sequence")))
+            if fields.get("durable") is False:
+                message = f"the emitter said {status} (in the ledger), but the record was not durable"
+            elif holder is not None and holder != sid:
+                message = (f"the writer placed it at {fields.get('partition')}#{fields.get('sequence')}, "
+                           f"but that frame holds {holder}")
+        if message is not None:
+            yield Violation("reports_match_facts", f"signal {sid}: {message}", signal_ids=(sid,),
+                            partition=fields.get("partition"), trace_indices=(int(index),))
+            return

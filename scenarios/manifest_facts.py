@@ -1,0 +1,48 @@
+"""What a partition's manifest claims, next to what its segment files hold.
+
+The manifest (docs/ledger-format.md) is written by the writer and read by reconcile: its
+`highwater_sequence`, `record_count`, `revision` and per-segment `record_count`/`size_bytes`
+are promises about the frames. An observer reads the manifest's bytes and the segments' bytes
+(files, not the writer's memory) and puts both side by side in one trace event; the checker
+`manifests_match_records` judges them. Plain bytes in, plain data out: the same function serves
+the simulated disk and a real ledger directory.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from scenarios.ledger_oracle import parse_segment
+
+SEGMENTS_PER_MANIFEST_MAX = 100_000
+
+
+def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str, bytes]) -> dict[str, Any] | None:
+    """Claims and facts of one partition, or None when its manifest does not parse (that is
+    corruption, judged by reconcile and `no_silent_loss`, not a claim to hold against frames)."""
+    try:
+        claims = json.loads(manifest_bytes)
+        entries = [(str(e["name"]), int(e["record_count"]), int(e["size_bytes"]), bool(e["sealed"]))
+                   for e in claims["segments"][:SEGMENTS_PER_MANIFEST_MAX]]
+        highwater, record_count = int(claims["highwater_sequence"]), int(claims["record_count"])
+        revision, sealed = int(claims["revision"]), bool(claims["sealed"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    parsed = [parse_segment(partition, name, segments[name]) for name in sorted(segments)]
+    sequences = [record.sequence for segment in parsed for record in segment.records]
+    files = [[segment.name, len(segment.records), segment.size_bytes, segment.clean] for segment in parsed]
+    return {
+        "partition": partition,
+        "sealed": sealed,
+        "revision": revision,
+        "claimed_highwater": highwater,
+        "claimed_records": record_count,
+        "claimed_segments": [list(entry) for entry in entries],
+        "highwater": max(sequences, default=0),
+        "records": len(sequences),
+        "segments": files,  # [name, records, size_bytes, clean] per segment file, in name order
+    }
+
+
+__all__ = ["manifest_facts"]
