@@ -1,14 +1,15 @@
 """The heal step between safety and liveness: every fault stops, every node is up again.
 
-Down nodes are restarted by the world: the ones the process-fault driver crashed (through
-`faults.heal`) and the ones a crash inside a disk op took down, whose supervisor restart is still
-pending. Then the restarted nodes get time to recover before liveness is asked of them.
+One heal path, `faults.heal` (injector off, partitions over, the process-fault driver's down
+nodes restarted, a "faults.heal" event), then the world restarts the nodes a crash inside a disk
+op took down, whose supervisor restart is still pending. Then the restarted nodes get time to recover before liveness is asked of them.
 """
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
+from faults import heal
 from scenarios.nodes import NODE_NAMES
 
 if TYPE_CHECKING:
@@ -16,10 +17,7 @@ if TYPE_CHECKING:
 
 
 async def heal_phase(world: "World") -> None:
-    world.injector.heal()
-    world.process_faults.heal()
-    world.network.heal()
-    world.trace.record("world", "heal")
+    heal(world.injector, network=world.network, process=world.process_faults)
     for name in NODE_NAMES:
         if not world.nodes[name].alive:
             world.restart(name)

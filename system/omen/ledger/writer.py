@@ -22,12 +22,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
 
 from pydantic import ValidationError
 
 from omen.clock import Clock, SystemClock
 from omen.ledger.errors import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
+from omen.ledger.fs_port import FileSystem
 from omen.ledger.fs_ops import fsync_dir, fsync_file, read_all, read_file, replace_atomically, write_all
 from omen.ledger.framing import END_CORRUPT, END_TORN, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, encode_frame, scan_frames
 from omen.ledger.layout import (
@@ -102,7 +102,7 @@ class LedgerWriter:
         self,
         root: str,
         *,
-        fs: Any = os,
+        fs: FileSystem = os,
         clock: Clock = SystemClock(),
         segment_max_bytes: int = SEGMENT_MAX_BYTES_DEFAULT,
         segment_max_records: int = SEGMENT_MAX_RECORDS_DEFAULT,
