@@ -33,6 +33,7 @@ from scenarios.observers import (
 from scenarios.observers.requests import describe_body
 from scenarios.observers.riskcast_rows import stored_rows
 from scenarios.shared_volume import SharedVolume
+from scenarios.trace_kinds import TRACE_FIELDS
 from sim.crash import SimulatedCrash
 from sim.disk import SimDisk
 from sim.network import SimNetwork
@@ -85,6 +86,7 @@ class World:
         self.plan = plan
         self.sim = Simulation(config.seed, epoch=config.epoch)
         self.trace = self.sim.trace
+        self.trace.restrict(TRACE_FIELDS)  # before any component captures `record`
         self.nodes: dict[str, Node] = {name: self.sim.node(name) for name in (*NODE_NAMES, SOURCE_NODE)}
         self.disk = SimDisk(self.sim.rng.stream("disk"), self.trace.record, profile=config.disk_profile, node="omen")
         self.injector = FaultInjector(

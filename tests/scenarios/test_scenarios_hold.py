@@ -38,7 +38,7 @@ def test_a_fixed_plan_leaves_the_workload_unchanged() -> None:
     from scenarios.runner import run
 
     calm = run("hot_path_drops", 5, plan=FaultPlan(), keep_world=True)
-    emitted = [e[4]["signal_id"] for e in calm.world.trace.events if e[3] == "emit.start"]
+    emitted = [e.fields["signal_id"] for e in calm.world.trace.events if e.kind == "emit.start"]
     stormy = run("hot_path_drops", 5, keep_world=True)
-    emitted_stormy = [e[4]["signal_id"] for e in stormy.world.trace.events if e[3] == "emit.start"]
+    emitted_stormy = [e.fields["signal_id"] for e in stormy.world.trace.events if e.kind == "emit.start"]
     assert emitted and emitted == emitted_stormy
