@@ -17,6 +17,7 @@ from faults import FAULT_KINDS, FaultPlan, swarm_plan
 from scenarios.drivers import ConcurrentPosts, ExhaustiveCrashPoints, ScenarioDriver
 from scenarios.invariants.model import Checker
 from scenarios.workload import WorkloadSpec
+from sim.errors import HarnessError
 
 
 class ScenarioParams(BaseModel):
@@ -211,7 +212,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-class UnknownScenarioError(KeyError):
+class UnknownScenarioError(HarnessError, KeyError):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.name = name

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from faults import FAULT_KINDS
+from sim.errors import HarnessError
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ assert len(TRACE_KINDS) == len(_CATALOGUE), "duplicate trace kind in the catalog
 TRACE_FIELDS: dict[str, frozenset[str]] = {kind.name: kind.fields for kind in _CATALOGUE}
 
 
-class UnknownTraceKindError(KeyError):
+class UnknownTraceKindError(HarnessError, KeyError):
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind

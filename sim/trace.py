@@ -17,6 +17,8 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
+from sim.errors import HarnessError
+
 __all__ = ["TraceEvent", "Trace", "TraceFieldError", "TraceKindError", "canonical_line", "hash_lines"]
 
 # Fixed formatting: microseconds are finer than anything the system measures, and a fixed
@@ -41,7 +43,7 @@ class TraceFieldError(TypeError):
     """A recorded field value has no canonical form (the trace cannot be hashed)."""
 
 
-class TraceKindError(ValueError):
+class TraceKindError(HarnessError, ValueError):
     """An event of a kind (or with a field) outside the catalogue the trace was restricted to."""
 
 
