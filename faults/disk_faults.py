@@ -38,8 +38,13 @@ _DISK_FAULT_BY_KIND = {
 _DECISION_ORDER = ("disk.crash_at_op", "disk.enospc", "disk.write_eio", "disk.short_write",
                    "disk.read_eio", "disk.fsync_eio", "disk.fsync_lie")
 assert set(_DECISION_ORDER) == set(_DISK_FAULT_BY_KIND)
+# A kind that strikes only at some of the ops its sim kind may hit names them here (default: all).
+_NARROWED_OPS: dict[str, frozenset[str]] = {}
+assert all(ops <= FAULT_OPS[_DISK_FAULT_BY_KIND[kind]] for kind, ops in _NARROWED_OPS.items())
 _KINDS_BY_OP: dict[str, tuple[str, ...]] = {
-    op: tuple(kind for kind in _DECISION_ORDER if op in FAULT_OPS[_DISK_FAULT_BY_KIND[kind]]) for op in DISK_OPS
+    op: tuple(kind for kind in _DECISION_ORDER
+              if op in _NARROWED_OPS.get(kind, FAULT_OPS[_DISK_FAULT_BY_KIND[kind]]))
+    for op in DISK_OPS
 }
 _ANY_OP_KINDS = ("disk.crash_at_op",)
 # kind -> the injection points ("disk.<op>") that may carry it: for strategies and schedules

@@ -102,14 +102,14 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "rollover_sequence",
             "Tiny segments and OMEN restarts: ledger_sequence stays partition-wide monotonic "
-            "across rollovers and restarts (audit H2).",
+            "across rollovers and restarts.",
             ScenarioParams(workload=_W(signal_count=200, rate_per_s=3.0), duration_s=90.0, segment_max_records=4),
             ("proc.crash_omen", "disk.crash_at_op"),
         ),
         Scenario(
             "power_loss_metadata",
             "Crashes inside rollover and seal, with every crash state of a short history checked "
-            "exhaustively: _CURRENT and the manifest are always sound (audit H1).",
+            "exhaustively: _CURRENT and the manifest are always sound.",
             _POWER_LOSS,
             ("disk.crash_at_op",),
             drivers=_EVERY_CRASH_STATE,

@@ -199,7 +199,7 @@ def cmd_hunt(args: argparse.Namespace) -> int:
 
 
 def cmd_minimize(args: argparse.Namespace) -> int:
-    """Shrink a failing repro to a minimal fault schedule that still fails the same way (issue 9)."""
+    """Shrink a failing repro to a minimal fault schedule that still fails the same way."""
     from scenarios.minimize import MinimizeError, MinimizeProgress, minimize
     from scenarios.repro import Repro
 

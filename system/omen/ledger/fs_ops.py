@@ -75,7 +75,7 @@ def fsync_file(fs: FileSystem, path: str) -> None:
 
 
 def replace_atomically(fs: FileSystem, directory: str, name: str, data: bytes) -> None:
-    """Replace `directory/name` with `data` so a crash leaves the old or the new file, whole (audit H1).
+    """Replace `directory/name` with `data` so a crash leaves the old or the new file, whole.
 
     temp written, temp fsynced, replace, directory fsynced.
     """

@@ -1,6 +1,6 @@
 """The ledger writer: append a signal durably, then (and only then) hand it back.
 
-Durability recipe for one record (ledger-first, audit C1/H1/H2):
+Durability recipe for one record (ledger-first; docs/ledger-format.md, "Durability"):
 - the frame is appended with one looped `fs.write` and the segment is fsynced; a new segment's
   directory is fsynced, and a new partition directory's parent too;
 - `_CURRENT` and `_manifest.json` change only by temp file + fsync + replace + directory fsync;
