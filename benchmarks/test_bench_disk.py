@@ -52,6 +52,12 @@ def test_simdisk_append_cost_is_flat_against_pyfakefs(benchmark, full, label):
     fake_1kb_s = best_of(lambda: appends(fake_small, fake_small_fd), 3)
     benchmark.extra_info["simdisk_us_per_append"] = round(seconds / APPENDS * 1e6, 3)
     benchmark.extra_info["pyfakefs_us_per_append"] = round(fake_s / APPENDS * 1e6, 3)
-    record(benchmark, f"SimDisk append cost at {label} / at 1KB", seconds / sim_1kb_s, target="flat (~1x)")
+    # the ratios the correctness suite used to assert on wall clock (now recorded, never gated):
+    # SimDisk's append cost does not grow with the file (< 3x at any size), and at 1 MB and up
+    # it is more than 10x cheaper than pyfakefs'
+    growth = seconds / sim_1kb_s
+    record(benchmark, f"SimDisk append cost at {label} / at 1KB", growth, target="flat (< 3x)", met=growth < 3)
     record(benchmark, f"pyfakefs append cost at {label} / at 1KB", fake_s / fake_1kb_s, target="(linear)")
-    record(benchmark, f"pyfakefs / SimDisk append cost at {label}", fake_s / seconds)
+    speedup = fake_s / seconds
+    record(benchmark, f"pyfakefs / SimDisk append cost at {label}", speedup,
+           target="> 10x from 1MB" if label != "1KB" else "", met=speedup > 10 if label != "1KB" else None)

@@ -21,27 +21,36 @@ from collections.abc import Mapping
 from typing import Any
 
 from faults.injector import FaultInjector
-from sim.disk.fault import DiskFault
+from sim.disk.fault import DISK_OPS, FAULT_OPS, DiskFault
 
-_WRITE_KINDS = ("disk.crash_at_op", "disk.enospc", "disk.write_eio", "disk.short_write")
-_KINDS_BY_OP: dict[str, tuple[str, ...]] = {
-    "write": _WRITE_KINDS,
-    "open": ("disk.crash_at_op", "disk.enospc"),
-    "mkdir": ("disk.crash_at_op", "disk.enospc"),
-    "ftruncate": ("disk.crash_at_op", "disk.enospc"),
-    "read": ("disk.crash_at_op", "disk.read_eio"),
-    "pread": ("disk.crash_at_op", "disk.read_eio"),
-    "fsync": ("disk.crash_at_op", "disk.fsync_eio", "disk.fsync_lie"),
-    "fdatasync": ("disk.crash_at_op", "disk.fsync_eio", "disk.fsync_lie"),
-}
-_ANY_OP_KINDS = ("disk.crash_at_op",)
+# The sim kind each op-level fault kind becomes (disk.bitflip is not an op failure: see above).
 _DISK_FAULT_BY_KIND = {
     "disk.crash_at_op": "crash",
     "disk.enospc": "enospc",
     "disk.write_eio": "write_eio",
+    "disk.short_write": "short_write",
     "disk.read_eio": "read_eio",
     "disk.fsync_eio": "fsync_eio",
     "disk.fsync_lie": "fsync_lie",
+}
+# The order the kinds are asked in at one op (the first that fires wins). Which op each may hit is
+# not restated here: it is the disk's own table, `sim.disk.fault.FAULT_OPS`.
+_DECISION_ORDER = ("disk.crash_at_op", "disk.enospc", "disk.write_eio", "disk.short_write",
+                   "disk.read_eio", "disk.fsync_eio", "disk.fsync_lie")
+assert set(_DECISION_ORDER) == set(_DISK_FAULT_BY_KIND)
+# A kind that strikes only at some of the ops its sim kind may hit names them here (default: all).
+_NARROWED_OPS: dict[str, frozenset[str]] = {}
+assert all(ops <= FAULT_OPS[_DISK_FAULT_BY_KIND[kind]] for kind, ops in _NARROWED_OPS.items())
+_KINDS_BY_OP: dict[str, tuple[str, ...]] = {
+    op: tuple(kind for kind in _DECISION_ORDER
+              if op in _NARROWED_OPS.get(kind, FAULT_OPS[_DISK_FAULT_BY_KIND[kind]]))
+    for op in DISK_OPS
+}
+_ANY_OP_KINDS = ("disk.crash_at_op",)
+# kind -> the injection points ("disk.<op>") that may carry it: for strategies and schedules
+POINTS_BY_KIND: dict[str, tuple[str, ...]] = {
+    **{kind: tuple(f"disk.{op}" for op in DISK_OPS if kind in _KINDS_BY_OP[op]) for kind in _DECISION_ORDER},
+    "disk.bitflip": ("disk.bitflip",),
 }
 BITFLIP_FILES_MAX = 100_000
 

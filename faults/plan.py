@@ -20,11 +20,12 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from faults.kinds import FAULT_KINDS
+from sim.errors import HarnessError
 
 PLAN_TIME_S_MAX = 10.0 * 365 * 24 * 3600  # a decade of simulated time: anything past it is a typo
 
 
-class FaultPlanError(ValueError):
+class FaultPlanError(HarnessError, ValueError):
     """A plan could not be read or is invalid. `fields` names each offending field (dotted path)."""
 
     def __init__(self, message: str, fields: list[str]) -> None:

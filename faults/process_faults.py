@@ -22,13 +22,15 @@ import asyncio
 from typing import Callable, Mapping
 
 from faults.injector import FaultInjector
+from faults.kinds import FAULT_KINDS
 from sim.clock import NodeClock
 from sim.simulation import Simulation
 
+CRASH_KIND_PREFIX = "proc.crash_"
+# the crashable nodes, derived from the catalogue's `proc.crash_<node>` kinds (one table: a new
+# crashable node is a new kind in faults/kinds.py, and a node definition in scenarios/nodes/)
 CRASH_KIND_BY_NODE: dict[str, str] = {
-    "omen": "proc.crash_omen",
-    "riskcast": "proc.crash_riskcast",
-    "reconciler": "proc.crash_reconciler",
+    name.removeprefix(CRASH_KIND_PREFIX): name for name in FAULT_KINDS if name.startswith(CRASH_KIND_PREFIX)
 }
 TICKS_MAX = 50_000_000  # a bound on the tick loop: 0.5 s ticks for ~290 simulated days
 FAULTS_NODE = "faults"

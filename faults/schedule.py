@@ -12,6 +12,8 @@ from typing import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sim.errors import HarnessError
+
 ParamValue = int | float | str
 
 ScheduleKey = tuple[str, str, str, int]  # (point, node, kind, occurrence)
@@ -32,7 +34,7 @@ class ScheduleEntry(BaseModel):
         return (self.point, self.node, self.kind, self.occurrence)
 
 
-class FaultScheduleError(ValueError):
+class FaultScheduleError(HarnessError, ValueError):
     """A schedule file could not be read; the message says which entry or field is wrong."""
 
 

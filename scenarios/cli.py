@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scenarios.errors import HarnessError, UsageError
+
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 DEFAULT_REPRO_DIR = Path("repros")
 
 
-class UsageError(Exception):
-    """Bad usage or bad input: exit 2 with this message."""
 
 
 def _print_json(document: Any) -> None:
@@ -199,7 +199,7 @@ def cmd_hunt(args: argparse.Namespace) -> int:
 
 
 def cmd_minimize(args: argparse.Namespace) -> int:
-    """Shrink a failing repro to a minimal fault schedule that still fails the same way (issue 9)."""
+    """Shrink a failing repro to a minimal fault schedule that still fails the same way."""
     from scenarios.minimize import MinimizeError, MinimizeProgress, minimize
     from scenarios.repro import Repro
 
@@ -307,12 +307,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from faults.plan import FaultPlanError
-    from scenarios.bugzoo.registry import UnknownBugError
-    from scenarios.catalog import UnknownScenarioError
-    from scenarios.repro import ReproError
-    from scenarios.sweep import SeedRangeError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.system_logs:
@@ -322,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seed must be a non-negative integer")
     try:
         return args.func(args)
-    except (UsageError, UnknownScenarioError, UnknownBugError, SeedRangeError, ReproError, FaultPlanError) as error:
+    except HarnessError as error:  # every error about the input derives from it; see scenarios/errors.py
         print(f"omen-sim {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from scenarios.errors import UsageError
 from scenarios.repro import default_repro_path, git_commit, repro_from_result
 from scenarios.runner import run
 
@@ -72,11 +72,9 @@ def hunt_command(args: argparse.Namespace) -> int:
             print(f"{bug.name.ljust(width)}  [{bug.invariant}] {bug.description}")
         return EXIT_OK
     if args.max_seeds < 1:
-        print("omen-sim hunt: --max-seeds must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--max-seeds must be at least 1")
     if args.trials < 1:
-        print("omen-sim hunt: --trials must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--trials must be at least 1")
     names = list(BUGS) if args.all else list(dict.fromkeys(args.bug))
     for name in names:
         get_bug(name)

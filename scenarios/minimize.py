@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from faults import FAULT_KINDS, FaultPlan, FaultSchedule, ScheduleEntry
 from scenarios.repro import Repro, git_commit, repro_from_result
 from scenarios.runner import RunResult, run
+from sim.errors import HarnessError
 
 MAX_RUNS_DEFAULT = 500
 PARAM_BISECT_STEPS_MAX = 6  # per parameter: ~1.5% of the distance to its simplest value
@@ -39,7 +40,7 @@ ITEMS_MAX = 100_000  # faults in one schedule: far above any real run
 NEUTRAL_PARAM_VALUES: dict[tuple[str, str], float] = {("clock.skew", "rate"): 1.0}
 
 
-class MinimizeError(ValueError):
+class MinimizeError(HarnessError, ValueError):
     """The repro cannot be minimized; the message says why and what to do instead."""
 
 

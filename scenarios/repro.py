@@ -14,12 +14,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from faults import FaultPlan, FaultSchedule
+from sim.errors import HarnessError
 
 TOOL_VERSION = "0.1.0"
 REPRO_FORMAT = 1
 
 
-class ReproError(ValueError):
+class ReproError(HarnessError, ValueError):
     """A repro file could not be read: missing, not JSON, or not a repro."""
 
 

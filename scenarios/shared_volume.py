@@ -1,10 +1,11 @@
 """The OMEN disk as the reconciler sees it: a shared volume, read-only, fault-free.
 
-The reconciler reads the OMEN ledger as over a shared volume (DESIGN.md section 7). Its
+The reconciler reads the OMEN ledger as over a shared volume (docs/architecture.md). Its
 reads must not consume OMEN's fault decisions (a planned `disk.crash_at_op` is a power
 loss of OMEN's machine, and must be counted against OMEN's operations only), so the
 view suspends the disk's fault hook for the duration of each call, and it refuses every
-call that could change the disk.
+call that could change the disk: the calls it allows are exactly the ledger's read-only port,
+`omen.ledger.fs_port.ReadOnlyFileSystem`.
 """
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from omen.ledger.fs_port import READ_OPS
 from sim.disk import SimDisk
 
-READ_ONLY_OPS = frozenset({"open", "read", "pread", "lseek", "close", "fstat", "stat", "listdir", "scandir"})
+READ_ONLY_OPS = frozenset(READ_OPS)
 OS_CONSTANTS = frozenset({"sep", "SEEK_SET", "SEEK_CUR", "SEEK_END"})
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 

@@ -30,7 +30,8 @@ from collections.abc import Iterable, Sequence
 
 from hypothesis import strategies as st
 
-from faults import FAULT_KINDS, ClockSpec, CrashSpec, FaultPlan, FaultSchedule, FaultSpec, ScheduleEntry
+from faults import CRASH_KIND_BY_NODE, FAULT_KINDS, ClockSpec, CrashSpec, FaultPlan, FaultSchedule, FaultSpec, ScheduleEntry
+from faults.disk_faults import POINTS_BY_KIND as DISK_POINTS_BY_KIND
 from scenarios.workload import WorkloadSpec
 
 __all__ = ["fault_plans", "fault_schedules", "fault_specs", "workloads"]
@@ -39,21 +40,13 @@ SIGNAL_COUNT_MAX_DEFAULT = 200
 PLAN_DURATION_S_DEFAULT = 120.0
 SCHEDULE_ENTRIES_MAX_DEFAULT = 8
 OCCURRENCE_MAX_DEFAULT = 200
-CRASHABLE_NODES = ("omen", "riskcast", "reconciler")
-CLOCK_NODES = ("omen", "riskcast", "reconciler")
+CRASHABLE_NODES = tuple(CRASH_KIND_BY_NODE)
+CLOCK_NODES = CRASHABLE_NODES  # every crashable process has its own clock
 
-# Where the injector decides each kind (see faults/disk_faults.py, faults/net_faults.py,
-# faults/process_faults.py): kind -> the injection points that may carry it.
-_DISK_OP_POINTS = ("disk.write", "disk.fsync", "disk.open", "disk.read", "disk.replace", "disk.mkdir")
+# Where the injector decides each kind: the disk's points come from the disk fault layer's own
+# table (faults/disk_faults.py); the network's legs are named here (faults/net_faults.py).
 _POINTS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "disk.short_write": ("disk.write",),
-    "disk.enospc": ("disk.write", "disk.open", "disk.mkdir", "disk.ftruncate"),
-    "disk.write_eio": ("disk.write",),
-    "disk.read_eio": ("disk.read", "disk.pread"),
-    "disk.fsync_eio": ("disk.fsync", "disk.fdatasync"),
-    "disk.fsync_lie": ("disk.fsync", "disk.fdatasync"),
-    "disk.bitflip": ("disk.bitflip",),
-    "disk.crash_at_op": _DISK_OP_POINTS,
+    **DISK_POINTS_BY_KIND,
     "net.drop_response": ("net.response",),
     "net.delay_spike": ("net.request", "net.response"),
 }

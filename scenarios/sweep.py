@@ -18,11 +18,12 @@ from typing import Any
 
 from scenarios.repro import default_repro_path, git_commit, repro_from_result
 from scenarios.runner import run
+from sim.errors import HarnessError
 
 SEEDS_MAX = 10_000_000
 
 
-class SeedRangeError(ValueError):
+class SeedRangeError(HarnessError, ValueError):
     """A seed range the user gave is malformed."""
 
 

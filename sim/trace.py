@@ -15,9 +15,11 @@ import json
 from json.encoder import encode_basestring_ascii
 import math
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
-__all__ = ["TraceEvent", "Trace", "TraceFieldError", "canonical_line", "hash_lines"]
+from sim.errors import HarnessError
+
+__all__ = ["TraceEvent", "Trace", "TraceFieldError", "TraceKindError", "canonical_line", "hash_lines"]
 
 # Fixed formatting: microseconds are finer than anything the system measures, and a fixed
 # width avoids two runs that differ only in float noise beyond it hashing differently.
@@ -41,6 +43,10 @@ class TraceFieldError(TypeError):
     """A recorded field value has no canonical form (the trace cannot be hashed)."""
 
 
+class TraceKindError(HarnessError, ValueError):
+    """An event of a kind (or with a field) outside the catalogue the trace was restricted to."""
+
+
 _new_event = tuple.__new__
 
 
@@ -51,19 +57,41 @@ def _default_time() -> float:
 class Trace:
     """An append-only list of events, cheap to record, canonical on demand."""
 
-    __slots__ = ("events", "_time_fn")
+    __slots__ = ("events", "_time_fn", "_kinds")
 
     def __init__(self, time_fn: Callable[[], float] = _default_time) -> None:
         assert callable(time_fn), "time_fn must be a zero-argument callable returning seconds"
         self.events: list[TraceEvent] = []
         self._time_fn = time_fn
+        self._kinds: Mapping[str, frozenset[str]] | None = None
+
+    def restrict(self, kinds: Mapping[str, frozenset[str]]) -> None:
+        """From now on, refuse (TraceKindError) an event whose kind is not in `kinds` or that carries
+        a field its kind does not declare. WHY: a kind is a contract between the code that records it
+        and the checkers that read it; a typo on either side must fail loudly, not match nothing."""
+        assert all(type(name) is str for name in kinds), "trace kinds are strings"
+        self._kinds = {name: frozenset(fields) for name, fields in kinds.items()}
 
     def record(self, node: str, kind: str, **fields: Any) -> int:
         """Append one event stamped with the current sim time; return its index."""
+        if self._kinds is not None:
+            self._check_kind(kind, fields)
         events = self.events
         index = len(events)
         events.append(_new_event(TraceEvent, (index, self._time_fn(), node, kind, fields)))
         return index
+
+    def _check_kind(self, kind: str, fields: dict) -> None:
+        assert self._kinds is not None
+        declared = self._kinds.get(kind)
+        if declared is None:
+            raise TraceKindError(
+                f"trace kind {kind!r} is not in the catalogue; add it (with its fields) to the catalogue "
+                f"the trace was restricted to, or use one of: {', '.join(sorted(self._kinds))}")
+        if not fields.keys() <= declared:
+            raise TraceKindError(
+                f"trace kind {kind!r} does not declare field(s) {sorted(set(fields) - declared)}; "
+                f"its fields: {sorted(declared)}")
 
     def __len__(self) -> int:
         return len(self.events)

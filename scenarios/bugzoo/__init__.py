@@ -1,4 +1,4 @@
-"""The bug zoo: planted bugs the test bed must catch (DESIGN.md section 11).
+"""The bug zoo: planted bugs the test bed must catch (docs/scenarios-and-invariants.md, "The bug zoo").
 
 `BUGS` maps each bug's name to what it breaks, the invariant expected to catch it and
 the scenarios it shows in; `planted(name)` plants one for the duration of a block.

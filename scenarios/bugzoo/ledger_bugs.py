@@ -22,7 +22,7 @@ _original_append = Writer._append
 _original_recover_segment = Writer._recover_segment
 
 
-# 1. audit H2: the sequence restarts in every segment --------------------------------------------
+# 1. the sequence restarts in every segment (it must be partition-wide) --------------------------------------------
 def _per_segment_write(self, event):  # noqa: ANN001, ANN202
     state = self._partition_for_write(writer_module.partition_for(event.emitted_at))
     segment = state.segments[-1] if state.segments else None
@@ -39,14 +39,14 @@ def _per_segment_write(self, event):  # noqa: ANN001, ANN202
 
 register(PlantedBug(
     "per_segment_sequence",
-    "ledger_sequence counts records of the active segment, restarting at 1 after each rollover (audit H2)",
+    "ledger_sequence counts records of the active segment, restarting at 1 after each rollover",
     "partition-wide monotonic sequence", "monotonic_sequence",
     ("rollover_sequence", "calm"),
     lambda: [(Writer, "write", _per_segment_write)],
 ))
 
 
-# 2. audit H1: _CURRENT / manifest replaced without fsyncing the temp file ----------------------
+# 2. _CURRENT / manifest replaced without fsyncing the temp file (not durable) ----------------------
 def _replace_without_fsync(fs, directory: str, name: str, data: bytes) -> None:  # noqa: ANN001
     temp_path = os.path.join(directory, name + TEMP_SUFFIX)
     fd = fs.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE_NEW)
@@ -60,7 +60,7 @@ def _replace_without_fsync(fs, directory: str, name: str, data: bytes) -> None: 
 
 register(PlantedBug(
     "replace_without_fsync",
-    "_CURRENT and _manifest.json are replaced by a temp file that was never fsynced (audit H1)",
+    "_CURRENT and _manifest.json are replaced by a temp file that was never fsynced",
     "atomic, durable metadata", "recoverability",
     ("power_loss_metadata",),
     lambda: [(writer_module, "replace_atomically", _replace_without_fsync)],

@@ -12,6 +12,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sim.errors import HarnessError
+
 Patch = tuple[Any, str, Any]  # (owner object, attribute name, replacement)
 
 
@@ -25,7 +27,7 @@ class PlantedBug:
     patches: Callable[[], list[Patch]]
 
 
-class UnknownBugError(KeyError):
+class UnknownBugError(HarnessError, KeyError):
     def __init__(self, name: str, known: list[str]) -> None:
         super().__init__(name)
         self.name = name

@@ -1,4 +1,4 @@
-"""The invariant checkers of DESIGN.md section 9, by their stable names.
+"""The invariant checkers (docs/scenarios-and-invariants.md), by their stable names.
 
 Checkers read the trace and the final state; they never trust the system's own report
 of itself. Each yields `Violation`s naming the invariant, the signals or partition, and

@@ -18,7 +18,8 @@ def exactly_once(ctx: CheckContext) -> Iterator[Violation]:
         yield Violation("exactly_once", f"{len(duplicated)} signal(s) stored more than once",
                         signal_ids=tuple(duplicated[:20]))
     first_200: dict[str, tuple[int, str]] = {}
-    for index, _, _, _, fields in ctx.of_kind("ingest.result"):
+    for event in ctx.of_kind("ingest.result"):
+        index, fields = event.index, event.fields
         sid, status, ack = fields.get("signal_id"), fields.get("status"), fields.get("ack_id")
         if status == 200:
             if sid in first_200:
@@ -47,7 +48,8 @@ def exactly_once(ctx: CheckContext) -> Iterator[Violation]:
 def persist_before_ack(ctx: CheckContext) -> Iterator[Violation]:
     """Every ack_id sent in a 200 names a committed row that survived every RiskCast crash."""
     final = {row[0]: row[1] for row in ctx.stored_rows}
-    for index, _, _, _, fields in ctx.of_kind("ingest.result"):
+    for event in ctx.of_kind("ingest.result"):
+        index, fields = event.index, event.fields
         if fields.get("status") != 200:
             continue
         sid, ack = fields.get("signal_id"), fields.get("ack_id")
@@ -65,8 +67,8 @@ def persist_before_ack(ctx: CheckContext) -> Iterator[Violation]:
 def no_silent_loss(ctx: CheckContext) -> Iterator[Violation]:
     """Acknowledged signals are never lost; under faults beyond the promise, loss is reported."""
     results = ctx.of_kind("reconcile.result")
-    reported_extra = {sid for event in results for sid in event[4].get("extra") or []}
-    reported_corrupt = {event[4]["partition"] for event in results if event[4].get("status") == "corrupt"}
+    reported_extra = {sid for event in results for sid in event.fields.get("extra") or []}
+    reported_corrupt = {event.fields["partition"] for event in results if event.fields.get("status") == "corrupt"}
     ledger_ids = {r.signal_id for p in ctx.final_visible.values() for r in p.records}
     stored = set(ctx.stored_ids())
     if ctx.beyond_promise:
@@ -86,7 +88,8 @@ def no_silent_loss(ctx: CheckContext) -> Iterator[Violation]:
                                 partition=name)
         return
     durable_ids = {r.signal_id for p in ctx.final_durable.values() for r in p.records}
-    for index, _, _, _, fields in ctx.of_kind("emit.result"):
+    for event in ctx.of_kind("emit.result"):
+        index, fields = event.index, event.fields
         if fields.get("status") not in ACKNOWLEDGED:
             continue
         sid = fields.get("signal_id")

@@ -13,7 +13,7 @@ def ledger_first(ctx: CheckContext) -> Iterator[Violation]:
     every signal RiskCast holds is in the recovered ledger."""
     lie_index = ctx.first_fault_index(frozenset({"disk.fsync_lie", "disk.bitflip"}))
     for event in ctx.of_kind("net.send"):
-        index, _, node, _, fields = event
+        index, node, fields = event.index, event.node, event.fields
         if node not in HOT_PATH_NODES or fields.get("signal_id") is None:
             continue
         if lie_index is not None and index > lie_index:
@@ -26,7 +26,8 @@ def ledger_first(ctx: CheckContext) -> Iterator[Violation]:
                 partition=fields.get("partition"),
                 trace_indices=(int(index),),
             )
-    for index, _, recovered_ids, stored in ctx.observations.crash_snapshots:
+    for snapshot in ctx.observations.crash_snapshots:
+        index, recovered_ids, stored = snapshot.index, snapshot.recovered_ids, snapshot.stored_ids
         if lie_index is not None and index > lie_index:
             continue
         unexpected = sorted(stored - recovered_ids)
@@ -63,7 +64,8 @@ def monotonic_sequence(ctx: CheckContext) -> Iterator[Violation]:
         for partition in ctx.final_visible.values()
         for record in partition.records
     }
-    for index, recovered, _, _ in ctx.observations.crash_snapshots:
+    for snapshot in ctx.observations.crash_snapshots:
+        index, recovered = snapshot.index, snapshot.placed
         for key in sorted(recovered):
             now = final.get(key)
             if now != recovered[key]:

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scenarios.ledger_oracle import OraclePartition
+from scenarios.trace_kinds import require_kind
+from sim.trace import TraceEvent
 
-# faults that break the promise the system is built on: after them, data may be lost,
-# but never silently (DESIGN.md invariant 7)
+# faults "beyond the promise" (docs/architecture.md, glossary): they break what the system is
+# built on (an fsync that returned success persisted the bytes; durable bytes stay as written).
+# After them data may be lost, but never silently (`no_silent_loss`).
 BEYOND_PROMISE_FAULTS = frozenset({"disk.fsync_lie", "disk.bitflip"})
 
 
@@ -33,9 +36,11 @@ class Violation:
 
 @dataclass
 class CheckContext:
-    """The trace and the final state of a run, gathered by the world, read by checkers."""
+    """The trace and the final state of a run, read by checkers. Plain data: the world builds it
+    through `scenarios.observers.final_context`; a real twin can build it from its own trace,
+    file bytes and database the same way, or call this constructor directly."""
 
-    events: list[Any]  # sim.trace.TraceEvent: (index, time_s, node, kind, fields)
+    events: list[TraceEvent]  # read by name: event.index, .time_s, .node, .kind, .fields
     final_visible: dict[str, OraclePartition]
     final_durable: dict[str, OraclePartition]
     stored_rows: list[tuple[Any, ...]]  # signal_id, ack_id, ledger_partition, ledger_sequence, emitted_at, received_at
@@ -43,21 +48,23 @@ class CheckContext:
     reader_view: dict[str, list[str] | str]  # partition -> signal ids the system's reader yields, or an error
     observations: Any
     faults_fired: dict[str, int]
-    _by_kind: dict[str, list[Any]] = field(default_factory=dict)
+    _by_kind: dict[str, list[TraceEvent]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        grouped: dict[str, list[Any]] = defaultdict(list)
+        grouped: dict[str, list[TraceEvent]] = defaultdict(list)
         for event in self.events:
-            grouped[event[3]].append(event)
+            grouped[event.kind].append(event)
         self._by_kind = dict(grouped)
 
-    def of_kind(self, kind: str) -> list[Any]:
-        return self._by_kind.get(kind, [])
+    def of_kind(self, kind: str) -> list[TraceEvent]:
+        """The events of one kind, in order. A kind outside `scenarios/trace_kinds.py` is an error
+        (UnknownTraceKindError): a typo must not silently match nothing."""
+        return self._by_kind.get(require_kind(kind), [])
 
     def first_fault_index(self, kinds: frozenset[str]) -> int | None:
         for event in self.of_kind("fault"):
-            if event[4].get("fault") in kinds:
-                return int(event[0])
+            if event.fields.get("fault") in kinds:
+                return event.index
         return None
 
     @property

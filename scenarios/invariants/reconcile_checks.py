@@ -13,7 +13,8 @@ def reconcile_discipline(ctx: CheckContext) -> Iterator[Violation]:
     """A main partition is reconciled only once sealed; the state advances only over ids the
     store holds; a late partition is reconciled again when it grows."""
     sealed_at = ctx.observations.sealed_at_index
-    for index, _, node, _, fields in ctx.of_kind("net.send"):
+    for event in ctx.of_kind("net.send"):
+        index, node, fields = event.index, event.node, event.fields
         partition = fields.get("partition")
         if node != "reconciler" or not partition or partition.endswith(LATE_SUFFIX):
             continue
@@ -23,7 +24,8 @@ def reconcile_discipline(ctx: CheckContext) -> Iterator[Violation]:
                             "before the partition was sealed",
                             signal_ids=(str(fields.get("signal_id")),), partition=partition, trace_indices=(index,))
             break
-    for index, _, _, _, fields in ctx.of_kind("reconcile.state"):
+    for event in ctx.of_kind("reconcile.state"):
+        index, fields = event.index, event.fields
         if fields.get("missing"):
             yield Violation("reconcile_discipline",
                             f"reconcile state of {fields['partition']} covers sequence {fields['highwater']} "
@@ -31,7 +33,8 @@ def reconcile_discipline(ctx: CheckContext) -> Iterator[Violation]:
                             signal_ids=tuple(fields["missing"][:20]), partition=fields["partition"],
                             trace_indices=(index,))
             break
-    for index, _, _, _, fields in ctx.of_kind("reconcile.result"):
+    for event in ctx.of_kind("reconcile.result"):
+        index, fields = event.index, event.fields
         partition, highwater, covered = fields.get("partition"), fields.get("highwater"), fields.get("state_highwater")
         if (fields.get("status") == "up_to_date" and partition and partition.endswith(LATE_SUFFIX)
                 and highwater is not None and covered is not None and highwater > covered):

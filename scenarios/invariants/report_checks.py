@@ -22,7 +22,7 @@ def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
     accepted: set[str] = set()
     durable_at_start: dict[str, bool] = {}
     events = sorted([*ctx.of_kind("ingest.result"), *ctx.of_kind("emit.start"), *ctx.of_kind("emit.result"),
-                     *ctx.of_kind("reconcile.result")], key=lambda event: event[0])
+                     *ctx.of_kind("reconcile.result")], key=lambda event: event.index)
     placed = {(record.partition, record.sequence): record.signal_id
               for partition in ctx.final_visible.values() for record in partition.records}
     for index, _, _, kind, fields in events:

@@ -386,6 +386,8 @@ class SimDisk:
         end = pos + count
         if end > size:
             self._used_bytes += end - size
+        # the file now ends at the later of its old end and this write's; the bookkeeping never goes negative
+        assert len(buf) == max(size, end) and self._used_bytes >= 0, (len(buf), size, end, self._used_bytes)
         node.pending.append((pos, payload))
         open_file.offset = end
         return count
@@ -482,6 +484,7 @@ class SimDisk:
         else:
             node.data.extend(bytes(length - size))
         self._used_bytes += length - size
+        assert len(node.data) == length and self._used_bytes >= 0, (len(node.data), length, self._used_bytes)
         node.pending.append((length, None))
 
     def fstat(self, fd: int) -> os.stat_result:
@@ -611,6 +614,7 @@ class SimDisk:
         self._check_writable_dir(parent, given)
         del parent.entries[name]
         self._used_bytes -= len(node.data)
+        assert self._used_bytes >= 0, self._used_bytes
         self._entry_op("unlink", ino, parent.ino, name, None, None)
 
     remove = unlink

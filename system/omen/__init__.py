@@ -9,6 +9,7 @@ from omen.ledger import (
     Manifest,
     PartitionInfo,
 )
+from omen.ports import Transport
 from omen.schema import SCHEMA_VERSION, LedgerRecord, SignalEvent, generate_input_event_hash
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "PartitionInfo",
     "SignalEvent",
     "SystemClock",
+    "Transport",
     "generate_input_event_hash",
 ]
 

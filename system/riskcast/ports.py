@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from omen import LedgerRecord
+from omen import Clock, LedgerRecord, Transport  # one Clock and one Transport protocol for the whole system
 
 T = TypeVar("T")
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """Timezone-aware UTC wall time (per node, may be skewed in the simulation)."""
-        ...
 
 
 class SqlRunner(Protocol):
@@ -30,12 +23,6 @@ class SqlRunner(Protocol):
     """
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
-
-
-class Transport(Protocol):
-    """HTTP-shaped request/response. Raises builtin TimeoutError / ConnectionError on failure."""
-
-    async def post(self, url: str, body: bytes, timeout_s: float) -> tuple[int, bytes]: ...
 
 
 class PartitionInfoLike(Protocol):

@@ -1,4 +1,4 @@
-"""DESIGN.md section 2: the one dependency rule, enforced so it cannot rot.
+"""docs/architecture.md, "The dependency rule": the one dependency rule, enforced so it cannot rot.
 
 - system (omen, riskcast) imports nothing of sim, faults, scenarios;
 - sim imports nothing of system, faults, scenarios: it is a generic kernel;

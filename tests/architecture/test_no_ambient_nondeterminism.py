@@ -1,4 +1,4 @@
-"""DESIGN.md section 4: nothing ambient. A simulated run may not read the wall clock, draw from
+"""Nothing ambient (docs/architecture.md, "The dependency rule"). A simulated run may not read the wall clock, draw from
 `random`'s module-level generator, mint uuid1/uuid4, read os.urandom or `secrets`, or start
 threads, processes or subprocesses: each would make a seed stop replaying.
 
@@ -29,7 +29,7 @@ FILE_ALLOWANCES: dict[str, frozenset[str]] = {
     "scenarios/cli.py": frozenset({"wall_clock", "process_pool"}),  # reports wall seconds; parallel seeds
     "scenarios/sweep.py": frozenset({"wall_clock", "process_pool"}),  # same
     "sim/determinism.py": frozenset({"subprocess"}),  # runs a seed in fresh interpreters
-    # Harness code outside any simulated run, added after the issue's list:
+    # Harness code outside any simulated run:
     "scenarios/hunt.py": frozenset({"wall_clock"}),  # reports wall seconds to detection
     "scenarios/repro.py": frozenset({"subprocess"}),  # asks git for the commit a repro names
 }
@@ -163,7 +163,7 @@ def test_no_simulated_code_reaches_for_ambient_nondeterminism() -> None:
             offences.append(f"{relative}:{offence}")
     assert not offences, (
         "ambient nondeterminism in simulated code (take the clock, ids and randomness from the "
-        "ports and seeded streams you are given; see DESIGN.md section 4):\n" + "\n".join(offences)
+        "ports and seeded streams you are given; see docs/architecture.md):\n" + "\n".join(offences)
     )
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from scenarios.bugzoo import planted
-from scenarios.ledger_machine import LedgerMachine
+from tests.hypothesis.ledger_machine import LedgerMachine
 
 STEPS_SHORT_MAX = 8  # of the up to 20 steps a program may take
 

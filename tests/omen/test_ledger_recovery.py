@@ -1,4 +1,4 @@
-"""Crash leftovers the writer must recover from on open, unaided (DESIGN invariant 4)."""
+"""Crash leftovers the writer must recover from on open, unaided (the `recoverability` invariant, docs/scenarios-and-invariants.md)."""
 from __future__ import annotations
 
 import os

@@ -8,7 +8,7 @@ from scenarios.runner import run
 def test_twenty_concurrent_posts_of_one_signal_give_one_200_and_nineteen_409s_with_its_ack_id() -> None:
     result = run("concurrent_duplicates", 3, plan=FaultPlan(), keep_world=True)
     assert result.ok, result.violations
-    responses = [e[4] for e in result.world.trace.events if e[3] == "concurrent_posts.response"]
+    responses = [e.fields for e in result.world.trace.events if e.kind == "concurrent_posts.response"]
     assert len(responses) == 20 and len({r["signal_id"] for r in responses}) == 1
     oks = [r for r in responses if r["status"] == 200]
     conflicts = [r for r in responses if r["status"] == 409]
@@ -23,7 +23,7 @@ def test_crash_tail_scenario_truncates_torn_tails_and_yields_only_valid_records(
     for seed in range(12):
         result = run("ledger_crash_tail", seed, keep_world=True)
         assert result.ok, (seed, result.violations)
-        caught_torn += sum(1 for e in result.world.trace.events if e[3] == "node.crash" and e[2] == "omen")
+        caught_torn += sum(1 for e in result.world.trace.events if e.kind == "node.crash" and e.node == "omen")
     assert caught_torn > 0, "the scenario must actually crash OMEN in the middle of appends"
 
 
@@ -32,7 +32,7 @@ def test_power_loss_metadata_checks_every_crash_state_inside_rollover_and_seal()
     rollover and seal, not only quiet instants where everything is durable (one state)."""
     result = run("power_loss_metadata", 0, keep_world=True)
     assert result.ok, result.violations
-    checked = [e[4] for e in result.world.trace.events if e[3] == "exhaustive.checked"]
+    checked = [e.fields for e in result.world.trace.events if e.kind == "exhaustive.checked"]
     assert sum(1 for c in checked if c["states"] >= 2) >= 10
     assert any(c["where"].startswith("before replace") and "_manifest" in c["where"] for c in checked)
     assert any(c["where"].startswith("before replace") and "_CURRENT" in c["where"] for c in checked)
@@ -44,6 +44,6 @@ def test_the_exhaustive_mode_drives_the_writers_own_recovery_in_every_crash_stat
     recovered day, so a recovery bug (a sequence counter in an unsynced sidecar) is found in the
     enumerated states, not only by luck in the seeded crash."""
     result = run("power_loss_metadata", 0, bug="sequence_in_unsynced_sidecar", keep_world=True)
-    checked = [e[4] for e in result.world.trace.events if e[3] == "exhaustive.checked"]
+    checked = [e.fields for e in result.world.trace.events if e.kind == "exhaustive.checked"]
     assert any(c["findings"] > 0 for c in checked)
     assert any(v.invariant == "recoverability" and "enumerated crash state" in v.message for v in result.violations)

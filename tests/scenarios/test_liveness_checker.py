@@ -4,11 +4,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from scenarios.invariants import CheckContext
+from sim.trace import TraceEvent
 from scenarios.invariants.reconcile_checks import liveness
 
 
 def context(statuses: dict[str, str], *, bitflips: int = 1) -> CheckContext:
-    events = [(index, 1.0, "reconciler", "reconcile.result", {"partition": name, "status": status})
+    events = [TraceEvent(index, 1.0, "reconciler", "reconcile.result", {"partition": name, "status": status})
               for index, (name, status) in enumerate(sorted(statuses.items()))]
     return CheckContext(events=events, final_visible={}, final_durable={}, stored_rows=[], reconcile_state={},
                         reader_view={}, observations=SimpleNamespace(deadlock=None, converged=False),

@@ -7,9 +7,10 @@ import zlib
 from types import SimpleNamespace
 
 from scenarios.invariants import CheckContext
+from sim.trace import TraceEvent
 from scenarios.invariants.manifest_checks import manifests_match_records
 from scenarios.invariants.report_checks import reports_match_facts
-from scenarios.manifest_facts import manifest_facts
+from scenarios.observers.manifests import manifest_facts
 
 
 def frame(signal_id: str, sequence: int) -> bytes:
@@ -26,7 +27,7 @@ def manifest(*, sealed: bool, highwater: int, records: int, segments: list[tuple
 
 
 def context(events: list[tuple], *, fired: dict[str, int] | None = None) -> CheckContext:
-    numbered = [(index, 1.0, "omen", kind, fields) for index, (kind, fields) in enumerate(events)]
+    numbered = [TraceEvent(index, 1.0, "omen", kind, fields) for index, (kind, fields) in enumerate(events)]
     return CheckContext(events=numbered, final_visible={}, final_durable={}, stored_rows=[], reconcile_state={},
                         reader_view={}, observations=SimpleNamespace(), faults_fired=fired or {})
 

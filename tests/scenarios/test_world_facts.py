@@ -6,9 +6,9 @@ import random
 import struct
 import zlib
 
-from scenarios.durability import DurableLedgerIndex
+from scenarios.observers import DurableLedgerIndex, SimDiskView
 from scenarios.ledger_oracle import parse_segment, valid_frame_signal_ids
-from scenarios.world import describe_body
+from scenarios.observers.requests import describe_body
 from sim.disk import SimDisk
 
 
@@ -43,7 +43,7 @@ def test_the_oracle_stops_at_the_first_frame_whose_crc_fails() -> None:
 
 def test_a_record_is_durable_only_once_its_data_and_every_entry_on_its_path_are_fsynced() -> None:
     disk = SimDisk(random.Random(0))
-    index = DurableLedgerIndex(disk, "/ledger")
+    index = DurableLedgerIndex(SimDiskView(disk, durable=True), "/ledger")
     disk.makedirs("/ledger/2026-01-01")
     fd = disk.open("/ledger/2026-01-01/segment-000001.log", os.O_WRONLY | os.O_CREAT, 0o644)
     disk.write(fd, frame("A", 1))

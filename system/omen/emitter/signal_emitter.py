@@ -18,6 +18,7 @@ from omen.emitter.backpressure import BackpressureController
 from omen.emitter.breaker import Admission
 from omen.emitter.result import EmitResult, EmitStatus
 from omen.ledger import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
+from omen.ports import Transport as TransportPort
 from omen.schema import SignalEvent
 
 RESPONSE_SNIPPET_BYTES_MAX = 200
@@ -27,10 +28,6 @@ class LedgerPort(Protocol):
     """A LedgerWriter (`write` returns the placed event) or a GroupCommitter (`write` is async)."""
 
     def write(self, event: SignalEvent) -> SignalEvent | Awaitable[SignalEvent]: ...
-
-
-class TransportPort(Protocol):
-    async def post(self, url: str, body: bytes, timeout_s: float) -> tuple[int, bytes]: ...
 
 
 def _ack_id_of(response: bytes) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 class LedgerWriteError(Exception):
-    """An OS failure on the ledger's write path (audit C1). The record is not durable."""
+    """An OS failure on the ledger's write path (typed, never a raw OSError). The record is not durable."""
 
     def __init__(self, message: str, cause: OSError) -> None:
         super().__init__(

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Any
 
+from omen.ledger.fs_port import FileSystem, ReadOnlyFileSystem
 from omen.ledger.layout import FILE_MODE_NEW, TEMP_SUFFIX
 
 READ_CHUNK_BYTES = 1024 * 1024
 
 
-def write_all(fs: Any, fd: int, data: bytes) -> None:
+def write_all(fs: FileSystem, fd: int, data: bytes) -> None:
     """Write every byte: the port may return short counts, so loop (bounded by the byte count)."""
     view = memoryview(data)
     written = 0
@@ -29,7 +29,7 @@ def write_all(fs: Any, fd: int, data: bytes) -> None:
     raise AssertionError("write_all: loop bound exceeded")
 
 
-def read_all(fs: Any, fd: int, size_bytes: int) -> bytes:
+def read_all(fs: ReadOnlyFileSystem, fd: int, size_bytes: int) -> bytes:
     """Read `size_bytes` from offset 0 (bounded; a short file ends the read).
 
     lseek + read rather than pread: every `os`-like port we run on has those two.
@@ -48,7 +48,7 @@ def read_all(fs: Any, fd: int, size_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_file(fs: Any, path: str) -> bytes:
+def read_file(fs: ReadOnlyFileSystem, path: str) -> bytes:
     """Whole content of a file (raises FileNotFoundError when it is absent)."""
     fd = fs.open(path, os.O_RDONLY)
     try:
@@ -57,7 +57,7 @@ def read_file(fs: Any, path: str) -> bytes:
         fs.close(fd)
 
 
-def fsync_dir(fs: Any, path: str) -> None:
+def fsync_dir(fs: FileSystem, path: str) -> None:
     """Make a directory's entries durable, the POSIX way."""
     fd = fs.open(path, os.O_RDONLY)
     try:
@@ -66,7 +66,7 @@ def fsync_dir(fs: Any, path: str) -> None:
         fs.close(fd)
 
 
-def fsync_file(fs: Any, path: str) -> None:
+def fsync_file(fs: FileSystem, path: str) -> None:
     fd = fs.open(path, os.O_RDONLY)
     try:
         fs.fsync(fd)
@@ -74,8 +74,8 @@ def fsync_file(fs: Any, path: str) -> None:
         fs.close(fd)
 
 
-def replace_atomically(fs: Any, directory: str, name: str, data: bytes) -> None:
-    """Replace `directory/name` with `data` so a crash leaves the old or the new file, whole (audit H1).
+def replace_atomically(fs: FileSystem, directory: str, name: str, data: bytes) -> None:
+    """Replace `directory/name` with `data` so a crash leaves the old or the new file, whole.
 
     temp written, temp fsynced, replace, directory fsynced.
     """
@@ -90,7 +90,7 @@ def replace_atomically(fs: Any, directory: str, name: str, data: bytes) -> None:
     fsync_dir(fs, directory)
 
 
-def exists(fs: Any, path: str) -> bool:
+def exists(fs: ReadOnlyFileSystem, path: str) -> bool:
     try:
         fs.stat(path)
     except FileNotFoundError:

@@ -13,11 +13,11 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pydantic import ValidationError
 
 from omen.ledger.errors import LedgerCorruptionError
+from omen.ledger.fs_port import ReadOnlyFileSystem
 from omen.ledger.fs_ops import read_all
 from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, SegmentScan, scan_frames
 from omen.ledger.layout import is_partition_name, partition_dir, require_partition_name, segment_names
@@ -41,7 +41,7 @@ class PartitionInfo:
 class LedgerReader:
     """Reads a ledger root written by LedgerWriter, through the same `fs` port."""
 
-    def __init__(self, root: str, *, fs: Any = os, frame_max_bytes: int = FRAME_MAX_BYTES_DEFAULT) -> None:
+    def __init__(self, root: str, *, fs: ReadOnlyFileSystem = os, frame_max_bytes: int = FRAME_MAX_BYTES_DEFAULT) -> None:
         if not isinstance(frame_max_bytes, int) or frame_max_bytes < 1:
             raise ValueError(f"frame_max_bytes must be a positive int, got {frame_max_bytes!r}")
         self._root = root

@@ -1,6 +1,6 @@
 """The ledger writer: append a signal durably, then (and only then) hand it back.
 
-Durability recipe for one record (ledger-first, audit C1/H1/H2):
+Durability recipe for one record (ledger-first; docs/ledger-format.md, "Durability"):
 - the frame is appended with one looped `fs.write` and the segment is fsynced; a new segment's
   directory is fsynced, and a new partition directory's parent too;
 - `_CURRENT` and `_manifest.json` change only by temp file + fsync + replace + directory fsync;
@@ -22,12 +22,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
 
 from pydantic import ValidationError
 
 from omen.clock import Clock, SystemClock
 from omen.ledger.errors import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
+from omen.ledger.fs_port import FileSystem
 from omen.ledger.fs_ops import fsync_dir, fsync_file, read_all, read_file, replace_atomically, write_all
 from omen.ledger.framing import END_CORRUPT, END_TORN, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, encode_frame, scan_frames
 from omen.ledger.layout import (
@@ -102,7 +102,7 @@ class LedgerWriter:
         self,
         root: str,
         *,
-        fs: Any = os,
+        fs: FileSystem = os,
         clock: Clock = SystemClock(),
         segment_max_bytes: int = SEGMENT_MAX_BYTES_DEFAULT,
         segment_max_records: int = SEGMENT_MAX_RECORDS_DEFAULT,
@@ -144,6 +144,7 @@ class LedgerWriter:
         written_at = self._clock.now()
         assert written_at.tzinfo is not None, "the clock port must return tz-aware UTC datetimes"
         sequence = max(state.highwater, state.sequence_floor) + 1
+        assert sequence > state.highwater, "a new record's sequence lies above the partition's highwater"
         placed = event.with_ledger_metadata(partition=state.name, sequence=sequence, written_at=written_at)
         payload = LedgerRecord(event=placed).to_payload()
         if len(payload) > self._frame_max_bytes:
@@ -431,12 +432,19 @@ class LedgerWriter:
         if state.fd is None:
             state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY)
             fs.lseek(state.fd, segment.size_bytes, os.SEEK_SET)
-        state.rollback = (os.path.join(state.path, segment.name), segment.size_bytes)
+        size_before_bytes, records_before = segment.size_bytes, segment.record_count
+        state.rollback = (os.path.join(state.path, segment.name), size_before_bytes)
         write_all(fs, state.fd, frame)
         fs.fsync(state.fd)
         segment.size_bytes += len(frame)
         segment.record_count += 1
         state.highwater = sequence
+        # postconditions, paired with the preconditions above: the segment grew by exactly the frame,
+        # by one record, within its bounds, and the appended sequence is the partition's highwater
+        assert segment.size_bytes == size_before_bytes + len(frame) and segment.record_count == records_before + 1
+        assert segment.record_count <= self._segment_max_records
+        assert segment.size_bytes <= self._segment_max_bytes or segment.record_count == 1, "only a lone frame may exceed"
+        assert state.highwater == sequence
         if state.is_late:
             self._write_manifest(state)
         state.rollback = None
@@ -514,13 +522,18 @@ class LedgerWriter:
         if state.fd is None:
             state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY)
             fs.lseek(state.fd, segment.size_bytes, os.SEEK_SET)
-        state.rollback = (os.path.join(state.path, segment.name), segment.size_bytes)
+        assert frames and last_sequence >= state.highwater + len(frames), "a run's sequences lie above the highwater"
+        size_before_bytes, records_before = segment.size_bytes, segment.record_count
+        state.rollback = (os.path.join(state.path, segment.name), size_before_bytes)
         data = frames[0] if len(frames) == 1 else b"".join(frames)
         write_all(fs, state.fd, data)
         fs.fsync(state.fd)
         segment.size_bytes += len(data)
         segment.record_count += len(frames)
         state.highwater = last_sequence
+        assert segment.size_bytes == size_before_bytes + sum(len(frame) for frame in frames)
+        assert segment.record_count == records_before + len(frames) <= self._segment_max_records
+        assert state.highwater == last_sequence
         if state.is_late:
             self._write_manifest(state)
         state.rollback = None

@@ -1,4 +1,4 @@
-"""Which signals are durable on the simulated disk right now.
+"""Which signals are durable on the disk right now (observer: reads a durable `FileView`).
 
 Ledger-first is a statement about the moment of a push: the record must already be on
 the durable side of the disk (data fsynced and every directory entry on its path
@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scenarios.ledger_oracle import valid_frame_signal_ids
-from sim.disk import SimDisk
+from scenarios.observers.files import FileView
+from scenarios.observers.ledger_files import is_segment
 
 
 @dataclass
@@ -23,13 +24,15 @@ class _SegmentIndex:
 
 
 class DurableLedgerIndex:
-    def __init__(self, disk: SimDisk, root: str) -> None:
-        self._disk = disk
+    """`durable` lists a directory and reads what survives a power loss (`SimDiskView(disk, durable=True)`)."""
+
+    def __init__(self, durable: FileView, root: str) -> None:
+        self._files = durable
         self._root = root.rstrip("/")
         self._segments: dict[str, _SegmentIndex] = {}
 
     def _segment_ids(self, path: str) -> set[str]:
-        size = self._disk.durable_size(path)
+        size = self._files.size_bytes(path)
         if size is None:
             self._segments.pop(path, None)
             return set()
@@ -38,7 +41,7 @@ class DurableLedgerIndex:
             entry = self._segments[path] = _SegmentIndex()
         if size == entry.durable_size:
             return entry.ids
-        data = self._disk.durable_bytes(path)
+        data = self._files.read_bytes(path)
         assert data is not None and len(data) == size, path
         ids, valid_bytes = valid_frame_signal_ids(data[entry.parsed_bytes:])
         entry.ids.update(ids)
@@ -49,11 +52,11 @@ class DurableLedgerIndex:
     def contains(self, partition: str, signal_id: str) -> bool:
         directory = f"{self._root}/{partition}"
         try:
-            names = self._disk.listdir(directory)
+            names = self._files.listdir(directory)
         except OSError:
             return False
         for name in reversed(names):  # the newest segment is the likeliest home
-            if name.startswith("segment-") and name.endswith(".log") and signal_id in self._segment_ids(
+            if is_segment(name) and signal_id in self._segment_ids(
                     f"{directory}/{name}"):
                 return True
         return False

@@ -10,10 +10,14 @@ the simulated disk and a real ledger directory.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from scenarios.ledger_oracle import parse_segment
+from scenarios.observers.files import FileView
+from scenarios.observers.ledger_files import partition_names, segments
+
+MANIFEST_NAME = "_manifest.json"
 
 SEGMENTS_PER_MANIFEST_MAX = 100_000
 
@@ -45,4 +49,25 @@ def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str,
     }
 
 
-__all__ = ["manifest_facts"]
+class ManifestObserver:
+    """Records a `ledger.manifest` event for each manifest whose bytes changed since the last look."""
+
+    def __init__(self, files: FileView, root: str, record: Callable[..., int]) -> None:
+        self._files = files
+        self._root = root
+        self._record = record
+        self._seen: dict[str, bytes] = {}
+
+    def observe(self, partitions: list[str] | None = None) -> None:
+        names = partitions if partitions is not None else partition_names(self._files, self._root)
+        for partition in names:
+            data = self._files.read_bytes(f"{self._root}/{partition}/{MANIFEST_NAME}")
+            if not data or self._seen.get(partition) == data:
+                continue
+            self._seen[partition] = data
+            facts = manifest_facts(partition, data, segments(self._files, self._root, partition))
+            if facts is not None:
+                self._record("omen", "ledger.manifest", **facts)
+
+
+__all__ = ["ManifestObserver", "manifest_facts"]

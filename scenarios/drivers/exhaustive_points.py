@@ -1,0 +1,96 @@
+"""The exhaustive crash points: at chosen instants, every state a power loss could leave is checked.
+
+Before each metadata step of rollover and seal (a replace, a directory or temp-file fsync; every
+`stride`-th one, at most `points_max`), and at a few quiet instants between writes, the disk's
+pending history is enumerated (`scenarios/exhaustive.py`) and the writer must recover from each
+state. That is where the short, interesting histories are: the rest of the time everything the
+writer did is already durable. Findings go to `observations.crash_state_findings`, which
+`recoverability` judges.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scenarios.exhaustive import check_all_crash_states
+from scenarios.invariants.delivery_checks import ACKNOWLEDGED
+from scenarios.observers.files import faults_suspended
+from sim.disk import CrashStateLimitError
+
+if TYPE_CHECKING:
+    from scenarios.catalog import ScenarioParams
+    from scenarios.world import World
+
+FINDINGS_PER_POINT_MAX = 5
+STATES_MAX_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class ExhaustiveCrashPoints:
+    states_max: int = 64  # crash states enumerated per instant, at most
+    points_max: int = 40  # metadata steps checked per run
+    stride: int = 2  # every 2nd metadata step, from the first
+    quiet_checks: int = 4  # instants between writes, evenly spread over the safety phase
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.states_max <= STATES_MAX_LIMIT:
+            raise ValueError(f"states_max must be in 1..{STATES_MAX_LIMIT}, got {self.states_max}")
+        if self.points_max < 0 or self.stride < 1 or self.quiet_checks < 0:
+            raise ValueError("points_max and quiet_checks must be >= 0 and stride >= 1")
+
+    def install(self, world: "World", params: "ScenarioParams") -> None:
+        world.disk.fault_hook = _MetadataCrashPoints(self, world, world.disk.fault_hook)
+        world.spawn("source", self._quiet_instants, world, params.duration_s, name="source.exhaustive")
+
+    async def _quiet_instants(self, world: "World", duration_s: float) -> None:
+        interval_s = duration_s / (self.quiet_checks + 1)
+        for _ in range(self.quiet_checks):
+            await asyncio.sleep(interval_s)
+            if world.nodes["omen"].alive and world.writer is not None:
+                self.check_now(world, "between writes")
+
+    def check_now(self, world: "World", where: str) -> None:
+        """Enumerate every state a power loss right now could leave; the writer must recover from each."""
+        acknowledged = {
+            event.fields["signal_id"]
+            for event in world.trace.events
+            if event.kind == "emit.result" and event.fields.get("status") in ACKNOWLEDGED
+        }
+        with faults_suspended(world.disk):
+            try:
+                checked, findings = check_all_crash_states(
+                    world.disk, world.ledger_root, acknowledged, now=world.nodes["omen"].clock.now(),
+                    states_max=self.states_max,
+                )
+            except CrashStateLimitError as error:
+                # the pending history is too long to enumerate here: another instant will be shorter
+                world.trace.record("source", "exhaustive.skipped", where=where, reason=str(error))
+                return
+        index = world.trace.record("source", "exhaustive.checked", where=where, states=checked,
+                                   findings=len(findings))
+        for finding in findings[:FINDINGS_PER_POINT_MAX]:
+            world.observations.crash_state_findings.append(
+                (index, f"crash state {finding.state_index}/{finding.states_total} {where}: {finding.message}"))
+
+
+class _MetadataCrashPoints:
+    """Wraps the disk's fault hook: checks every crash state before chosen metadata steps, then lets
+    the fault layer decide as usual."""
+
+    def __init__(self, spec: ExhaustiveCrashPoints, world: "World", inner: object) -> None:
+        self._spec = spec
+        self._world = world
+        self._inner = inner
+        self.points_left = spec.points_max
+        self._steps_seen = 0
+
+    def decide(self, op: str, path: str, nbytes: int) -> object:
+        metadata_step = op == "replace" or (op == "fsync" and not path.endswith(".log"))
+        if metadata_step:
+            self._steps_seen += 1
+        if (metadata_step and self._steps_seen % self._spec.stride == 1 % self._spec.stride
+                and self.points_left > 0 and self._world.nodes["omen"].alive):
+            self.points_left -= 1
+            self._spec.check_now(self._world, f"before {op} {path}")
+        return self._inner.decide(op, path, nbytes) if self._inner is not None else None

@@ -1,0 +1,118 @@
+"""What an observer reads: a directory listing and file bytes, from any disk.
+
+WHY a two-method view: the same observers judge the simulated disk and a real one (real OS
+processes writing real files). Both answer "which names are in this directory" and "which bytes
+does this file hold"; nothing else about a disk reaches an observer. Three views:
+
+- `SimDiskView`: the simulated disk, either what reads see now or what survives a power loss
+  (`durable=True`); it never consumes a fault decision (the hook is suspended while it reads).
+- `OsFiles`: real files through `os`, names sorted (the real order is arbitrary).
+- `MappingFiles`: a `dict[path, bytes]` snapshot (a test's fixture, or a disk copied once).
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class FileView(Protocol):
+    """Read-only: `listdir` raises OSError for a missing directory, `read_bytes` gives None for a missing file."""
+
+    def listdir(self, path: str) -> list[str]: ...
+
+    def read_bytes(self, path: str) -> bytes | None: ...
+
+    def size_bytes(self, path: str) -> int | None: ...
+
+
+@contextmanager
+def faults_suspended(disk: Any) -> Iterator[None]:
+    """Observers read the simulated disk without consuming fault decisions: the hook is off meanwhile."""
+    saved = disk.fault_hook
+    disk.fault_hook = None
+    try:
+        yield
+    finally:
+        disk.fault_hook = saved
+
+
+class SimDiskView:
+    """The simulated disk as a `FileView`: what reads see now, or (`durable=True`) what a power loss keeps.
+
+    The listing is the visible one in both cases (a durable file is found by its visible name,
+    then read through its durable entry chain), as the durability index has always asked it.
+    """
+
+    __slots__ = ("_disk", "read_bytes", "size_bytes")
+
+    def __init__(self, disk: Any, *, durable: bool = False) -> None:
+        self._disk = disk
+        self.read_bytes = disk.durable_bytes if durable else disk.visible_bytes
+        self.size_bytes = disk.durable_size if durable else self._visible_size
+
+    def listdir(self, path: str) -> list[str]:
+        with faults_suspended(self._disk):
+            return self._disk.listdir(path)
+
+    def _visible_size(self, path: str) -> int | None:
+        data = self._disk.visible_bytes(path)
+        return None if data is None else len(data)
+
+
+class OsFiles:
+    """Real files through `os` (the real twin's disk): names sorted so observers iterate in a defined order."""
+
+    def listdir(self, path: str) -> list[str]:
+        return sorted(os.listdir(path))
+
+    def read_bytes(self, path: str) -> bytes | None:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def size_bytes(self, path: str) -> int | None:
+        try:
+            return os.stat(path).st_size
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+
+class MappingFiles:
+    """A `dict[path, bytes]` as a `FileView`: directories are the parents of the paths it holds."""
+
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self._files = dict(files)
+        self._entries: dict[str, set[str]] = {}
+        for path in self._files:
+            child = posixpath.normpath(path)
+            parent = posixpath.dirname(child)
+            while child != parent:
+                self._entries.setdefault(parent, set()).add(posixpath.basename(child))
+                child, parent = parent, posixpath.dirname(parent)
+
+    def listdir(self, path: str) -> list[str]:
+        entries = self._entries.get(posixpath.normpath(path))
+        if entries is None:
+            raise FileNotFoundError(2, "No such directory", path)
+        return sorted(entries)
+
+    def read_bytes(self, path: str) -> bytes | None:
+        return self._files.get(posixpath.normpath(path))
+
+    def size_bytes(self, path: str) -> int | None:
+        data = self.read_bytes(path)
+        return None if data is None else len(data)
+
+
+def listdir_or_empty(files: FileView, path: str) -> list[str]:
+    """The names in `path`, or none when it is missing or not a directory (an observer never fails a run)."""
+    try:
+        return files.listdir(path)
+    except OSError:
+        return []

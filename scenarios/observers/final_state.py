@@ -1,0 +1,78 @@
+"""Observer of the end of a run: the ledger's final bytes, the reader's view, the database's rows.
+
+`final_context` builds the `CheckContext` every checker reads from plain data: file bytes
+(`dict[path, bytes]` of what reads see and of what survives a power loss), a read-only `fs` the
+system's own reader runs on (its view is judged by `recoverability`), and a `sqlite3.Connection`.
+A real twin calls it with the bytes of its real disk and its real database.
+"""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from omen import LedgerReader
+from omen.ledger import LedgerCorruptionError
+from scenarios.invariants.model import CheckContext
+from scenarios.ledger_oracle import parse_ledger
+from scenarios.observers.ledger_files import SEGMENT_SUFFIX
+from scenarios.observers.observations import Observations
+from scenarios.observers.riskcast_rows import reconcile_highwaters, stored_rows
+
+
+def reader_view(fs: Any, root: str) -> dict[str, list[str] | str]:
+    """partition -> the signal ids the system's reader yields, or the error it raised ("<root>": listing failed)."""
+    reader = LedgerReader(root, fs=fs)
+    view: dict[str, list[str] | str] = {}
+    try:
+        partitions = reader.list_partitions()
+    except OSError as error:
+        partitions = []
+        view["<root>"] = f"{type(error).__name__}: {error}"
+    for partition in partitions:
+        try:
+            view[partition] = [record.event.signal_id for record in reader.read_partition(partition)]
+        except (LedgerCorruptionError, OSError) as error:
+            view[partition] = f"{type(error).__name__}: {error}"
+    return view
+
+
+def final_segment_hashes(visible_files: Mapping[str, bytes], root: str, partitions: list[str]) -> dict[str, dict[str, str]]:
+    """partition -> segment name -> SHA-256 hex of its final bytes."""
+    hashes: dict[str, dict[str, str]] = {}
+    for name in partitions:
+        prefix = f"{root}/{name}/"
+        hashes[name] = {
+            path[len(prefix):]: hashlib.sha256(data).hexdigest()
+            for path, data in visible_files.items()
+            if path.startswith(prefix) and path.endswith(SEGMENT_SUFFIX)
+        }
+    return hashes
+
+
+def final_context(
+    *,
+    root: str,
+    visible_files: Mapping[str, bytes],
+    durable_files: Mapping[str, bytes],
+    reader_fs: Any,
+    conn: sqlite3.Connection,
+    events: list[Any],
+    observations: Observations,
+    faults_fired: dict[str, int],
+) -> CheckContext:
+    """The checkers' input; also fills `observations.final_segment_hashes`."""
+    final_visible = parse_ledger(visible_files, root)
+    observations.final_segment_hashes.update(final_segment_hashes(visible_files, root, list(final_visible)))
+    state = {partition: int(highwater or 0) for partition, highwater in reconcile_highwaters(conn).items()}
+    return CheckContext(
+        events=events,
+        final_visible=final_visible,
+        final_durable=parse_ledger(durable_files, root),
+        stored_rows=stored_rows(conn),
+        reconcile_state=state,
+        reader_view=reader_view(reader_fs, root),
+        observations=observations,
+        faults_fired=faults_fired,
+    )

@@ -1,0 +1,63 @@
+"""Observer of seals: when a partition's manifest says sealed, the hashes of its segments then.
+
+WHY read the manifest, not the writer's return value: a crash inside `seal_partition` can leave
+the sealed manifest in place (readers see the partition sealed) although the call never returned,
+and a planted bug can return success for a seal that never reached the disk. The observer records
+a seal once, from the bytes: `sealed_immutable` later compares these hashes with the final ones.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from scenarios.observers.files import FileView
+from scenarios.observers.ledger_files import partition_names, segments
+from scenarios.observers.observations import Observations
+
+MANIFEST_NAME = "_manifest.json"
+LATE_SUFFIX = "-late"  # a late partition (signals for a day already sealed) is never sealed itself
+
+
+def manifest_says_sealed(files: FileView, root: str, partition: str) -> bool:
+    data = files.read_bytes(f"{root}/{partition}/{MANIFEST_NAME}")
+    try:
+        return bool(data) and json.loads(data).get("sealed") is True
+    except ValueError:
+        return False
+
+
+def segment_hashes(files: FileView, root: str, partition: str) -> dict[str, str]:
+    """Segment name -> SHA-256 hex of its bytes, in name order."""
+    return {name: hashlib.sha256(data).hexdigest() for name, data in segments(files, root, partition).items()}
+
+
+class SealObserver:
+    def __init__(self, files: FileView, root: str, record: Callable[..., int], observations: Observations) -> None:
+        self._files = files
+        self._root = root
+        self._record = record
+        self._observations = observations
+
+    def says_sealed(self, partition: str) -> bool:
+        return manifest_says_sealed(self._files, self._root, partition)
+
+    def observe(self, partition: str) -> None:
+        observations = self._observations
+        if partition in observations.sealed_at_index:
+            return  # sealed once; a later pass finding it sealed changes nothing
+        hashes = segment_hashes(self._files, self._root, partition)
+        index = self._record("omen", "ledger.sealed", partition=partition, segments=hashes)
+        observations.sealed_segments[partition] = hashes
+        observations.sealed_at_index[partition] = index
+        assert observations.sealed_at_index[partition] == index and partition in observations.sealed_segments
+
+    def observe_visible(self) -> None:
+        """Record seals that became visible without `seal_partition` returning (a crash inside it)."""
+        for name in partition_names(self._files, self._root):
+            if (not name.endswith(LATE_SUFFIX) and name not in self._observations.sealed_at_index
+                    and self.says_sealed(name)):
+                self.observe(name)
+
+
+__all__ = ["SealObserver", "manifest_says_sealed", "segment_hashes"]
