@@ -267,8 +267,9 @@ class World:
         passes_max = int(self.config.liveness_limit_s / self.config.seal_interval_s) + 10_000
         for _ in range(passes_max):
             await asyncio.sleep(self.config.seal_interval_s)
-            if self._periodic_enabled:
-                self.guarded_seal_pass()
+            if not self._periodic_enabled:
+                return  # for good: the liveness phase drives its own passes, further ticks would be no-ops
+            self.guarded_seal_pass()
 
     def guarded_seal_pass(self) -> None:
         """A seal pass whose unexpected failure is recorded as a finding, not a harness crash."""
@@ -329,8 +330,9 @@ class World:
         passes_max = int(self.config.liveness_limit_s / self.config.reconcile_interval_s) + 10_000
         for number in range(1, passes_max + 1):
             await asyncio.sleep(self.config.reconcile_interval_s)
-            if self._periodic_enabled:
-                await self.reconcile_pass(scrub=number % self.config.scrub_every_passes == 0)
+            if not self._periodic_enabled:
+                return  # for good, as the sealer's: a quiet simulated day must not cost thousands of turns
+            await self.reconcile_pass(scrub=number % self.config.scrub_every_passes == 0)
 
     async def reconcile_pass(self, *, scrub: bool = False) -> list[Any]:
         job = self.reconcile_job
