@@ -18,7 +18,6 @@ Deliberate choices, where the real `os` is arbitrary or machine-dependent:
 """
 from __future__ import annotations
 
-import copy
 import errno
 import heapq
 import os
@@ -690,9 +689,31 @@ class SimDisk:
         return report
 
     def clone(self) -> "SimDisk":
-        """A deep copy (rng state included) sharing `record` and `fault_hook`."""
-        memo = {id(self.record): self.record, id(self.fault_hook): self.fault_hook}
-        return copy.deepcopy(self, memo)
+        """A deep copy (rng state included) sharing `record` and `fault_hook`.
+
+        Copied field by field rather than by `copy.deepcopy`: the exhaustive crash-state check
+        clones the disk once per enumerated state, and the generic deepcopy of every inode, byte
+        array and entry op cost more than checking the state itself. An `EntryOp` shared by two
+        directories (a rename) stays one shared object in the copy.
+        """
+        unknown = set(vars(self)) - _CLONED_ATTRIBUTES
+        assert not unknown, f"SimDisk.clone does not know how to copy {sorted(unknown)}"
+        twin = object.__new__(type(self))
+        twin.__dict__.update(vars(self))
+        twin.rng = random.Random()
+        twin.rng.setstate(self.rng.getstate())
+        twin.path = DiskPath(twin)
+        ops: dict[int, EntryOp] = {}
+        twin._nodes = {ino: _copy_node(node, ops) for ino, node in self._nodes.items()}
+        twin._dirty = dict(self._dirty)
+        twin._free_fds = list(self._free_fds)
+        twin._fds = {}
+        for fd, handle in self._fds.items():
+            copied = OpenFile(twin._nodes[handle.node.ino], handle.path, handle.readable, handle.writable,
+                              handle.append)
+            copied.offset = handle.offset
+            twin._fds[fd] = copied
+        return twin
 
     def flip_bit(self, path: str, bit_index: int) -> None:
         """Bit rot at rest: flip one bit of the durable data, and of the cached copy if it holds that byte."""
@@ -751,3 +772,33 @@ class SimDisk:
                 return None
             node = self._nodes[ino]
         return None if node.is_dir else node
+
+
+_CLONED_ATTRIBUTES = frozenset({
+    "rng", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
+    "umask", "path", "_nodes", "_next_ino", "_dirty", "_seq", "_fds", "_free_fds", "_next_fd", "_used_bytes",
+})
+
+
+def _copy_node(node: FileNode | DirNode, ops: dict[int, EntryOp]) -> FileNode | DirNode:
+    """An independent copy of one inode; `ops` maps id(original op) -> its copy, so shared ops stay shared."""
+    if isinstance(node, FileNode):
+        file_copy = FileNode(node.ino, node.mode)
+        file_copy.data = bytearray(node.data)
+        file_copy.durable = bytearray(node.durable)
+        file_copy.pending = list(node.pending)  # (offset, bytes | None) tuples: immutable
+        file_copy.dropped = list(node.dropped)
+        return file_copy
+    dir_copy = DirNode(node.ino, node.mode)
+    dir_copy.entries = dict(node.entries)
+    dir_copy.durable = dict(node.durable)
+    dir_copy.pending = [_copy_entry_op(op, ops) for op in node.pending]
+    return dir_copy
+
+
+def _copy_entry_op(op: EntryOp, ops: dict[int, EntryOp]) -> EntryOp:
+    found = ops.get(id(op))
+    if found is None:
+        found = ops[id(op)] = EntryOp(op.seq, op.kind, op.ino, op.src_dir, op.src_name, op.dst_dir, op.dst_name)
+        found.pending_in = list(op.pending_in)
+    return found
