@@ -145,7 +145,7 @@ class LedgerWriter:
         assert written_at.tzinfo is not None, "the clock port must return tz-aware UTC datetimes"
         sequence = max(state.highwater, state.sequence_floor) + 1
         placed = event.with_ledger_metadata(partition=state.name, sequence=sequence, written_at=written_at)
-        payload = LedgerRecord(event=placed).to_payload()
+        payload = LedgerRecord.payload_of(placed)
         if len(payload) > self._frame_max_bytes:
             raise LedgerRecordTooLargeError(
                 f"signal {event.signal_id} encodes to {len(payload)} bytes, above frame_max_bytes="
@@ -461,7 +461,7 @@ class LedgerWriter:
             if placed_run and partition_for(event.emitted_at) != partition_for(first.emitted_at):
                 break
             placed = event.with_ledger_metadata(partition=state.name, sequence=sequence + 1, written_at=written_at)
-            payload = LedgerRecord(event=placed).to_payload()
+            payload = LedgerRecord.payload_of(placed)
             if len(payload) > self._frame_max_bytes:
                 too_large = (
                     f"signal {event.signal_id} encodes to {len(payload)} bytes, above frame_max_bytes="
