@@ -747,10 +747,15 @@ class SimDisk:
         node = self._durable_node(path)
         return None if node is None else len(node.durable)
 
-    def durable_bytes(self, path: str) -> bytes | None:
-        """Durable bytes of `path` if its whole entry chain is durable, else None (one file of durable_files())."""
+    def durable_bytes(self, path: str, start_bytes: int = 0) -> bytes | None:
+        """Durable bytes of `path` if its whole entry chain is durable, else None (one file of durable_files()).
+
+        `start_bytes` skips a prefix the caller already holds: an incremental reader of a growing
+        file copies only its new tail, not the whole file at every look.
+        """
+        assert start_bytes >= 0, start_bytes
         node = self._durable_node(path)
-        return None if node is None else bytes(node.durable)
+        return None if node is None else bytes(memoryview(node.durable)[start_bytes:])
 
     def visible_bytes(self, path: str) -> bytes | None:
         """What reads of `path` see now, without an fd and without the fault hook (observers only)."""

@@ -22,7 +22,7 @@ LATE_SUFFIX = "-late"
 
 # A signal's identity is derived at creation and checked again at every validation from bytes
 # (ingest, each ledger read): the derivation is memoized for the signals a process saw last.
-IDENTITY_MEMO_MAX = 4096
+IDENTITY_MEMO_MAX = 16_384
 # The JSON of the events serialized last, by object identity: the writer frames it, the emitter
 # pushes the same bytes. Entries hold the event itself, so an id is never reused while memoized.
 EVENT_JSON_MEMO_MAX = 1024

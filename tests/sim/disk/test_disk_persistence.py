@@ -58,6 +58,8 @@ def test_a_file_fsync_does_not_make_its_new_entry_durable_under_posix(disk):
     assert disk.durable_files() == {"/f": b"abc"}
     assert disk.durable_size("/f") == 3
     assert disk.durable_bytes("/f") == b"abc"
+    assert disk.durable_bytes("/f", 1) == b"bc", "the tail after a prefix the caller already holds"
+    assert disk.durable_bytes("/f", 3) == b""
     assert disk.durable_bytes("/nope") is None
 
 
