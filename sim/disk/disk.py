@@ -40,6 +40,9 @@ FD_FIRST = 3
 OPEN_FILES_MAX = 65_536
 PATH_DEPTH_MAX = 4096
 _ACCESS_MASK = os.O_RDONLY | os.O_WRONLY | os.O_RDWR
+# Every disk op normalizes its path; a ledger uses the same few hundred paths over and over.
+NORM_MEMO_MAX = 4096
+_norm_memo: dict[str, str] = {}
 
 
 class OpenFile:
@@ -210,9 +213,14 @@ class SimDisk:
             raise TypeError(f"SimDisk paths are str, got {type(given).__name__}: {given!r}")
         if given == "":
             raise os_error(errno.ENOENT, given)
-        norm = posixpath.normpath(given if given.startswith("/") else "/" + given)
-        if norm.startswith("//"):
-            norm = "/" + norm.lstrip("/")
+        norm = _norm_memo.get(given)
+        if norm is None:
+            norm = posixpath.normpath(given if given.startswith("/") else "/" + given)
+            if norm.startswith("//"):
+                norm = "/" + norm.lstrip("/")
+            if len(_norm_memo) >= NORM_MEMO_MAX:
+                _norm_memo.clear()  # a pure function's memo: dropping it changes nothing but speed
+            _norm_memo[given] = norm
         return given, norm, given.endswith("/") and norm != "/"
 
     def _parent(self, norm: str, filename: str, filename2: str | None = None) -> tuple[DirNode, str]:

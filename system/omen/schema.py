@@ -39,9 +39,12 @@ def _require_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
+# One encoder for every signal: json.dumps with non-default options builds a new one per call.
+_canonical_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
 def canonical_json(value: Any) -> bytes:
     """Stable bytes for hashing: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _canonical_encode(value).encode()
 
 def generate_input_event_hash(input_event: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of the input event the signal was derived from."""
