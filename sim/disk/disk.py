@@ -708,7 +708,7 @@ class SimDisk:
         assert not unknown, f"SimDisk.clone does not know how to copy {sorted(unknown)}"
         twin = object.__new__(type(self))
         twin.__dict__.update(vars(self))
-        twin.rng = random.Random()
+        twin.rng = random.Random(0)  # any seed: the state is overwritten with this disk's next line
         twin.rng.setstate(self.rng.getstate())
         twin.path = DiskPath(twin)
         ops: dict[int, EntryOp] = {}
