@@ -30,6 +30,8 @@ __all__ = ["SimLoop", "DeadlockError", "SimulationTimeLimit", "ThreadsForbiddenE
 CANCELLED_TIMERS_COUNT_MIN = 100
 CANCELLED_TIMERS_FRACTION_MAX = 0.5
 DEADLOCK_REPORT_TASKS_MAX = 50
+# The task classes whose step or wakeup a timer may run in its own slot (the C and Python ones).
+_TASK_TYPES = frozenset({asyncio.Task, asyncio.tasks._PyTask})
 
 
 class DeadlockError(RuntimeError):
@@ -87,6 +89,7 @@ class SimLoop(asyncio.BaseEventLoop):
         self._clock_resolution = 0.0
         self.time_limit_s: float | None = None
         self.iterations = 0
+        self.fused_wakeups = 0
 
     # -- time -------------------------------------------------------------------------------
 
@@ -175,9 +178,24 @@ class SimLoop(asyncio.BaseEventLoop):
         popleft = ready.popleft
         for _ in range(ntodo):
             handle = popleft()
-            if not handle._cancelled:
+            if handle._cancelled:
+                continue
+            if type(handle) is not asyncio.TimerHandle:
                 handle._run()
-        handle = None  # break the reference cycle an exception would keep
+                continue
+            waiting = len(ready)
+            handle._run()
+            if len(ready) == waiting + 1:
+                # The timer woke exactly one task (a sleep ending, a response arriving, a request
+                # delivered): that task's step runs now, in the timer's slot of the shuffled
+                # batch, instead of in a turn of its own. Same instant, one hop less; the wakeup
+                # is not chained further, so no task can starve the others.
+                follow = ready[-1]
+                if type(getattr(follow._callback, "__self__", None)) in _TASK_TYPES and not follow._cancelled:
+                    ready.pop()
+                    self.fused_wakeups += 1
+                    follow._run()
+        handle = follow = None  # break the reference cycle an exception would keep
 
     def _deadlock(self) -> DeadlockError:
         pending = [task for task in asyncio.all_tasks(self) if not task.done()]

@@ -32,8 +32,9 @@ class PeriodicJobs:
         passes_max = int(config.liveness_limit_s / config.seal_interval_s) + PASSES_SLACK
         for _ in range(passes_max):
             await asyncio.sleep(config.seal_interval_s)
-            if self.enabled:
-                self.guarded_seal_pass()
+            if not self.enabled:
+                return  # for good: the liveness phase drives its own passes, further ticks would be no-ops
+            self.guarded_seal_pass()
 
     def guarded_seal_pass(self) -> None:
         """A seal pass whose unexpected failure is recorded as a finding, not a harness crash."""
@@ -71,8 +72,9 @@ class PeriodicJobs:
         passes_max = int(config.liveness_limit_s / config.reconcile_interval_s) + PASSES_SLACK
         for number in range(1, passes_max + 1):
             await asyncio.sleep(config.reconcile_interval_s)
-            if self.enabled:
-                await self.reconcile_pass(scrub=number % config.scrub_every_passes == 0)
+            if not self.enabled:
+                return  # for good, as the sealer's: a quiet simulated day must not cost thousands of turns
+            await self.reconcile_pass(scrub=number % config.scrub_every_passes == 0)
 
     async def reconcile_pass(self, *, scrub: bool = False) -> list[Any]:
         world = self.world

@@ -41,9 +41,9 @@ class DurableLedgerIndex:
             entry = self._segments[path] = _SegmentIndex()
         if size == entry.durable_size:
             return entry.ids
-        data = self._files.read_bytes(path)
-        assert data is not None and len(data) == size, path
-        ids, valid_bytes = valid_frame_signal_ids(data[entry.parsed_bytes:])
+        data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet
+        assert data is not None and len(data) == size - entry.parsed_bytes, path
+        ids, valid_bytes = valid_frame_signal_ids(data)
         entry.ids.update(ids)
         entry.parsed_bytes += valid_bytes
         entry.durable_size = size

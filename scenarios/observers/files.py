@@ -20,11 +20,15 @@ from typing import Any, Protocol, runtime_checkable
 
 @runtime_checkable
 class FileView(Protocol):
-    """Read-only: `listdir` raises OSError for a missing directory, `read_bytes` gives None for a missing file."""
+    """Read-only: `listdir` raises OSError for a missing directory, `read_bytes` gives None for a missing file.
+
+    `read_bytes(path, start_bytes)` skips a prefix the caller already holds: an incremental
+    observer of a growing file copies only its new tail, not the whole file at every look.
+    """
 
     def listdir(self, path: str) -> list[str]: ...
 
-    def read_bytes(self, path: str) -> bytes | None: ...
+    def read_bytes(self, path: str, start_bytes: int = 0) -> bytes | None: ...
 
     def size_bytes(self, path: str) -> int | None: ...
 
@@ -51,12 +55,16 @@ class SimDiskView:
 
     def __init__(self, disk: Any, *, durable: bool = False) -> None:
         self._disk = disk
-        self.read_bytes = disk.durable_bytes if durable else disk.visible_bytes
+        self.read_bytes = disk.durable_bytes if durable else self._visible_bytes
         self.size_bytes = disk.durable_size if durable else self._visible_size
 
     def listdir(self, path: str) -> list[str]:
         with faults_suspended(self._disk):
             return self._disk.listdir(path)
+
+    def _visible_bytes(self, path: str, start_bytes: int = 0) -> bytes | None:
+        data = self._disk.visible_bytes(path)
+        return data if data is None or not start_bytes else data[start_bytes:]
 
     def _visible_size(self, path: str) -> int | None:
         data = self._disk.visible_bytes(path)
@@ -69,9 +77,10 @@ class OsFiles:
     def listdir(self, path: str) -> list[str]:
         return sorted(os.listdir(path))
 
-    def read_bytes(self, path: str) -> bytes | None:
+    def read_bytes(self, path: str, start_bytes: int = 0) -> bytes | None:
         try:
             with open(path, "rb") as handle:
+                handle.seek(start_bytes)
                 return handle.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
@@ -102,8 +111,9 @@ class MappingFiles:
             raise FileNotFoundError(2, "No such directory", path)
         return sorted(entries)
 
-    def read_bytes(self, path: str) -> bytes | None:
-        return self._files.get(posixpath.normpath(path))
+    def read_bytes(self, path: str, start_bytes: int = 0) -> bytes | None:
+        data = self._files.get(posixpath.normpath(path))
+        return data if data is None or not start_bytes else data[start_bytes:]
 
     def size_bytes(self, path: str) -> int | None:
         data = self.read_bytes(path)

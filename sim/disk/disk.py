@@ -18,7 +18,6 @@ Deliberate choices, where the real `os` is arbitrary or machine-dependent:
 """
 from __future__ import annotations
 
-import copy
 import errno
 import heapq
 import os
@@ -41,6 +40,9 @@ FD_FIRST = 3
 OPEN_FILES_MAX = 65_536
 PATH_DEPTH_MAX = 4096
 _ACCESS_MASK = os.O_RDONLY | os.O_WRONLY | os.O_RDWR
+# Every disk op normalizes its path; a ledger uses the same few hundred paths over and over.
+NORM_MEMO_MAX = 4096
+_norm_memo: dict[str, str] = {}
 
 
 class OpenFile:
@@ -211,9 +213,14 @@ class SimDisk:
             raise TypeError(f"SimDisk paths are str, got {type(given).__name__}: {given!r}")
         if given == "":
             raise os_error(errno.ENOENT, given)
-        norm = posixpath.normpath(given if given.startswith("/") else "/" + given)
-        if norm.startswith("//"):
-            norm = "/" + norm.lstrip("/")
+        norm = _norm_memo.get(given)
+        if norm is None:
+            norm = posixpath.normpath(given if given.startswith("/") else "/" + given)
+            if norm.startswith("//"):
+                norm = "/" + norm.lstrip("/")
+            if len(_norm_memo) >= NORM_MEMO_MAX:
+                _norm_memo.clear()  # a pure function's memo: dropping it changes nothing but speed
+            _norm_memo[given] = norm
         return given, norm, given.endswith("/") and norm != "/"
 
     def _parent(self, norm: str, filename: str, filename2: str | None = None) -> tuple[DirNode, str]:
@@ -694,9 +701,31 @@ class SimDisk:
         return report
 
     def clone(self) -> "SimDisk":
-        """A deep copy (rng state included) sharing `record` and `fault_hook`."""
-        memo = {id(self.record): self.record, id(self.fault_hook): self.fault_hook}
-        return copy.deepcopy(self, memo)
+        """A deep copy (rng state included) sharing `record` and `fault_hook`.
+
+        Copied field by field rather than by `copy.deepcopy`: the exhaustive crash-state check
+        clones the disk once per enumerated state, and the generic deepcopy of every inode, byte
+        array and entry op cost more than checking the state itself. An `EntryOp` shared by two
+        directories (a rename) stays one shared object in the copy.
+        """
+        unknown = set(vars(self)) - _CLONED_ATTRIBUTES
+        assert not unknown, f"SimDisk.clone does not know how to copy {sorted(unknown)}"
+        twin = object.__new__(type(self))
+        twin.__dict__.update(vars(self))
+        twin.rng = random.Random(0)  # any seed: the state is overwritten with this disk's next line
+        twin.rng.setstate(self.rng.getstate())
+        twin.path = DiskPath(twin)
+        ops: dict[int, EntryOp] = {}
+        twin._nodes = {ino: _copy_node(node, ops) for ino, node in self._nodes.items()}
+        twin._dirty = dict(self._dirty)
+        twin._free_fds = list(self._free_fds)
+        twin._fds = {}
+        for fd, handle in self._fds.items():
+            copied = OpenFile(twin._nodes[handle.node.ino], handle.path, handle.readable, handle.writable,
+                              handle.append)
+            copied.offset = handle.offset
+            twin._fds[fd] = copied
+        return twin
 
     def flip_bit(self, path: str, bit_index: int) -> None:
         """Bit rot at rest: flip one bit of the durable data, and of the cached copy if it holds that byte."""
@@ -730,10 +759,15 @@ class SimDisk:
         node = self._durable_node(path)
         return None if node is None else len(node.durable)
 
-    def durable_bytes(self, path: str) -> bytes | None:
-        """Durable bytes of `path` if its whole entry chain is durable, else None (one file of durable_files())."""
+    def durable_bytes(self, path: str, start_bytes: int = 0) -> bytes | None:
+        """Durable bytes of `path` if its whole entry chain is durable, else None (one file of durable_files()).
+
+        `start_bytes` skips a prefix the caller already holds: an incremental reader of a growing
+        file copies only its new tail, not the whole file at every look.
+        """
+        assert start_bytes >= 0, start_bytes
         node = self._durable_node(path)
-        return None if node is None else bytes(node.durable)
+        return None if node is None else bytes(memoryview(node.durable)[start_bytes:])
 
     def visible_bytes(self, path: str) -> bytes | None:
         """What reads of `path` see now, without an fd and without the fault hook (observers only)."""
@@ -755,3 +789,33 @@ class SimDisk:
                 return None
             node = self._nodes[ino]
         return None if node.is_dir else node
+
+
+_CLONED_ATTRIBUTES = frozenset({
+    "rng", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
+    "umask", "path", "_nodes", "_next_ino", "_dirty", "_seq", "_fds", "_free_fds", "_next_fd", "_used_bytes",
+})
+
+
+def _copy_node(node: FileNode | DirNode, ops: dict[int, EntryOp]) -> FileNode | DirNode:
+    """An independent copy of one inode; `ops` maps id(original op) -> its copy, so shared ops stay shared."""
+    if isinstance(node, FileNode):
+        file_copy = FileNode(node.ino, node.mode)
+        file_copy.data = bytearray(node.data)
+        file_copy.durable = bytearray(node.durable)
+        file_copy.pending = list(node.pending)  # (offset, bytes | None) tuples: immutable
+        file_copy.dropped = list(node.dropped)
+        return file_copy
+    dir_copy = DirNode(node.ino, node.mode)
+    dir_copy.entries = dict(node.entries)
+    dir_copy.durable = dict(node.durable)
+    dir_copy.pending = [_copy_entry_op(op, ops) for op in node.pending]
+    return dir_copy
+
+
+def _copy_entry_op(op: EntryOp, ops: dict[int, EntryOp]) -> EntryOp:
+    found = ops.get(id(op))
+    if found is None:
+        found = ops[id(op)] = EntryOp(op.seq, op.kind, op.ino, op.src_dir, op.src_name, op.dst_dir, op.dst_name)
+        found.pending_in = list(op.pending_in)
+    return found

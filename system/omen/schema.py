@@ -7,6 +7,7 @@ datetime is refused at the boundary instead of being guessed at.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -19,7 +20,16 @@ SCHEMA_VERSION = 1
 
 LATE_SUFFIX = "-late"
 
+# A signal's identity is derived at creation and checked again at every validation from bytes
+# (ingest, each ledger read): the derivation is memoized for the signals a process saw last.
+IDENTITY_MEMO_MAX = 16_384
+# The JSON of the events serialized last, by object identity: the writer frames it, the emitter
+# pushes the same bytes. Entries hold the event itself, so an id is never reused while memoized.
+EVENT_JSON_MEMO_MAX = 1024
+
 def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is timezone.utc:
+        return value  # already what the conversion below would return
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise ValueError(
             "naive datetime refused: timestamps must be timezone-aware UTC "
@@ -29,9 +39,12 @@ def _require_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
+# One encoder for every signal: json.dumps with non-default options builds a new one per call.
+_canonical_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
 def canonical_json(value: Any) -> bytes:
     """Stable bytes for hashing: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _canonical_encode(value).encode()
 
 def generate_input_event_hash(input_event: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of the input event the signal was derived from."""
@@ -41,9 +54,17 @@ def derive_trace_id(event_id: str, input_event_hash: str, ruleset_version: str) 
     material = f"trace\x1f{event_id}\x1f{input_event_hash}\x1f{ruleset_version}".encode()
     return hashlib.sha256(material).hexdigest()[:32]
 
-def derive_signal_id(event_id: str, input_event_hash: str, ruleset_version: str) -> str:
-    trace_id = derive_trace_id(event_id, input_event_hash, ruleset_version)
+def _signal_id_of_trace(trace_id: str) -> str:
     return "OMEN-" + hashlib.sha256(f"signal\x1f{trace_id}".encode()).hexdigest()[:24].upper()
+
+def derive_signal_id(event_id: str, input_event_hash: str, ruleset_version: str) -> str:
+    return _signal_id_of_trace(derive_trace_id(event_id, input_event_hash, ruleset_version))
+
+@functools.lru_cache(maxsize=IDENTITY_MEMO_MAX)
+def derived_identity(event_id: str, input_event_hash: str, ruleset_version: str) -> tuple[str, str]:
+    """(trace_id, signal_id) of a signal's inputs: one derivation, shared by both ids (memoized)."""
+    trace_id = derive_trace_id(event_id, input_event_hash, ruleset_version)
+    return trace_id, _signal_id_of_trace(trace_id)
 
 def partition_for(emitted_at: datetime) -> str:
     """The main partition of a signal: the UTC date of `emitted_at`, ISO formatted."""
@@ -81,10 +102,9 @@ class SignalEvent(BaseModel):
 
     @model_validator(mode="after")
     def _identity_is_derived(self) -> "SignalEvent":
-        expected_trace = derive_trace_id(self.event_id, self.input_event_hash, self.ruleset_version)
+        expected_trace, expected_signal = derived_identity(self.event_id, self.input_event_hash, self.ruleset_version)
         if self.trace_id != expected_trace:
             raise ValueError(f"trace_id {self.trace_id!r} is not derived from its inputs")
-        expected_signal = derive_signal_id(self.event_id, self.input_event_hash, self.ruleset_version)
         if self.signal_id != expected_signal:
             raise ValueError(f"signal_id {self.signal_id!r} is not derived from its inputs")
         return self
@@ -103,12 +123,13 @@ class SignalEvent(BaseModel):
     ) -> "SignalEvent":
         """Build a signal from its input event; ids are derived, not chosen."""
         input_event_hash = generate_input_event_hash(input_event)
+        trace_id, signal_id = derived_identity(event_id, input_event_hash, ruleset_version)
         return cls(
             event_id=event_id,
             input_event_hash=input_event_hash,
             ruleset_version=ruleset_version,
-            signal_id=derive_signal_id(event_id, input_event_hash, ruleset_version),
-            trace_id=derive_trace_id(event_id, input_event_hash, ruleset_version),
+            signal_id=signal_id,
+            trace_id=trace_id,
             category=category,
             payload=dict(payload or {}),
             observed_at=observed_at,
@@ -118,6 +139,21 @@ class SignalEvent(BaseModel):
     @property
     def main_partition(self) -> str:
         return partition_for(self.emitted_at)
+
+    def json_bytes(self) -> bytes:
+        """`model_dump_json()` as UTF-8 bytes, serialized once per event object.
+
+        The event is frozen, so its JSON cannot change: the writer frames these bytes and the
+        emitter pushes the same ones. A copy (`model_copy`) is a new object, serialized afresh.
+        """
+        found = _event_json_memo.get(id(self))
+        if found is not None and found[0] is self:
+            return found[1]
+        data = self.model_dump_json().encode()
+        if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
+            del _event_json_memo[next(iter(_event_json_memo))]  # the oldest entry
+        _event_json_memo[id(self)] = (self, data)
+        return data
 
     def with_ledger_metadata(self, *, partition: str, sequence: int, written_at: datetime) -> "SignalEvent":
         assert sequence >= 1, sequence
@@ -159,8 +195,23 @@ class LedgerRecord(BaseModel):
         return self.model_dump_json().encode()
 
     @classmethod
+    def payload_of(cls, event: SignalEvent) -> bytes:
+        """The bytes of `LedgerRecord(event=event).to_payload()`, built around `event.json_bytes()`.
+
+        The writer's path: the event was validated when it was made and is frozen, so it is not
+        validated again here, only checked for its placement; its JSON is the one the emitter
+        pushes. Same bytes as the model's own serialization (a test holds the two equal).
+        """
+        if event.ledger_partition is None or event.ledger_sequence is None or event.ledger_written_at is None:
+            raise ValueError("a ledger record's event must carry ledger_partition, ledger_sequence and ledger_written_at")
+        return _RECORD_PREFIX + event.json_bytes() + b"}"
+
+    @classmethod
     def from_payload(cls, payload: bytes) -> "LedgerRecord":
         return cls.model_validate_json(payload)
+
+_event_json_memo: dict[int, tuple[SignalEvent, bytes]] = {}
+_RECORD_PREFIX = b'{"schema_version":%d,"event":' % SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -171,6 +222,7 @@ __all__ = [
     "canonical_json",
     "derive_signal_id",
     "derive_trace_id",
+    "derived_identity",
     "generate_input_event_hash",
     "is_late_partition",
     "late_partition",

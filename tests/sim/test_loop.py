@@ -191,3 +191,57 @@ def test_a_seed_explores_interleavings_of_ready_callbacks_not_only_timers() -> N
     runs = {tuple(run(seed)) for seed in range(20)}
     assert len(runs) > 1
     assert run(4) == run(4)
+
+
+def test_a_sleep_costs_one_turn_its_timer_resumes_the_sleeper_in_its_own_slot(loop: SimLoop) -> None:
+    async def sleeper() -> None:
+        for _ in range(1000):
+            await asyncio.sleep(20.0)
+
+    loop.run_until_complete(sleeper())
+    assert loop.time() == 20_000.0
+    assert loop.fused_wakeups == 1000
+    assert loop.iterations <= 1000 + 5, "one turn per sleep (plus the task's first step and the end)"
+
+
+def test_a_fused_wakeup_is_not_chained_so_a_busy_task_cannot_starve_a_sleeper(loop: SimLoop) -> None:
+    order: list[str] = []
+
+    async def busy() -> None:
+        await asyncio.sleep(1.0)
+        for _ in range(50):
+            order.append("busy")
+            await asyncio.sleep(0)  # yields through call_soon: never fused
+
+    async def sleeper() -> None:
+        await asyncio.sleep(1.0)
+        order.append("sleeper")
+
+    async def main() -> None:
+        await asyncio.gather(busy(), sleeper())
+
+    loop.run_until_complete(main())
+    assert order.index("sleeper") <= 2, order[:5]
+
+
+def test_simultaneous_sleepers_still_wake_in_a_seeded_order_with_fused_wakeups() -> None:
+    def order(seed: int) -> list[int]:
+        created = SimLoop(random.Random(seed))
+        woke: list[int] = []
+
+        async def sleeper(n: int) -> None:
+            await asyncio.sleep(5.0)
+            woke.append(n)
+
+        async def main() -> None:
+            await asyncio.gather(*(sleeper(n) for n in range(8)))
+
+        try:
+            created.run_until_complete(main())
+            assert created.fused_wakeups >= 8
+        finally:
+            created.close()
+        return woke
+
+    assert order(1) == order(1)
+    assert len({tuple(order(seed)) for seed in range(6)}) > 1

@@ -77,7 +77,7 @@ class SignalEmitter:
                 written, 0, f"backpressure: {self.backpressure.max_in_flight} pushes already in flight"
             )
         try:
-            return await self._push(written, written.model_dump_json().encode())
+            return await self._push(written, written.json_bytes())  # the bytes the ledger framed
         finally:
             self.backpressure.release()
 

@@ -146,7 +146,7 @@ class LedgerWriter:
         sequence = max(state.highwater, state.sequence_floor) + 1
         assert sequence > state.highwater, "a new record's sequence lies above the partition's highwater"
         placed = event.with_ledger_metadata(partition=state.name, sequence=sequence, written_at=written_at)
-        payload = LedgerRecord(event=placed).to_payload()
+        payload = LedgerRecord.payload_of(placed)
         if len(payload) > self._frame_max_bytes:
             raise LedgerRecordTooLargeError(
                 f"signal {event.signal_id} encodes to {len(payload)} bytes, above frame_max_bytes="
@@ -473,7 +473,7 @@ class LedgerWriter:
             if placed_run and partition_for(event.emitted_at) != partition_for(first.emitted_at):
                 break
             placed = event.with_ledger_metadata(partition=state.name, sequence=sequence + 1, written_at=written_at)
-            payload = LedgerRecord(event=placed).to_payload()
+            payload = LedgerRecord.payload_of(placed)
             if len(payload) > self._frame_max_bytes:
                 too_large = (
                     f"signal {event.signal_id} encodes to {len(payload)} bytes, above frame_max_bytes="

@@ -58,6 +58,8 @@ def test_a_file_fsync_does_not_make_its_new_entry_durable_under_posix(disk):
     assert disk.durable_files() == {"/f": b"abc"}
     assert disk.durable_size("/f") == 3
     assert disk.durable_bytes("/f") == b"abc"
+    assert disk.durable_bytes("/f", 1) == b"bc", "the tail after a prefix the caller already holds"
+    assert disk.durable_bytes("/f", 3) == b""
     assert disk.durable_bytes("/nope") is None
 
 
@@ -397,3 +399,35 @@ def test_a_clone_is_independent_of_its_original(disk):
     write_file(copy, "/g", b"two")
     assert disk.visible_files() == {"/f": b"one"}
     assert copy.visible_files() == {"/f": b"one", "/g": b"two"}
+
+
+def test_clone_is_independent_and_keeps_a_rename_shared_by_two_directories():
+    """The copy holds the same visible and durable state and the same rng state; changing either
+    disk afterwards leaves the other as it was; a cross-directory rename pending in two
+    directories stays one entry op in the copy (committing one side commits it in both)."""
+    disk = SimDisk(random.Random(5))
+    disk.mkdir("/a")
+    disk.mkdir("/b")
+    fd = disk.open("/a/f", os.O_CREAT | os.O_WRONLY, 0o644)
+    disk.write(fd, b"hello")
+    disk.fsync(fd)
+    for directory in ("/", "/a", "/b"):
+        dfd = disk.open(directory, os.O_RDONLY)
+        disk.fsync(dfd)
+        disk.close(dfd)
+    disk.write(fd, b" world")
+    disk.rename("/a/f", "/b/f")
+    twin = disk.clone()
+    assert twin.visible_files() == disk.visible_files() == {"/b/f": b"hello world"}
+    assert twin.durable_files() == disk.durable_files() == {"/a/f": b"hello"}
+    assert twin.crash_states(limit=100) == disk.crash_states(limit=100)
+    assert twin.rng.random() == disk.rng.random()
+    twin_ops = [op for directory in twin._nodes.values() if directory.is_dir for op in directory.pending]
+    assert len(twin_ops) == 2 and twin_ops[0] is twin_ops[1], "the rename is one op shared by /a and /b"
+    twin.write(fd, b"!")  # the descriptor was copied, pointing at the copy's inode
+    dfd = twin.open("/b", os.O_RDONLY)
+    twin.fsync(dfd)  # commits the rename in /a too
+    assert twin.durable_files() == {"/b/f": b"hello"}
+    assert disk.durable_files() == {"/a/f": b"hello"}
+    assert disk.visible_files() == {"/b/f": b"hello world"}
+    assert twin.visible_files() == {"/b/f": b"hello world!"}

@@ -1,0 +1,80 @@
+"""The schema does each piece of per-signal work once, and the shortcuts give the same bytes and ids.
+
+A signal's identity is derived once (memoized), a placed event is serialized once (the writer
+frames the bytes the emitter pushes), and the writer does not validate its own frozen event
+again; every validation from bytes still checks the identity.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from omen import SignalEvent
+from omen.schema import LedgerRecord, derive_signal_id, derive_trace_id, derived_identity
+
+EMITTED_AT = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def make_event(n: int = 1) -> SignalEvent:
+    return SignalEvent.create(
+        event_id=f"evt-{n}", input_event={"feed": "ports", "n": n}, ruleset_version="rules-1",
+        category="port_congestion", observed_at=EMITTED_AT - timedelta(seconds=1), emitted_at=EMITTED_AT,
+        payload={"severity": n},
+    )
+
+
+def placed(event: SignalEvent, sequence: int = 1) -> SignalEvent:
+    return event.with_ledger_metadata(partition="2026-03-01", sequence=sequence, written_at=EMITTED_AT)
+
+
+def test_derived_identity_is_the_pair_of_public_derivations():
+    event = make_event()
+    trace_id, signal_id = derived_identity(event.event_id, event.input_event_hash, event.ruleset_version)
+    assert trace_id == derive_trace_id(event.event_id, event.input_event_hash, event.ruleset_version) == event.trace_id
+    assert signal_id == derive_signal_id(event.event_id, event.input_event_hash, event.ruleset_version)
+    assert signal_id == event.signal_id
+
+
+def test_validation_from_bytes_still_refuses_an_id_that_is_not_derived():
+    event = make_event()
+    derived_identity(event.event_id, event.input_event_hash, event.ruleset_version)  # memoized now
+    forged = event.model_copy(update={"signal_id": "OMEN-" + "0" * 24}).model_dump_json()
+    with pytest.raises(ValidationError, match="signal_id .* is not derived"):
+        SignalEvent.model_validate_json(forged)
+    forged_trace = event.model_copy(update={"trace_id": "f" * 32}).model_dump_json()
+    with pytest.raises(ValidationError, match="trace_id .* is not derived"):
+        SignalEvent.model_validate_json(forged_trace)
+
+
+def test_json_bytes_is_the_model_serialization_made_once_per_object():
+    event = placed(make_event())
+    first = event.json_bytes()
+    assert first == event.model_dump_json().encode()
+    assert event.json_bytes() is first, "the second call returns the memoized bytes"
+    moved = event.model_copy(update={"ledger_sequence": 2})
+    assert moved.json_bytes() == moved.model_dump_json().encode() != first, "a copy is serialized afresh"
+
+
+def test_record_payload_of_an_event_equals_the_models_own_serialization():
+    for n in range(5):
+        event = placed(make_event(n), sequence=n + 1)
+        payload = LedgerRecord.payload_of(event)
+        assert payload == LedgerRecord(event=event).to_payload()
+        assert LedgerRecord.from_payload(payload).event == event
+
+
+def test_record_payload_of_an_unplaced_event_is_refused():
+    with pytest.raises(ValueError, match="must carry ledger_partition"):
+        LedgerRecord.payload_of(make_event())
+
+
+def test_the_json_memo_is_bounded():
+    from omen import schema
+
+    events = [placed(make_event(n)) for n in range(schema.EVENT_JSON_MEMO_MAX + 10)]
+    for event in events:
+        event.json_bytes()
+    assert len(schema._event_json_memo) <= schema.EVENT_JSON_MEMO_MAX
+    assert events[0].json_bytes() == events[0].model_dump_json().encode(), "an evicted event is serialized again"
