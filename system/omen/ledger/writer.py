@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from pydantic import ValidationError
-
 from omen.clock import Clock, SystemClock
 from omen.ledger.errors import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
 from omen.ledger.fs_ops import fsync_dir, fsync_file, read_all, read_file, replace_atomically, write_all
@@ -43,6 +41,7 @@ from omen.ledger.layout import (
     segment_names,
 )
 from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
+from omen.ledger.record_parse import parse_record
 from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_partition, partition_for
 
 SEGMENT_MAX_BYTES_DEFAULT = 64 * 1024 * 1024
@@ -395,13 +394,7 @@ class LedgerWriter:
         if scan.frames:
             offset, length = scan.frames[-1]
             payload = data[offset + HEADER_BYTES : offset + HEADER_BYTES + length]
-            try:
-                record = LedgerRecord.from_payload(payload)
-            except ValidationError as error:
-                raise LedgerCorruptionError(state.name, name, offset, "frame payload is not a ledger record") from error
-            if record.partition != state.name:
-                raise LedgerCorruptionError(state.name, name, offset, f"record claims partition {record.partition!r}")
-            last_sequence = record.sequence
+            last_sequence = parse_record(state.name, name, offset, payload).sequence
         return _Segment(name, len(scan.frames), scan.valid_bytes, read_only), last_sequence
 
     def _repair_current(self, state: _Partition, active: str) -> None:
