@@ -27,7 +27,7 @@ from omen.ledger.fs_ops import read_all
 from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, scan_frames
 from omen.ledger.layout import is_partition_name, partition_dir, require_partition_name, segment_names
 from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
-from omen.ledger.record_parse import ScannedRecord, sequence_key
+from omen.ledger.record_parse import ScannedRecord, SegmentRecords
 from omen.ledger.salvage import SalvageResult, salvage_partition
 from omen.schema import LedgerRecord, is_late_partition
 
@@ -204,7 +204,6 @@ class LedgerReader:
         manifest, names = layout if layout is not None else self._layout(partition)
         check_listed_segments(partition, manifest, names)
         partition_sealed = bool(manifest and manifest.sealed)
-        key = sequence_key(partition)
         last_sequence = 0
         for position, name in enumerate(names):
             data, mode = self._read_segment(partition, name)
@@ -220,18 +219,19 @@ class LedgerReader:
                     f"sealed segment holds {len(scan.frames)} records in {scan.size_bytes} bytes, its manifest "
                     f"says {entry.record_count} in {entry.size_bytes}",
                 )
-            records: list[ScannedRecord] = []
-            for offset, length in scan.frames:
-                record = ScannedRecord(partition, name, offset, data[offset + HEADER_BYTES : offset + HEADER_BYTES + length], key)
-                if record.sequence <= last_sequence:
-                    raise LedgerCorruptionError(
-                        partition, name, offset,
-                        f"sequence {record.sequence} follows {last_sequence}: sequences strictly increase "
-                        "(a duplicated or reordered frame)",
-                    )
-                last_sequence = record.sequence
-                records.append(record)
-            yield records
+            segment = SegmentRecords(partition, name, data, scan.frames)
+            sequences = segment.sequences
+            if sequences and (sequences[0] <= last_sequence or any(a >= b for a, b in zip(sequences, sequences[1:]))):
+                previous = [last_sequence, *sequences]
+                index = next(i for i in range(len(sequences)) if sequences[i] <= previous[i])
+                raise LedgerCorruptionError(
+                    partition, name, scan.frames[index][0],
+                    f"sequence {sequences[index]} follows {previous[index]}: sequences strictly increase "
+                    "(a duplicated or reordered frame)",
+                )
+            if sequences:
+                last_sequence = sequences[-1]
+            yield segment.records()
 
     def _read_segment(self, partition: str, name: str) -> tuple[bytes, int]:
         fs = self._fs

@@ -13,9 +13,12 @@ full parse agrees with what was read from the bytes).
 """
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
 from omen.ledger.errors import LedgerCorruptionError
+from omen.ledger.framing import HEADER_BYTES
 from omen.schema import LedgerRecord
 
 # Everything pydantic or a validator can raise on hostile bytes: a timestamp overflowing on its way
@@ -83,46 +86,132 @@ def peek_signal_id(payload: bytes) -> str | None:
     return raw.decode("ascii")
 
 
-class ScannedRecord:
-    """One CRC-checked frame of a partition; the full record is validated on first use of `.record`."""
+class SegmentRecords:
+    """The CRC-checked frames of one segment and the fields read from their bytes, shared by its records.
 
-    __slots__ = ("partition", "segment", "offset_bytes", "sequence", "payload", "_record")
+    Sequences are read for every frame at once by one compiled pattern over the segment's bytes (C
+    speed), signal ids likewise on first demand. When a pattern does not match exactly once per
+    frame (a payload that itself holds such bytes, or does not hold them), every frame is read on
+    its own, and a frame whose bytes stay ambiguous is fully validated.
+    """
 
-    def __init__(self, partition: str, segment: str, offset_bytes: int, payload: bytes, key: bytes) -> None:
+    __slots__ = ("partition", "segment", "data", "frames", "sequences", "_signal_ids", "_frames_end")
+
+    def __init__(self, partition: str, segment: str, data: bytes, frames: tuple[tuple[int, int], ...]) -> None:
         self.partition = partition
         self.segment = segment
-        self.offset_bytes = offset_bytes
-        self.payload = payload
+        self.data = data
+        self.frames = frames
+        self._signal_ids: list[str] | None = None
+        # only the frames' bytes: a torn tail after them may hold a partial payload
+        self._frames_end = frames[-1][0] + HEADER_BYTES + frames[-1][1] if frames else 0
+        found = [int(digits) for digits in _sequence_pattern(partition).findall(data, 0, self._frames_end)]
+        if len(found) != len(frames):
+            key = sequence_key(partition)
+            found = [self._sequence_alone(index, key) for index in range(len(frames))]
+        self.sequences: list[int] = found
+
+    def payload(self, index: int) -> bytes:
+        offset, length = self.frames[index]
+        return self.data[offset + HEADER_BYTES : offset + HEADER_BYTES + length]
+
+    def parse(self, index: int) -> LedgerRecord:
+        return parse_record(self.partition, self.segment, self.frames[index][0], self.payload(index))
+
+    def signal_id(self, index: int) -> str:
+        signal_ids = self._signal_ids
+        if signal_ids is None:
+            signal_ids = [match.decode("ascii") for match in _SIGNAL_ID_PATTERN.findall(self.data, 0, self._frames_end)]
+            if len(signal_ids) != len(self.frames):
+                signal_ids = [self._signal_id_alone(i) for i in range(len(self.frames))]
+            self._signal_ids = signal_ids
+        return signal_ids[index]
+
+    def records(self) -> list["ScannedRecord"]:
+        return [ScannedRecord(self, index) for index in range(len(self.frames))]
+
+    def _sequence_alone(self, index: int, key: bytes) -> int:
+        sequence = peek_sequence(self.payload(index), key)
+        return self.parse(index).sequence if sequence is None else sequence
+
+    def _signal_id_alone(self, index: int) -> str:
+        signal_id = peek_signal_id(self.payload(index))
+        return self.parse(index).event.signal_id if signal_id is None else signal_id
+
+
+class ScannedRecord:
+    """One CRC-checked frame of a partition; the full record is validated on first use of `.record`.
+
+    `sequence` and `signal_id` are read from the payload bytes; `.record` validates the payload
+    strictly and raises LedgerCorruptionError if it is not a record, or disagrees with them.
+    """
+
+    __slots__ = ("_segment", "_index", "_record")
+
+    def __init__(self, segment: SegmentRecords, index: int) -> None:
+        self._segment = segment
+        self._index = index
         self._record: LedgerRecord | None = None
-        sequence = peek_sequence(payload, key)
-        if sequence is None:
-            sequence = self.record.sequence
-        self.sequence: int = sequence
+
+    @property
+    def partition(self) -> str:
+        return self._segment.partition
+
+    @property
+    def segment(self) -> str:
+        return self._segment.segment
+
+    @property
+    def offset_bytes(self) -> int:
+        return self._segment.frames[self._index][0]
+
+    @property
+    def sequence(self) -> int:
+        return self._segment.sequences[self._index]
+
+    @property
+    def payload(self) -> bytes:
+        return self._segment.payload(self._index)
+
+    @property
+    def signal_id(self) -> str:
+        return self._segment.signal_id(self._index)
 
     @property
     def record(self) -> LedgerRecord:
         """The strictly validated record; LedgerCorruptionError when the payload is not one of ours."""
         record = self._record
         if record is None:
-            record = parse_record(self.partition, self.segment, self.offset_bytes, self.payload)
-            claimed = getattr(self, "sequence", None)
-            if claimed is not None and claimed != record.sequence:
-                raise LedgerCorruptionError(
-                    self.partition, self.segment, self.offset_bytes,
-                    f"payload bytes say sequence {claimed}, its record says {record.sequence}",
-                )
+            record = self._segment.parse(self._index)
+            for field_name, read, parsed in (
+                ("sequence", self.sequence, record.sequence),
+                ("signal_id", self.signal_id, record.event.signal_id),
+            ):
+                if read != parsed:
+                    raise LedgerCorruptionError(
+                        self.partition, self.segment, self.offset_bytes,
+                        f"payload bytes say {field_name} {read}, its record says {parsed}",
+                    )
             self._record = record
         return record
-
-    @property
-    def signal_id(self) -> str:
-        if self._record is not None:
-            return self._record.event.signal_id
-        peeked = peek_signal_id(self.payload)
-        return peeked if peeked is not None else self.record.event.signal_id
 
     def __repr__(self) -> str:
         return f"ScannedRecord({self.partition!r}, {self.segment!r}, offset={self.offset_bytes}, sequence={self.sequence})"
 
 
-__all__ = ["PAYLOAD_ERRORS", "ScannedRecord", "parse_record", "peek_sequence", "peek_signal_id", "sequence_key"]
+_SIGNAL_ID_PATTERN = re.compile(rb'"signal_id":"([\x20-\x21\x23-\x5b\x5d-\x7e]{1,64})"')
+_SEQUENCE_PATTERNS: dict[str, re.Pattern[bytes]] = {}
+_SEQUENCE_PATTERNS_MAX = 4096
+
+
+def _sequence_pattern(partition: str) -> re.Pattern[bytes]:
+    pattern = _SEQUENCE_PATTERNS.get(partition)
+    if pattern is None:
+        if len(_SEQUENCE_PATTERNS) >= _SEQUENCE_PATTERNS_MAX:
+            _SEQUENCE_PATTERNS.clear()
+        pattern = re.compile(re.escape(sequence_key(partition)) + rb'([1-9][0-9]{0,18}),"ledger_written_at":"')
+        _SEQUENCE_PATTERNS[partition] = pattern
+    return pattern
+
+
+__all__ = ["PAYLOAD_ERRORS", "ScannedRecord", "SegmentRecords", "parse_record", "peek_sequence", "peek_signal_id", "sequence_key"]
