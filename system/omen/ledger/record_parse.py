@@ -95,10 +95,13 @@ class SegmentRecords:
     its own, and a frame whose bytes stay ambiguous is fully validated.
     """
 
-    __slots__ = ("partition", "segment", "data", "frames", "sequences", "_signal_ids", "_frames_end")
+    __slots__ = ("partition", "segment", "data", "frames", "sequences", "base_offset_bytes", "_signal_ids", "_frames_end")
 
-    def __init__(self, partition: str, segment: str, data: bytes, frames: tuple[tuple[int, int], ...]) -> None:
+    def __init__(self, partition: str, segment: str, data: bytes, frames: tuple[tuple[int, int], ...],
+                 *, base_offset_bytes: int = 0) -> None:
+        """`frames` are (offset in `data`, payload length); `data` starts at `base_offset_bytes` of the segment."""
         self.partition = partition
+        self.base_offset_bytes = base_offset_bytes
         self.segment = segment
         self.data = data
         self.frames = frames
@@ -116,7 +119,7 @@ class SegmentRecords:
         return self.data[offset + HEADER_BYTES : offset + HEADER_BYTES + length]
 
     def parse(self, index: int) -> LedgerRecord:
-        return parse_record(self.partition, self.segment, self.frames[index][0], self.payload(index))
+        return parse_record(self.partition, self.segment, self.base_offset_bytes + self.frames[index][0], self.payload(index))
 
     def signal_id(self, index: int) -> str:
         signal_ids = self._signal_ids
@@ -163,7 +166,7 @@ class ScannedRecord:
 
     @property
     def offset_bytes(self) -> int:
-        return self._segment.frames[self._index][0]
+        return self._segment.base_offset_bytes + self._segment.frames[self._index][0]
 
     @property
     def sequence(self) -> int:

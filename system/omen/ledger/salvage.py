@@ -25,7 +25,7 @@ from omen.ledger.fs_ops import read_all
 from omen.ledger.framing import HEADER_BYTES, TAIL_SEARCH_CRC_FACTOR, find_valid_frame, frame_at
 from omen.ledger.layout import partition_dir, segment_names
 from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
-from omen.ledger.record_parse import ScannedRecord, sequence_key
+from omen.ledger.record_parse import ScannedRecord, SegmentRecords
 
 WRITE_BITS = 0o222
 SKIPPED_SEQUENCES_MAX = 1_000  # per loss: more would be a flood of duplicates, the range says enough
@@ -81,7 +81,6 @@ class _Pending:
 class _Walk:
     partition: str
     frame_max_bytes: int
-    key: bytes
     last_sequence: int = 0
     records: list[ScannedRecord] = field(default_factory=list)
     pending: list[_Pending] = field(default_factory=list)
@@ -114,7 +113,9 @@ def _record_at(walk: _Walk, segment: str, data: bytes, offset: int) -> ScannedRe
     if length is None:
         return None
     try:
-        record = ScannedRecord(walk.partition, segment, offset, data[offset + HEADER_BYTES : offset + HEADER_BYTES + length], walk.key)
+        frame = SegmentRecords(walk.partition, segment, data[offset : offset + HEADER_BYTES + length], ((0, length),),
+                               base_offset_bytes=offset)
+        (record,) = frame.records()
         record.record  # salvage validates every record it keeps: the bytes around it were damaged
     except LedgerCorruptionError:
         return None
@@ -178,7 +179,7 @@ def salvage_partition(fs: Any, root: str, partition: str, frame_max_bytes: int) 
     if manifest is not None:
         held = {entry.name: entry for entry in manifest.segments if manifest.sealed or entry.sealed}
     names = sorted(set(present) | set(held))
-    walk = _Walk(partition, frame_max_bytes, sequence_key(partition))
+    walk = _Walk(partition, frame_max_bytes)
     partition_sealed = bool(manifest and manifest.sealed)
     for position, name in enumerate(names):
         entry = held.get(name)
