@@ -202,6 +202,16 @@ class ScannedRecord:
         return f"ScannedRecord({self.partition!r}, {self.segment!r}, offset={self.offset_bytes}, sequence={self.sequence})"
 
 
+def scanned_record_of(record: LedgerRecord, *, segment: str = "", offset_bytes: int = 0) -> ScannedRecord:
+    """A ScannedRecord holding `record` itself (for readers that are not backed by frames, such as fakes)."""
+    payload = record.to_payload()
+    frame = SegmentRecords(record.partition, segment, bytes(HEADER_BYTES) + payload, ((0, len(payload)),),
+                           base_offset_bytes=offset_bytes)
+    (scanned,) = frame.records()
+    scanned._record = record
+    return scanned
+
+
 _SIGNAL_ID_PATTERN = re.compile(rb'"signal_id":"([\x20-\x21\x23-\x5b\x5d-\x7e]{1,64})"')
 _SEQUENCE_PATTERNS: dict[str, re.Pattern[bytes]] = {}
 _SEQUENCE_PATTERNS_MAX = 4096
@@ -217,4 +227,4 @@ def _sequence_pattern(partition: str) -> re.Pattern[bytes]:
     return pattern
 
 
-__all__ = ["PAYLOAD_ERRORS", "ScannedRecord", "SegmentRecords", "parse_record", "peek_sequence", "peek_signal_id", "sequence_key"]
+__all__ = ["PAYLOAD_ERRORS", "ScannedRecord", "SegmentRecords", "parse_record", "scanned_record_of", "peek_sequence", "peek_signal_id", "sequence_key"]
