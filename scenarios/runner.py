@@ -284,7 +284,7 @@ def _final_context(world: World) -> CheckContext:
             reader_view["<root>"] = f"{type(error).__name__}: {error}"
         for partition in partitions:
             try:
-                reader_view[partition] = [record.event.signal_id for record in reader.read_partition(partition)]
+                reader_view[partition] = [record.signal_id for record in reader.scan_partition(partition)]
             except (LedgerCorruptionError, OSError) as error:
                 reader_view[partition] = f"{type(error).__name__}: {error}"
     final_visible = parse_ledger(visible_files, LEDGER_ROOT)

@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 from omen import LedgerCorruptionError
+from omen.schema import is_late_partition
 from riskcast.ports import LedgerReaderLike, Transport
 from riskcast.reconcile_result import LostRange, ReconcileResult
 from riskcast.reconcile_state import ReconcileStateStore
@@ -150,6 +151,10 @@ class ReconcileJob:
         for record in salvage.records:
             ledger.setdefault(record.signal_id, record)
         missing = [signal_id for signal_id in ledger if signal_id not in processed_ids]  # ledger order
+        # the discipline of a healthy partition holds here too: a main partition is replayed only once
+        # sealed (a damaged manifest leaves that unknown, so nothing is replayed)
+        sealed = salvage.manifest is not None and salvage.manifest.sealed
+        replayable = is_late_partition(partition) or sealed
         extra_ids = sorted(processed_ids.difference(ledger))
         lost = [
             LostRange(segment=loss.segment, start_byte=loss.start_byte, end_byte=loss.end_byte,
@@ -161,15 +166,17 @@ class ReconcileJob:
             "RiskCast are not among the intact records: %s",
             partition, error, len(ledger), len(lost), [item.model_dump() for item in lost], len(extra_ids), extra_ids,
         )
-        replayed, failed = await self._replay(ledger, missing[: self.max_replays_per_run])
+        replayed, failed = await self._replay(ledger, missing[: self.max_replays_per_run] if replayable else [])
         manifest_note = f"; manifest unreadable: {salvage.manifest_error}" if salvage.manifest_error else ""
+        if not replayable:
+            manifest_note += "; main partition not sealed: nothing replayed"
         result = ReconcileResult(
             partition=partition,
             status="corrupt",
             reason=f"ledger_corrupt: {error}; salvaged {len(ledger)} intact record(s), {len(lost)} damaged "
                    f"range(s){manifest_note}",
             ledger_count=len(ledger),
-            missing_ids=sorted(missing),
+            missing_ids=sorted(missing) if replayable else [],
             replayed_ids=sorted(replayed),
             failed_ids=sorted(failed),
             extra_ids=extra_ids,
