@@ -195,10 +195,21 @@ def salvage_partition(fs: Any, root: str, partition: str, frame_max_bytes: int) 
             fs.close(fd)
         active = (not partition_sealed and entry is None and position == len(names) - 1
                   and (stat.st_mode & WRITE_BITS) != 0)
+        before_sequence, before_count = walk.last_sequence, len(walk.records)
+        before_damage = len(walk.pending) + len(walk.losses)
         _salvage_segment(walk, name, data, tolerate_torn_tail=active)
-        if entry is not None and len(data) < entry.size_bytes:
-            walk.damaged(name, len(data), entry.size_bytes,
-                         f"sealed segment holds {len(data)} bytes, its manifest says {entry.size_bytes}", [])
+        kept = len(walk.records) - before_count
+        found_damage = len(walk.pending) + len(walk.losses) > before_damage
+        if entry is not None and not found_damage and (len(data) != entry.size_bytes or kept != entry.record_count):
+            # frames are missing, and which ones is unknown: from the first gap in the sequences
+            # kept (numbers may have gaps, so a gap is where a lost frame can be) to the next intact record
+            sequences = [before_sequence, *(record.sequence for record in walk.records[before_count:])]
+            first = next((a + 1 for a, b in zip(sequences, sequences[1:]) if b != a + 1), sequences[-1] + 1)
+            walk.pending.append(_Pending(
+                name, min(len(data), entry.size_bytes), entry.size_bytes, first,
+                f"sealed segment holds {kept} intact records in {len(data)} bytes, its manifest says "
+                f"{entry.record_count} in {entry.size_bytes}",
+            ))
     walk.finish(manifest.highwater_sequence if manifest is not None else None)
     return SalvageResult(partition, tuple(walk.records), tuple(walk.losses), walk.torn_tail_bytes, manifest, manifest_error)
 
