@@ -15,9 +15,9 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
 from typing import Any
 
+from omen.clock import SystemClock
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.framing import encode_frame
 from omen.ledger.fs_ops import fsync_dir, replace_atomically, write_all
@@ -162,7 +162,7 @@ def _write_partition(out: str, result: SalvageResult) -> None:
         highwater_sequence=result.records[-1].sequence if result.records else 0,
         record_count=len(result.records),
         segments=tuple(entries),
-        updated_at=datetime.now(timezone.utc),
+        updated_at=SystemClock().now(),
         sealed_at=source.sealed_at if source else None,
     )
     replace_atomically(os, path, MANIFEST_NAME, manifest.to_bytes())

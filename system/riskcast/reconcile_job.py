@@ -22,7 +22,7 @@ import logging
 from typing import Any
 
 from omen import LedgerCorruptionError
-from omen.schema import is_late_partition
+from riskcast.ingest import LATE_SUFFIX
 from riskcast.ports import LedgerReaderLike, Transport
 from riskcast.reconcile_result import LostRange, ReconcileResult
 from riskcast.reconcile_state import ReconcileStateStore
@@ -154,7 +154,7 @@ class ReconcileJob:
         # the discipline of a healthy partition holds here too: a main partition is replayed only once
         # sealed (a damaged manifest leaves that unknown, so nothing is replayed)
         sealed = salvage.manifest is not None and salvage.manifest.sealed
-        replayable = is_late_partition(partition) or sealed
+        replayable = partition.endswith(LATE_SUFFIX) or sealed
         extra_ids = sorted(processed_ids.difference(ledger))
         lost = [
             LostRange(segment=loss.segment, start_byte=loss.start_byte, end_byte=loss.end_byte,
