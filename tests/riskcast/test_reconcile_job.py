@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timezone
 from collections.abc import Iterator
 
 from omen import LedgerCorruptionError, LedgerRecord, PartitionInfo
-from omen.ledger import SalvageLoss, SalvageResult
+from omen.ledger import Manifest, SalvageLoss, SalvageResult
 from omen.ledger.record_parse import scanned_record_of
 from riskcast import (
     IngestHandler,
@@ -52,7 +53,11 @@ class FakeReader:
         kept = [r for index, r in enumerate(records) if not (damaged and index == 1)]
         losses = (SalvageLoss(partition, "segment-000001.log", 123, 456, records[1].sequence, records[1].sequence,
                               "frame fails its checks"),) if damaged else ()
-        return SalvageResult(partition, tuple(scanned_record_of(r) for r in kept), losses, 0, None, None)
+        sealed, _, revision = self.partitions[partition]
+        manifest = Manifest(partition=partition, is_late=partition.endswith("-late"), sealed=sealed, revision=revision,
+                            highwater_sequence=max((r.sequence for r in records), default=0), record_count=0,
+                            segments=(), updated_at=datetime(2024, 3, 2, tzinfo=timezone.utc))
+        return SalvageResult(partition, tuple(scanned_record_of(r) for r in kept), losses, 0, manifest, None)
 
     def get_partition_info(self, partition: str) -> PartitionInfo:
         sealed, records, revision = self.partitions[partition]
@@ -294,3 +299,19 @@ def test_a_partition_the_ledger_lost_entirely_is_reported_with_every_signal_risk
     (result,) = asyncio.run(scenario())
     assert (result.status, result.reason) == ("corrupt", "partition_missing_from_ledger")
     assert result.extra_ids == sorted(e.signal_id for e in held) and result.critical
+
+
+def test_a_damaged_main_partition_that_is_not_sealed_is_reported_but_not_replayed(clock, ack_ids, make_signal) -> None:
+    job, reader, store, state, transport = world(clock, ack_ids)
+    reader.put("2024-03-01", [make_signal(1), make_signal(2), make_signal(3)], sealed=False)
+    reader.corrupt.add("2024-03-01")
+    original = reader.get_partition_info
+
+    def corrupt_info(partition):
+        raise LedgerCorruptionError(partition, "segment-000001.log", 123, "crc mismatch")
+
+    reader.get_partition_info = corrupt_info
+    result = asyncio.run(job.reconcile_partition("2024-03-01"))
+    reader.get_partition_info = original
+    assert result.status == "corrupt" and "not sealed" in result.reason
+    assert result.replayed_ids == [] and len(result.lost) == 1

@@ -95,7 +95,8 @@ class SegmentRecords:
     its own, and a frame whose bytes stay ambiguous is fully validated.
     """
 
-    __slots__ = ("partition", "segment", "data", "frames", "sequences", "base_offset_bytes", "_signal_ids", "_frames_end")
+    __slots__ = ("partition", "segment", "data", "frames", "sequences", "base_offset_bytes", "_signal_ids",
+                 "_frames_end", "_validated")
 
     def __init__(self, partition: str, segment: str, data: bytes, frames: tuple[tuple[int, int], ...],
                  *, base_offset_bytes: int = 0) -> None:
@@ -106,6 +107,7 @@ class SegmentRecords:
         self.data = data
         self.frames = frames
         self._signal_ids: list[str] | None = None
+        self._validated: list[LedgerRecord | None] | None = None
         # only the frames' bytes: a torn tail after them may hold a partial payload
         self._frames_end = frames[-1][0] + HEADER_BYTES + frames[-1][1] if frames else 0
         found = [int(digits) for digits in _sequence_pattern(partition).findall(data, 0, self._frames_end)]
@@ -131,7 +133,28 @@ class SegmentRecords:
         return signal_ids[index]
 
     def records(self) -> list["ScannedRecord"]:
-        return [ScannedRecord(self, index) for index in range(len(self.frames))]
+        new = tuple.__new__
+        return [new(ScannedRecord, (self, index)) for index in range(len(self.frames))]
+
+    def validated(self, index: int) -> LedgerRecord:
+        """The record of frame `index`, strictly validated once and cross-checked with its bytes."""
+        cache = self._validated
+        if cache is None:
+            cache = self._validated = [None] * len(self.frames)
+        record = cache[index]
+        if record is None:
+            record = self.parse(index)
+            for field_name, read, parsed in (
+                ("sequence", self.sequences[index], record.sequence),
+                ("signal_id", self.signal_id(index), record.event.signal_id),
+            ):
+                if read != parsed:
+                    raise LedgerCorruptionError(
+                        self.partition, self.segment, self.base_offset_bytes + self.frames[index][0],
+                        f"payload bytes say {field_name} {read}, its record says {parsed}",
+                    )
+            cache[index] = record
+        return record
 
     def _sequence_alone(self, index: int, key: bytes) -> int:
         sequence = peek_sequence(self.payload(index), key)
@@ -142,61 +165,54 @@ class SegmentRecords:
         return self.parse(index).event.signal_id if signal_id is None else signal_id
 
 
-class ScannedRecord:
+class ScannedRecord(tuple):
     """One CRC-checked frame of a partition; the full record is validated on first use of `.record`.
 
     `sequence` and `signal_id` are read from the payload bytes; `.record` validates the payload
     strictly and raises LedgerCorruptionError if it is not a record, or disagrees with them.
+    A (segment, index) pair: a tuple costs a fraction of an object with attributes, and a scan
+    makes one per record.
     """
 
-    __slots__ = ("_segment", "_index", "_record")
+    __slots__ = ()
 
-    def __init__(self, segment: SegmentRecords, index: int) -> None:
-        self._segment = segment
-        self._index = index
-        self._record: LedgerRecord | None = None
+    def __new__(cls, segment: SegmentRecords, index: int) -> "ScannedRecord":
+        return tuple.__new__(cls, (segment, index))
 
     @property
     def partition(self) -> str:
-        return self._segment.partition
+        return self[0].partition
 
     @property
     def segment(self) -> str:
-        return self._segment.segment
+        return self[0].segment
 
     @property
     def offset_bytes(self) -> int:
-        return self._segment.base_offset_bytes + self._segment.frames[self._index][0]
+        return self[0].base_offset_bytes + self[0].frames[self[1]][0]
 
     @property
     def sequence(self) -> int:
-        return self._segment.sequences[self._index]
+        return self[0].sequences[self[1]]
 
     @property
     def payload(self) -> bytes:
-        return self._segment.payload(self._index)
+        return self[0].payload(self[1])
 
     @property
     def signal_id(self) -> str:
-        return self._segment.signal_id(self._index)
+        return self[0].signal_id(self[1])
 
     @property
     def record(self) -> LedgerRecord:
         """The strictly validated record; LedgerCorruptionError when the payload is not one of ours."""
-        record = self._record
-        if record is None:
-            record = self._segment.parse(self._index)
-            for field_name, read, parsed in (
-                ("sequence", self.sequence, record.sequence),
-                ("signal_id", self.signal_id, record.event.signal_id),
-            ):
-                if read != parsed:
-                    raise LedgerCorruptionError(
-                        self.partition, self.segment, self.offset_bytes,
-                        f"payload bytes say {field_name} {read}, its record says {parsed}",
-                    )
-            self._record = record
-        return record
+        return self[0].validated(self[1])
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
 
     def __repr__(self) -> str:
         return f"ScannedRecord({self.partition!r}, {self.segment!r}, offset={self.offset_bytes}, sequence={self.sequence})"
@@ -207,8 +223,9 @@ def scanned_record_of(record: LedgerRecord, *, segment: str = "", offset_bytes: 
     payload = record.to_payload()
     frame = SegmentRecords(record.partition, segment, bytes(HEADER_BYTES) + payload, ((0, len(payload)),),
                            base_offset_bytes=offset_bytes)
+    frame._signal_ids = [record.event.signal_id]
+    frame._validated = [record]
     (scanned,) = frame.records()
-    scanned._record = record
     return scanned
 
 
