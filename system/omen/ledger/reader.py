@@ -16,6 +16,7 @@ past damage and reports what it lost (see omen.ledger.salvage). The reader never
 """
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -221,7 +222,7 @@ class LedgerReader:
                 )
             segment = SegmentRecords(partition, name, data, scan.frames)
             sequences = segment.sequences
-            if sequences and (sequences[0] <= last_sequence or any(a >= b for a, b in zip(sequences, sequences[1:]))):
+            if sequences and (sequences[0] <= last_sequence or not all(map(operator.lt, sequences, sequences[1:]))):
                 previous = [last_sequence, *sequences]
                 index = next(i for i in range(len(sequences)) if sequences[i] <= previous[i])
                 raise LedgerCorruptionError(
