@@ -4,7 +4,9 @@ Checkers never trust the system's report of itself, so they do not read the ledg
 through `LedgerReader` (a planted bug may live there). This module parses the frame
 format of `docs/ledger-format.md` on its own: `[u32 length][u32 crc32][payload]`,
 big-endian, payload JSON. A frame that fails its CRC or its JSON ends the segment's
-valid prefix; everything after it is counted as unreadable, never yielded.
+valid prefix; everything after it is counted as unreadable, never yielded. What salvage can
+still find after the damage (the next frames whose CRC and JSON hold, their sequences above the
+last one found) is kept apart in `salvaged`: the intact records a salvaging reader must deliver.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class OracleSegment:
     size_bytes: int
     valid_bytes: int
     records: list[OracleRecord] = field(default_factory=list)
+    salvaged: list[OracleRecord] = field(default_factory=list)  # intact frames after the damage
 
     @property
     def clean(self) -> bool:
@@ -45,10 +48,41 @@ class OracleSegment:
 class OraclePartition:
     name: str
     segments: list[OracleSegment] = field(default_factory=list)
+    sealed: bool | None = None  # the manifest's `sealed`; None: no manifest, or one that does not parse
 
     @property
     def records(self) -> list[OracleRecord]:
         return [record for segment in self.segments for record in segment.records]
+
+    @property
+    def intact_records(self) -> list[OracleRecord]:
+        """Every frame that is still intact, past any damage: the valid prefixes and what salvage finds."""
+        return [record for segment in self.segments for record in (*segment.records, *segment.salvaged)]
+
+
+def _record_at(partition: str, name: str, data: bytes, offset: int) -> OracleRecord | None:
+    header_size = FRAME_HEADER.size
+    if offset + header_size > len(data):
+        return None
+    length, crc = FRAME_HEADER.unpack_from(data, offset)
+    if length == 0 or length > FRAME_MAX_BYTES or offset + header_size + length > len(data):
+        return None
+    payload = data[offset + header_size : offset + header_size + length]
+    if zlib.crc32(payload) != crc:
+        return None
+    try:
+        document = json.loads(payload)
+        event = document["event"]
+        return OracleRecord(
+            partition=partition,
+            segment=name,
+            offset_bytes=offset,
+            signal_id=str(event["signal_id"]),
+            sequence=int(event["ledger_sequence"]),
+            event=event,
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
@@ -57,31 +91,31 @@ def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
     header_size = FRAME_HEADER.size
     frames_max = len(data) // header_size + 1
     for _ in range(frames_max):
-        if offset + header_size > len(data):
-            break
-        length, crc = FRAME_HEADER.unpack_from(data, offset)
-        if length == 0 or length > FRAME_MAX_BYTES or offset + header_size + length > len(data):
-            break
-        payload = data[offset + header_size : offset + header_size + length]
-        if zlib.crc32(payload) != crc:
-            break
-        try:
-            document = json.loads(payload)
-            event = document["event"]
-            record = OracleRecord(
-                partition=partition,
-                segment=name,
-                offset_bytes=offset,
-                signal_id=str(event["signal_id"]),
-                sequence=int(event["ledger_sequence"]),
-                event=event,
-            )
-        except (ValueError, KeyError, TypeError):
+        record = _record_at(partition, name, data, offset)
+        if record is None:
             break
         segment.records.append(record)
-        offset += header_size + length
+        offset += header_size + FRAME_HEADER.unpack_from(data, offset)[0]
         segment.valid_bytes = offset
+    if segment.valid_bytes < len(data):
+        _salvage(partition, name, data, segment)
     return segment
+
+
+def _salvage(partition: str, name: str, data: bytes, segment: OracleSegment) -> None:
+    """Walk the bytes after the damage offset by offset; keep each intact frame that continues the sequence."""
+    last = segment.records[-1].sequence if segment.records else 0
+    offset = segment.valid_bytes + 1
+    for _ in range(len(data)):
+        if offset + FRAME_HEADER.size > len(data):
+            return
+        record = _record_at(partition, name, data, offset) if data[offset] == 0 else None
+        if record is None or record.sequence <= last:
+            offset += 1
+            continue
+        segment.salvaged.append(record)
+        last = record.sequence
+        offset += FRAME_HEADER.size + FRAME_HEADER.unpack_from(data, offset)[0]
 
 
 SIGNAL_ID_KEY = b'"signal_id":"'
@@ -141,11 +175,22 @@ def parse_ledger(files: Mapping[str, bytes], root: str) -> dict[str, OracleParti
             continue
         partition = posixpath.basename(posixpath.dirname(path))
         name = posixpath.basename(path)
+        if name == "_manifest.json":
+            partitions.setdefault(partition, OraclePartition(partition)).sealed = _manifest_sealed(files[path])
+            continue
         if not (name.startswith("segment-") and name.endswith(".log")):
             continue
         entry = partitions.setdefault(partition, OraclePartition(partition))
         entry.segments.append(parse_segment(partition, name, files[path]))
-    return dict(sorted(partitions.items()))
+    return dict(sorted((name, entry) for name, entry in partitions.items() if entry.segments))
+
+
+def _manifest_sealed(data: bytes) -> bool | None:
+    try:
+        sealed = json.loads(data).get("sealed")
+    except (ValueError, AttributeError):
+        return None
+    return sealed if isinstance(sealed, bool) else None
 
 
 def signal_ids(partitions: Mapping[str, OraclePartition]) -> set[str]:

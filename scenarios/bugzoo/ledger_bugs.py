@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from omen.ledger import group_commit as group_commit_module
 from omen.ledger import reader as reader_module
 from omen.ledger import sealer as sealer_module
+from omen.ledger import salvage as salvage_module
 from omen.ledger import writer as writer_module
 from omen.ledger.framing import HEADER, HEADER_BYTES, SegmentScan
 from omen.ledger.fs_ops import fsync_dir, write_all
@@ -361,4 +362,30 @@ register(PlantedBug(
     "a manifest's counts are the frames' counts", "manifests_match_records",
     ("rollover_sequence", "calm"),
     lambda: [(Writer, "_write_manifest", _manifest_counting_active_segment)],
+# 21. salvage gives up on a segment at its first damage --------------------------------------------
+def _salvage_segment_stopping_at_damage(walk, segment, data, *, tolerate_torn_tail):  # noqa: ANN001, ANN202
+    offset = 0
+    for _ in range(len(data) + 1):
+        if offset >= len(data):
+            return
+        record = salvage_module._record_at(walk, segment, data, offset)
+        if record is None or record.sequence <= walk.last_sequence:
+            break
+        walk.accept(record)
+        offset += HEADER_BYTES + len(record.payload)
+    if tolerate_torn_tail and len(data) - offset <= HEADER_BYTES + walk.frame_max_bytes:
+        walk.torn_tail_bytes = len(data) - offset
+        return
+    # the bug: no resynchronization; every intact frame after the damage is written off as lost
+    walk.damaged(segment, offset, len(data), "frame fails its checks", [])
+
+
+register(PlantedBug(
+    "salvage_stops_at_damage",
+    "salvage keeps a damaged segment's records only up to the first bad frame and writes off the rest, "
+    "intact frames included",
+    "a damaged partition loses only its damaged records; the intact ones are delivered, only the lost "
+    "ones reported", "no_silent_loss",
+    ("bit_rot", "chaos"),
+    lambda: [(salvage_module, "_salvage_segment", _salvage_segment_stopping_at_damage)],
 ))

@@ -69,18 +69,28 @@ def no_silent_loss(ctx: CheckContext) -> Iterator[Violation]:
     results = ctx.of_kind("reconcile.result")
     reported_extra = {sid for event in results for sid in event.fields.get("extra") or []}
     reported_corrupt = {event.fields["partition"] for event in results if event.fields.get("status") == "corrupt"}
-    ledger_ids = {r.signal_id for p in ctx.final_visible.values() for r in p.records}
     stored = set(ctx.stored_ids())
     if ctx.beyond_promise:
-        partition_of = {row[0]: row[2] for row in ctx.stored_rows}
-        silent = sorted(
-            sid for sid in stored - ledger_ids
-            if sid not in reported_extra and partition_of.get(sid) not in reported_corrupt
-        )
+        # salvage: a damaged partition loses only its damaged records, each stored one named as extra
+        intact = {name: {r.signal_id for r in p.intact_records} for name, p in ctx.final_visible.items()}
+        silent = sorted(sid for sid in stored - set().union(*intact.values()) if sid not in reported_extra)
         if silent:
             yield Violation("no_silent_loss",
                             f"{len(silent)} stored signal(s) left the ledger and reconcile never reported them",
                             signal_ids=tuple(silent[:20]))
+        last = {event.fields["partition"]: event.fields for event in results}
+        for name, fields in sorted(last.items()):
+            if fields.get("status") != "corrupt":
+                continue
+            deliverable = name.endswith("-late") or getattr(ctx.final_visible.get(name), "sealed", None) is True
+            undelivered = sorted(intact.get(name, set()) - stored) if deliverable else []
+            if undelivered:
+                yield Violation("no_silent_loss", f"partition {name} is damaged and {len(undelivered)} of its intact "
+                                "record(s) were never delivered", signal_ids=tuple(undelivered[:20]), partition=name)
+            misreported = sorted(set(fields.get("extra") or []) & intact.get(name, set()))
+            if misreported:
+                yield Violation("no_silent_loss", f"reconcile reports {len(misreported)} signal(s) of {name} lost "
+                                "that are intact in the ledger", signal_ids=tuple(misreported[:20]), partition=name)
         for name, partition in ctx.final_visible.items():
             damaged = any(not segment.clean for segment in partition.segments[:-1])
             if damaged and name not in reported_corrupt and isinstance(ctx.reader_view.get(name), str):

@@ -32,7 +32,7 @@ def reader_view(fs: Any, root: str) -> dict[str, list[str] | str]:
         view["<root>"] = f"{type(error).__name__}: {error}"
     for partition in partitions:
         try:
-            view[partition] = [record.event.signal_id for record in reader.read_partition(partition)]
+            view[partition] = [record.signal_id for record in reader.scan_partition(partition)]
         except (LedgerCorruptionError, OSError) as error:
             view[partition] = f"{type(error).__name__}: {error}"
     return view

@@ -39,6 +39,14 @@ class LedgerReaderLike(Protocol):
 
     def read_partition(self, partition: str) -> Iterator[LedgerRecord]: ...
 
+    def scan_partition(self, partition: str) -> Iterator[Any]:
+        """Records with `.signal_id`, `.sequence` and a lazily validated `.record` (omen.ScannedRecord)."""
+        ...
+
+    def salvage_partition(self, partition: str) -> Any:
+        """Intact records and the exact loss of a damaged partition (omen.ledger.SalvageResult)."""
+        ...
+
     def get_partition_info(self, partition: str) -> Any: ...
 
 

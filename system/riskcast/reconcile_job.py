@@ -9,14 +9,22 @@ the run makes the next run see the highwater grow.
 
 The state advances only when every missing id was confirmed (200 or 409); otherwise the next run
 tries again. Corruption and read errors are reported in the result, never raised out of the job.
+
+A damaged partition is not given up on: the reader's salvage mode yields its intact records, which
+are delivered like any others, and the exact loss (segment, byte range, sequence range) goes in the
+result (`lost`); the ids RiskCast holds that salvage did not find are the extra ids, named one by
+one. The result stays "corrupt" and the state never advances, so every pass reports it again.
 """
 from __future__ import annotations
 
 import logging
 
-from omen import LedgerCorruptionError, LedgerRecord
+from typing import Any
+
+from omen import LedgerCorruptionError
+from riskcast.ingest import LATE_SUFFIX
 from riskcast.ports import LedgerReaderLike, Transport
-from riskcast.reconcile_result import ReconcileResult
+from riskcast.reconcile_result import LostRange, ReconcileResult
 from riskcast.reconcile_state import ReconcileStateStore
 from riskcast.signal_store import SignalStore
 
@@ -60,7 +68,7 @@ class ReconcileJob:
         try:
             info = self.reader.get_partition_info(partition)
         except LedgerCorruptionError as error:
-            return await self._report(partition, "corrupt", f"ledger_corrupt: {error}", None, None)
+            return await self._reconcile_salvaged(partition, error, None, None)
         except FileNotFoundError:
             return await self.reconcile_missing_partition(partition)
         except OSError as error:
@@ -80,11 +88,16 @@ class ReconcileJob:
         try:
             ledger = self._read_ledger(partition)
         except LedgerCorruptionError as error:
-            return await self._report(partition, "corrupt", f"ledger_corrupt: {error}", highwater, revision)
+            return await self._reconcile_salvaged(partition, error, highwater, revision)
         except OSError as error:
             return await self._report(partition, "incomplete", f"ledger_read_error: {error}", highwater, revision)
 
         missing = [signal_id for signal_id in ledger if signal_id not in processed_ids]  # ledger order
+        try:
+            for signal_id in missing[: self.max_replays_per_run]:
+                ledger[signal_id].record  # full validation of what is replayed, before any is
+        except LedgerCorruptionError as error:
+            return await self._reconcile_salvaged(partition, error, highwater, revision)
         extra_ids = sorted(processed_ids.difference(ledger))
         if extra_ids:
             log.critical(
@@ -112,20 +125,82 @@ class ReconcileJob:
             await self.state.record_attempt(partition, highwater, revision, result)
         return result
 
-    def _read_ledger(self, partition: str) -> dict[str, LedgerRecord]:
-        """signal_id -> its first record, in ledger order (a re-emitted signal may appear twice)."""
-        ledger: dict[str, LedgerRecord] = {}
-        for count, record in enumerate(self.reader.read_partition(partition), start=1):
+    def _read_ledger(self, partition: str) -> dict[str, Any]:
+        """signal_id -> its first record, in ledger order (a re-emitted signal may appear twice).
+
+        Read through `scan_partition`: every CRC and the sequence order are checked, but a record is
+        fully validated only if it is replayed (most are already stored)."""
+        ledger: dict[str, Any] = {}
+        for count, record in enumerate(self.reader.scan_partition(partition), start=1):
             assert count <= LEDGER_RECORDS_PER_PARTITION_MAX, f"partition {partition} exceeds the record limit"
-            ledger.setdefault(record.event.signal_id, record)
+            ledger.setdefault(record.signal_id, record)
         return ledger
 
-    async def _replay(self, ledger: dict[str, LedgerRecord], ids: list[str]) -> tuple[list[str], list[str]]:
-        """POST each record's event to the ingest URL, one at a time (bounded by the caller's slice)."""
+    async def _reconcile_salvaged(self, partition: str, error: LedgerCorruptionError, highwater: int | None,
+                                  revision: int | None) -> ReconcileResult:
+        """The strict read found damage: deliver what salvage finds intact, report exactly what is lost."""
+        try:
+            salvage = self.reader.salvage_partition(partition)
+            processed_ids = await self.store.list_processed_ids(partition)
+        except (LedgerCorruptionError, OSError) as salvage_error:
+            return await self._report(partition, "corrupt", f"ledger_corrupt: {error}; salvage failed: {salvage_error}",
+                                      highwater, revision)
+        if salvage.manifest is not None:
+            highwater, revision = salvage.manifest.highwater_sequence, salvage.manifest.revision
+        ledger: dict[str, Any] = {}
+        for record in salvage.records:
+            ledger.setdefault(record.signal_id, record)
+        missing = [signal_id for signal_id in ledger if signal_id not in processed_ids]  # ledger order
+        # the discipline of a healthy partition holds here too: a main partition is replayed only once
+        # sealed (a damaged manifest leaves that unknown, so nothing is replayed)
+        sealed = salvage.manifest is not None and salvage.manifest.sealed
+        replayable = partition.endswith(LATE_SUFFIX) or sealed
+        extra_ids = sorted(processed_ids.difference(ledger))
+        lost = [
+            LostRange(segment=loss.segment, start_byte=loss.start_byte, end_byte=loss.end_byte,
+                      sequence_first=loss.sequence_first, sequence_last=loss.sequence_last, reason=loss.reason)
+            for loss in salvage.losses
+        ]
+        log.critical(
+            "reconcile %s: ledger damaged (%s); salvaged %d records, %d damaged range(s) %s; %d signal(s) in "
+            "RiskCast are not among the intact records: %s",
+            partition, error, len(ledger), len(lost), [item.model_dump() for item in lost], len(extra_ids), extra_ids,
+        )
+        replayed, failed = await self._replay(ledger, missing[: self.max_replays_per_run] if replayable else [])
+        manifest_note = f"; manifest unreadable: {salvage.manifest_error}" if salvage.manifest_error else ""
+        if not replayable:
+            manifest_note += "; main partition not sealed: nothing replayed"
+        result = ReconcileResult(
+            partition=partition,
+            status="corrupt",
+            reason=f"ledger_corrupt: {error}; salvaged {len(ledger)} intact record(s), {len(lost)} damaged "
+                   f"range(s){manifest_note}",
+            ledger_count=len(ledger),
+            missing_ids=sorted(missing) if replayable else [],
+            replayed_ids=sorted(replayed),
+            failed_ids=sorted(failed),
+            extra_ids=extra_ids,
+            lost=lost,
+            highwater=highwater,
+            revision=revision,
+        )
+        await self.state.record_attempt(partition, highwater, revision, result)
+        return result
+
+    async def _replay(self, ledger: dict[str, Any], ids: list[str]) -> tuple[list[str], list[str]]:
+        """POST each record's event to the ingest URL, one at a time (bounded by the caller's slice).
+
+        A record that fails its full validation here is not replayed: it counts as failed (and the
+        partition is reported corrupt by the next strict read)."""
         replayed: list[str] = []
         failed: list[str] = []
         for signal_id in ids:
-            body = ledger[signal_id].event.model_dump_json().encode()
+            try:
+                body = ledger[signal_id].record.event.model_dump_json().encode()
+            except LedgerCorruptionError as error:
+                log.critical("reconcile replay of %s refused: %s", signal_id, error)
+                failed.append(signal_id)
+                continue
             try:
                 status, _ = await self.transport.post(self.ingest_url, body, self.replay_timeout_s)
             except (TimeoutError, ConnectionError) as error:

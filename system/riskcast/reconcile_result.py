@@ -8,6 +8,20 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 ReconcileStatus = Literal["skipped", "reconciled", "incomplete", "corrupt", "up_to_date"]
 
 
+class LostRange(BaseModel):
+    """Bytes of a damaged partition that held no intact record, and the sequences that may be lost there
+    (inclusive; `sequence_last` None: unknown). Found by the ledger reader's salvage mode."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    segment: str
+    start_byte: int = Field(ge=0)
+    end_byte: int = Field(ge=0)
+    sequence_first: int = Field(ge=1)
+    sequence_last: int | None = None
+    reason: str
+
+
 class ReconcileResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -19,6 +33,7 @@ class ReconcileResult(BaseModel):
     replayed_ids: list[str] = Field(default_factory=list)
     failed_ids: list[str] = Field(default_factory=list)
     extra_ids: list[str] = Field(default_factory=list)
+    lost: list[LostRange] = Field(default_factory=list)
     highwater: int | None = None
     revision: int | None = None
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timezone
 from collections.abc import Iterator
 
 from omen import LedgerCorruptionError, LedgerRecord, PartitionInfo
+from omen.ledger import Manifest, SalvageLoss, SalvageResult
+from omen.ledger.record_parse import scanned_record_of
 from riskcast import (
     IngestHandler,
     IngestHandlerTransport,
@@ -38,6 +41,23 @@ class FakeReader:
             if partition in self.corrupt and index == 1:
                 raise LedgerCorruptionError(partition, "segment-000001.log", 123, "crc mismatch")
             yield record
+
+    def scan_partition(self, partition: str):
+        for record in self.read_partition(partition):
+            yield scanned_record_of(record)
+
+    def salvage_partition(self, partition: str) -> SalvageResult:
+        """A corrupt partition loses its second record, as a rotten frame would."""
+        records = self.partitions[partition][1]
+        damaged = partition in self.corrupt and len(records) > 1
+        kept = [r for index, r in enumerate(records) if not (damaged and index == 1)]
+        losses = (SalvageLoss(partition, "segment-000001.log", 123, 456, records[1].sequence, records[1].sequence,
+                              "frame fails its checks"),) if damaged else ()
+        sealed, _, revision = self.partitions[partition]
+        manifest = Manifest(partition=partition, is_late=partition.endswith("-late"), sealed=sealed, revision=revision,
+                            highwater_sequence=max((r.sequence for r in records), default=0), record_count=0,
+                            segments=(), updated_at=datetime(2024, 3, 2, tzinfo=timezone.utc))
+        return SalvageResult(partition, tuple(scanned_record_of(r) for r in kept), losses, 0, manifest, None)
 
     def get_partition_info(self, partition: str) -> PartitionInfo:
         sealed, records, revision = self.partitions[partition]
@@ -196,6 +216,29 @@ def test_a_corrupt_partition_is_reported_not_raised_and_the_state_stays(clock, a
     assert current is None and history[0].status == "corrupt"
 
 
+def test_a_damaged_partition_still_delivers_its_intact_records_and_reports_only_the_lost_ones(
+    clock, ack_ids, make_signal
+) -> None:
+    job, reader, store, state, transport = world(clock, ack_ids)
+    events = [make_signal(n) for n in (1, 2, 3)]
+    reader.put("2024-03-01", events, sealed=True)
+    reader.corrupt.add("2024-03-01")  # the second record's frame is damaged
+
+    async def scenario():
+        await store.store(events[1].model_copy())  # RiskCast got the lost one over the hot path
+        result = await job.reconcile_partition("2024-03-01")
+        return result, await store.list_processed_ids("2024-03-01")
+
+    result, stored = asyncio.run(scenario())
+    assert result.status == "corrupt"
+    assert result.replayed_ids == sorted([events[0].signal_id, events[2].signal_id])  # the intact ones, delivered
+    assert stored == {e.signal_id for e in events}
+    assert result.extra_ids == [events[1].signal_id]  # held by RiskCast, gone from the ledger: named
+    (lost,) = result.lost
+    assert (lost.segment, lost.start_byte, lost.end_byte, lost.sequence_first, lost.sequence_last) == (
+        "segment-000001.log", 123, 456, events[1].ledger_sequence, events[1].ledger_sequence)
+
+
 def test_replays_beyond_the_per_run_limit_leave_the_partition_incomplete(clock, ack_ids, make_signal) -> None:
     job, reader, store, state, transport = world(clock, ack_ids, max_replays_per_run=2)
     reader.put("2024-03-01", [make_signal(n) for n in (1, 2, 3)], sealed=True)
@@ -256,3 +299,19 @@ def test_a_partition_the_ledger_lost_entirely_is_reported_with_every_signal_risk
     (result,) = asyncio.run(scenario())
     assert (result.status, result.reason) == ("corrupt", "partition_missing_from_ledger")
     assert result.extra_ids == sorted(e.signal_id for e in held) and result.critical
+
+
+def test_a_damaged_main_partition_that_is_not_sealed_is_reported_but_not_replayed(clock, ack_ids, make_signal) -> None:
+    job, reader, store, state, transport = world(clock, ack_ids)
+    reader.put("2024-03-01", [make_signal(1), make_signal(2), make_signal(3)], sealed=False)
+    reader.corrupt.add("2024-03-01")
+    original = reader.get_partition_info
+
+    def corrupt_info(partition):
+        raise LedgerCorruptionError(partition, "segment-000001.log", 123, "crc mismatch")
+
+    reader.get_partition_info = corrupt_info
+    result = asyncio.run(job.reconcile_partition("2024-03-01"))
+    reader.get_partition_info = original
+    assert result.status == "corrupt" and "not sealed" in result.reason
+    assert result.replayed_ids == [] and len(result.lost) == 1

@@ -12,7 +12,8 @@ import os
 from omen.ledger.fs_port import FileSystem, ReadOnlyFileSystem
 from omen.ledger.layout import FILE_MODE_NEW, TEMP_SUFFIX
 
-READ_CHUNK_BYTES = 1024 * 1024
+# One read covers a whole segment of the default size (64 MiB): a single chunk needs no join (a copy).
+READ_CHUNK_BYTES = 64 * 1024 * 1024
 
 
 def write_all(fs: FileSystem, fd: int, data: bytes) -> None:
@@ -45,7 +46,7 @@ def read_all(fs: ReadOnlyFileSystem, fd: int, size_bytes: int) -> bytes:
             break
         chunks.append(chunk)
         offset += len(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def read_file(fs: ReadOnlyFileSystem, path: str) -> bytes:

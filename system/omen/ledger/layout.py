@@ -22,8 +22,10 @@ SEGMENT_INDEX_MAX = 999_999
 SEGMENT_MODE_SEALED = 0o444
 FILE_MODE_NEW = 0o644
 
-_SEGMENT_RE = re.compile(r"^segment-(\d{6})\.log$")
-_PARTITION_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(" + re.escape(LATE_SUFFIX) + r")?$")
+# Names are matched whole (fullmatch): a pattern ending in `$` also matches before a final newline,
+# and "2026-03-01\n" must never become a partition directory. ASCII digits only (`\d` is Unicode).
+_SEGMENT_RE = re.compile(r"segment-([0-9]{6})\.log")
+_PARTITION_RE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(" + re.escape(LATE_SUFFIX) + r")?")
 
 
 def segment_name(index: int) -> str:
@@ -33,17 +35,21 @@ def segment_name(index: int) -> str:
 
 def segment_index(name: str) -> int | None:
     """The index of a segment file name, or None when the name is not a segment."""
-    match = _SEGMENT_RE.match(name)
+    match = _SEGMENT_RE.fullmatch(name) if isinstance(name, str) else None
     return int(match.group(1)) if match else None
 
 
 def segment_names(entries: list[str]) -> list[str]:
     """The segment files among directory entries, in write order."""
-    return sorted(name for name in entries if _SEGMENT_RE.match(name))
+    return sorted(name for name in entries if isinstance(name, str) and _SEGMENT_RE.fullmatch(name))
 
 
-def is_partition_name(name: str) -> bool:
-    match = _PARTITION_RE.match(name)
+def is_partition_name(name: object) -> bool:
+    """True when `name` is a partition name, matched whole: the one validator for names from outside
+    (HTTP paths, command lines, directory listings) before they become a path in the ledger."""
+    if not isinstance(name, str):
+        return False
+    match = _PARTITION_RE.fullmatch(name)
     if not match:
         return False
     try:
@@ -53,15 +59,18 @@ def is_partition_name(name: str) -> bool:
     return True
 
 
-def require_partition_name(name: str) -> str:
+def require_partition_name(name: object) -> str:
+    """`name` when it is a partition name; ValueError saying what one looks like otherwise."""
     if not is_partition_name(name):
         raise ValueError(
             f"{name!r} is not a ledger partition: expected 'YYYY-MM-DD' or 'YYYY-MM-DD{LATE_SUFFIX}'"
         )
+    assert isinstance(name, str)
     return name
 
 
 def partition_dir(root: str, partition: str) -> str:
+    assert is_partition_name(partition), f"{partition!r} must be validated before it becomes a path"
     return os.path.join(root, partition)
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_ops import read_file
-from omen.ledger.layout import MANIFEST_NAME
+from omen.ledger.layout import MANIFEST_NAME, segment_index
+from omen.ledger.record_parse import PAYLOAD_ERRORS
 from omen.schema import UtcDatetime, canonical_json
 
 MANIFEST_FORMAT_VERSION = 1
@@ -54,13 +55,27 @@ def load_manifest(fs: Any, partition_path: str, partition: str) -> Manifest | No
         data = read_file(fs, os.path.join(partition_path, MANIFEST_NAME))
     except FileNotFoundError:
         return None
+    return parse_manifest(data, partition)
+
+
+def parse_manifest(data: bytes, partition: str) -> Manifest:
+    """The manifest these bytes hold for `partition`, strictly parsed; anything else is corruption.
+
+    The manifest has no checksum, so every failure a hostile file can cause (a timestamp that
+    overflows on its way to UTC, a count given as a string, a segment name that is not one) must
+    end typed."""
     try:
-        manifest = Manifest.model_validate_json(data)
-    except ValidationError as error:
-        raise LedgerCorruptionError(partition, MANIFEST_NAME, 0, f"manifest does not parse ({error.error_count()} errors)") from error
+        manifest = Manifest.model_validate_json(data, strict=True)
+    except PAYLOAD_ERRORS as error:
+        raise LedgerCorruptionError(partition, MANIFEST_NAME, 0, f"manifest does not parse ({type(error).__name__})") from error
     if manifest.partition != partition:
         raise LedgerCorruptionError(partition, MANIFEST_NAME, 0, f"manifest names partition {manifest.partition!r}")
+    names = [entry.name for entry in manifest.segments]
+    if names != sorted(set(names)) or not all(segment_index(name) is not None for name in names):
+        raise LedgerCorruptionError(partition, MANIFEST_NAME, 0, "manifest segments are not distinct segment names in order")
+    if manifest.record_count != sum(entry.record_count for entry in manifest.segments):
+        raise LedgerCorruptionError(partition, MANIFEST_NAME, 0, "manifest record_count is not the sum of its segments'")
     return manifest
 
 
-__all__ = ["MANIFEST_FORMAT_VERSION", "Manifest", "SegmentEntry", "load_manifest"]
+__all__ = ["MANIFEST_FORMAT_VERSION", "Manifest", "SegmentEntry", "load_manifest", "parse_manifest"]

@@ -1,28 +1,38 @@
 """The ledger reader: every durable record, in sequence order, and never a damaged one.
 
 Read rule (RocksDB's tolerate-corrupted-tail mode): the active segment is the last segment of a
-partition that is not sealed. Only a torn tail of that segment is tolerated: it ends the read
-quietly. A bad frame followed by valid ones, or any bad frame in a sealed segment (every other
-segment), raises LedgerCorruptionError naming partition, segment and byte offset. A segment is
-checked whole before any of its records is yielded, so a record whose CRC fails never escapes.
-The reader never writes: it leaves repairs to the writer.
+partition that is not sealed, still writable, and not listed as sealed by the manifest. Only a torn
+tail of that segment is tolerated: it ends the read quietly (the writer decides the same way, so
+reader and writer agree). A bad frame followed by valid ones, any bad frame in another segment, a
+segment the manifest lists as sealed that does not hold exactly the manifest's records and bytes,
+or a sequence that does not strictly increase in read order raises LedgerCorruptionError naming
+partition, segment and byte offset. A segment is checked whole (CRC, manifest counts, sequence
+order) before any of its records is yielded, so a record whose CRC fails never escapes.
+
+Two ways to read: `read_partition` yields fully validated `LedgerRecord`s; `scan_partition` yields
+`ScannedRecord`s whose CRC, sequence and order are checked but whose full validation waits until
+`.record` is used (reconcile needs it only for the records it replays). `salvage_partition` reads
+past damage and reports what it lost (see omen.ledger.salvage). The reader never writes.
 """
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import ValidationError
-
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_port import ReadOnlyFileSystem
 from omen.ledger.fs_ops import read_all
-from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, SegmentScan, scan_frames
+from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, scan_frames
 from omen.ledger.layout import is_partition_name, partition_dir, require_partition_name, segment_names
-from omen.ledger.manifest import Manifest, load_manifest
+from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
+from omen.ledger.record_parse import ScannedRecord, SegmentRecords
+from omen.ledger.salvage import SalvageResult, salvage_partition
 from omen.schema import LedgerRecord, is_late_partition
+
+WRITE_BITS = 0o222
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,42 @@ class PartitionInfo:
     manifest_revision: int
     record_count: int
     segments: tuple[str, ...]
+
+
+def tolerates_torn_tail(*, position: int, segment_count: int, partition_sealed: bool,
+                        entry: SegmentEntry | None, mode: int) -> bool:
+    """Whether a segment may end in a torn tail: only the active one, as the writer decides it
+    (the last of an unsealed partition, still writable, not listed as sealed by the manifest)."""
+    if partition_sealed or position != segment_count - 1:
+        return False
+    if entry is not None and entry.sealed:
+        return False
+    return (mode & WRITE_BITS) != 0
+
+
+def check_listed_segments(partition: str, manifest: Manifest | None, names: list[str]) -> None:
+    """Every segment the manifest lists as sealed exists; a sealed partition holds no other file."""
+    if manifest is None:
+        return
+    present = set(names)
+    for entry in manifest.segments:
+        if (manifest.sealed or entry.sealed) and entry.name not in present:
+            raise LedgerCorruptionError(partition, entry.name, 0, "a segment the manifest lists as sealed is missing")
+    if manifest.sealed:
+        listed = {entry.name for entry in manifest.segments}
+        for name in names:
+            if name not in listed:
+                raise LedgerCorruptionError(partition, name, 0, "a segment of a sealed partition is not in its manifest")
+
+
+def held_entry(manifest: Manifest | None, name: str) -> SegmentEntry | None:
+    """The manifest's entry for `name` when the segment is held to it (sealed), else None."""
+    if manifest is None:
+        return None
+    for entry in manifest.segments:
+        if entry.name == name:
+            return entry if (manifest.sealed or entry.sealed) else None
+    return None
 
 
 class LedgerReader:
@@ -57,23 +103,42 @@ class LedgerReader:
         return sorted(name for name in entries if is_partition_name(name))
 
     def read_partition(self, partition: str) -> Iterator[LedgerRecord]:
-        """Every valid record of `partition`: segments in order, frames in order."""
+        """Every valid record of `partition`, fully validated: segments in order, frames in order."""
+        for scanned in self._checked_segments(partition):
+            records = [record.record for record in scanned]
+            yield from records
+
+    def scan_partition(self, partition: str) -> Iterator[ScannedRecord]:
+        """Every valid record of `partition` as a ScannedRecord: CRC, sequence order and manifest
+        counts checked exactly as `read_partition` does; the full validation of a record waits for
+        its `.record` (which raises LedgerCorruptionError if its payload is not a ledger record)."""
+        for scanned in self._checked_segments(partition):
+            yield from scanned
+
+    def salvage_partition(self, partition: str) -> SalvageResult:
+        """Every intact record of `partition`, reading past damage, and the exact loss (see omen.ledger.salvage)."""
         require_partition_name(partition)
-        manifest, names = self._layout(partition)
-        sealed = bool(manifest and manifest.sealed)
-        for position, name in enumerate(names):
-            data, scan = self._scan(partition, name, tolerate_torn_tail=not sealed and position == len(names) - 1)
-            yield from self._records(partition, name, data, scan)
+        return salvage_partition(self._fs, self._root, partition, self._frame_max_bytes)
 
     def get_partition_highwater(self, partition: str) -> int:
         """Highest ledger_sequence in the partition: the manifest's when sealed, a scan otherwise; 0 if empty."""
         return self.get_partition_info(partition).highwater_sequence
 
     def get_partition_info(self, partition: str) -> PartitionInfo:
+        """Sealed: the manifest's figures, once every segment has the manifest's size. Otherwise a
+        scan with every check of `scan_partition`."""
         require_partition_name(partition)
         manifest, names = self._layout(partition)
         revision = manifest.revision if manifest else 0
         if manifest is not None and manifest.sealed:
+            check_listed_segments(partition, manifest, names)
+            for entry in manifest.segments:
+                size_bytes = self._fs.stat(os.path.join(partition_dir(self._root, partition), entry.name)).st_size
+                if size_bytes != entry.size_bytes:
+                    raise LedgerCorruptionError(
+                        partition, entry.name, min(size_bytes, entry.size_bytes),
+                        f"sealed segment holds {size_bytes} bytes, its manifest says {entry.size_bytes}",
+                    )
             return PartitionInfo(
                 partition=partition,
                 is_late=is_late_partition(partition),
@@ -85,11 +150,10 @@ class LedgerReader:
             )
         highwater = 0
         record_count = 0
-        for position, name in enumerate(names):
-            data, scan = self._scan(partition, name, tolerate_torn_tail=position == len(names) - 1)
-            record_count += len(scan.frames)
-            if scan.frames:
-                highwater = max(highwater, self._parse(partition, name, data, scan.frames[-1]).sequence)
+        for scanned in self._checked_segments(partition, layout=(manifest, names)):
+            record_count += len(scanned)
+            if scanned:
+                highwater = scanned[-1].sequence
         return PartitionInfo(
             partition=partition,
             is_late=is_late_partition(partition),
@@ -133,31 +197,52 @@ class LedgerReader:
             return None, []
         return load_manifest(self._fs, path, partition), segment_names(entries)
 
-    def _scan(self, partition: str, name: str, *, tolerate_torn_tail: bool) -> tuple[bytes, SegmentScan]:
+    def _checked_segments(
+        self, partition: str, *, layout: tuple[Manifest | None, list[str]] | None = None,
+    ) -> Iterator[list[ScannedRecord]]:
+        """The records of each segment in order, each list yielded only once its segment passed every check."""
+        require_partition_name(partition)
+        manifest, names = layout if layout is not None else self._layout(partition)
+        check_listed_segments(partition, manifest, names)
+        partition_sealed = bool(manifest and manifest.sealed)
+        last_sequence = 0
+        for position, name in enumerate(names):
+            data, mode = self._read_segment(partition, name)
+            entry = held_entry(manifest, name)
+            tolerate = tolerates_torn_tail(position=position, segment_count=len(names),
+                                           partition_sealed=partition_sealed, entry=entry, mode=mode)
+            scan = scan_frames(data, self._frame_max_bytes, tolerate_torn_tail=tolerate)
+            if scan.end == END_CORRUPT:
+                raise LedgerCorruptionError(partition, name, scan.valid_bytes, scan.reason)
+            if entry is not None and (scan.size_bytes, len(scan.frames)) != (entry.size_bytes, entry.record_count):
+                raise LedgerCorruptionError(
+                    partition, name, min(scan.valid_bytes, entry.size_bytes),
+                    f"sealed segment holds {len(scan.frames)} records in {scan.size_bytes} bytes, its manifest "
+                    f"says {entry.record_count} in {entry.size_bytes}",
+                )
+            segment = SegmentRecords(partition, name, data, scan.frames)
+            sequences = segment.sequences
+            if sequences and (sequences[0] <= last_sequence or not all(map(operator.lt, sequences, sequences[1:]))):
+                previous = [last_sequence, *sequences]
+                index = next(i for i in range(len(sequences)) if sequences[i] <= previous[i])
+                raise LedgerCorruptionError(
+                    partition, name, scan.frames[index][0],
+                    f"sequence {sequences[index]} follows {previous[index]}: sequences strictly increase "
+                    "(a duplicated or reordered frame)",
+                )
+            if sequences:
+                last_sequence = sequences[-1]
+            yield segment.records()
+
+    def _read_segment(self, partition: str, name: str) -> tuple[bytes, int]:
         fs = self._fs
         fd = fs.open(os.path.join(partition_dir(self._root, partition), name), os.O_RDONLY)
         try:
-            data = read_all(fs, fd, fs.fstat(fd).st_size)
+            stat = fs.fstat(fd)
+            data = read_all(fs, fd, stat.st_size)
         finally:
             fs.close(fd)
-        scan = scan_frames(data, self._frame_max_bytes, tolerate_torn_tail=tolerate_torn_tail)
-        if scan.end == END_CORRUPT:
-            raise LedgerCorruptionError(partition, name, scan.valid_bytes, scan.reason)
-        return data, scan
-
-    def _records(self, partition: str, name: str, data: bytes, scan: SegmentScan) -> Iterator[LedgerRecord]:
-        records = [self._parse(partition, name, data, frame) for frame in scan.frames]
-        yield from records
-
-    def _parse(self, partition: str, name: str, data: bytes, frame: tuple[int, int]) -> LedgerRecord:
-        offset, length = frame
-        try:
-            record = LedgerRecord.from_payload(data[offset + HEADER_BYTES : offset + HEADER_BYTES + length])
-        except ValidationError as error:
-            raise LedgerCorruptionError(partition, name, offset, "frame payload is not a ledger record") from error
-        if record.partition != partition:
-            raise LedgerCorruptionError(partition, name, offset, f"record claims partition {record.partition!r}")
-        return record
+        return data, stat.st_mode
 
 
-__all__ = ["LedgerReader", "PartitionInfo"]
+__all__ = ["LedgerReader", "PartitionInfo", "check_listed_segments", "held_entry", "tolerates_torn_tail"]

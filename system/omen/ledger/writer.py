@@ -23,8 +23,6 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from pydantic import ValidationError
-
 from omen.clock import Clock, SystemClock
 from omen.ledger.errors import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
 from omen.ledger.fs_port import FileSystem
@@ -43,6 +41,7 @@ from omen.ledger.layout import (
     segment_names,
 )
 from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
+from omen.ledger.record_parse import parse_record
 from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_partition, partition_for
 
 SEGMENT_MAX_BYTES_DEFAULT = 64 * 1024 * 1024
@@ -400,13 +399,7 @@ class LedgerWriter:
         if scan.frames:
             offset, length = scan.frames[-1]
             payload = data[offset + HEADER_BYTES : offset + HEADER_BYTES + length]
-            try:
-                record = LedgerRecord.from_payload(payload)
-            except ValidationError as error:
-                raise LedgerCorruptionError(state.name, name, offset, "frame payload is not a ledger record") from error
-            if record.partition != state.name:
-                raise LedgerCorruptionError(state.name, name, offset, f"record claims partition {record.partition!r}")
-            last_sequence = record.sequence
+            last_sequence = parse_record(state.name, name, offset, payload).sequence
         return _Segment(name, len(scan.frames), scan.valid_bytes, read_only), last_sequence
 
     def _repair_current(self, state: _Partition, active: str) -> None:

@@ -1,0 +1,249 @@
+"""Turning a CRC-checked frame payload into a record: strictly, with only typed failures, and lazily.
+
+Strict: a payload is parsed in pydantic's strict mode, so a sequence written as the string "5" is
+refused rather than coerced (the writer never writes one). Typed: whatever a payload holds (a
+timestamp whose conversion to UTC overflows, invalid UTF-8, a wrong type) ends as
+`LedgerCorruptionError` naming partition, segment and offset, never a bare OverflowError.
+
+Lazy: reconcile and the checkers need only a record's sequence and signal_id for most records, and
+a full validation costs about forty times the CRC. `ScannedRecord` holds the CRC-checked payload,
+reads those two fields straight from the bytes when each occurs exactly once where the writer puts
+them, and validates the whole record only when `.record` is asked for (then it also checks that the
+full parse agrees with what was read from the bytes).
+"""
+from __future__ import annotations
+
+import re
+from functools import partial
+from itertools import repeat
+
+from pydantic import ValidationError
+
+from omen.ledger.errors import LedgerCorruptionError
+from omen.ledger.framing import HEADER_BYTES
+from omen.schema import LedgerRecord
+
+# Everything pydantic or a validator can raise on hostile bytes: a timestamp overflowing on its way
+# to UTC raises OverflowError from inside a validator, bad UTF-8 a UnicodeDecodeError (a ValueError).
+PAYLOAD_ERRORS = (ValidationError, ValueError, OverflowError, TypeError, RecursionError)
+
+_SIGNAL_ID_KEY = b'"signal_id":"'
+_SEQUENCE_DIGITS_MAX = 19  # a sequence is below 2**63 (SQLite's integer range ends there)
+_SIGNAL_ID_BYTES_MAX = 64
+
+
+def parse_record(partition: str, segment: str, offset_bytes: int, payload: bytes) -> LedgerRecord:
+    """The strict, fully validated record of one frame payload of `partition`, or corruption."""
+    try:
+        record = LedgerRecord.model_validate_json(payload, strict=True)
+    except PAYLOAD_ERRORS as error:
+        raise LedgerCorruptionError(
+            partition, segment, offset_bytes, f"frame payload is not a ledger record ({type(error).__name__})"
+        ) from error
+    if record.partition != partition:
+        raise LedgerCorruptionError(partition, segment, offset_bytes, f"record claims partition {record.partition!r}")
+    return record
+
+
+def sequence_key(partition: str) -> bytes:
+    """The bytes that precede a record's sequence in its payload, partition included."""
+    return b'"ledger_partition":' + b'"' + partition.encode() + b'","ledger_sequence":'
+
+
+def _unique(payload: bytes, key: bytes) -> int:
+    start = payload.find(key)
+    if start < 0 or payload.rfind(key) != start:
+        return -1
+    return start + len(key)
+
+
+def peek_sequence(payload: bytes, key: bytes) -> int | None:
+    """The sequence as the writer encodes it (compact JSON, after this partition's name), or None
+    when the bytes do not say it unambiguously: then only a full parse may answer."""
+    start = _unique(payload, key)
+    if start < 0:
+        return None
+    end = start
+    limit = min(len(payload), start + _SEQUENCE_DIGITS_MAX + 1)
+    while end < limit and 48 <= payload[end] <= 57:
+        end += 1
+    if end == start or end - start > _SEQUENCE_DIGITS_MAX or payload[start] == 48:
+        return None  # no digits, too many, or a leading zero (not JSON): let the strict parse decide
+    if not payload.startswith(b',"ledger_written_at":"', end):
+        return None
+    return int(payload[start:end])
+
+
+def peek_signal_id(payload: bytes) -> str | None:
+    """The signal_id as the writer encodes it, or None when the bytes do not say it unambiguously."""
+    start = _unique(payload, _SIGNAL_ID_KEY)
+    if start < 0:
+        return None
+    end = payload.find(b'"', start, start + _SIGNAL_ID_BYTES_MAX + 1)
+    if end <= start:
+        return None
+    raw = payload[start:end]
+    if b"\\" in raw or not raw.isascii():
+        return None
+    return raw.decode("ascii")
+
+
+class SegmentRecords:
+    """The CRC-checked frames of one segment and the fields read from their bytes, shared by its records.
+
+    Sequences are read for every frame at once by one compiled pattern over the segment's bytes (C
+    speed), signal ids likewise on first demand. When a pattern does not match exactly once per
+    frame (a payload that itself holds such bytes, or does not hold them), every frame is read on
+    its own, and a frame whose bytes stay ambiguous is fully validated.
+    """
+
+    __slots__ = ("partition", "segment", "data", "frames", "sequences", "base_offset_bytes", "_signal_ids",
+                 "_frames_end", "_validated")
+
+    def __init__(self, partition: str, segment: str, data: bytes, frames: tuple[tuple[int, int], ...],
+                 *, base_offset_bytes: int = 0) -> None:
+        """`frames` are (offset in `data`, payload length); `data` starts at `base_offset_bytes` of the segment."""
+        self.partition = partition
+        self.base_offset_bytes = base_offset_bytes
+        self.segment = segment
+        self.data = data
+        self.frames = frames
+        self._signal_ids: list[str] | None = None
+        self._validated: list[LedgerRecord | None] | None = None
+        # only the frames' bytes: a torn tail after them may hold a partial payload
+        self._frames_end = frames[-1][0] + HEADER_BYTES + frames[-1][1] if frames else 0
+        found = list(map(int, _sequence_pattern(partition).findall(data, 0, self._frames_end)))
+        if len(found) != len(frames):
+            key = sequence_key(partition)
+            found = [self._sequence_alone(index, key) for index in range(len(frames))]
+        self.sequences: list[int] = found
+
+    def payload(self, index: int) -> bytes:
+        offset, length = self.frames[index]
+        return self.data[offset + HEADER_BYTES : offset + HEADER_BYTES + length]
+
+    def parse(self, index: int) -> LedgerRecord:
+        return parse_record(self.partition, self.segment, self.base_offset_bytes + self.frames[index][0], self.payload(index))
+
+    def signal_id(self, index: int) -> str:
+        signal_ids = self._signal_ids
+        if signal_ids is None:
+            signal_ids = [match.decode("ascii") for match in _SIGNAL_ID_PATTERN.findall(self.data, 0, self._frames_end)]
+            if len(signal_ids) != len(self.frames):
+                signal_ids = [self._signal_id_alone(i) for i in range(len(self.frames))]
+            self._signal_ids = signal_ids
+        return signal_ids[index]
+
+    def records(self) -> list["ScannedRecord"]:
+        # map() and zip() run in C: this is once per record on the reader's hot path
+        return list(map(partial(tuple.__new__, ScannedRecord), zip(repeat(self), range(len(self.frames)))))
+
+    def validated(self, index: int) -> LedgerRecord:
+        """The record of frame `index`, strictly validated once and cross-checked with its bytes."""
+        cache = self._validated
+        if cache is None:
+            cache = self._validated = [None] * len(self.frames)
+        record = cache[index]
+        if record is None:
+            record = self.parse(index)
+            for field_name, read, parsed in (
+                ("sequence", self.sequences[index], record.sequence),
+                ("signal_id", self.signal_id(index), record.event.signal_id),
+            ):
+                if read != parsed:
+                    raise LedgerCorruptionError(
+                        self.partition, self.segment, self.base_offset_bytes + self.frames[index][0],
+                        f"payload bytes say {field_name} {read}, its record says {parsed}",
+                    )
+            cache[index] = record
+        return record
+
+    def _sequence_alone(self, index: int, key: bytes) -> int:
+        sequence = peek_sequence(self.payload(index), key)
+        return self.parse(index).sequence if sequence is None else sequence
+
+    def _signal_id_alone(self, index: int) -> str:
+        signal_id = peek_signal_id(self.payload(index))
+        return self.parse(index).event.signal_id if signal_id is None else signal_id
+
+
+class ScannedRecord(tuple):
+    """One CRC-checked frame of a partition; the full record is validated on first use of `.record`.
+
+    `sequence` and `signal_id` are read from the payload bytes; `.record` validates the payload
+    strictly and raises LedgerCorruptionError if it is not a record, or disagrees with them.
+    A (segment, index) pair: a tuple costs a fraction of an object with attributes, and a scan
+    makes one per record.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, segment: SegmentRecords, index: int) -> "ScannedRecord":
+        return tuple.__new__(cls, (segment, index))
+
+    @property
+    def partition(self) -> str:
+        return self[0].partition
+
+    @property
+    def segment(self) -> str:
+        return self[0].segment
+
+    @property
+    def offset_bytes(self) -> int:
+        return self[0].base_offset_bytes + self[0].frames[self[1]][0]
+
+    @property
+    def sequence(self) -> int:
+        return self[0].sequences[self[1]]
+
+    @property
+    def payload(self) -> bytes:
+        return self[0].payload(self[1])
+
+    @property
+    def signal_id(self) -> str:
+        return self[0].signal_id(self[1])
+
+    @property
+    def record(self) -> LedgerRecord:
+        """The strictly validated record; LedgerCorruptionError when the payload is not one of ours."""
+        return self[0].validated(self[1])
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return f"ScannedRecord({self.partition!r}, {self.segment!r}, offset={self.offset_bytes}, sequence={self.sequence})"
+
+
+def scanned_record_of(record: LedgerRecord, *, segment: str = "", offset_bytes: int = 0) -> ScannedRecord:
+    """A ScannedRecord holding `record` itself (for readers that are not backed by frames, such as fakes)."""
+    payload = record.to_payload()
+    frame = SegmentRecords(record.partition, segment, bytes(HEADER_BYTES) + payload, ((0, len(payload)),),
+                           base_offset_bytes=offset_bytes)
+    frame._signal_ids = [record.event.signal_id]
+    frame._validated = [record]
+    (scanned,) = frame.records()
+    return scanned
+
+
+_SIGNAL_ID_PATTERN = re.compile(rb'"signal_id":"([\x20-\x21\x23-\x5b\x5d-\x7e]{1,64})"')
+_SEQUENCE_PATTERNS: dict[str, re.Pattern[bytes]] = {}
+_SEQUENCE_PATTERNS_MAX = 4096
+
+
+def _sequence_pattern(partition: str) -> re.Pattern[bytes]:
+    pattern = _SEQUENCE_PATTERNS.get(partition)
+    if pattern is None:
+        if len(_SEQUENCE_PATTERNS) >= _SEQUENCE_PATTERNS_MAX:
+            _SEQUENCE_PATTERNS.clear()
+        pattern = re.compile(re.escape(sequence_key(partition)) + rb'([1-9][0-9]{0,18}),"ledger_written_at":"')
+        _SEQUENCE_PATTERNS[partition] = pattern
+    return pattern
+
+
+__all__ = ["PAYLOAD_ERRORS", "ScannedRecord", "SegmentRecords", "parse_record", "scanned_record_of", "peek_sequence", "peek_signal_id", "sequence_key"]

@@ -1,0 +1,217 @@
+"""Salvage: read a damaged partition past its damage, yield every intact record, report the exact loss.
+
+RocksDB's skip-any-corrupted-records recovery mode, made accountable. The strict reader stops at the
+first damage (one flipped bit makes a whole partition unreadable); salvage instead resynchronizes on
+the next frame whose header and CRC check out, whose payload is a strictly valid record of this
+partition, and whose sequence continues the partition (it is above the last intact one). Every byte
+range it skips becomes a `SalvageLoss` naming partition, segment, byte range and the range of
+sequence numbers that may have been lost there (between the intact records around it; the upper
+bound comes from the next intact record, else from the manifest's highwater, else it is unknown).
+
+What it also holds the partition to: a segment the manifest lists as sealed must exist and have the
+manifest's size (a missing or shortened sealed segment is a loss); an unreadable manifest is
+reported and the segments are read without it. A torn tail of the active segment (what a crash
+mid-append leaves, never acknowledged) is not a loss: it is reported apart, as the strict reader
+would tolerate it. Salvage only reads; it never repairs the ledger in place.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from omen.ledger.errors import LedgerCorruptionError
+from omen.ledger.fs_ops import read_all
+from omen.ledger.framing import HEADER_BYTES, TAIL_SEARCH_CRC_FACTOR, find_valid_frame, frame_at
+from omen.ledger.layout import partition_dir, segment_names
+from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
+from omen.ledger.record_parse import ScannedRecord, SegmentRecords
+
+WRITE_BITS = 0o222
+SKIPPED_SEQUENCES_MAX = 1_000  # per loss: more would be a flood of duplicates, the range says enough
+
+
+@dataclass(frozen=True, slots=True)
+class SalvageLoss:
+    """Bytes [start_byte, end_byte) of `segment` held no intact record. Sequences
+    sequence_first..sequence_last (inclusive; last None: unknown) may have been lost there; an
+    empty range (last < first) means the damage held no record that was not read elsewhere."""
+
+    partition: str
+    segment: str
+    start_byte: int
+    end_byte: int
+    sequence_first: int
+    sequence_last: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "partition": self.partition, "segment": self.segment, "start_byte": self.start_byte,
+            "end_byte": self.end_byte, "sequence_first": self.sequence_first,
+            "sequence_last": self.sequence_last, "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SalvageResult:
+    partition: str
+    records: tuple[ScannedRecord, ...]
+    losses: tuple[SalvageLoss, ...]
+    torn_tail_bytes: int
+    manifest: Manifest | None
+    manifest_error: str | None
+
+    @property
+    def clean(self) -> bool:
+        """Nothing lost and the manifest readable: a strict read would have yielded the same records."""
+        return not self.losses and self.manifest_error is None
+
+
+@dataclass(slots=True)
+class _Pending:
+    segment: str
+    start_byte: int
+    end_byte: int
+    sequence_first: int
+    reason: str
+
+
+@dataclass(slots=True)
+class _Walk:
+    partition: str
+    frame_max_bytes: int
+    last_sequence: int = 0
+    records: list[ScannedRecord] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
+    losses: list[SalvageLoss] = field(default_factory=list)
+    torn_tail_bytes: int = 0
+
+    def damaged(self, segment: str, start: int, end: int, reason: str, skipped: list[int]) -> None:
+        first = min([self.last_sequence + 1, *skipped])
+        self.pending.append(_Pending(segment, start, end, first, reason))
+
+    def accept(self, record: ScannedRecord) -> None:
+        for loss in self.pending:
+            self.losses.append(SalvageLoss(self.partition, loss.segment, loss.start_byte, loss.end_byte,
+                                           loss.sequence_first, record.sequence - 1, loss.reason))
+        self.pending.clear()
+        self.records.append(record)
+        self.last_sequence = record.sequence
+
+    def finish(self, highwater: int | None) -> None:
+        last = highwater if highwater is not None and highwater > self.last_sequence else None
+        for loss in self.pending:
+            self.losses.append(SalvageLoss(self.partition, loss.segment, loss.start_byte, loss.end_byte,
+                                           loss.sequence_first, last, loss.reason))
+        self.pending.clear()
+
+
+def _record_at(walk: _Walk, segment: str, data: bytes, offset: int) -> ScannedRecord | None:
+    """The strictly valid record of this partition framed at `offset` (CRC checked), or None."""
+    length = frame_at(data, offset, walk.frame_max_bytes)
+    if length is None:
+        return None
+    try:
+        frame = SegmentRecords(walk.partition, segment, data[offset : offset + HEADER_BYTES + length], ((0, length),),
+                               base_offset_bytes=offset)
+        (record,) = frame.records()
+        record.record  # salvage validates every record it keeps: the bytes around it were damaged
+    except LedgerCorruptionError:
+        return None
+    return record
+
+
+def _salvage_segment(walk: _Walk, segment: str, data: bytes, *, tolerate_torn_tail: bool) -> None:
+    size = len(data)
+    budget = TAIL_SEARCH_CRC_FACTOR * size
+    offset = 0
+    for _ in range(size + 1):
+        if offset >= size:
+            return
+        record = _record_at(walk, segment, data, offset)
+        if record is not None and record.sequence > walk.last_sequence:
+            walk.accept(record)
+            offset += HEADER_BYTES + len(record.payload)
+            continue
+        skipped = [record.sequence] if record is not None else []
+        start = offset
+        resync: int | None = None
+        reason = "frame fails its checks" if record is None else f"sequence {record.sequence} does not continue {walk.last_sequence}"
+        search_from = offset + 1
+        for _ in range(size):
+            search = find_valid_frame(data, search_from, walk.frame_max_bytes, budget)
+            budget -= search.checked_bytes
+            if search.offset is None:
+                if search.exhausted:
+                    reason += "; the search for the next frame gave up (too many frame-like headers)"
+                break
+            candidate = _record_at(walk, segment, data, search.offset)
+            if candidate is not None and candidate.sequence > walk.last_sequence:
+                resync = search.offset
+                break
+            if candidate is not None and len(skipped) < SKIPPED_SEQUENCES_MAX:
+                skipped.append(candidate.sequence)
+            search_from = search.offset + 1
+        end = size if resync is None else resync
+        if resync is None and not skipped and tolerate_torn_tail and size - start <= HEADER_BYTES + walk.frame_max_bytes:
+            walk.torn_tail_bytes = size - start
+            return
+        walk.damaged(segment, start, end, reason, skipped)
+        offset = end
+
+
+def salvage_partition(fs: Any, root: str, partition: str, frame_max_bytes: int) -> SalvageResult:
+    """Read `partition` past any damage (see the module docstring). OSError from the port propagates."""
+    path = partition_dir(root, partition)
+    try:
+        entries = fs.listdir(path)
+    except FileNotFoundError:
+        return SalvageResult(partition, (), (), 0, None, None)
+    manifest: Manifest | None = None
+    manifest_error: str | None = None
+    try:
+        manifest = load_manifest(fs, path, partition)
+    except LedgerCorruptionError as error:
+        manifest_error = error.reason
+    present = segment_names(entries)
+    held: dict[str, SegmentEntry] = {}
+    if manifest is not None:
+        held = {entry.name: entry for entry in manifest.segments if manifest.sealed or entry.sealed}
+    names = sorted(set(present) | set(held))
+    walk = _Walk(partition, frame_max_bytes)
+    partition_sealed = bool(manifest and manifest.sealed)
+    for position, name in enumerate(names):
+        entry = held.get(name)
+        if name not in present:
+            assert entry is not None
+            walk.damaged(name, 0, entry.size_bytes, "a segment the manifest lists as sealed is missing", [])
+            continue
+        fd = fs.open(os.path.join(path, name), os.O_RDONLY)
+        try:
+            stat = fs.fstat(fd)
+            data = read_all(fs, fd, stat.st_size)
+        finally:
+            fs.close(fd)
+        active = (not partition_sealed and entry is None and position == len(names) - 1
+                  and (stat.st_mode & WRITE_BITS) != 0)
+        before_sequence, before_count = walk.last_sequence, len(walk.records)
+        before_damage = len(walk.pending) + len(walk.losses)
+        _salvage_segment(walk, name, data, tolerate_torn_tail=active)
+        kept = len(walk.records) - before_count
+        found_damage = len(walk.pending) + len(walk.losses) > before_damage
+        if entry is not None and not found_damage and (len(data) != entry.size_bytes or kept != entry.record_count):
+            # frames are missing, and which ones is unknown: from the first gap in the sequences
+            # kept (numbers may have gaps, so a gap is where a lost frame can be) to the next intact record
+            sequences = [before_sequence, *(record.sequence for record in walk.records[before_count:])]
+            first = next((a + 1 for a, b in zip(sequences, sequences[1:]) if b != a + 1), sequences[-1] + 1)
+            walk.pending.append(_Pending(
+                name, min(len(data), entry.size_bytes), entry.size_bytes, first,
+                f"sealed segment holds {kept} intact records in {len(data)} bytes, its manifest says "
+                f"{entry.record_count} in {entry.size_bytes}",
+            ))
+    walk.finish(manifest.highwater_sequence if manifest is not None else None)
+    return SalvageResult(partition, tuple(walk.records), tuple(walk.losses), walk.torn_tail_bytes, manifest, manifest_error)
+
+
+__all__ = ["SalvageLoss", "SalvageResult", "salvage_partition"]
