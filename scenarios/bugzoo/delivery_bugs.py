@@ -237,8 +237,9 @@ def _random_id_patches():  # noqa: ANN202
 register(PlantedBug(
     "random_signal_id",
     "signal_id is drawn at random per emission instead of derived from the event's inputs",
-    "re-emitted signals keep their id; ids are derived (the writer's schema check refuses the record)",
-    "recoverability",
+    "re-emitted signals keep their id; ids are derived (RiskCast's schema check refuses every such "
+    "record, so the ledger holds signals that never arrive)",
+    "exactly_once",
     ("calm",),
     _random_id_patches,
 ))

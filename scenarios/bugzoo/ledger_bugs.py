@@ -362,7 +362,10 @@ register(PlantedBug(
     "a manifest's counts are the frames' counts", "manifests_match_records",
     ("rollover_sequence", "calm"),
     lambda: [(Writer, "_write_manifest", _manifest_counting_active_segment)],
-# 21. salvage gives up on a segment at its first damage --------------------------------------------
+))
+
+
+# 23. salvage gives up on a segment at its first damage --------------------------------------------
 def _salvage_segment_stopping_at_damage(walk, segment, data, *, tolerate_torn_tail):  # noqa: ANN001, ANN202
     offset = 0
     for _ in range(len(data) + 1):
