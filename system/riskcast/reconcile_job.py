@@ -13,8 +13,11 @@ tries again. Corruption and read errors are reported in the result, never raised
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from omen import LedgerCorruptionError, LedgerRecord
+from riskcast.partition_names import require_partition_name
 from riskcast.ports import LedgerReaderLike, Transport
 from riskcast.reconcile_result import ReconcileResult
 from riskcast.reconcile_state import ReconcileStateStore
@@ -24,6 +27,13 @@ log = logging.getLogger(__name__)
 
 LEDGER_RECORDS_PER_PARTITION_MAX = 10_000_000
 CONFIRMED_STATUSES = (200, 409)
+T = TypeVar("T")
+BlockingCall = Callable[[Callable[[], T]], Awaitable[T]]
+
+
+async def call_inline(read: Callable[[], T]) -> T:
+    """The simulation's way to run a ledger read: on the caller's task, deterministically."""
+    return read()
 
 
 class ReconcileJob:
@@ -37,7 +47,10 @@ class ReconcileJob:
         *,
         replay_timeout_s: float = 2.0,
         max_replays_per_run: int = 10_000,
+        run_blocking: BlockingCall = call_inline,
     ) -> None:
+        """`run_blocking` runs each ledger read (sync file I/O): the served app passes one that uses a
+        worker thread, so a long read never blocks the event loop that answers ingest."""
         if replay_timeout_s <= 0 or max_replays_per_run < 1:
             raise ValueError(
                 f"replay_timeout_s ({replay_timeout_s}) must be > 0 and max_replays_per_run "
@@ -50,6 +63,7 @@ class ReconcileJob:
         self.ingest_url = ingest_url
         self.replay_timeout_s = replay_timeout_s
         self.max_replays_per_run = max_replays_per_run
+        self.run_blocking = run_blocking
 
     async def reconcile_partition(self, partition: str, *, scrub: bool = False) -> ReconcileResult:
         """Reconcile one partition if its highwater or manifest revision moved since the last success.
@@ -57,8 +71,9 @@ class ReconcileJob:
         `scrub=True` reads it even when nothing moved: a sealed, reconciled partition is otherwise
         never read again, so rot at rest (or records a lying disk lost) would go unreported.
         """
+        require_partition_name(partition)  # a ValueError: the caller named no partition
         try:
-            info = self.reader.get_partition_info(partition)
+            info = await self.run_blocking(lambda: self.reader.get_partition_info(partition))
         except LedgerCorruptionError as error:
             return await self._report(partition, "corrupt", f"ledger_corrupt: {error}", None, None)
         except FileNotFoundError:
@@ -78,7 +93,7 @@ class ReconcileJob:
 
         processed_ids = await self.store.list_processed_ids(partition)
         try:
-            ledger = self._read_ledger(partition)
+            ledger = await self.run_blocking(lambda: self._read_ledger(partition))
         except LedgerCorruptionError as error:
             return await self._report(partition, "corrupt", f"ledger_corrupt: {error}", highwater, revision)
         except OSError as error:
@@ -171,7 +186,7 @@ async def run_reconcile_job(job: ReconcileJob, *, scrub: bool = False) -> list[R
     `scrub=True` re-reads every partition, even those up to date (see `reconcile_partition`); run it
     now and then, not on every pass: it reads the whole ledger."""
     try:
-        partitions = set(job.reader.list_partitions())
+        partitions = set(await job.run_blocking(job.reader.list_partitions))
     except OSError as error:
         log.error("reconcile: cannot list ledger partitions: %s", error)
         return []
