@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -140,8 +141,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def post_all(base_url: str, bodies: list[tuple[str, bytes]], *, clients: int,
-                   timeout_s: float = 60.0) -> list[Answer]:
-    """`clients` concurrent keep-alive connections take the bodies in order, one request at a time each.
+                   timeout_s: float = 60.0, on_answer: Callable[[list[Answer]], None] | None = None) -> list[Answer]:
+    """`clients` concurrent keep-alive connections take the bodies in order, one request at a time each;
+    `on_answer(answers so far)` is called after each answer (the kill -9 test kills the server there).
 
     WHY a bare HTTP/1.1 client and not httpx: httpx spends about 4 ms of CPU per request, three
     times what the server spends, so on a small machine it measured the client, not the server.
@@ -172,12 +174,16 @@ async def post_all(base_url: str, bodies: list[tuple[str, bytes]], *, clients: i
                 status, payload = await asyncio.wait_for(_read_response(reader), timeout_s)
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
                 answers.append(Answer(signal_id, None, None, time.perf_counter() - started))
+                if on_answer is not None:
+                    on_answer(answers)
                 if connection is not None:
                     connection[1].close()
                 connection = None
                 continue
             ack_id = json.loads(payload).get("ack_id") if status in (200, 409) else None
             answers.append(Answer(signal_id, status, ack_id, time.perf_counter() - started))
+            if on_answer is not None:
+                on_answer(answers)
         if connection is not None:
             connection[1].close()
 
