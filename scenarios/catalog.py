@@ -33,6 +33,7 @@ class ScenarioParams(BaseModel):
     concurrent_duplicate_posts: int = Field(default=0, ge=0, le=1000)
     exhaustive_crash_states_max: int = Field(default=0, ge=0, le=100_000)
     group_commit_max_batch: int = Field(default=0, ge=0, le=100_000)
+    store_commit_rows_max: int = Field(default=1, ge=1, le=10_000)  # RiskCast's group commit; 1: off
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ SCENARIOS: dict[str, Scenario] = {
             ScenarioParams(
                 workload=_W(signal_count=200, rate_per_s=2.0, reemit_fraction=0.25, burst_probability=0.2),
                 concurrent_duplicate_posts=20,
+                store_commit_rows_max=16,
             ),
             ("net.duplicate", "net.delay_spike", "net.drop_response"),
         ),
@@ -176,7 +178,8 @@ SCENARIOS: dict[str, Scenario] = {
             "riskcast_crash",
             "RiskCast and the reconcile job crash and restart at any time: acknowledged rows "
             "survive, uncommitted ones roll back, reconcile converges.",
-            ScenarioParams(workload=_W(signal_count=240, rate_per_s=2.0)),
+            ScenarioParams(workload=_W(signal_count=240, rate_per_s=2.0, burst_probability=0.2, burst_size_max=30),
+                           store_commit_rows_max=16),
             ("proc.crash_riskcast", "proc.crash_reconciler", "net.drop_response"),
         ),
         Scenario(

@@ -39,25 +39,30 @@ class BatchOutcome:
     ack_id: str
 
 
-def insert_batch(columns: str, rows: list[tuple[object, ...]]) -> Callable[[sqlite3.Connection], list[BatchOutcome]]:
-    """One transaction for every row; ON CONFLICT of the primary key only, so any other constraint
-    error rolls the whole batch back (and fails every member) instead of being hidden."""
+def insert_rows(conn: sqlite3.Connection, columns: str, rows: list[tuple[object, ...]]) -> list[BatchOutcome]:
+    """Insert each row inside the caller's open transaction; a primary-key conflict yields the
+    original row's ack_id (earlier rows of the same batch included), any other error raises."""
+    assert conn.in_transaction, "rows are inserted inside the batch's transaction"
     placeholders = ",".join("?" * len(rows[0]))
     statement = f"INSERT INTO signals ({columns}) VALUES ({placeholders}) ON CONFLICT(signal_id) DO NOTHING"
+    outcomes: list[BatchOutcome] = []
+    for row in rows:
+        if conn.execute(statement, row).rowcount == 1:
+            outcomes.append(BatchOutcome(True, str(row[1])))
+            continue
+        original = conn.execute("SELECT ack_id FROM signals WHERE signal_id = ?", (row[0],)).fetchone()
+        assert original is not None, f"insert of {row[0]} ignored yet no row holds it"
+        outcomes.append(BatchOutcome(False, str(original[0])))
+    return outcomes
+
+
+def insert_batch(columns: str, rows: list[tuple[object, ...]]) -> Callable[[sqlite3.Connection], list[BatchOutcome]]:
+    """One transaction for every row, committed before the SQL call returns. ON CONFLICT covers the
+    primary key only, so any other constraint error rolls the whole batch back (failing every
+    member) instead of being hidden."""
 
     def insert(conn: sqlite3.Connection) -> list[BatchOutcome]:
-        def work() -> list[BatchOutcome]:
-            outcomes: list[BatchOutcome] = []
-            for row in rows:
-                if conn.execute(statement, row).rowcount == 1:
-                    outcomes.append(BatchOutcome(True, str(row[1])))
-                    continue
-                original = conn.execute("SELECT ack_id FROM signals WHERE signal_id = ?", (row[0],)).fetchone()
-                assert original is not None, f"insert of {row[0]} ignored yet no row holds it"
-                outcomes.append(BatchOutcome(False, str(original[0])))
-            return outcomes
-
-        return in_transaction(conn, work)
+        return in_transaction(conn, lambda: insert_rows(conn, columns, rows))
 
     return insert
 

@@ -99,18 +99,31 @@ def test_a_failed_commit_fails_every_member_and_stores_nothing() -> None:
 
 
 def test_a_cancelled_leader_acknowledges_nothing_and_the_rows_queued_behind_it_still_commit() -> None:
-    async def latency() -> None:
-        await asyncio.sleep(0.01)
+    gates: list[asyncio.Event] = []
+
+    async def latency() -> None:  # each SQL call waits until the test opens its gate
+        gate = asyncio.Event()
+        gates.append(gate)
+        await gate.wait()
+
+    async def until_gates(count: int) -> None:
+        for _ in range(1_000):
+            if len(gates) >= count:
+                return
+            await asyncio.sleep(0)
+        raise AssertionError(f"only {len(gates)} SQL calls started, expected {count}")
 
     runner = InlineSqlRunner.in_memory(latency)
     store = SignalStore(runner, clock=FixedClock(), ack_ids=counted_ack_ids(), commit_rows_max=2)
 
     async def scenario() -> tuple[list[object], bool]:
         tasks = [asyncio.create_task(store.store(signal(n))) for n in range(1, 6)]
-        # row 1 leads alone (nothing else was queued yet) and commits at 10 ms; row 2 then leads the
-        # batch (2, 3) and is cancelled in that commit's latency, at 15 ms
-        await asyncio.sleep(0.015)
-        tasks[1].cancel()
+        await until_gates(1)  # row 1 leads alone (nothing else was queued yet)
+        gates[0].set()
+        await until_gates(2)  # row 2 leads the batch (2, 3) ...
+        tasks[1].cancel()  # ... and is cancelled inside that commit, before its SQL ran
+        await until_gates(3)  # the lead passed on to row 4: batch (4, 5)
+        gates[2].set()
         outcomes = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=5)
         return outcomes, tasks[1].cancelled()
 
@@ -119,7 +132,7 @@ def test_a_cancelled_leader_acknowledges_nothing_and_the_rows_queued_behind_it_s
     assert leader_cancelled
     assert isinstance(outcomes[0], str)
     assert isinstance(outcomes[2], RuntimeError) and "abandoned" in str(outcomes[2])  # told, not acked
-    assert all(isinstance(ack, str) for ack in outcomes[3:]), outcomes  # the lead was handed on
+    assert all(isinstance(ack, str) for ack in outcomes[3:]), outcomes
     assert rows == {signal(n).signal_id for n in (1, 4, 5)}
 
 
