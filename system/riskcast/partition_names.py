@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from omen.schema import LATE_SUFFIX
+from riskcast.ingest import LATE_SUFFIX
 
 _PARTITION_PATTERN = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(" + re.escape(LATE_SUFFIX) + r")?")
 PARTITION_NAME_BYTES_MAX = 32

@@ -32,6 +32,7 @@ FILE_ALLOWANCES: dict[str, frozenset[str]] = {
     # Harness code outside any simulated run, added after the list:
     "scenarios/hunt.py": frozenset({"wall_clock"}),  # reports wall seconds to detection
     "scenarios/repro.py": frozenset({"subprocess"}),  # asks git for the commit a repro names
+    "scenarios/base_seed.py": frozenset({"secrets"}),  # a sweep's fresh base seed, drawn in the CLI only
 }
 
 # files whose name matches: may read time.perf_counter (and only that) to measure themselves.
