@@ -179,6 +179,7 @@ class LedgerRecord(BaseModel):
         return self.event.ledger_sequence
 
     def to_payload(self) -> bytes:
+        _require_finite(self.event.payload)  # an event built unvalidated must not turn NaN into null
         return self.model_dump_json().encode()
 
     @classmethod

@@ -165,3 +165,12 @@ def test_real_partition_names_are_answered(service, name) -> None:
     assert response.json()["partition"] == name
     assert get(service, "/reconcile/run", partition=name).status_code == 200
     assert get(service, "/reconcile/history", partition=name).status_code == 200
+
+
+def test_the_ledger_writer_refuses_a_non_finite_payload_that_skipped_validation(tmp_path, make_signal) -> None:
+    from omen import FixedClock, LedgerWriter
+
+    smuggled = make_signal(1).model_copy(update={"payload": {"v": float("nan")}})  # model_copy skips validation
+    with LedgerWriter(str(tmp_path / "ledger"), clock=FixedClock(smuggled.emitted_at)) as writer:
+        with pytest.raises(ValueError, match="NaN and Infinity are refused"):
+            writer.write(smuggled)
