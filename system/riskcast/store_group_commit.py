@@ -4,15 +4,18 @@ WHY: every 200 is a durable commit, and with synchronous=FULL each commit costs 
 that arrive while a commit is in flight wait for the next one and share it, as the ledger's group
 commit does; with no concurrency a batch holds one row and nothing waits.
 
-HOW (a leader, no extra task): the first caller to find no commit in flight becomes the leader and
-commits batches of up to `rows_max` queued rows until the queue is empty; everyone else awaits the
-future of their own row. Persist-before-ack is structural: a future gets its result only after the
-SQL call that committed its row returned; if the commit fails, every member of the batch fails and
-none was acknowledged. A duplicate inside a batch is answered by the row that won, in queue order.
+HOW (a leader, no extra task): the first caller to find no commit in flight becomes the leader; it
+commits one batch of up to `rows_max` queued rows (its own first) and hands the lead to the first
+row still queued, so no caller serves others for longer than one commit; everyone else awaits a
+wake-up. Persist-before-ack is structural: a member's outcome is set only after the SQL call that
+committed its row returned; if the commit fails, every member of the batch fails and none was
+acknowledged. A duplicate inside a batch is answered by the row that won, in queue order.
 
 The leader is an ordinary task of the caller, so the simulation runs the same code on its own
 loop, deterministically (queue order is arrival order); a crash that cancels the leader fails the
-rows it had not committed yet, never acknowledges them.
+rest of its batch ("abandoned", never acknowledged) and the lead passes on. In the real threaded
+runner a cancelled leader's SQL call may still commit on the worker thread: its members are then
+told "abandoned" for rows that are durable, and a retry gets the 409 with the original ack_id.
 """
 from __future__ import annotations
 
