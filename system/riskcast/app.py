@@ -96,7 +96,6 @@ def create_app(service: RiskCastService) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post(INGEST_PATH)
     async def ingest(request: Request) -> JSONResponse:
         body, size_bytes = await _read_body_limited(request, service.ingest.body_max_bytes)
         if body is None:
@@ -104,6 +103,10 @@ def create_app(service: RiskCastService) -> FastAPI:
         else:
             status, document = await service.ingest.handle(body)
         return JSONResponse(document, status_code=status)
+
+    # a plain Starlette route: ingest reads the raw body itself, so FastAPI's parameter resolution
+    # would only add work to the hottest path
+    app.add_route(INGEST_PATH, ingest, methods=["POST"], include_in_schema=False)
 
     @app.post("/reconcile/run")
     async def reconcile_run(partition: str | None = None) -> JSONResponse:
