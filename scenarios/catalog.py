@@ -34,6 +34,7 @@ class ScenarioParams(BaseModel):
     start_before_midnight_s: float = Field(default=30.0, ge=0, le=24 * 3600)
     push_timeout_s: float = Field(default=1.0, gt=0, le=600)
     group_commit_max_batch: int = Field(default=0, ge=0, le=100_000)
+    store_commit_rows_max: int = Field(default=1, ge=1, le=10_000)  # RiskCast's group commit; 1: off
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ SCENARIOS: dict[str, Scenario] = {
             "audit's 20 concurrent POSTs of one signal: one 200, the rest 409 with its ack_id.",
             ScenarioParams(
                 workload=_W(signal_count=200, rate_per_s=2.0, reemit_fraction=0.25, burst_probability=0.2),
+                store_commit_rows_max=16,
             ),
             ("net.duplicate", "net.delay_spike", "net.drop_response"),
             drivers=(ConcurrentPosts(count=20),),
@@ -183,7 +185,8 @@ SCENARIOS: dict[str, Scenario] = {
             "riskcast_crash",
             "RiskCast and the reconcile job crash and restart at any time: acknowledged rows "
             "survive, uncommitted ones roll back, reconcile converges.",
-            ScenarioParams(workload=_W(signal_count=240, rate_per_s=2.0)),
+            ScenarioParams(workload=_W(signal_count=240, rate_per_s=2.0, burst_probability=0.2, burst_size_max=30),
+                           store_commit_rows_max=16),
             ("proc.crash_riskcast", "proc.crash_reconciler", "net.drop_response"),
         ),
         Scenario(

@@ -17,6 +17,7 @@ from scenarios.errors import HarnessError, UsageError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 DEFAULT_REPRO_DIR = Path("repros")
+SWEEP_SEEDS_DEFAULT = 200
 
 
 
@@ -113,24 +114,39 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from scenarios.sweep import Job, parse_seed_range, stderr_progress, sweep
+    from scenarios.base_seed import draw_base_seed, rerun_command
+    from scenarios.sweep import Job, parse_seed_range, sweep
+    from scenarios.sweep_progress import sweep_progress
 
-    if args.seeds is not None:
-        if args.seeds < 1:
-            raise UsageError("--seeds must be at least 1")
-        seeds = range(args.seed_start, args.seed_start + args.seeds)
-    else:
+    drawn = None  # the note on a fresh base seed: printed before the sweep and again after it
+    if args.seed_range is not None:
         seeds = parse_seed_range(args.seed_range)
+    else:
+        count = SWEEP_SEEDS_DEFAULT if args.seeds is None else args.seeds
+        if count < 1:
+            raise UsageError("--seeds must be at least 1")
+        if args.base_seed is not None and args.base_seed < 0:
+            raise UsageError("--base-seed must be a non-negative integer")
+        base = args.base_seed if args.base_seed is not None else draw_base_seed()
+        seeds = range(base, base + count)
+        if args.base_seed is None:
+            again = rerun_command(seeds=count, base_seed=base, scenarios=args.scenario, bug=args.bug,
+                                  workers=args.workers)
+            drawn = f"omen-sim sweep: fresh base seed {base} (seeds {base}..{base + count - 1}); rerun with: {again}"
+            print(drawn, file=sys.stderr, flush=True)
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     names = _scenario_names(args.scenario)
     jobs = [Job(name, seed, args.bug, str(args.repro_dir)) for seed in seeds for name in names]
-    summary = sweep(jobs, workers=args.workers, progress=stderr_progress,
-                    journal=Path(args.repro_dir) / "sweep-journal.txt")
-    document = summary.to_json()
+    with sweep_progress(len(jobs)) as progress:
+        summary = sweep(jobs, workers=args.workers, progress=progress,
+                        journal=Path(args.repro_dir) / "sweep-journal.txt")
+    document = summary.to_json() | {"seed_start": seeds.start, "seed_stop": seeds.stop}
     if args.json:
         _write_json(args.json, document)
     _print_sweep_table(summary)
+    if drawn is not None:
+        print(drawn, file=sys.stderr)
     failed = bool(summary.violations)
     if summary.never_fired and args.require_faults_fire:
         print(f"fault kinds that were on but never fired: {', '.join(summary.never_fired)}", file=sys.stderr)
@@ -259,12 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("sweep", help="many scenarios x seeds")
-    p.add_argument("--scenario", action="append", help="repeatable; default: all scenarios")
-    seeds = p.add_mutually_exclusive_group(required=True)
-    seeds.add_argument("--seeds", type=int, help="number of seeds, from --seed-start")
-    seeds.add_argument("--seed-range", help="A:B, seeds A..B-1")
-    p.add_argument("--seed-start", type=int, default=0)
+    p = sub.add_parser("sweep", help="many scenarios x seeds (a fresh base seed unless one is given)")
+    p.add_argument("--scenario", action="extend", nargs="+",
+                   help="one or more names, and repeatable (--scenario chaos bit_rot); default: all scenarios")
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, help=f"number of seeds, from --base-seed (default {SWEEP_SEEDS_DEFAULT})")
+    seeds.add_argument("--seed-range", help="A:B, seeds A..B-1 (fixed)")
+    p.add_argument("--base-seed", "--seed-start", dest="base_seed", type=int, default=None,
+                   help="first seed (fixed, as CI runs); default: drawn fresh each time and printed")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--json", help="write the summary as JSON to this file")
     p.add_argument("--bug", help="plant a bug of the zoo in every run")

@@ -72,6 +72,7 @@ def _config(params: ScenarioParams, seed: int) -> WorldConfig:
         seal_grace_s=params.seal_grace_s,
         push_timeout_s=params.push_timeout_s,
         group_commit_max_batch=params.group_commit_max_batch,
+        store_commit_rows_max=params.store_commit_rows_max,
     )
 
 

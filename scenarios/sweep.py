@@ -7,7 +7,6 @@ of workers. Wall-clock time is read here (and only for reporting).
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -165,18 +164,6 @@ def sweep(
     if journal is not None and not summary.violations:
         journal.unlink(missing_ok=True)
     return summary
-
-
-def stderr_progress(done: int, total: int, summary: SweepSummary) -> None:
-    if not sys.stderr.isatty() and done not in (total,) and done % max(1, total // 20):
-        return
-    width = 30
-    filled = width * done // max(total, 1)
-    failed = sum(row["failed"] for row in summary.per_scenario.values())
-    rate = done / summary.wall_seconds if summary.wall_seconds > 0 else 0.0
-    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} runs, {failed} failed, {rate:.1f} runs/s"
-    end = "\n" if done == total or not sys.stderr.isatty() else "\r"
-    print(line, end=end, file=sys.stderr, flush=True)
 
 
 def default_workers() -> int:

@@ -67,6 +67,7 @@ class WorldConfig:
     restart_delay_s_max: float = 5.0
     emits_in_flight_max: int = 256
     group_commit_max_batch: int = 0  # 0: one fsync per record; N: concurrent writes share fsyncs
+    store_commit_rows_max: int = 1  # RiskCast's store: 1 commit per signal; N: concurrent ingests share one
     backlog_max: int = 100_000
     backlog_retry_s: float = 0.5
     backlog_retries_max: int = 2_000

@@ -12,6 +12,7 @@ from omen.emitter.result import EmitResult, EmitStatus
 from riskcast import reconcile_job as job_module
 from riskcast import reconcile_state as state_module
 from riskcast import signal_store as store_module
+from riskcast import store_group_commit as group_module
 from riskcast import tables as tables_module
 from scenarios.bugzoo.registry import PlantedBug, register
 
@@ -146,12 +147,52 @@ def _insert_answering_new_ack(row):  # noqa: ANN001, ANN202
     return insert
 
 
+_original_insert_rows = group_module.insert_rows
+
+
+def _insert_rows_answering_new_ack(conn, columns, rows):  # noqa: ANN001, ANN202
+    outcomes = _original_insert_rows(conn, columns, rows)
+    return [outcome if outcome.stored else group_module.BatchOutcome(False, str(row[1]))  # the bug: new ack_id
+            for outcome, row in zip(outcomes, rows)]
+
+
 register(PlantedBug(
     "conflict_with_new_ack_id",
-    "a duplicate is answered 409 with the ack_id minted for the duplicate, not the original one",
+    "a duplicate is answered 409 with the ack_id minted for the duplicate, not the original one "
+    "(one commit per signal and group commit alike)",
     "every 409 carries the original ack_id", "exactly_once",
     ("concurrent_duplicates",),
-    lambda: [(store_module, "_insert_signal", _insert_answering_new_ack)],
+    lambda: [(store_module, "_insert_signal", _insert_answering_new_ack),
+             (group_module, "insert_rows", _insert_rows_answering_new_ack)],
+))
+
+
+# 21. group commit: the batch is answered before its transaction commits ---------------------
+async def _commit_piggybacked(self, batch):  # noqa: ANN001, ANN202
+    columns, rows = self._columns, [member.row for member in batch]
+
+    def insert_leaving_open(conn: sqlite3.Connection):  # noqa: ANN202
+        if conn.in_transaction:
+            conn.execute("COMMIT")  # the previous batch's commit, piggybacked on this call
+        conn.execute("BEGIN IMMEDIATE")
+        return group_module.insert_rows(conn, columns, rows)  # the bug: left open until the next batch
+
+    outcomes = await self._runner.run(insert_leaving_open)
+    self.batches_committed += 1
+    for member, outcome in zip(batch, outcomes):
+        member.result = outcome  # answered while the transaction holding the row is still open
+
+
+register(PlantedBug(
+    "group_ack_before_commit",
+    "RiskCast's group commit answers a batch once its inserts ran and leaves its COMMIT to the next "
+    "batch's SQL call (a round trip saved per batch)",
+    "persist before ack (a 200 only after its row's commit); the simulation first sees the reconciler "
+    "meet the store's open transaction (recoverability), and a crash inside it loses acknowledged rows "
+    "(persist_before_ack)",
+    "recoverability",
+    ("riskcast_crash",),
+    lambda: [(group_module.StoreGroupCommit, "_commit", _commit_piggybacked)],
 ))
 
 

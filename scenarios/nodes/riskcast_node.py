@@ -21,7 +21,8 @@ class RiskcastNode:
 
     def start(self, world: "World") -> None:
         node = world.nodes[self.name]
-        store = SignalStore(world.sql_runner(), clock=node.clock, ack_ids=world.next_ack_id)
+        store = SignalStore(world.sql_runner(), clock=node.clock, ack_ids=world.next_ack_id,
+                            commit_rows_max=world.config.store_commit_rows_max)
         handler = IngestHandler(store)
         trace, ingest_path = world.trace, world.ingest_path
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -35,12 +36,33 @@ def _require_utc(value: datetime) -> datetime:
             "naive datetime refused: timestamps must be timezone-aware UTC "
             "(use datetime.now(timezone.utc) or append '+00:00' / 'Z')"
         )
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:30+01:00: its UTC instant is before year 1
+        raise ValueError(f"timestamp {value.isoformat()} is out of range once converted to UTC") from None
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
 # One encoder for every signal: json.dumps with non-default options builds a new one per call.
 _canonical_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# SQLite's INTEGER is a signed 64-bit value: a larger sequence could be neither stored nor compared.
+LEDGER_SEQUENCE_MAX = 2**63 - 1
+PAYLOAD_NODES_MAX = 1_000_000  # bounds the walk below; a 1 MiB body holds far fewer values
+
+def _require_finite(payload: dict[str, Any]) -> dict[str, Any]:
+    """NaN and Infinity have no JSON form: serialised they would become null, a silent change."""
+    pending: list[Any] = [payload]
+    for _ in range(PAYLOAD_NODES_MAX):
+        if not pending:
+            return payload
+        value = pending.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"payload holds {value!r}: NaN and Infinity are refused (JSON cannot carry them)")
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+    raise ValueError(f"payload holds more than {PAYLOAD_NODES_MAX} values")
 
 def canonical_json(value: Any) -> bytes:
     """Stable bytes for hashing: sorted keys, no whitespace, UTF-8."""
@@ -93,11 +115,11 @@ class SignalEvent(BaseModel):
     signal_id: str = Field(min_length=1, max_length=64)
     trace_id: str = Field(min_length=1, max_length=64)
     category: str = Field(min_length=1, max_length=64)
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: Annotated[dict[str, Any], AfterValidator(_require_finite)] = Field(default_factory=dict)
     observed_at: UtcDatetime
     emitted_at: UtcDatetime
     ledger_partition: str | None = None
-    ledger_sequence: int | None = Field(default=None, ge=1)
+    ledger_sequence: int | None = Field(default=None, ge=1, le=LEDGER_SEQUENCE_MAX)
     ledger_written_at: UtcDatetime | None = None
 
     @model_validator(mode="after")
@@ -192,6 +214,7 @@ class LedgerRecord(BaseModel):
         return self.event.ledger_sequence
 
     def to_payload(self) -> bytes:
+        _require_finite(self.event.payload)  # an event built unvalidated must not turn NaN into null
         return self.model_dump_json().encode()
 
     @classmethod
@@ -216,6 +239,7 @@ _RECORD_PREFIX = b'{"schema_version":%d,"event":' % SCHEMA_VERSION
 __all__ = [
     "SCHEMA_VERSION",
     "LATE_SUFFIX",
+    "LEDGER_SEQUENCE_MAX",
     "LedgerRecord",
     "SignalEvent",
     "UtcDatetime",

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from omen import LedgerReader, SystemClock
 from riskcast.ingest import BODY_MAX_BYTES_DEFAULT, IngestHandler
 from riskcast.local_transport import IngestHandlerTransport
+from riskcast.partition_names import require_partition_name
 from riskcast.ports import AckIdSource, Clock, Transport
 from riskcast.reconcile_job import ReconcileJob, run_reconcile_job
 from riskcast.reconcile_state import HISTORY_LIMIT_MAX, ReconcileStateStore
@@ -26,6 +27,7 @@ from riskcast.signal_store import SignalStore
 from riskcast.sql_thread import ThreadSqlRunner
 
 INGEST_PATH = "/api/v1/signals/ingest"
+COMMIT_ROWS_MAX_DEFAULT = 256  # group commit: concurrent ingests share one transaction, one fsync
 
 
 def uuid4_ack_id() -> str:
@@ -55,16 +57,19 @@ def build_service(
     ack_ids: AckIdSource = uuid4_ack_id,
     replay_transport: Transport | None = None,
     ingest_url: str = INGEST_PATH,
+    commit_rows_max: int = COMMIT_ROWS_MAX_DEFAULT,
 ) -> RiskCastService:
     """Open the database and wire the components. By default reconcile replays into this service's
     own ingest handler in-process; pass `replay_transport` + `ingest_url` to replay over HTTP."""
     clock = clock if clock is not None else SystemClock()
     runner = ThreadSqlRunner(db_path)
-    store = SignalStore(runner, clock=clock, ack_ids=ack_ids)
+    store = SignalStore(runner, clock=clock, ack_ids=ack_ids, commit_rows_max=commit_rows_max)
     ingest = IngestHandler(store, body_max_bytes=body_max_bytes)
     state = ReconcileStateStore(runner, clock=clock)
     transport = replay_transport if replay_transport is not None else IngestHandlerTransport(ingest)
-    job = ReconcileJob(LedgerReader(ledger_root), store, state, transport, ingest_url)
+    # ledger reads are sync file I/O: a worker thread keeps them off the loop that answers ingest
+    job = ReconcileJob(LedgerReader(ledger_root), store, state, transport, ingest_url,
+                       run_blocking=asyncio.to_thread)
     return RiskCastService(runner=runner, store=store, ingest=ingest, state=state, job=job)
 
 
@@ -91,7 +96,6 @@ def create_app(service: RiskCastService) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post(INGEST_PATH)
     async def ingest(request: Request) -> JSONResponse:
         body, size_bytes = await _read_body_limited(request, service.ingest.body_max_bytes)
         if body is None:
@@ -99,6 +103,10 @@ def create_app(service: RiskCastService) -> FastAPI:
         else:
             status, document = await service.ingest.handle(body)
         return JSONResponse(document, status_code=status)
+
+    # a plain Starlette route: ingest reads the raw body itself, so FastAPI's parameter resolution
+    # would only add work to the hottest path
+    app.add_route(INGEST_PATH, ingest, methods=["POST"], include_in_schema=False)
 
     @app.post("/reconcile/run")
     async def reconcile_run(partition: str | None = None) -> JSONResponse:
@@ -118,7 +126,8 @@ def create_app(service: RiskCastService) -> FastAPI:
     @app.get("/reconcile/status/{partition}")
     async def reconcile_status(partition: str) -> JSONResponse:
         try:
-            info = service.job.reader.get_partition_info(partition)
+            require_partition_name(partition)
+            info = await service.job.run_blocking(lambda: service.job.reader.get_partition_info(partition))
         except ValueError as error:
             return _bad_partition(partition, error)
         except Exception as error:  # corruption or I/O: report it, the status page must not 500
@@ -144,7 +153,12 @@ def create_app(service: RiskCastService) -> FastAPI:
 
     @app.get("/reconcile/history")
     async def reconcile_history(limit: int = Query(100, ge=1, le=HISTORY_LIMIT_MAX),
-                                partition: str | None = None) -> dict[str, Any]:
+                                partition: str | None = None) -> Any:
+        if partition is not None:
+            try:
+                require_partition_name(partition)
+            except ValueError as error:
+                return _bad_partition(partition, error)
         entries = await service.state.history(limit, partition=partition)
         return {"history": [
             {"id": e.id, "partition": e.partition, "status": e.status, "reason": e.reason,

@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="TCP port to bind (default 8000)")
     serve.add_argument("--body-max-bytes", type=int, default=BODY_MAX_BYTES_DEFAULT,
                        help=f"largest ingest body accepted, else 413 (default {BODY_MAX_BYTES_DEFAULT})")
+    serve.add_argument("--commit-rows-max", type=int, default=256,
+                       help="group commit: concurrent ingests share a transaction of up to N rows, one fsync; "
+                            "1 commits each signal alone (default 256)")
     serve.add_argument("--log-level", default="warning",
                        choices=["critical", "error", "warning", "info", "debug"])
     return parser
@@ -34,13 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.body_max_bytes < 1:
         print(f"riskcast: --body-max-bytes must be >= 1, got {args.body_max_bytes}", file=sys.stderr)
         return 2
+    if not 1 <= args.commit_rows_max <= 10_000:
+        print(f"riskcast: --commit-rows-max must be within 1..10000, got {args.commit_rows_max}", file=sys.stderr)
+        return 2
     import uvicorn
 
     from riskcast.app import build_service, create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        service = build_service(db_path=args.db, ledger_root=args.ledger, body_max_bytes=args.body_max_bytes)
+        service = build_service(db_path=args.db, ledger_root=args.ledger, body_max_bytes=args.body_max_bytes,
+                                commit_rows_max=args.commit_rows_max)
     except Exception as error:  # a bad --db path or a filesystem without WAL: say what to fix
         print(f"riskcast: cannot open database {args.db!r}: {error}", file=sys.stderr)
         return 1

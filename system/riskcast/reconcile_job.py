@@ -18,11 +18,13 @@ one. The result stays "corrupt" and the state never advances, so every pass repo
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from typing import Any
 
 from omen import LedgerCorruptionError
 from riskcast.ingest import LATE_SUFFIX
+from riskcast.partition_names import require_partition_name
 from riskcast.ports import LedgerReaderLike, Transport
 from riskcast.reconcile_result import LostRange, ReconcileResult
 from riskcast.reconcile_state import ReconcileStateStore
@@ -32,6 +34,13 @@ log = logging.getLogger(__name__)
 
 LEDGER_RECORDS_PER_PARTITION_MAX = 10_000_000
 CONFIRMED_STATUSES = (200, 409)
+T = TypeVar("T")
+BlockingCall = Callable[[Callable[[], T]], Awaitable[T]]
+
+
+async def call_inline(read: Callable[[], T]) -> T:
+    """The simulation's way to run a ledger read: on the caller's task, deterministically."""
+    return read()
 
 
 class ReconcileJob:
@@ -45,7 +54,10 @@ class ReconcileJob:
         *,
         replay_timeout_s: float = 2.0,
         max_replays_per_run: int = 10_000,
+        run_blocking: BlockingCall = call_inline,
     ) -> None:
+        """`run_blocking` runs each ledger read (sync file I/O): the served app passes one that uses a
+        worker thread, so a long read never blocks the event loop that answers ingest."""
         if replay_timeout_s <= 0 or max_replays_per_run < 1:
             raise ValueError(
                 f"replay_timeout_s ({replay_timeout_s}) must be > 0 and max_replays_per_run "
@@ -58,6 +70,7 @@ class ReconcileJob:
         self.ingest_url = ingest_url
         self.replay_timeout_s = replay_timeout_s
         self.max_replays_per_run = max_replays_per_run
+        self.run_blocking = run_blocking
 
     async def reconcile_partition(self, partition: str, *, scrub: bool = False) -> ReconcileResult:
         """Reconcile one partition if its highwater or manifest revision moved since the last success.
@@ -65,8 +78,9 @@ class ReconcileJob:
         `scrub=True` reads it even when nothing moved: a sealed, reconciled partition is otherwise
         never read again, so rot at rest (or records a lying disk lost) would go unreported.
         """
+        require_partition_name(partition)  # a ValueError: the caller named no partition
         try:
-            info = self.reader.get_partition_info(partition)
+            info = await self.run_blocking(lambda: self.reader.get_partition_info(partition))
         except LedgerCorruptionError as error:
             return await self._reconcile_salvaged(partition, error, None, None)
         except FileNotFoundError:
@@ -86,7 +100,7 @@ class ReconcileJob:
 
         processed_ids = await self.store.list_processed_ids(partition)
         try:
-            ledger = self._read_ledger(partition)
+            ledger = await self.run_blocking(lambda: self._read_ledger(partition))
         except LedgerCorruptionError as error:
             return await self._reconcile_salvaged(partition, error, highwater, revision)
         except OSError as error:
@@ -140,7 +154,7 @@ class ReconcileJob:
                                   revision: int | None) -> ReconcileResult:
         """The strict read found damage: deliver what salvage finds intact, report exactly what is lost."""
         try:
-            salvage = self.reader.salvage_partition(partition)
+            salvage = await self.run_blocking(lambda: self.reader.salvage_partition(partition))
             processed_ids = await self.store.list_processed_ids(partition)
         except (LedgerCorruptionError, OSError) as salvage_error:
             return await self._report(partition, "corrupt", f"ledger_corrupt: {error}; salvage failed: {salvage_error}",
@@ -246,7 +260,7 @@ async def run_reconcile_job(job: ReconcileJob, *, scrub: bool = False) -> list[R
     `scrub=True` re-reads every partition, even those up to date (see `reconcile_partition`); run it
     now and then, not on every pass: it reads the whole ledger."""
     try:
-        partitions = set(job.reader.list_partitions())
+        partitions = set(await job.run_blocking(job.reader.list_partitions))
     except OSError as error:
         log.error("reconcile: cannot list ledger partitions: %s", error)
         return []

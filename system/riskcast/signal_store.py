@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from omen import SignalEvent
 from riskcast.ports import AckIdSource, Clock, SqlRunner
+from riskcast.store_group_commit import StoreGroupCommit
 from riskcast.tables import in_transaction
 
 
@@ -65,11 +66,18 @@ def _insert_signal(row: tuple[object, ...]) -> Callable[[sqlite3.Connection], st
     return insert
 
 
+COMMIT_ROWS_MAX = 10_000
+
+
 class SignalStore:
-    def __init__(self, runner: SqlRunner, *, clock: Clock, ack_ids: AckIdSource) -> None:
+    def __init__(self, runner: SqlRunner, *, clock: Clock, ack_ids: AckIdSource, commit_rows_max: int = 1) -> None:
+        """`commit_rows_max` 1: one transaction (one fsync) per signal; N > 1: concurrent stores share
+        a transaction of up to N rows (group commit, `riskcast.store_group_commit`)."""
+        assert 1 <= commit_rows_max <= COMMIT_ROWS_MAX, commit_rows_max
         self._runner = runner
         self._clock = clock
         self._ack_ids = ack_ids
+        self.group = None if commit_rows_max == 1 else StoreGroupCommit(runner, _COLUMNS, rows_max=commit_rows_max)
 
     async def store(self, event: SignalEvent) -> str:
         """Commit the signal and return its new ack_id; raise DuplicateSignalError if it exists.
@@ -91,7 +99,12 @@ class SignalStore:
             received_at.isoformat(),
             event.model_dump_json(),
         )
-        return await self._runner.run(_insert_signal(row))
+        if self.group is None:
+            return await self._runner.run(_insert_signal(row))
+        outcome = await self.group.submit(row)
+        if not outcome.stored:
+            raise DuplicateSignalError(event.signal_id, outcome.ack_id)
+        return outcome.ack_id
 
     async def get_by_signal_id(self, signal_id: str) -> StoredSignal | None:
         def select(conn: sqlite3.Connection) -> StoredSignal | None:

@@ -33,6 +33,7 @@ FILE_ALLOWANCES: dict[str, frozenset[str]] = {
     "scenarios/hunt.py": frozenset({"wall_clock"}),  # reports wall seconds to detection
     "scenarios/repro.py": frozenset({"subprocess"}),  # asks git for the commit a repro names
     "scenarios/ledger_fuzz.py": frozenset({"wall_clock"}),  # reports variants per wall second
+    "scenarios/base_seed.py": frozenset({"secrets"}),  # a sweep's fresh base seed, drawn in the CLI only
 }
 
 # files whose name matches: may read time.perf_counter (and only that) to measure themselves.
