@@ -227,6 +227,7 @@ class LedgerRecord(BaseModel):
         """
         if event.ledger_partition is None or event.ledger_sequence is None or event.ledger_written_at is None:
             raise ValueError("a ledger record's event must carry ledger_partition, ledger_sequence and ledger_written_at")
+        _require_finite(event.payload)  # an event built unvalidated must not turn NaN into null
         return _RECORD_PREFIX + event.json_bytes() + b"}"
 
     @classmethod

@@ -45,7 +45,7 @@ class GatedReader:
             if not self.release.wait(GATE_TIMEOUT_S):
                 self.note("read.gate_timed_out")
             result = real(*args, **kwargs)
-            if name == "read_partition":
+            if name in ("read_partition", "scan_partition"):
                 result = list(result)  # the whole read happens here, inside the gate's window
             self.note("read.finished")
             return result
@@ -67,7 +67,7 @@ def service(tmp_path, make_signal):
 
 @pytest.mark.parametrize(
     ("request_path", "gated"),
-    [("status", "get_partition_info"), ("run", "read_partition"), ("run", "get_partition_info")],
+    [("status", "get_partition_info"), ("run", "scan_partition"), ("run", "get_partition_info")],
 )
 def test_an_ingest_is_answered_while_a_reconcile_read_is_in_progress(
     service, make_signal, request_path, gated
