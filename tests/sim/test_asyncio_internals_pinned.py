@@ -79,3 +79,29 @@ def test_a_task_exposes_its_exception_without_marking_it_retrieved() -> None:
         assert task._log_traceback is False
     finally:
         loop.close()
+
+
+def test_a_timer_is_a_timer_handle_and_a_woken_task_is_a_handle_bound_to_the_task() -> None:
+    """SimLoop runs the one task a timer wakes in the timer's slot: it recognizes the timer by its
+    type and the wakeup by the Task its callback is bound to (`_callback.__self__`)."""
+    loop = SimLoop()
+    try:
+        timer = loop.call_later(1, print)
+        assert type(timer) is asyncio.TimerHandle
+        timer.cancel()
+        future = loop.create_future()
+
+        async def waiter() -> None:
+            await future
+
+        task = loop.create_task(waiter())
+        step = loop._ready[-1]
+        assert type(step._callback.__self__) is asyncio.Task and step._callback.__self__ is task
+        loop.run_until_complete(asyncio.sleep(0))  # the task now waits on the future
+        waiting = len(loop._ready)
+        future.set_result(None)
+        assert len(loop._ready) == waiting + 1, "set_result schedules exactly the waiter's wakeup"
+        assert loop._ready[-1]._callback.__self__ is task
+        loop.run_until_complete(task)
+    finally:
+        loop.close()
