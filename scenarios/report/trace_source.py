@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from scenarios.report.errors import ReportInputError
 from sim.trace import canonical_line, hash_lines
 
 __all__ = ["TraceFileError", "TimelineEvents", "events_from_trace", "events_from_jsonl"]
@@ -24,7 +25,7 @@ _FIELDS_PREFIX = '{"fields":'
 _INDEX_KEY = ',"i":'
 
 
-class TraceFileError(ValueError):
+class TraceFileError(ReportInputError):
     """A trace file could not be read: missing, not JSON Lines, or not a trace."""
 
 
