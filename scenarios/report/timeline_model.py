@@ -62,7 +62,7 @@ def lane_of(node: str, kind: str, fields: dict) -> int:
         return LANE_INDEX["network"]
     elif kind.startswith("disk.") or kind in _DISK_KINDS:
         return LANE_INDEX["disk"]
-    return LANE_INDEX.get(node, LANE_INDEX["run"]) if node in NODE_LANES else LANE_INDEX["run"]
+    return LANE_INDEX[node] if node in NODE_LANES else LANE_INDEX["run"]
 
 
 def _bands(events: Any, end_s: float) -> list[dict[str, Any]]:
@@ -132,11 +132,18 @@ def build_model(source: TimelineEvents, header: TimelineHeader,
     times: list[float] = []
     heal_s: float | None = None
     marks: list[dict[str, Any]] = []
+    lane_cache: dict[tuple[str, str], int] = {}  # the lane depends on (node, kind) alone, but for faults
     for index, time_s, node, kind, fields in events:
         times.append(time_s)
         kind_ids.append(kinds.setdefault(kind, len(kinds)))
         node_ids.append(nodes.setdefault(node, len(nodes)))
-        lanes.append(lane_of(node, kind, fields))
+        if kind == "fault":
+            lanes.append(lane_of(node, kind, fields))
+        else:
+            lane = lane_cache.get((node, kind))
+            if lane is None:
+                lane = lane_cache[(node, kind)] = lane_of(node, kind, fields)
+            lanes.append(lane)
         if node == "world" and kind in ("heal", "converged", "not_converged"):
             marks.append({"t": time_s, "i": index, "label": kind.replace("_", " ")})
             if kind == "heal" and heal_s is None:
@@ -162,6 +169,6 @@ def build_model(source: TimelineEvents, header: TimelineHeader,
         + ',"lane":[' + ",".join(map(str, lanes)) + "]"
         + ',"kind":[' + ",".join(map(str, kind_ids)) + "]"
         + ',"node":[' + ",".join(map(str, node_ids)) + "]"
-        + ',"fields":[' + ",".join(source.fields_texts) + "]}"
+        + ',"fields":' + source.fields_json + "}"
     )
     return TimelineModel(header, source.trace_hash, end_s, len(events), cited, document_text)

@@ -31,8 +31,7 @@ def timeline_from_result(result: Any, *, source: str, replay_command: str | None
         plan=result.plan.model_dump(mode="json"), replay_command=replay_command,
         expected_trace_hash=expected_trace_hash, notes=notes,
     )
-    events = events_from_trace(result.world.trace.events)
-    assert events.trace_hash == result.trace_hash, "the page's trace is the run's trace"
+    events = events_from_trace(result.world.trace.events, result.trace_hash)
     return build_model(events, header, [v.to_json() for v in result.violations])
 
 

@@ -89,6 +89,12 @@ def test_the_page_is_the_same_bytes_for_the_same_trace_and_reaches_nothing_outsi
     assert "<link" not in first and "@import" not in first
 
 
+def test_fields_without_a_plain_json_form_are_drawn_in_their_canonical_form() -> None:
+    trace = events((0.0, "omen", "disk.fault", {"data": b"\x01\xff", "ratio": float("nan"), "pair": (1, 2)}))
+    drawn = json.loads(events_from_trace(trace).fields_json)
+    assert drawn == [{"data": "01ff", "ratio": "nan", "pair": [1, 2]}]
+
+
 def test_a_field_that_holds_markup_cannot_end_the_embedded_script() -> None:
     trace = events((0.0, "omen", "task.error", {"error": "</script><script>alert(1)</script>"}))
     page = render_timeline(build_model(events_from_trace(trace), TimelineHeader(source="test")))
@@ -100,8 +106,14 @@ def test_a_trace_file_replays_into_the_same_model_and_hash(failing_run, tmp_path
     path = tmp_path / "trace.jsonl"
     failing_run.world.trace.write_jsonl(path)
     from_file = events_from_jsonl(path)
-    assert from_file.trace_hash == failing_run.trace_hash
-    assert from_file.fields_texts == events_from_trace(failing_run.world.trace.events).fields_texts
+    assert from_file.trace_hash == failing_run.trace_hash == events_from_trace(failing_run.world.trace.events).trace_hash
+    read_back = json.loads(from_file.fields_json)
+    recorded = json.loads(events_from_trace(failing_run.world.trace.events).fields_json)
+    assert len(read_back) == len(recorded)
+    for back, fields in zip(read_back, recorded):  # the file holds floats at six decimals
+        assert back.keys() == fields.keys()
+        for key, value in fields.items():
+            assert back[key] == (pytest.approx(value, abs=1e-6) if isinstance(value, float) else value), key
     model = timeline_from_trace_file(path)
     assert model.event_count == len(failing_run.world.trace) and model.violations == []
 
