@@ -115,6 +115,7 @@
   // ---- drawing
   function draw() {
     frameRequested = false;
+    const started = performance.now();
     width = svg.parentNode.clientWidth || 800;
     const height = VROW_H + lanes.length * LANE_H + AXIS_H;
     svg.setAttribute("width", width);
@@ -143,6 +144,7 @@
     svg.dataset.viewX0 = view.x0; svg.dataset.viewX1 = view.x1;
     svg.dataset.viewT0 = timeOfX(view.x0); svg.dataset.viewT1 = timeOfX(view.x1);
     svg.dataset.settled = animation ? "0" : "1";
+    svg.dataset.drawMs = (performance.now() - started).toFixed(1); // what one frame cost, for the curious
     document.getElementById("view-label").textContent =
       `view ${fmtT(timeOfX(view.x0))} .. ${fmtT(timeOfX(view.x1))} (${n} events)`;
   }
