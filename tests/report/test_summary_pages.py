@@ -27,6 +27,7 @@ def hrefs(page: str, css_class: str) -> list[str]:
 def test_the_sweep_page_counts_violations_per_scenario_and_invariant(failing_sweep, tmp_path: Path) -> None:  # noqa: ANN001
     document, _ = failing_sweep
     page = render_sweep_page(document, page=tmp_path / "sweep.html", timelines={})
+    assert page == render_sweep_page(document, page=tmp_path / "sweep.html", timelines={}), "same document, same bytes"
     per_pair: dict[tuple[str, str], int] = {}
     for violation in document["violations"]:
         key = (violation["scenario"], violation["invariant"])

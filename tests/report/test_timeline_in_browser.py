@@ -137,3 +137,22 @@ def test_a_100000_event_trace_is_drawn_with_a_bounded_number_of_marks_at_every_z
     page.evaluate(f"omenTimeline.search({late_signal!r})")
     assert len(page.evaluate("omenTimeline.life()")) >= 4, "a signal of the last copy still has its whole life"
     assert page.script_errors == []  # type: ignore[attr-defined]
+
+
+def test_search_by_partition_and_sequence_rings_the_matching_events_and_follows_that_signal(
+        browser: Any, failing_run: Any, tmp_path: Path) -> None:
+    path = write_timeline(timeline_from_result(failing_run, source="test", replay_command=None), tmp_path / "s.html")
+    page = open_page(browser, path)
+    first = next(e for e in failing_run.world.trace.events if e.kind == "emit.result" and e.fields["sequence"])
+    partition, sequence = first.fields["partition"], first.fields["sequence"]
+    page.fill("#search", f"{partition}#{sequence}")
+    page.wait_for_function("document.getElementById('search-count').textContent !== ''")
+    assert page.inner_text("#search-count").startswith("1 events, 1 signals")
+    assert page.inner_text("#life-title") == f"Signal life: {first.fields['signal_id']}"
+    assert page.locator("#timeline circle.hit").count() == 1
+    page.fill("#search", partition)
+    page.wait_for_function("!document.getElementById('search-count').textContent.startsWith('1 events')")
+    with_partition = sum(1 for e in failing_run.world.trace.events if e.fields.get("partition") == partition
+                         or f"/{partition}/" in str(e.fields.get("path", "")))
+    assert page.inner_text("#search-count").startswith(f"{with_partition} events, ")
+    assert page.script_errors == []  # type: ignore[attr-defined]
