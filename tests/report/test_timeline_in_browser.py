@@ -29,24 +29,42 @@ def _chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def missing_browser(required: bool, has_playwright: bool, executable: str | None) -> tuple[str, str] | None:
+    """("skip" or "fail", why) when the browser test cannot run; None when it can."""
+    if not has_playwright:
+        return ("fail" if required else "skip",
+                "the playwright package is not installed (a dev dependency: pip install -e .[dev])")
+    if executable is None:
+        return ("fail" if required else "skip", "no chromium on PATH (apt-get install chromium)")
+    return None
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     required = os.environ.get("OMEN_REQUIRE_BROWSER") == "1"
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        if required:
-            pytest.fail("OMEN_REQUIRE_BROWSER=1 but the playwright package is not installed (pip install -e .[dev])")
-        pytest.skip("the playwright package is not installed (it is a dev dependency)")
+        sync_playwright = None
     executable = _chromium_path()
-    if executable is None:
-        if required:
-            pytest.fail("OMEN_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install chromium)")
-        pytest.skip("no chromium on PATH: apt-get install chromium to run the browser tests")
+    verdict = missing_browser(required, sync_playwright is not None, executable)
+    if verdict is not None:
+        action, why = verdict
+        if action == "fail":
+            pytest.fail(f"OMEN_REQUIRE_BROWSER=1 but {why}")
+        pytest.skip(why)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def test_without_a_browser_the_test_skips_and_fails_only_when_ci_demands_one() -> None:
+    assert missing_browser(False, True, None) == ("skip", "no chromium on PATH (apt-get install chromium)")
+    assert missing_browser(True, True, None)[0] == "fail"
+    assert missing_browser(True, False, "/usr/bin/chromium")[0] == "fail"
+    assert missing_browser(False, False, "/usr/bin/chromium")[0] == "skip"
+    assert missing_browser(True, True, "/usr/bin/chromium") is None
 
 
 def open_page(browser: Any, path: Path) -> Any:  # noqa: ANN401
