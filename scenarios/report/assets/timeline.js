@@ -236,11 +236,15 @@
   }
 
   function drawMarks(out, bottom) {
+    let labelEnd = -1e9; // labels that would overlap the previous one are left out
     for (const m of model.marks) {
       if (!visible(m.x, m.x)) continue;
       const p = px(m.x);
-      out.push(`<line class="mark" data-i="${m.i}" x1="${p}" x2="${p}" y1="${VROW_H}" y2="${bottom}"/>` +
-        `<text class="mark-label" x="${p + 3}" y="${VROW_H + 10}">${esc(m.label)}</text>`);
+      out.push(`<line class="mark" data-i="${m.i}" x1="${p}" x2="${p}" y1="${VROW_H}" y2="${bottom}"/>`);
+      if (p > labelEnd) {
+        out.push(`<text class="mark-label" x="${p + 3}" y="${VROW_H + 10}">${esc(m.label)}</text>`);
+        labelEnd = p + 8 + m.label.length * 5.6;
+      }
     }
   }
 
@@ -307,10 +311,16 @@
       const a = Math.max(x0, view.x0), b = Math.min(x1, view.x1);
       if (a > b) continue;
       const ta = t0 + (a - x0), tb = t0 + (b - x0);
-      for (let t = Math.ceil(ta / step) * step; t <= tb && ticks < 200; t += step, ticks++) {
+      let inPiece = 0;
+      for (let t = Math.ceil(ta / step) * step; t <= tb && ticks < 200; t += step, ticks++, inPiece++) {
         const p = px(x0 + (t - t0));
         out.push(`<line class="tick" x1="${p}" x2="${p}" y1="${bottom}" y2="${bottom + 5}"/>` +
           `<text class="tick-label" x="${p}" y="${bottom + 17}" text-anchor="middle">${t.toFixed(decimals)}</text>`);
+      }
+      // a stretch between folded gaps too short for a round tick still says when it is
+      if (inPiece === 0 && px(b) - px(a) > 40 && ticks < 200) {
+        ticks++;
+        out.push(`<text class="tick-label" x="${px(a) + 2}" y="${bottom + 17}">${ta.toFixed(0)}</text>`);
       }
     }
   }
@@ -366,7 +376,8 @@
     selectedViolation = k;
     cited = v.trace_indices.slice();
     document.querySelectorAll("li.violation").forEach((li) => li.classList.toggle("selected", +li.dataset.v === k));
-    if (v.signal_ids.length) { document.getElementById("search").value = v.signal_ids[0]; runSearch(v.signal_ids[0]); }
+    const follow = v.signal_ids.length ? v.signal_ids[0] : v.partition; // its signal, else its partition
+    if (follow) { document.getElementById("search").value = follow; runSearch(follow); }
     showEvents(cited, `[${v.invariant}] ${v.message}`);
     if (cited.length) zoomToEvents(cited); else request();
   }
