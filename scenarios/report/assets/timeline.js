@@ -167,11 +167,17 @@
       out.push(`<rect class="band crash" data-i="${b.i0}" x="${p0}" y="${y + 1}" width="${p1 - p0}" height="${LANE_H - 2}"><title>${esc(b.label)}</title></rect>`);
       if (p1 - p0 > 50) out.push(`<text class="band-label" x="${Math.max(p0, LABEL_W) + 3}" y="${y + LANE_H - 4}">${esc(b.label)}</text>`);
     }
+    let spanLabelEnd = -1e9;
     for (const s of model.spans) {
       if (!visible(s.x0, s.x1)) continue;
       const p0 = px(s.x0), p1 = Math.max(px(s.x1), p0 + 2), y = laneTop(s.lane);
       out.push(`<rect class="span partition" data-i="${s.i0}" x="${p0}" y="${y + 1}" width="${p1 - p0}" height="${LANE_H - 2}"><title>${esc(s.label)}</title></rect>`);
-      if (p1 - p0 > 50) out.push(`<text class="band-label" x="${Math.max(p0, LABEL_W) + 3}" y="${y + 11}">${esc(s.label)}</text>`);
+      // mid-lane: fault labels take the top of the lane, clusters its bottom
+      const labelX = Math.max(p0, LABEL_W) + 3;
+      if (p1 - p0 > 50 && labelX > spanLabelEnd) {
+        out.push(`<text class="band-label" x="${labelX}" y="${y + 27}">${esc(s.label)}</text>`);
+        spanLabelEnd = labelX + s.label.length * 5.6;
+      }
     }
   }
 
