@@ -61,3 +61,21 @@ def test_report_of_a_file_it_cannot_draw_exits_2_and_writes_nothing(tmp_path: Pa
 def test_report_of_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path / "missing.json"), "--html", str(tmp_path / "o.html")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_timeline_of_a_repro_is_the_same_bytes_in_processes_with_different_hash_seeds(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    assert main(["run", "calm", "--seed", "4", *BUG_ARGS, "--repro-dir", str(tmp_path / "repros")]) == 1
+    repro = tmp_path / "repros" / "calm-4-push_before_ledger.json"
+    pages = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"page-{hash_seed}.html"
+        completed = subprocess.run(
+            [sys.executable, "-m", "scenarios", "report", str(repro), "--html", str(out)],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed}, capture_output=True, text=True, timeout=300, check=False)
+        assert completed.returncode == 0, completed.stderr
+        pages.append(out.read_bytes())
+    assert pages[0] == pages[1]
