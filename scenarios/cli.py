@@ -83,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"omen-sim: running {args.scenario} seed {args.seed}" + (f" bug {args.bug}" if args.bug else ""),
           file=sys.stderr, flush=True)
     started = time.perf_counter()
-    result = run(args.scenario, args.seed, plan=plan, bug=args.bug, keep_world=bool(args.trace_out))
+    result = run(args.scenario, args.seed, plan=plan, bug=args.bug, keep_world=bool(args.trace_out or args.html))
     wall_s = time.perf_counter() - started
     if args.trace_out:
         result.world.trace.write_jsonl(args.trace_out)
@@ -91,6 +91,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not result.ok:
         repro = repro_from_result(result, git_commit())
         repro_path = repro.save(default_repro_path(Path(args.repro_dir), result.scenario, result.seed, result.bug))
+    if args.html:
+        from scenarios.report.commands import write_run_timeline
+
+        print(f"timeline written: {write_run_timeline(result, args.html, repro_path=repro_path, plan_path=args.plan)}",
+              file=sys.stderr)
     summary = result.summary()
     summary.update({
         "runs": 1,
@@ -144,6 +149,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     document = summary.to_json() | {"seed_start": seeds.start, "seed_stop": seeds.stop}
     if args.json:
         _write_json(args.json, document)
+    if args.html:
+        from scenarios.report.commands import write_sweep_report
+
+        print(f"summary page written: {write_sweep_report(document, args.html)}", file=sys.stderr)
     _print_sweep_table(summary)
     if drawn is not None:
         print(drawn, file=sys.stderr)
@@ -176,8 +185,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     repro = Repro.load(args.file)
     schedule = repro.schedule if repro.replay_schedule else None  # a minimized repro replays its schedule
     result = run(repro.scenario, repro.seed, plan=repro.plan, overrides=repro.params, bug=repro.bug,
-                 schedule=schedule)
+                 schedule=schedule, keep_world=bool(args.html))
     same = result.trace_hash == repro.trace_hash
+    if args.html:
+        from scenarios.report.commands import write_replay_timeline
+
+        print(f"timeline written: {write_replay_timeline(result, repro, args.file, args.html)}", file=sys.stderr)
     document = {"file": str(args.file), "scenario": repro.scenario, "seed": repro.seed, "bug": repro.bug,
                 "expected_trace_hash": repro.trace_hash, "trace_hash": result.trace_hash, "same": same,
                 "violations": [v.to_json() for v in result.violations]}
@@ -211,7 +224,21 @@ def cmd_determinism(args: argparse.Namespace) -> int:
 def cmd_hunt(args: argparse.Namespace) -> int:
     from scenarios.hunt import hunt_command
 
-    return hunt_command(args)
+    if args.html and not args.json and not args.list:
+        args.json = str(Path(args.html).with_suffix(".json"))  # the page is drawn from the hunt's JSON
+    code = hunt_command(args)
+    if args.html and not args.list and code != EXIT_USAGE:
+        from scenarios.report.commands import write_hunt_report_from_file
+
+        print(f"summary page written: {write_hunt_report_from_file(args.json, args.html)}", file=sys.stderr)
+    return code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from scenarios.report.commands import report_command
+
+    print(f"page written: {report_command(args.input, args.html)}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_minimize(args: argparse.Namespace) -> int:
@@ -272,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bug", help="plant a bug of the zoo (see `omen-sim hunt --list`)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--trace-out", help="write the trace as JSON Lines")
+    p.add_argument("--html", help="write the run's timeline as one self-contained HTML file")
     p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
     p.set_defaults(func=cmd_run)
 
@@ -289,11 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
     p.add_argument("--require-faults-fire", action="store_true",
                    help="fail when a fault kind that some plan switched on never fired (CI)")
+    p.add_argument("--html", help="write a summary page (and timelines of the first failing runs) as HTML")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("replay", help="replay a repro file and compare the trace hash")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--html", help="write the replay's timeline as one self-contained HTML file")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("determinism", help="each seed in two fresh processes with different PYTHONHASHSEED")
@@ -311,7 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=1, help="hunts per bug over disjoint seed ranges (medians)")
     p.add_argument("--json", help="write the report as JSON to this file")
     p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
+    p.add_argument("--html", help="write a summary page as HTML (its JSON beside it, unless --json names one)")
     p.set_defaults(func=cmd_hunt)
+
+    p = sub.add_parser("report", help="draw a repro, a JSON Lines trace, or a sweep/hunt JSON summary as HTML")
+    p.add_argument("input", help="a repro file, a trace written by --trace-out, or a sweep/hunt --json file")
+    p.add_argument("--html", required=True, help="the HTML file to write")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("minimize", help="shrink a failing repro to a minimal fault schedule that still fails")
     p.add_argument("file", help="a repro file written by a failing run")
