@@ -115,6 +115,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from scenarios.sweep import Job, parse_seed_range, stderr_progress, sweep
 
+    if args.dask is not None or args.resume is not None:  # the farm: scenarios.farm, reported below
+        from scenarios.farm.command import farm_sweep_command
+
+        return farm_sweep_command(args, _report_sweep)
     if args.seeds is not None:
         if args.seeds < 1:
             raise UsageError("--seeds must be at least 1")
@@ -127,6 +131,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     jobs = [Job(name, seed, args.bug, str(args.repro_dir)) for seed in seeds for name in names]
     summary = sweep(jobs, workers=args.workers, progress=stderr_progress,
                     journal=Path(args.repro_dir) / "sweep-journal.txt")
+    return _report_sweep(args, summary)
+
+
+def _report_sweep(args: argparse.Namespace, summary: Any) -> int:
     document = summary.to_json()
     if args.json:
         _write_json(args.json, document)
@@ -195,6 +203,10 @@ def cmd_determinism(args: argparse.Namespace) -> int:
 def cmd_hunt(args: argparse.Namespace) -> int:
     from scenarios.hunt import hunt_command
 
+    if args.dask is not None:  # the farm: scenarios.farm
+        from scenarios.farm.command import farm_hunt_command
+
+        return farm_hunt_command(args)
     return hunt_command(args)
 
 
@@ -240,6 +252,8 @@ def cmd_minimize(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from scenarios.farm.arguments import add_farm_arguments, add_farm_sweep_arguments  # imports no Dask
+
     parser = argparse.ArgumentParser(prog="omen-sim", description=__doc__.splitlines()[0])
     parser.add_argument("--system-logs", action="store_true",
                         help="show the system's own log lines (quiet by default: runs are judged by the checkers)")
@@ -271,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
     p.add_argument("--require-faults-fire", action="store_true",
                    help="fail when a fault kind that some plan switched on never fired (CI)")
+    add_farm_sweep_arguments(p, seeds)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("replay", help="replay a repro file and compare the trace hash")
@@ -293,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=1, help="hunts per bug over disjoint seed ranges (medians)")
     p.add_argument("--json", help="write the report as JSON to this file")
     p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
+    add_farm_arguments(p)
     p.set_defaults(func=cmd_hunt)
 
     p = sub.add_parser("minimize", help="shrink a failing repro to a minimal fault schedule that still fails")
