@@ -98,7 +98,8 @@ def farm_sweep_command(args: argparse.Namespace, report: Callable[[argparse.Name
     print(f"omen-sim sweep: on {target.describe()}", file=sys.stderr, flush=True)
     try:
         with connect(target) as client:
-            summary = farm_sweep(Farm(client, limits), plan, journal_path, resume=resume, progress=stderr_progress)
+            farm = Farm(client, limits, system_logs=args.system_logs)
+            summary = farm_sweep(farm, plan, journal_path, resume=resume, progress=stderr_progress)
     except FarmError as error:
         raise _usage_error(f"{error} (the journal {journal_path} keeps what finished)") from error
     return report(args, summary)
@@ -125,7 +126,7 @@ def farm_hunt_command(args: argparse.Namespace) -> int:
     print(f"omen-sim hunt: on {target.describe()}", file=sys.stderr, flush=True)
     try:
         with connect(target) as client:
-            hunter = FarmHunter(Farm(client, limits), git_commit())
+            hunter = FarmHunter(Farm(client, limits, system_logs=args.system_logs), git_commit())
             code = hunt_command(args, hunter=hunter)
     except FarmError as error:
         raise _usage_error(str(error)) from error

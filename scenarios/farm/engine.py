@@ -3,8 +3,8 @@
 Bounded: at most `runs_per_worker` runs per connected worker are submitted at a time (the rest wait
 on the client, so a million-seed sweep holds a few futures, not a million). Budgeted: a run still
 executing past `run_budget_s` of wall time (asked of the workers each poll), or one that finished
-past it, is reported as a harness liveness problem on that job; a hung run's worker is restarted so
-it can take work again. Worker loss is Dask's to repair: the scheduler runs the lost run again on
+past it, is reported as a harness liveness problem on that job; a hung run's worker process is ended (its
+nanny starts a fresh one) so the slot takes work again. Worker loss is Dask's to repair: the scheduler runs the lost run again on
 another worker, and each job has one future, so it is counted once. A run that raised, or that
 killed worker after worker, is reported on its job too: every job ends with exactly one result.
 """
@@ -17,13 +17,15 @@ from typing import Any
 from distributed import Client, Future, wait
 from distributed.scheduler import KilledWorker
 
-from scenarios.farm.task import FarmTask, FarmTaskResult, harness_problem_outcome, run_farm_task, running_runs
+from scenarios.farm.task import (FarmTask, FarmTaskResult, exit_worker_process, harness_problem_outcome, run_farm_task,
+                                 running_runs)
 
 HARNESS_LIVENESS = "harness_liveness"  # a run past its wall-clock budget
 HARNESS_ERROR = "harness_error"  # a run that raised, or whose workers kept dying
 RUNS_PER_WORKER_MAX = 64
 POLL_S_MAX = 1.0
 POLL_S_MIN = 0.01
+EXIT_HUNG_RUN = 75  # the status a worker exits with when the farm ends it over a hung run
 
 
 class FarmError(RuntimeError):
@@ -52,10 +54,12 @@ OnResult = Callable[[int, FarmTaskResult], None]
 class Farm:
     """Runs FarmTasks on a connected `Client`; `run` returns when every wanted task has a result."""
 
-    def __init__(self, client: Client, limits: FarmLimits, *, runner: Callable[..., Any] | None = None) -> None:
+    def __init__(self, client: Client, limits: FarmLimits, *, runner: Callable[..., Any] | None = None,
+                 system_logs: bool = False) -> None:
         self.client = client
         self.limits = limits
         self.runner = runner
+        self.system_logs = system_logs
         self.restarted_workers: list[str] = []
 
     def worker_count(self) -> int:
@@ -83,7 +87,8 @@ class Farm:
                 limit = self.limits.runs_per_worker * max(1, self.worker_count())
                 while position < len(order) and len(pending) < limit and is_wanted(order[position]):
                     index = order[position]
-                    future = self.client.submit(run_farm_task, tasks[index], self.runner, pure=False, retries=0)
+                    future = self.client.submit(run_farm_task, tasks[index], self.runner, self.system_logs,
+                                                pure=False, retries=0)
                     pending[future] = index
                     position += 1
                 if not pending:
@@ -155,7 +160,10 @@ class Farm:
         for future, _, _ in late:
             future.cancel()
         if late_workers:
-            # The run's thread cannot be stopped from outside: only a fresh worker process frees the slot.
-            self.client.restart_workers(sorted(set(late_workers)), raise_for_error=False)
-            self.restarted_workers.extend(sorted(set(late_workers)))
+            # The run's thread cannot be stopped from outside, and a graceful restart waits for it: the
+            # worker process exits at once instead (its event loop is free) and its nanny starts a fresh
+            # one. Its other runs are rescheduled by Dask, as for any lost worker.
+            addresses = sorted(set(late_workers))
+            self.client.run(exit_worker_process, EXIT_HUNG_RUN, workers=addresses, on_error="ignore")
+            self.restarted_workers.extend(addresses)
         return late

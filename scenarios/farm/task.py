@@ -7,6 +7,9 @@ the whole process, so two runs on two threads of one worker would see each other
 """
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from scenarios.sweep import Job, JobOutcome, job_outcome
 # (`running_runs`) to find a run past its wall-clock budget while it still runs.
 _RUNNING: dict[str, float] = {}
 RUNNING_MAX = 1  # one run per worker process (see the module docstring)
+EXIT_DELAY_S = 0.1  # long enough for the worker's answer to leave before its process ends
 
 
 class WorkerConfigError(RuntimeError):
@@ -55,13 +59,18 @@ def _task_identity() -> tuple[str | None, str | None]:
     return str(worker.get_current_task()), worker.address
 
 
-def run_farm_task(task: FarmTask, runner: Callable[..., Any] | None = None) -> FarmTaskResult:
+def run_farm_task(task: FarmTask, runner: Callable[..., Any] | None = None,
+                  system_logs: bool = False) -> FarmTaskResult:
     """Run one job and return everything the client needs; writes nothing.
 
     `runner` stands in for `scenarios.runner.run` (same signature); the farm's tests pass a slow one.
+    The worker's process is not the CLI's: the system's log lines are silenced here as the CLI does.
     """
     from scenarios.runner import run as run_scenario
 
+    if not system_logs:
+        for name in ("omen", "riskcast"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     run = runner or run_scenario
     key, worker = _task_identity()
     started = time.monotonic()
@@ -86,6 +95,13 @@ def running_runs() -> dict[str, float]:
     """Seconds each run in this worker process has been running (called by the client via `Client.run`)."""
     now = time.monotonic()
     return {key: now - started for key, started in sorted(_RUNNING.items())}
+
+
+def exit_worker_process(status: int) -> None:
+    """End this worker's process just after answering (called via `Client.run`, on the worker's event
+    loop): the way to free a worker whose run hung, since a thread cannot be stopped. Its nanny starts
+    a fresh process."""
+    asyncio.get_running_loop().call_later(EXIT_DELAY_S, os._exit, status)
 
 
 def harness_problem_outcome(job: Job, problem: str, message: str) -> JobOutcome:

@@ -32,6 +32,10 @@ FILE_ALLOWANCES: dict[str, frozenset[str]] = {
     # Harness code outside any simulated run, added after the list:
     "scenarios/hunt.py": frozenset({"wall_clock"}),  # reports wall seconds to detection
     "scenarios/repro.py": frozenset({"subprocess"}),  # asks git for the commit a repro names
+    # The seed farm: harness code on the client and around each run on a worker, never inside one.
+    "scenarios/farm/task.py": frozenset({"wall_clock"}),  # a run's wall seconds, against its budget
+    "scenarios/farm/sweep_farm.py": frozenset({"wall_clock"}),  # reports wall seconds
+    "scenarios/farm/hunter.py": frozenset({"wall_clock"}),  # reports wall seconds to detection
 }
 
 # files whose name matches: may read time.perf_counter (and only that) to measure themselves.
