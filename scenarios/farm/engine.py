@@ -10,6 +10,7 @@ killed worker after worker, is reported on its job too: every job ends with exac
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ HARNESS_ERROR = "harness_error"  # a run that raised, or whose workers kept dyin
 RUNS_PER_WORKER_MAX = 64
 POLL_S_MAX = 1.0
 POLL_S_MIN = 0.01
+WORKERLESS_S_MAX = 300.0  # a cluster that lost every worker for this long ends the farm (journal kept)
 EXIT_HUNG_RUN = 75  # the status a worker exits with when the farm ends it over a hung run
 
 
@@ -83,8 +85,17 @@ class Farm:
         pending: dict[Future, int] = {}
         position = 0
         try:
+            workerless_since: float | None = None
             while True:
-                limit = self.limits.runs_per_worker * max(1, self.worker_count())
+                workers = self.worker_count()
+                if workers:
+                    workerless_since = None
+                else:
+                    workerless_since = workerless_since if workerless_since is not None else time.monotonic()
+                    if time.monotonic() - workerless_since > WORKERLESS_S_MAX:
+                        raise FarmError(f"the cluster has had no worker for {WORKERLESS_S_MAX:g} s; "
+                                        f"{len(pending)} run(s) were in flight")
+                limit = self.limits.runs_per_worker * max(1, workers)
                 while position < len(order) and len(pending) < limit and is_wanted(order[position]):
                     index = order[position]
                     future = self.client.submit(run_farm_task, tasks[index], self.runner, self.system_logs,
