@@ -1,4 +1,5 @@
-"""One local Dask cluster of two worker processes for all the farm's tests (starting one costs seconds).
+"""One local Dask cluster of two worker processes for the farm's tests (starting one costs seconds),
+closed after them (package scope): its scheduler runs in the test process and would slow later tests.
 
 Tests that kill or restart a worker leave the cluster to heal: `farm_client` waits for both workers
 before handing the client to the next test.
@@ -14,7 +15,7 @@ WORKERS = 2
 HEAL_TIMEOUT_S = 60
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def farm_cluster() -> Iterator[object]:
     from distributed import LocalCluster
 
@@ -23,8 +24,8 @@ def farm_cluster() -> Iterator[object]:
         yield cluster
 
 
-@pytest.fixture(scope="session")
-def _session_client(farm_cluster: object) -> Iterator[object]:
+@pytest.fixture(scope="package")
+def _shared_client(farm_cluster: object) -> Iterator[object]:
     from distributed import Client
 
     with Client(farm_cluster) as client:
@@ -32,6 +33,6 @@ def _session_client(farm_cluster: object) -> Iterator[object]:
 
 
 @pytest.fixture
-def farm_client(_session_client: object) -> object:
-    _session_client.wait_for_workers(WORKERS, timeout=HEAL_TIMEOUT_S)
-    return _session_client
+def farm_client(_shared_client: object) -> object:
+    _shared_client.wait_for_workers(WORKERS, timeout=HEAL_TIMEOUT_S)
+    return _shared_client
