@@ -71,8 +71,9 @@ def farm_sweep_command(args: argparse.Namespace, report: Callable[[argparse.Name
     limits = _limits(args)
     resume = args.resume is not None
     if resume:
-        if args.scenario or args.bug:
-            raise _usage_error("--resume takes its scenarios and bug from the journal; drop --scenario/--bug")
+        if args.scenario or args.bug or args.journal:
+            raise _usage_error("--resume takes its scenarios and bug from the journal, and appends to it: "
+                               "drop --scenario/--bug/--journal")
         journal_path = Path(args.resume)
         plan = None
         try:
