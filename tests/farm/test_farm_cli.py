@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from scenarios.farm.arguments import DaskTarget, DaskTargetError, parse_dask_tar
 from scenarios.hunt import hunt_bug
 
 ROOT = Path(__file__).resolve().parents[2]
+CLIENT_POLLS_MAX = 1200  # 60 s for the killed client to journal its first results
 
 
 def test_dask_targets_parse() -> None:
@@ -42,21 +45,19 @@ def test_bad_farm_usage_exits_2_with_a_message(argv: list[str], message: str, tm
     assert message in capsys.readouterr().err
 
 
-def test_sweep_against_a_scheduler_address_then_resume(farm_client, farm_cluster, tmp_path: Path) -> None:
-    address = farm_cluster.scheduler_address
-    common = ["--repro-dir", str(tmp_path / "repros"), "--dask", address]
-    local_out, farm_out, resumed_out = tmp_path / "local.json", tmp_path / "farm.json", tmp_path / "resumed.json"
-    journal = tmp_path / "journal.jsonl"
-    sweep_args = ["sweep", "--scenario", "calm", "--scenario", "hot_path_drops", "--seeds", "2"]
-    assert main([*sweep_args, "--json", str(local_out), "--repro-dir", str(tmp_path / "repros")]) == 0
-    assert main([*sweep_args, "--json", str(farm_out), "--journal", str(journal), *common]) == 0
-    header, *results = journal.read_text().splitlines(keepends=True)
-    journal.write_text(header + results[0])
-    assert main(["sweep", "--resume", str(journal), "--json", str(resumed_out), *common]) == 0
-    documents = [json.loads(path.read_text()) for path in (local_out, farm_out, resumed_out)]
+def test_sweep_against_a_scheduler_address_reports_as_the_local_sweep(farm_client, farm_cluster,
+                                                                      tmp_path: Path) -> None:
+    local_out, farm_out, journal = tmp_path / "local.json", tmp_path / "farm.json", tmp_path / "journal.jsonl"
+    sweep_args = ["sweep", "--scenario", "calm", "--scenario", "hot_path_drops", "--seeds", "2",
+                  "--repro-dir", str(tmp_path / "repros")]
+    assert main([*sweep_args, "--json", str(local_out)]) == 0
+    assert main([*sweep_args, "--json", str(farm_out), "--journal", str(journal),
+                 "--dask", farm_cluster.scheduler_address]) == 0
+    documents = [json.loads(path.read_text()) for path in (local_out, farm_out)]
     for document in documents:
         document.pop("wall_seconds")
-    assert documents[0]["runs"] == 4 and documents[0] == documents[1] == documents[2]
+    assert documents[0]["runs"] == 4 and documents[0] == documents[1]
+    assert len(journal.read_text().splitlines()) == 1 + 4
 
 
 def test_hunt_against_a_scheduler_address_names_the_local_hunts_seed(farm_client, farm_cluster,
@@ -83,3 +84,30 @@ def test_a_plain_sweep_imports_no_dask(tmp_path: Path) -> None:
     completed = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True,
                                timeout=120, check=True)
     assert completed.stdout.split("\n")[-2] == "0 []", completed.stdout + completed.stderr
+
+
+def test_a_client_killed_mid_sweep_leaves_a_journal_that_resume_finishes(farm_client, farm_cluster,
+                                                                          tmp_path: Path) -> None:
+    journal, local_out, resumed_out = tmp_path / "journal.jsonl", tmp_path / "local.json", tmp_path / "resumed.json"
+    sweep_args = ["sweep", "--scenario", "calm", "--seeds", "6", "--repro-dir", str(tmp_path / "repros")]
+    client = subprocess.Popen(
+        [sys.executable, "-m", "scenarios", *sweep_args, "--dask", farm_cluster.scheduler_address,
+         "--runs-per-worker", "1", "--journal", str(journal)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(CLIENT_POLLS_MAX):
+            if journal.exists() and len(journal.read_text().splitlines()) >= 3:  # header and two results
+                break
+            time.sleep(0.05)
+        client.send_signal(signal.SIGKILL)
+    finally:
+        client.wait(timeout=60)
+    finished = len(journal.read_text().splitlines()) - 1
+    assert 2 <= finished < 6, f"the client was not killed mid-sweep ({finished} of 6 results journaled)"
+    assert main([*sweep_args, "--json", str(local_out)]) == 0
+    assert main(["sweep", "--resume", str(journal), "--dask", farm_cluster.scheduler_address,
+                 "--json", str(resumed_out)]) == 0
+    documents = [json.loads(path.read_text()) for path in (local_out, resumed_out)]
+    for document in documents:
+        document.pop("wall_seconds")
+    assert documents[0]["runs"] == 6 and documents[0] == documents[1]
