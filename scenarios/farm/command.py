@@ -101,8 +101,8 @@ def farm_sweep_command(args: argparse.Namespace, report: Callable[[argparse.Name
         with connect(target) as client:
             farm = Farm(client, limits, system_logs=args.system_logs)
             summary = farm_sweep(farm, plan, journal_path, resume=resume, progress=stderr_progress)
-    except FarmError as error:
-        raise _usage_error(f"{error} (the journal {journal_path} keeps what finished)") from error
+    except (FarmError, OSError) as error:  # OSError: Dask's comm errors, a scheduler lost mid-sweep
+        raise _usage_error(f"{error}; the journal keeps what finished: resume with --resume {journal_path}") from error
     return report(args, summary)
 
 
@@ -129,7 +129,7 @@ def farm_hunt_command(args: argparse.Namespace) -> int:
         with connect(target) as client:
             hunter = FarmHunter(Farm(client, limits, system_logs=args.system_logs), git_commit())
             code = hunt_command(args, hunter=hunter)
-    except FarmError as error:
+    except (FarmError, OSError) as error:  # OSError: Dask's comm errors, a scheduler lost mid-hunt
         raise _usage_error(str(error)) from error
     for problem in hunter.problems:
         print(f"  harness problem in the hunt for {problem['bug']}: {problem['scenario']} seed {problem['seed']} "

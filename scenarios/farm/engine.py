@@ -86,6 +86,8 @@ class Farm:
         position = 0
         try:
             workerless_since: float | None = None
+            # Ends: each turn submits, or takes at least one result, or waits poll_s; every pending run
+            # ends by finishing, failing, or its budget; a cluster without workers ends it by WORKERLESS_S_MAX.
             while True:
                 workers = self.worker_count()
                 if workers:

@@ -39,9 +39,11 @@ class SweepPlan:
     repro_dir: str | None
 
     def __post_init__(self) -> None:
-        assert self.scenarios, "a sweep needs at least one scenario"
-        assert self.seeds.step == 1 and 0 <= self.seeds.start < self.seeds.stop, self.seeds
-        assert len(self.seeds) <= SEEDS_MAX, len(self.seeds)
+        if not self.scenarios:
+            raise ValueError("a sweep needs at least one scenario")
+        if self.seeds.step != 1 or not 0 <= self.seeds.start < self.seeds.stop or len(self.seeds) > SEEDS_MAX:
+            raise ValueError(f"seeds {self.seeds.start}:{self.seeds.stop} are not 0 <= A < B with at most "
+                             f"{SEEDS_MAX} seeds")
 
     def jobs(self) -> list[Job]:
         return [Job(name, seed, self.bug, self.repro_dir) for seed in self.seeds for name in self.scenarios]
@@ -115,7 +117,7 @@ def _plan_from_header(path: Path, header: Any) -> SweepPlan:
         start, stop = header["seeds"]
         scenarios = tuple(header["scenarios"])
         plan = SweepPlan(scenarios, range(int(start), int(stop)), header["bug"], header["repro_dir"])
-    except (KeyError, TypeError, ValueError, AssertionError) as error:
+    except (KeyError, TypeError, ValueError) as error:
         raise JournalError(f"{path}: malformed journal header {header!r}: {error!r}") from None
     from scenarios.catalog import get_scenario
 

@@ -159,16 +159,16 @@ def test_runs_in_flight_never_exceed_the_limit_per_worker(farm_client, runs_per_
                                                           tmp_path: Path) -> None:
     counting = CountingClient(farm_client)
     in_flight_max: list[int] = []
-    plan = SweepPlan(("calm",), range(6), None, str(tmp_path / "repros"))
+    plan = SweepPlan(("calm",), range(4), None, str(tmp_path / "repros"))
 
     def progress(done: int, total: int, _summary) -> None:  # noqa: ANN001
         in_flight_max.append(counting.submitted - (done - 1))  # before this result was taken off
 
     summary = farm_sweep(Farm(counting, FarmLimits(runs_per_worker=runs_per_worker)), plan, tmp_path / "j.jsonl",
                          progress=progress)
-    assert summary.runs == 6 and counting.submitted == 6
+    assert summary.runs == 4 and counting.submitted == 4
     assert max(in_flight_max) <= runs_per_worker * 2
-    assert max(in_flight_max) == min(6, runs_per_worker * 2)  # and the limit is used: the farm keeps workers fed
+    assert max(in_flight_max) == min(4, runs_per_worker * 2)  # and the limit is used: the farm keeps workers fed
 
 
 def test_the_journal_is_written_before_the_first_run_starts(farm_client, tmp_path: Path) -> None:
