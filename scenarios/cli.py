@@ -118,27 +118,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
+def sweep_seeds(args: argparse.Namespace) -> tuple[range, str | None]:
+    """The seeds a sweep runs, and the note on a freshly drawn base seed (None when fixed)."""
     from scenarios.base_seed import draw_base_seed, rerun_command
-    from scenarios.sweep import Job, parse_seed_range, sweep
+    from scenarios.sweep import parse_seed_range
+
+    if args.seed_range is not None:
+        return parse_seed_range(args.seed_range), None
+    count = SWEEP_SEEDS_DEFAULT if args.seeds is None else args.seeds
+    if count < 1:
+        raise UsageError("--seeds must be at least 1")
+    if args.base_seed is not None and args.base_seed < 0:
+        raise UsageError("--base-seed must be a non-negative integer")
+    base = args.base_seed if args.base_seed is not None else draw_base_seed()
+    seeds = range(base, base + count)
+    if args.base_seed is not None:
+        return seeds, None
+    again = rerun_command(seeds=count, base_seed=base, scenarios=args.scenario, bug=args.bug, workers=args.workers)
+    drawn = f"omen-sim sweep: fresh base seed {base} (seeds {base}..{base + count - 1}); rerun with: {again}"
+    print(drawn, file=sys.stderr, flush=True)
+    return seeds, drawn
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from scenarios.sweep import Job, sweep
     from scenarios.sweep_progress import sweep_progress
 
-    drawn = None  # the note on a fresh base seed: printed before the sweep and again after it
-    if args.seed_range is not None:
-        seeds = parse_seed_range(args.seed_range)
-    else:
-        count = SWEEP_SEEDS_DEFAULT if args.seeds is None else args.seeds
-        if count < 1:
-            raise UsageError("--seeds must be at least 1")
-        if args.base_seed is not None and args.base_seed < 0:
-            raise UsageError("--base-seed must be a non-negative integer")
-        base = args.base_seed if args.base_seed is not None else draw_base_seed()
-        seeds = range(base, base + count)
-        if args.base_seed is None:
-            again = rerun_command(seeds=count, base_seed=base, scenarios=args.scenario, bug=args.bug,
-                                  workers=args.workers)
-            drawn = f"omen-sim sweep: fresh base seed {base} (seeds {base}..{base + count - 1}); rerun with: {again}"
-            print(drawn, file=sys.stderr, flush=True)
+    if args.dask is not None or args.resume is not None:  # the farm: scenarios.farm, reported below
+        from scenarios.farm.command import farm_sweep_command
+
+        return farm_sweep_command(args, _report_sweep)
+    seeds, drawn = sweep_seeds(args)
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     names = _scenario_names(args.scenario)
@@ -146,7 +156,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     with sweep_progress(len(jobs)) as progress:
         summary = sweep(jobs, workers=args.workers, progress=progress,
                         journal=Path(args.repro_dir) / "sweep-journal.txt")
-    document = summary.to_json() | {"seed_start": seeds.start, "seed_stop": seeds.stop}
+    return _report_sweep(args, summary, seeds=seeds, drawn=drawn)
+
+
+def _report_sweep(args: argparse.Namespace, summary: Any, *, seeds: range | None = None,
+                  drawn: str | None = None) -> int:
+    document = summary.to_json()
+    if seeds is not None:
+        document |= {"seed_start": seeds.start, "seed_stop": seeds.stop}
     if args.json:
         _write_json(args.json, document)
     if args.html:
@@ -226,7 +243,12 @@ def cmd_hunt(args: argparse.Namespace) -> int:
 
     if args.html and not args.json and not args.list:
         args.json = str(Path(args.html).with_suffix(".json"))  # the page is drawn from the hunt's JSON
-    code = hunt_command(args)
+    if args.dask is not None:  # the farm: scenarios.farm
+        from scenarios.farm.command import farm_hunt_command
+
+        code = farm_hunt_command(args)
+    else:
+        code = hunt_command(args)
     if args.html and not args.list and code != EXIT_USAGE:
         from scenarios.report.commands import write_hunt_report_from_file
 
@@ -283,6 +305,8 @@ def cmd_minimize(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from scenarios.farm.arguments import add_farm_arguments, add_farm_sweep_arguments  # imports no Dask
+
     parser = argparse.ArgumentParser(prog="omen-sim", description=__doc__.splitlines()[0])
     parser.add_argument("--system-logs", action="store_true",
                         help="show the system's own log lines (quiet by default: runs are judged by the checkers)")
@@ -318,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--require-faults-fire", action="store_true",
                    help="fail when a fault kind that some plan switched on never fired (CI)")
     p.add_argument("--html", help="write a summary page (and timelines of the first failing runs) as HTML")
+    add_farm_sweep_arguments(p, seeds)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("replay", help="replay a repro file and compare the trace hash")
@@ -342,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="write the report as JSON to this file")
     p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
     p.add_argument("--html", help="write a summary page as HTML (its JSON beside it, unless --json names one)")
+    add_farm_arguments(p)
     p.set_defaults(func=cmd_hunt)
 
     p = sub.add_parser("report", help="draw a repro, a JSON Lines trace, or a sweep/hunt JSON summary as HTML")

@@ -11,6 +11,7 @@ import argparse
 import json
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -63,9 +64,11 @@ def hunt_bug(name: str, *, max_seeds: int, repro_dir: Path | None = None, first_
                       round(time.perf_counter() - started, 3))
 
 
-def hunt_command(args: argparse.Namespace) -> int:
+def hunt_command(args: argparse.Namespace, hunter: Callable[..., HuntReport] | None = None) -> int:
+    """`hunter` stands in for `hunt_bug` (same signature): the farm hunts seeds on a cluster."""
     from scenarios.bugzoo import BUGS, get_bug
 
+    hunter = hunter or hunt_bug
     if args.list:
         width = max(len(name) for name in BUGS)
         for bug in BUGS.values():
@@ -82,7 +85,7 @@ def hunt_command(args: argparse.Namespace) -> int:
     all_caught = True
     for name in names:
         trials = [
-            hunt_bug(name, max_seeds=args.max_seeds, repro_dir=Path(args.repro_dir) if trial == 0 else None,
+            hunter(name, max_seeds=args.max_seeds, repro_dir=Path(args.repro_dir) if trial == 0 else None,
                      first_seed=trial * TRIAL_SEED_STRIDE)
             for trial in range(args.trials)
         ]

@@ -70,6 +70,12 @@ def run_job(job: Job) -> JobOutcome:
     if not result.ok and job.repro_dir is not None:
         repro = repro_from_result(result, git_commit())
         repro_path = str(repro.save(default_repro_path(Path(job.repro_dir), job.scenario, job.seed, job.bug)))
+    return job_outcome(job, result, repro_path)
+
+
+def job_outcome(job: Job, result: Any, repro_path: str | None) -> JobOutcome:
+    """The one place a run becomes a summary row: the local pool and the farm (scenarios.farm) share it,
+    so the same scenarios and seeds give the same summary wherever they ran."""
     return JobOutcome(
         scenario=job.scenario,
         seed=job.seed,

@@ -34,6 +34,11 @@ FILE_ALLOWANCES: dict[str, frozenset[str]] = {
     "scenarios/repro.py": frozenset({"subprocess"}),  # asks git for the commit a repro names
     "scenarios/ledger_fuzz.py": frozenset({"wall_clock"}),  # reports variants per wall second
     "scenarios/base_seed.py": frozenset({"secrets"}),  # a sweep's fresh base seed, drawn in the CLI only
+    # The seed farm: harness code on the client and around each run on a worker, never inside one.
+    "scenarios/farm/task.py": frozenset({"wall_clock"}),  # a run's wall seconds, against its budget
+    "scenarios/farm/engine.py": frozenset({"wall_clock"}),  # how long the cluster has had no worker
+    "scenarios/farm/sweep_farm.py": frozenset({"wall_clock"}),  # reports wall seconds
+    "scenarios/farm/hunter.py": frozenset({"wall_clock"}),  # reports wall seconds to detection
 }
 
 # files whose name matches: may read time.perf_counter (and only that) to measure themselves.
