@@ -7,6 +7,7 @@ has one) has no rule in the persistence model and is refused.
 """
 from __future__ import annotations
 
+import stat as stat_module
 from typing import Any
 
 from pyfakefs.fake_file import FakeDirectory, FakeDirWrapper, FakeFileWrapper
@@ -35,6 +36,13 @@ class Recorder:
         self._file_ids: dict[int, int] = {}
         self._keep_alive: list[Any] = []  # ids are object ids: the objects must outlive the run
         self._anonymous: set[int] = set()
+        self.refused: UnsupportedOperationError | None = None  # re-raised after the workload
+
+    def _refuse(self, message: str) -> None:
+        error = UnsupportedOperationError(message)
+        if self.refused is None:
+            self.refused = error
+        raise error
 
     # ------------------------------------------------------------ identity
 
@@ -43,7 +51,7 @@ class Recorder:
 
     def register(self, file_object: Any) -> int:
         if len(self._file_ids) >= FILES_MAX:
-            raise UnsupportedOperationError(f"more than {FILES_MAX} files in one history: shorten the workload")
+            self._refuse(f"more than {FILES_MAX} files in one history: shorten the workload")
         new_id = len(self._file_ids) + 1
         self._file_ids[id(file_object)] = new_id
         self._keep_alive.append(file_object)
@@ -51,7 +59,7 @@ class Recorder:
 
     def _emit(self, kind: str, **fields: Any) -> None:
         if len(self.ops) >= OPS_MAX:
-            raise UnsupportedOperationError(f"more than {OPS_MAX} ops in one history: shorten the workload")
+            self._refuse(f"more than {OPS_MAX} ops in one history: shorten the workload")
         self.ops.append(Op(len(self.ops), kind, **fields))
 
     # ------------------------------------------------------------ what the wrappers report
@@ -61,12 +69,14 @@ class Recorder:
             return
         path = _join(directory, entry.name)
         mode = entry.st_mode & PERM_BITS
+        if not isinstance(entry, FakeDirectory) and not stat_module.S_ISREG(entry.st_mode):
+            self._refuse(f"{path} is neither a file nor a directory (a symlink?): the persistence model "
+                         "has no rule for it")
         if isinstance(entry, FakeDirectory):
             self._emit("mkdir", path=path, mode=mode)
             return
         if self.file_id(entry) is not None:
-            raise UnsupportedOperationError(
-                f"a second name for a file ({path}): hard links have no rule in the persistence model")
+            self._refuse(f"a second name for a file ({path}): hard links have no rule in the persistence model")
         file_id = self.register(entry)
         self._emit("create", path=path, file_id=file_id, mode=mode)
         contents = entry.byte_contents or b""

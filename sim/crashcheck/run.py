@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 from sim.crashcheck import acks as acks_module
 from sim.crashcheck import pyfakefs_hooks
-from sim.crashcheck.errors import CrashcheckUsageError, WorkloadError
+from sim.crashcheck.errors import CrashcheckError, CrashcheckUsageError, WorkloadError
 from sim.crashcheck.ops import SYNC_KINDS, Op
 from sim.crashcheck.recorder import Recorder
 from sim.crashcheck.replay import Replay, self_check
@@ -151,11 +151,15 @@ def record(session: FakeFsSession, workload: Workload) -> Recording:
     previous_sink = acks_module.set_sink(recorder.on_ack)
     try:
         workload(ROOT)
+    except CrashcheckError:
+        raise
     except Exception as error:
         raise WorkloadError(f"the workload raised {type(error).__name__}: {error}\n{_short_traceback(error)}") from error
     finally:
         acks_module.set_sink(previous_sink)
         pyfakefs_hooks.set_listener(None)
+    if recorder.refused is not None:  # raised inside the workload, which may have swallowed it
+        raise recorder.refused
     final = fake_tree(session.fs.root)
     return Recording(initial, initial_ids, tuple(recorder.ops), final)
 
