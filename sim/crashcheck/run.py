@@ -224,7 +224,13 @@ def describe_point(recording: Recording, point: int) -> str:
 def check_state(session: FakeFsSession, state: CrashState, acked: list[tuple[str, str]],
                 recover: Recover, check: Check) -> str | None:
     """Install `state`, recover, check: None when it passed, else the message."""
-    session.install(state_tree(state))
+    return check_tree(session, state_tree(state), acked, recover, check)
+
+
+def check_tree(session: FakeFsSession, tree: Tree, acked: list[tuple[str, str]],
+               recover: Recover, check: Check) -> str | None:
+    """Install `tree` (a crash state), recover, check: None when it passed, else the message."""
+    session.install(tree)
     try:
         recover(ROOT)
     except Exception as error:  # a recovery that cannot start after a crash is a finding
@@ -267,3 +273,11 @@ def check_recording(session: FakeFsSession, recording: Recording, recover: Recov
                 break
     return CrashcheckResult(options.profile, options.mode, len(recording.ops), len(recording.crash_points()),
                             states, counts.get("seen", 0), tuple(violations))
+
+
+def check_repro(tree: Tree, acked: list[tuple[str, str]], recover: Recover, check: Check) -> str | None:
+    """Check one saved crash state again (a repro file's): None when it passes now."""
+    _require_callable("recover", recover)
+    _require_callable("check", check)
+    with FakeFsSession() as session:
+        return check_tree(session, tree, acked, recover, check)
