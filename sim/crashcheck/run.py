@@ -32,6 +32,8 @@ TRACEBACK_LINES_MAX = 12
 Workload = Callable[[str], None]
 Recover = Callable[[str], None]
 Check = Callable[[str, list[tuple[str, str]]], None]
+# told every checked state: (crash point, acks before it, the state, None or the violation message)
+Observer = Callable[[int, list[tuple[str, str]], CrashState, "str | None"], None]
 
 
 @dataclass(frozen=True)
@@ -246,19 +248,23 @@ def check_tree(session: FakeFsSession, tree: Tree, acked: list[tuple[str, str]],
 
 def crashcheck(workload: Workload, recover: Recover, check: Check, *, profile: str = "posix",
                exhaustive: bool = True, samples: int = 0, seed: int = 0,
-               states_max: int = STATES_MAX_DEFAULT, violations_max: int = 1_000) -> CrashcheckResult:
-    """Record `workload`, then recover and check every crash state the model allows."""
+               states_max: int = STATES_MAX_DEFAULT, violations_max: int = 1_000,
+               observer: Observer | None = None) -> CrashcheckResult:
+    """Record `workload`, then recover and check every crash state the model allows.
+
+    `observer`, if given, is told every state checked and its verdict (for tools that compare).
+    """
     for name, value in (("workload", workload), ("recover", recover), ("check", check)):
         _require_callable(name, value)
     options = Options(profile, exhaustive, samples, seed, states_max, violations_max)
     with FakeFsSession() as session:
         recording = record(session, workload)
         self_check(recording.initial, recording.initial_ids, list(recording.ops), recording.final, profile)
-        return check_recording(session, recording, recover, check, options)
+        return check_recording(session, recording, recover, check, options, observer)
 
 
 def check_recording(session: FakeFsSession, recording: Recording, recover: Recover, check: Check,
-                    options: Options) -> CrashcheckResult:
+                    options: Options, observer: Observer | None = None) -> CrashcheckResult:
     violations: list[Violation] = []
     states = 0
     counts: dict[str, int] = {}
@@ -267,6 +273,8 @@ def check_recording(session: FakeFsSession, recording: Recording, recover: Recov
         states += 1
         acked = all_acks[:acked_count]
         message = check_state(session, state, acked, recover, check)
+        if observer is not None:
+            observer(point, acked, state, message)
         if message is not None:
             violations.append(Violation(point, describe_point(recording, point), message, tuple(acked), state))
             if len(violations) >= options.violations_max:

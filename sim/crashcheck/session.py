@@ -11,7 +11,7 @@ from typing import Any
 
 from pyfakefs.fake_filesystem_unittest import Patcher
 
-from sim.crashcheck import pyfakefs_hooks
+from sim.crashcheck import os_defaults, pyfakefs_hooks
 from sim.crashcheck.tree import Tree
 
 # The workload's directory: it exists and is durable before the workload starts.
@@ -23,19 +23,25 @@ class FakeFsSession:
 
     def __init__(self) -> None:
         self._patcher: Patcher | None = None
+        self._swaps: list[os_defaults.Swap] = []
 
     def __enter__(self) -> "FakeFsSession":
+        targets = os_defaults.find_os_defaults()  # with the real os, before the patcher starts
         pyfakefs_hooks.install()
         try:
             self._patcher = Patcher(allow_root_user=False)
             self._patcher.setUp()
+            fake_os = self._patcher.fake_modules["os"]
+            self._swaps = os_defaults.point_defaults_at(targets, fake_os, fake_os.path)
         except BaseException:
-            pyfakefs_hooks.uninstall()
+            self.__exit__()
             raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         try:
+            os_defaults.restore(self._swaps)
+            self._swaps = []
             if self._patcher is not None:
                 self._patcher.tearDown()
         finally:

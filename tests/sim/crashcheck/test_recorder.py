@@ -206,3 +206,25 @@ def test_a_refusal_the_workload_swallows_is_raised_after_it():
 
     with pytest.raises(UnsupportedOperationError, match="symlink"):
         recorded(workload)
+
+
+def _store_with_default_fs(root: str, *, fs=os) -> None:
+    fd = fs.open(fs.path.join(root, "via-default"), os.O_WRONLY | os.O_CREAT, 0o644)
+    fs.write(fd, b"x")
+    fs.close(fd)
+
+
+class _StoreWithDefaultFs:
+    def __init__(self, fs=os) -> None:
+        self.fs = fs
+
+
+def test_an_fs_equals_os_default_argument_is_pointed_at_the_fake_file_system_and_restored():
+    def workload(root):
+        _store_with_default_fs(root)
+        assert _StoreWithDefaultFs().fs is not os
+
+    recording = recorded(workload)
+    assert [op.path for op in recording.ops if op.kind == "create"] == [ROOT + "/via-default"]
+    assert _store_with_default_fs.__kwdefaults__["fs"] is os
+    assert _StoreWithDefaultFs.__init__.__defaults__ == (os,)
