@@ -190,11 +190,12 @@ def crash_states_at(replay: Replay, options: Options, crash_point: int, budget: 
             for draw in range(options.samples)]
 
 
-def iter_states(recording: Recording, options: Options,
-                counts: dict[str, int]) -> Iterator[tuple[int, int, CrashState]]:
+def iter_states(recording: Recording, options: Options, counts: dict[str, int],
+                only_points: frozenset[int] | None = None) -> Iterator[tuple[int, int, CrashState]]:
     """(crash point, acks made before it, state) in history order, duplicates merged.
 
-    `counts["seen"]` counts every state found, duplicates included.
+    `counts["seen"]` counts every state found, duplicates included. `only_points` restricts
+    the check to these crash points (the history before them is still replayed).
     """
     replay = Replay(recording.initial, recording.initial_ids, options.profile)
     seen: set[bytes] = set()
@@ -206,6 +207,8 @@ def iter_states(recording: Recording, options: Options,
             replay.apply(op)
             acked_count += op.kind == "ack"
         cursor = point
+        if only_points is not None and point not in only_points:
+            continue
         for state in crash_states_at(replay, options, point, options.states_max - len(seen)):
             counts["seen"] = counts.get("seen", 0) + 1
             key = state_key(state, acked_count)
@@ -249,10 +252,12 @@ def check_tree(session: FakeFsSession, tree: Tree, acked: list[tuple[str, str]],
 def crashcheck(workload: Workload, recover: Recover, check: Check, *, profile: str = "posix",
                exhaustive: bool = True, samples: int = 0, seed: int = 0,
                states_max: int = STATES_MAX_DEFAULT, violations_max: int = 1_000,
-               observer: Observer | None = None) -> CrashcheckResult:
+               observer: Observer | None = None, crash_points: list[int] | None = None) -> CrashcheckResult:
     """Record `workload`, then recover and check every crash state the model allows.
 
     `observer`, if given, is told every state checked and its verdict (for tools that compare).
+    `crash_points`, if given, checks only the states of these crash points (op indexes, as
+    `list_crash_points` names them).
     """
     for name, value in (("workload", workload), ("recover", recover), ("check", check)):
         _require_callable(name, value)
@@ -260,16 +265,33 @@ def crashcheck(workload: Workload, recover: Recover, check: Check, *, profile: s
     with FakeFsSession() as session:
         recording = record(session, workload)
         self_check(recording.initial, recording.initial_ids, list(recording.ops), recording.final, profile)
-        return check_recording(session, recording, recover, check, options, observer)
+        only = None
+        if crash_points is not None:
+            known = set(recording.crash_points())
+            unknown = sorted(set(crash_points) - known)
+            if unknown:
+                raise CrashcheckUsageError(
+                    f"crash points {unknown} are not in this history (it has {sorted(known)}): did the workload change?")
+            only = frozenset(crash_points)
+        return check_recording(session, recording, recover, check, options, observer, only)
+
+
+def list_crash_points(workload: Workload) -> list[tuple[int, str]]:
+    """(op index, what the op is) of every crash point of `workload`'s history, the end included."""
+    _require_callable("workload", workload)
+    with FakeFsSession() as session:
+        recording = record(session, workload)
+    return [(point, describe_point(recording, point)) for point in recording.crash_points()]
 
 
 def check_recording(session: FakeFsSession, recording: Recording, recover: Recover, check: Check,
-                    options: Options, observer: Observer | None = None) -> CrashcheckResult:
+                    options: Options, observer: Observer | None = None,
+                    only_points: frozenset[int] | None = None) -> CrashcheckResult:
     violations: list[Violation] = []
     states = 0
     counts: dict[str, int] = {}
     all_acks = recording.acks()
-    for point, acked_count, state in iter_states(recording, options, counts):
+    for point, acked_count, state in iter_states(recording, options, counts, only_points):
         states += 1
         acked = all_acks[:acked_count]
         message = check_state(session, state, acked, recover, check)
