@@ -167,3 +167,42 @@ def test_recording_and_checking_grow_no_worse_than_linearly(benchmark, full):
            target="~1x (linear)", met=record_large / record_small < 2.0)
     record(benchmark, f"time per checked state at {large} / at {small} ops", state_large / state_small,
            target="~1x (linear)", met=state_large / state_small < 2.0)
+
+
+def one_growing_file(appends: int):
+    def workload(root: str) -> None:
+        with open(os.path.join(root, "log"), "ab") as f:
+            for _ in range(appends):
+                f.write(RECORD)
+                f.flush()
+                os.fsync(f.fileno())
+    return workload
+
+
+def test_appends_to_one_file_pay_pyfakefs_flush_cost_not_the_recorders(benchmark, full):
+    """pyfakefs rewrites a file's whole content on every flush: appends to one file are O(size)
+    each there. The figure that matters for crashcheck is recorded / plain at the same size."""
+    small, large = _history_sizes(full)
+
+    def recorded(appends: int) -> float:
+        def run() -> None:
+            with FakeFsSession() as session:
+                record_workload(session, one_growing_file(appends))
+        return best_of(run, 1)
+
+    def plain(appends: int) -> float:
+        def run() -> None:
+            with Patcher(allow_root_user=False) as patcher:
+                patcher.fs.create_dir(ROOT)
+                one_growing_file(appends)(ROOT)
+        return best_of(run, 1)
+
+    seconds, _ = timed(benchmark, lambda: recorded(small // 2), rounds=1)
+    recorded_small, recorded_large = recorded(small // 2), recorded(large // 2)
+    plain_small, plain_large = plain(small // 2), plain(large // 2)
+    record(benchmark, f"one file: recording / plain pyfakefs at {large} ops", recorded_large / plain_large,
+           target="small constant")
+    record(benchmark, f"one file: plain pyfakefs cost per op at {large} / at {small} ops",
+           (plain_large / large) / (plain_small / small), target="(pyfakefs: O(file size) per flush)")
+    record(benchmark, f"one file: recording cost per op at {large} / at {small} ops",
+           (recorded_large / large) / (recorded_small / small), target="as plain pyfakefs")
