@@ -96,7 +96,7 @@ class CrashcheckResult:
     ops: int
     crash_points: int
     states: int  # distinct (state, acks) pairs checked
-    states_seen: int  # before duplicates were merged
+    states_seen: int  # before equal states were merged
     violations: tuple[Violation, ...]
 
     @property
@@ -192,9 +192,9 @@ def crash_states_at(replay: Replay, options: Options, crash_point: int, budget: 
 
 def iter_states(recording: Recording, options: Options, counts: dict[str, int],
                 only_points: frozenset[int] | None = None) -> Iterator[tuple[int, int, CrashState]]:
-    """(crash point, acks made before it, state) in history order, duplicates merged.
+    """(crash point, acks made before it, state) in history order, equal states merged.
 
-    `counts["seen"]` counts every state found, duplicates included. `only_points` restricts
+    `counts["seen"]` counts every state found, repeats included. `only_points` restricts
     the check to these crash points (the history before them is still replayed).
     """
     replay = Replay(recording.initial, recording.initial_ids, options.profile)

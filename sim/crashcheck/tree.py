@@ -1,7 +1,6 @@
 """A file tree as plain data: what a snapshot of pyfakefs or SimDisk holds, and its comparison."""
 from __future__ import annotations
 
-import os
 import posixpath
 import stat as stat_module
 from dataclasses import dataclass
@@ -106,7 +105,3 @@ def state_tree(state: Any) -> Tree:
     files = tuple((path, install[1] & PERM_BITS, data)
                   for (path, data), install in zip(state.files, file_installs))
     return Tree(dirs, files)
-
-
-def is_under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
