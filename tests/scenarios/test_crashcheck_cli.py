@@ -143,3 +143,24 @@ def test_replay_of_a_malformed_crashcheck_repro_exits_2(store, capsys, tmp_path)
     path.write_text(json.dumps({"format": "crashcheck-repro", "version": 1, "dirs": "nope"}))
     code, _, err = run(capsys, "replay", str(path))
     assert code == 2 and "malformed" in err
+
+
+def test_exhaustive_is_the_default_and_excludes_samples(store, capsys):
+    code, out, _ = run(capsys, "crashcheck", f"{store}:good", "--recover", f"{store}:recover",
+                       "--check", f"{store}:check", "--exhaustive", "--json")
+    assert code == 0 and json.loads(out)["mode"] == "exhaustive"
+    with pytest.raises(SystemExit) as stopped:
+        main(["crashcheck", f"{store}:good", "--recover", f"{store}:recover", "--check", f"{store}:check",
+              "--exhaustive", "--samples", "3"])
+    assert stopped.value.code == 2
+
+
+def test_replay_of_a_repro_whose_module_is_gone_exits_2(store, capsys, tmp_path):
+    run(capsys, "crashcheck", f"{store}:bad", "--recover", f"{store}:recover", "--check", f"{store}:check",
+        "--repro-dir", "repros")
+    repro_file = sorted((tmp_path / "repros").iterdir())[0]
+    document = json.loads(repro_file.read_text())
+    document["recover"] = "module_that_was_deleted:recover"
+    repro_file.write_text(json.dumps(document))
+    code, _, err = run(capsys, "replay", str(repro_file))
+    assert code == 2 and "cannot import module_that_was_deleted" in err
