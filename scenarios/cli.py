@@ -1,4 +1,4 @@
-"""`omen-sim` (also `python -m scenarios`): list, run, sweep, replay, determinism, hunt.
+"""`omen-sim` (also `python -m scenarios`): list, run, sweep, replay, determinism, hunt, crashcheck.
 
 Exit codes: 0 every invariant held, 1 a violation (or a trace hash mismatch, or an
 escaped planted bug), 2 bad usage or bad input. Errors say what to do next.
@@ -196,6 +196,9 @@ def _print_sweep_table(summary: Any) -> None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from scenarios.crashcheck_cli import is_crashcheck_repro, replay_crashcheck
+    if is_crashcheck_repro(args.file):
+        return replay_crashcheck(args)
     from scenarios.repro import Repro
     from scenarios.runner import run
 
@@ -383,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-params", action="store_true", help="only remove faults, keep their parameters")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_minimize)
+    from scenarios.crashcheck_cli import add_parser as add_crashcheck_parser
+    add_crashcheck_parser(sub)
     return parser
 
 

@@ -10,12 +10,16 @@ exact command that replays it.
     --omen-base-seed B    first seed (default 0); the header prints it
     --omen-seed S         run exactly this one seed (replaying a failure)
     --omen-scenario NAME  restrict to these scenarios (repeatable)
+
+The `crashcheck` fixture (scenarios.crashcheck_pytest) crash-tests unmodified storage code.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+
+from scenarios.crashcheck_pytest import crashcheck  # noqa: E402,F401 - the `crashcheck` fixture
 
 REPLAY_KEY = pytest.StashKey[str]()
 

@@ -37,12 +37,15 @@ FileChoice = tuple[int, "Tear | None"]
 
 @dataclass(frozen=True, slots=True)
 class TornRegion:
-    """Bytes [start, end) of `path` that no write put there: zeros or garbage after a crash."""
+    """Bytes [start, end) of `path` that no write put there after a crash (see `fill`)."""
 
     path: str
     start: int
     end: int
-    fill: str  # "zeros" | "garbage" (torn write) | "fsync_eio_zeros" (pages an fsync EIO dropped)
+    # "zeros" | "garbage" (torn write, past the old end of file) | "absent" (a torn write's bytes
+    # that never landed: old bytes stay there, past the old end the file is shorter) |
+    # "fsync_eio_zeros" (pages an fsync EIO dropped)
+    fill: str
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,13 @@ def file_outcome(node: FileNode, choice: FileChoice, garbage: Callable[[int], by
             if fill_start > size:
                 buf.extend(bytes(fill_start - size))
             buf += bytes(end - fill_start) if fill == "zeros" else garbage(end - fill_start)
+            if cut < fill_start:
+                torn.append((cut, fill_start, "absent"))
             torn.append((fill_start, end, fill))
+        else:
+            # the write's bytes past the cut never landed: old bytes stay, past the old end the
+            # file is shorter. Reported, so a cut at a sector boundary is never silent.
+            torn.append((cut, end, "absent"))
     for start, end in node.dropped:
         if start < len(buf):
             torn.append((start, min(end, len(buf)), "fsync_eio_zeros"))

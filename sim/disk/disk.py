@@ -658,6 +658,12 @@ class SimDisk:
         state = crash_model.draw_state(self._nodes, self._dirty, self.rng)
         return self._install(state, "seeded", before)
 
+    def draw_crash_state(self, rng: random.Random) -> CrashState:
+        """The seeded draw `crash()` makes, from `rng`, without installing it: the disk is unchanged."""
+        if not isinstance(rng, random.Random):
+            raise DiskUsageError(f"rng must be a random.Random, got {type(rng).__name__}")
+        return crash_model.draw_state(self._nodes, self._dirty, rng)
+
     def crash_states(self, limit: int = 10_000) -> list[CrashState]:
         """Exhaustive mode: every distinct state a crash now may leave (garbage = one fixed pattern).
 
