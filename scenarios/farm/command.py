@@ -55,7 +55,7 @@ def _sweep_plan(args: argparse.Namespace) -> SweepPlan:
     return SweepPlan(tuple(_scenario_names(args.scenario)), seeds, args.bug, str(args.repro_dir))
 
 
-def farm_sweep_command(args: argparse.Namespace, report: Callable[[argparse.Namespace, Any], int]) -> int:
+def farm_sweep_command(args: argparse.Namespace, report: Callable[..., int]) -> int:
     """Check everything the user typed, then connect, then sweep; `report` is the local sweep's report."""
     if args.dask is None:
         raise _usage_error("--resume finishes a farm sweep: add --dask local[:N] or --dask ADDRESS")
@@ -97,7 +97,7 @@ def farm_sweep_command(args: argparse.Namespace, report: Callable[[argparse.Name
                 summary = farm_sweep(farm, plan, journal_path, resume=resume, progress=progress)
     except (FarmError, OSError) as error:  # OSError: Dask's comm errors, a scheduler lost mid-sweep
         raise _usage_error(f"{error}; the journal keeps what finished: resume with --resume {journal_path}") from error
-    return report(args, summary)
+    return report(args, summary, seeds=(plan if plan is not None else state.plan).seeds)
 
 
 def farm_hunt_command(args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ def test_bad_farm_usage_exits_2_with_a_message(argv: list[str], message: str, tm
 def test_sweep_against_a_scheduler_address_reports_as_the_local_sweep(farm_client, farm_cluster,
                                                                       tmp_path: Path) -> None:
     local_out, farm_out, journal = tmp_path / "local.json", tmp_path / "farm.json", tmp_path / "journal.jsonl"
-    sweep_args = ["sweep", "--scenario", "calm", "--scenario", "hot_path_drops", "--seeds", "2",
+    sweep_args = ["sweep", "--scenario", "calm", "--scenario", "hot_path_drops", "--seeds", "2", "--base-seed", "0",
                   "--repro-dir", str(tmp_path / "repros")]
     assert main([*sweep_args, "--json", str(local_out)]) == 0
     assert main([*sweep_args, "--json", str(farm_out), "--journal", str(journal),
@@ -89,7 +89,8 @@ def test_a_plain_sweep_imports_no_dask(tmp_path: Path) -> None:
 def test_a_client_killed_mid_sweep_leaves_a_journal_that_resume_finishes(farm_client, farm_cluster,
                                                                           tmp_path: Path) -> None:
     journal, local_out, resumed_out = tmp_path / "journal.jsonl", tmp_path / "local.json", tmp_path / "resumed.json"
-    sweep_args = ["sweep", "--scenario", "calm", "--seeds", "6", "--repro-dir", str(tmp_path / "repros")]
+    sweep_args = ["sweep", "--scenario", "calm", "--seeds", "6", "--base-seed", "0",
+                  "--repro-dir", str(tmp_path / "repros")]
     client = subprocess.Popen(
         [sys.executable, "-m", "scenarios", *sweep_args, "--dask", farm_cluster.scheduler_address,
          "--runs-per-worker", "1", "--journal", str(journal)],
