@@ -1,4 +1,4 @@
-"""`omen-sim` (also `python -m scenarios`): list, run, sweep, replay, determinism, hunt.
+"""`omen-sim` (also `python -m scenarios`): list, run, sweep, replay, determinism, hunt, real.
 
 Exit codes: 0 every invariant held, 1 a violation (or a trace hash mismatch, or an
 escaped planted bug), 2 bad usage or bad input. Errors say what to do next.
@@ -303,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-params", action="store_true", help="only remove faults, keep their parameters")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_minimize)
+
+    from scenarios.real.command import add_arguments as add_real_arguments, cmd_real
+    p = sub.add_parser("real", help="the real twin: real processes, real kills, the same checkers")
+    add_real_arguments(p)
+    p.set_defaults(func=cmd_real)
     return parser
 
 

@@ -260,7 +260,7 @@ def main_run(args: argparse.Namespace) -> int:
     if args.seal_grace_s < 0:
         print(f"omen run: --seal-grace-s must be >= 0, got {args.seal_grace_s}", file=sys.stderr)
         return 2
-    if args.input != "-" and not os.path.isfile(args.input):
+    if args.input != "-" and (os.path.isdir(args.input) or not os.access(args.input, os.R_OK)):
         print(f"omen run: --input {args.input!r} is not a readable file", file=sys.stderr)
         return 2
     out = _Output(sys.stdout)
