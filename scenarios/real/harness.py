@@ -77,6 +77,7 @@ class Harness:
         self._accepting_restarts = True
         self._unexpected_restarts = 0
         self._background: set[asyncio.Task[Any]] = set()
+        self.harness_errors: list[str] = []
         self.passes: asyncio.Queue[tuple[int, bool]] = asyncio.Queue(maxsize=10_000)
         self.processes = {
             "omen": ManagedProcess("omen", self.logs / "omen.log", self._on_line, self._on_exit, stdin_pipe=True),
@@ -451,7 +452,15 @@ class Harness:
     def _spawn(self, work: Any) -> None:
         task = asyncio.create_task(work)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        """A harness task that failed is the harness's bug, never the system's: the run must say so."""
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            self.harness_errors.append(f"{type(error).__name__}: {error}")
+            self.history.record("harness", "harness.error", error=f"{type(error).__name__}: {error}")
 
 
 class HarnessError(RuntimeError):

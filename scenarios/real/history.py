@@ -23,7 +23,7 @@ class History:
     def elapsed_s(self) -> float:
         return time.monotonic() - self._started_s
 
-    def record(self, node: str, kind: str, **fields: Any) -> int:
+    def record(self, node: str, kind: str, /, **fields: Any) -> int:
         index = len(self.events)
         assert index < HISTORY_EVENTS_MAX, "history event bound reached"
         event = (index, round(self.elapsed_s(), 6), node, kind, fields)

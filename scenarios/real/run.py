@@ -22,7 +22,7 @@ from typing import Any
 
 from scenarios.invariants import Violation
 from scenarios.real.context import final_context, judge
-from scenarios.real.harness import Harness, HarnessConfig
+from scenarios.real.harness import Harness, HarnessConfig, HarnessError
 from scenarios.real.nemesis import FAMILIES, NemesisAction, plan
 from scenarios.workload import WorkloadSpec, generate
 
@@ -165,6 +165,8 @@ async def _run(config: RealRunConfig, run_dir: Path, started: float) -> RealRunR
     finally:
         await harness.stop_all()
         harness.history.close()
+    if harness.harness_errors:
+        raise HarnessError(f"the harness failed: {harness.harness_errors[:3]}", harness.logs / "omen.log")
     context = final_context(harness.history.events, harness.ledger_root, harness.db_path,
                             harness.observations, dict(harness.faults))
     violations, invariants = judge(context)
