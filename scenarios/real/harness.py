@@ -37,6 +37,7 @@ BACKLOG_MAX = 100_000
 BACKLOG_RETRY_S = 0.2
 UNEXPECTED_RESTARTS_MAX = 20
 SEAL_POLL_S = 0.5
+STALLED_PASSES_MAX = 12  # as the simulation: this many passes without progress end the liveness phase
 TORN_TAIL_BYTES = struct.pack(">II", 300, 0) + b'{"event":{"signal_id":"TORN-TAIL'  # a frame cut short
 
 
@@ -417,6 +418,8 @@ class Harness:
         while not self.passes.empty():
             self.passes.get_nowait()
         deadline_s = self.history.elapsed_s() + limit_s
+        missing_before: int | None = None
+        stalled_passes = 0
         for _ in range(100_000):
             remaining_s = deadline_s - self.history.elapsed_s()
             if remaining_s <= 0:
@@ -431,7 +434,13 @@ class Harness:
                 self.observations.converged = True
                 self.history.record("world", "converged")
                 return True
-        self.history.record("world", "not_converged")
+            if missing is not None:
+                stalled = missing_before is not None and missing >= missing_before
+                stalled_passes = stalled_passes + 1 if stalled else 0
+                missing_before = missing
+                if stalled_passes >= STALLED_PASSES_MAX:
+                    break  # reconcile makes no progress: waiting longer cannot converge
+        self.history.record("world", "not_converged", missing=missing_before)
         return False
 
     async def stop_all(self) -> None:
