@@ -6,8 +6,10 @@ The quick ones run in CI's test suite (a calm run, one planted bug, bad usage); 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,34 +38,48 @@ def test_a_calm_real_run_delivers_everything_converges_and_every_invariant_holds
     assert {"emit.result", "net.send", "ingest.result", "reconcile.result", "ledger.sealed", "converged"} <= kinds
 
 
-def test_a_planted_push_before_ledger_is_caught_by_ledger_first_and_the_directory_is_kept() -> None:
-    result = run_real(RealRunConfig(seconds=6.0, seed=1, nemesis=frozenset(), bug="push_before_ledger"))
-    assert "ledger_first" in _violated(result)
-    assert result.kept and (result.run_dir / "history.jsonl").exists()
-    assert (result.run_dir / "logs" / "omen.log").exists() and (result.run_dir / "riskcast.db").exists()
-    first = next(v for v in result.violations if v.invariant == "ledger_first")
-    assert "before its ledger record was durable" in first.message
+def test_a_planted_push_before_ledger_is_caught_by_ledger_first_and_the_directory_is_kept(tmp_path) -> None:
+    """Through the command line: exit 1, the verdict in the JSON, the kept directory printed."""
+    out = tmp_path / "result.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "scenarios", "real", "--seconds", "6", "--seed", "1", "--nemesis", "none",
+         "--bug", "push_before_ledger", "--json", str(out)], capture_output=True, timeout=300)
+    assert completed.returncode == 1, completed.stderr.decode()[-2000:]
+    summary = json.loads(out.read_text())
+    assert summary["invariants"]["ledger_first"] == {"checked": 1, "violated": 1}
+    assert summary["bug"] == "push_before_ledger" and summary["signals"] > 0
+    first = next(v for v in summary["violations"] if v["invariant"] == "ledger_first")
+    assert "before its ledger record was durable" in first["message"]
+    kept = Path(summary["dir"])
+    try:
+        assert f"kept: {kept}" in completed.stderr.decode()
+        for name in ("history.jsonl", "riskcast.db", "logs/omen.log", "logs/riskcast.log", "ledger", "result.json"):
+            assert (kept / name).exists(), name
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
 
 
 @pytest.mark.real_extended
-def test_a_planted_ack_before_commit_is_caught_by_persist_before_ack() -> None:
-    result = run_real(RealRunConfig(seconds=8.0, seed=1, nemesis=frozenset({"kill"}), bug="ack_before_commit"))
+def test_a_planted_ack_before_commit_is_caught_by_persist_before_ack(tmp_path) -> None:
+    result = run_real(RealRunConfig(seconds=8.0, seed=1, nemesis=frozenset({"kill"}), bug="ack_before_commit",
+                                    run_dir=tmp_path / "run"))
     assert "persist_before_ack" in _violated(result)
 
 
 @pytest.mark.real_extended
-def test_a_planted_select_then_insert_is_caught_by_exactly_once_under_duplicated_requests() -> None:
-    result = run_real(RealRunConfig(seconds=15.0, seed=0, nemesis=frozenset({"proxy"}), bug="select_then_insert"))
+def test_a_planted_select_then_insert_is_caught_by_exactly_once_under_duplicated_requests(tmp_path) -> None:
+    result = run_real(RealRunConfig(seconds=15.0, seed=0, nemesis=frozenset({"proxy"}), bug="select_then_insert",
+                                    run_dir=tmp_path / "run"))
     assert result.faults.get("proxy.duplicate", 0) > 0
     assert "exactly_once" in _violated(result)
 
 
 @pytest.mark.real_extended
-def test_a_planted_append_after_torn_tail_is_caught_once_a_tail_is_torn() -> None:
+def test_a_planted_append_after_torn_tail_is_caught_once_a_tail_is_torn(tmp_path) -> None:
     seconds = 15.0
     seed = next(s for s in range(100) if any(a.torn_tail for a in plan(s, seconds, frozenset({"kill"}))))
     result = run_real(RealRunConfig(seconds=seconds, seed=seed, nemesis=frozenset({"kill"}),
-                                    bug="append_after_torn_tail"))
+                                    bug="append_after_torn_tail", run_dir=tmp_path / "run"))
     assert result.faults.get("disk.torn_tail", 0) >= 1
     assert {"recoverability", "no_silent_loss"} & _violated(result)
 
