@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from scenarios.real.nemesis import NemesisSpecError, parse_families
+from scenarios.real.nemesis import PROCESS_NAMES, NemesisSpecError, parse_families
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 
@@ -21,6 +21,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bug", help="plant a bug of the zoo in every process (see `omen-sim hunt --list`)")
     parser.add_argument("--group-commit", type=int, default=0, help="OMEN's --group-commit (default 0)")
     parser.add_argument("--keep", action="store_true", help="keep the run directory even when the run passes")
+    parser.add_argument("--require-faults-fire", action="store_true",
+                        help="fail unless every chosen nemesis acted: each process killed/paused, a proxy fault (CI)")
+
+
+def unfired(families: frozenset[str], faults: dict[str, int]) -> list[str]:
+    """The nemesis actions that a run with `families` on should have made and did not."""
+    expected = [f"{family}.{name}" for family in ("kill", "pause") if family in families for name in PROCESS_NAMES]
+    missing = [kind for kind in expected if not faults.get(kind)]
+    if "proxy" in families and not any(kind.startswith("proxy.") for kind in faults):
+        missing.append("proxy.*")
+    return missing
 
 
 def cmd_real(args: argparse.Namespace) -> int:
@@ -54,6 +65,10 @@ def cmd_real(args: argparse.Namespace) -> int:
           f"{result.converged}, {result.wall_seconds:.1f} wall s; faults: {faults}")
     for violation in result.violations:
         print(f"  [{violation.invariant}] {violation.message}")
+    missing = unfired(config.nemesis, result.faults) if args.require_faults_fire else []
+    if missing:
+        print(f"omen-sim real: nemesis actions that never happened: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_VIOLATION
     if not result.ok:
         print(f"the run's directory is kept: {result.run_dir} (ledger, database, logs, history.jsonl)", file=sys.stderr)
         return EXIT_VIOLATION

@@ -71,6 +71,21 @@ def _status_of(response: bytes) -> int | None:
     return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
 
 
+def _is_complete(response: bytes) -> bool:
+    """A whole response: its head, and the body its Content-Length (or last chunk) promises."""
+    head, separator, body = response.partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    for header in head.split(b"\r\n")[1:]:
+        name, _, value = header.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            return value.strip().isdigit() and len(body) == int(value.strip())
+        if name == b"transfer-encoding" and b"chunked" in value.lower():
+            return body.endswith(b"0\r\n\r\n")
+    return True  # no length given: the body ends where the connection closed
+
+
 def _upstream_request(request_line: bytes, headers: bytes, body: bytes) -> bytes:
     kept = [h for h in headers.split(b"\r\n")
             if h and h.partition(b":")[0].strip().lower() not in (b"connection", b"keep-alive")]
@@ -197,9 +212,9 @@ class FaultyProxy:
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
-        status = _status_of(response)
+        status = _status_of(response) if _is_complete(response) else None
         if status is None:
-            return None  # the server died mid-answer: no response exists
+            return None  # the server died mid-answer (a SIGKILL between head and body): no response exists
         if is_ingest:
             _, _, response_body = response.partition(b"\r\n\r\n")
             ack = describe_ack(response_body)

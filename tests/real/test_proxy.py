@@ -105,3 +105,14 @@ def test_only_known_fault_kinds_and_probabilities_are_accepted() -> None:
         proxy.enable("flood", 0.5)
     with pytest.raises(AssertionError):
         proxy.enable(FAULT_KINDS[0], 0.0)
+
+
+def test_an_answer_cut_off_by_a_dying_server_is_no_answer() -> None:
+    from scenarios.real.proxy import _is_complete
+
+    whole = b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\n{\"ack\":\"1\"}"
+    assert _is_complete(whole)
+    assert not _is_complete(whole[:-3])
+    assert not _is_complete(b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\n")
+    assert _is_complete(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    assert not _is_complete(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n")
