@@ -79,6 +79,9 @@ class Harness:
         self._unexpected_restarts = 0
         self._background: set[asyncio.Task[Any]] = set()
         self.harness_errors: list[str] = []
+        self._backlog: list[PlannedSignal] = []
+        self._unreported: dict[int, dict[int, PlannedSignal]] = {}  # incarnation -> input line -> signal
+        self._lines_written: dict[int, int] = {}
         self.passes: asyncio.Queue[tuple[int, bool]] = asyncio.Queue(maxsize=10_000)
         self.processes = {
             "omen": ManagedProcess("omen", self.logs / "omen.log", self._on_line, self._on_exit, stdin_pipe=True),
@@ -146,6 +149,7 @@ class Harness:
     def _on_line(self, name: str, incarnation: int, document: dict[str, Any]) -> None:
         kind = document.get("kind")
         if kind == "emit":
+            self._unreported.get(incarnation, {}).pop(int(document.get("line") or 0), None)
             self.emits[str(document.get("status"))] += 1
             self.history.record("omen", "emit.result", signal_id=document.get("signal_id"),
                                 status=document.get("status"), partition=document.get("partition"),
@@ -157,6 +161,7 @@ class Harness:
         elif kind == "pass":
             self._on_reconcile_pass(document)
         elif kind == "input_error":
+            self._unreported.get(incarnation, {}).pop(int(document.get("line") or 0), None)
             index = self.history.record(name, "input.error", **document)
             self.observations.unexpected_errors.append((index, f"{name}: the harness fed a bad line: {document}"))
         else:
@@ -198,6 +203,8 @@ class Harness:
     def _on_exit(self, name: str, incarnation: int, code: int | None, stderr_tail: str) -> None:
         """A process died without the harness killing it: a finding, and the supervisor restarts it."""
         index = self.history.record(name, "process.died", incarnation=incarnation, code=code)
+        if name == "omen":
+            self._redeliver(incarnation)
         last_line = stderr_tail.strip().splitlines()[-1] if stderr_tail.strip() else ""
         self.observations.unexpected_errors.append(
             (index, f"{name} exited by itself with code {code}: {last_line[:300]}"))
@@ -240,35 +247,49 @@ class Harness:
     # ---- the workload ----------------------------------------------------------------------------
     async def feed(self, planned: list[PlannedSignal], started_s: float, *, drain_s_max: float) -> int:
         """Hand each signal to OMEN at its time; while OMEN is down or paused keep a bounded backlog and
-        hand it over once OMEN is back, as a real feed redelivers. Returns the signals never handed over."""
-        backlog: list[PlannedSignal] = []
+        hand it over once OMEN is back. Like a real feed that redelivers what was never acknowledged,
+        the signals a killed OMEN took but never reported on are handed over again (same inputs, so
+        the same signal_id). Returns the signals never handed over."""
         for item in planned:
             delay_s = started_s + item.at_s - self.history.elapsed_s()
             if delay_s > 0:
                 await asyncio.sleep(delay_s)
-            backlog.append(item)
-            if len(backlog) > BACKLOG_MAX:
-                dropped = backlog.pop(0)
+            self._backlog.append(item)
+            if len(self._backlog) > BACKLOG_MAX:
+                dropped = self._backlog.pop(0)
                 self.history.record("source", "emit.dropped", signal_index=dropped.index, reason="backlog_full")
-            backlog = await self._hand_over(backlog)
+            await self._hand_over()
         for _ in range(int(drain_s_max / BACKLOG_RETRY_S) + 1):
-            if not backlog:
+            if not self._backlog:
                 break
             await asyncio.sleep(BACKLOG_RETRY_S)
-            backlog = await self._hand_over(backlog)
-        for item in backlog:
+            await self._hand_over()
+        for item in self._backlog:
             self.history.record("source", "emit.dropped", signal_index=item.index, reason="omen_down_too_long")
-        return len(backlog)
+        return len(self._backlog)
 
-    async def _hand_over(self, backlog: list[PlannedSignal]) -> list[PlannedSignal]:
+    async def _hand_over(self) -> None:
         omen = self.processes["omen"]
-        for position, item in enumerate(backlog):
-            if not (omen.alive and omen.ready.is_set() and not omen.paused):
-                return backlog[position:]
+        for _ in range(len(self._backlog)):
+            if not (self._backlog and omen.alive and omen.ready.is_set() and not omen.paused):
+                return
+            item = self._backlog[0]
             if not await omen.write_line(input_line(item), WRITE_TIMEOUT_S):
-                return backlog[position:]
-            self.history.record("source", "emit.handed", signal_index=item.index, incarnation=omen.incarnation)
-        return []
+                return
+            self._backlog.pop(0)
+            taken = self._unreported.setdefault(omen.incarnation, {})
+            line_number = self._lines_written.get(omen.incarnation, 0) + 1
+            self._lines_written[omen.incarnation] = line_number
+            taken[line_number] = item
+            self.history.record("source", "emit.handed", signal_index=item.index, incarnation=omen.incarnation,
+                                line=line_number)
+
+    def _redeliver(self, incarnation: int) -> None:
+        """The signals an OMEN incarnation took and never reported on go back to the front of the backlog."""
+        lost = self._unreported.pop(incarnation, {})
+        if lost:
+            self._backlog[:0] = [lost[line] for line in sorted(lost)]
+            self.history.record("source", "emit.redeliver", incarnation=incarnation, signals=len(lost))
 
     # ---- the nemesis' actions ----------------------------------------------------------------------
     async def run_nemesis(self, actions: list[NemesisAction], started_s: float) -> None:
@@ -316,6 +337,8 @@ class Harness:
         killed_s = self.history.elapsed_s()
         self.history.record(name, "node.crash", cause="SIGKILL", incarnation=process.incarnation)
         self.snapshot(name)
+        if name == "omen":
+            self._redeliver(process.incarnation)
         if name == "omen" and torn_tail:
             self._tear_active_tail()
         self._spawn(self._time_recovery(name, process.incarnation, killed_s))
