@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bug", help="plant a bug of the zoo in every process (see `omen-sim hunt --list`)")
     parser.add_argument("--group-commit", type=int, default=0, help="OMEN's --group-commit (default 0)")
     parser.add_argument("--keep", action="store_true", help="keep the run directory even when the run passes")
+    parser.add_argument("--twin", action="store_true",
+                        help="also run the simulation with the same workload and fault mix; print both verdicts")
     parser.add_argument("--require-faults-fire", action="store_true",
                         help="fail unless every chosen nemesis acted: each process killed/paused, a proxy fault (CI)")
 
@@ -49,12 +51,21 @@ def cmd_real(args: argparse.Namespace) -> int:
     print(f"omen-sim real: {config.seconds:g} s at {config.rate_per_s:g} signals/s, seed {config.seed}, nemesis "
           f"{','.join(sorted(config.nemesis)) or 'none'}" + (f", bug {config.bug}" if config.bug else ""),
           file=sys.stderr, flush=True)
+    simulated = None
+    if args.twin:
+        from scenarios.real.twin import simulate
+
+        simulated = simulate(config)
     try:
         result = run_real(config)
     except HarnessError as error:
         print(f"omen-sim real: the run could not be set up: {error}", file=sys.stderr)
         return EXIT_USAGE
     summary = result.summary()
+    if simulated is not None:
+        from scenarios.real.twin import table
+
+        summary["twin"] = {"simulation": simulated.summary(), "table": table(simulated, result)}
     if result.kept:
         (result.run_dir / "result.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if args.json:
@@ -65,6 +76,8 @@ def cmd_real(args: argparse.Namespace) -> int:
           f"{result.converged}, {result.wall_seconds:.1f} wall s; faults: {faults}")
     for violation in result.violations:
         print(f"  [{violation.invariant}] {violation.message}")
+    if simulated is not None:
+        print("\n" + summary["twin"]["table"])
     missing = unfired(config.nemesis, result.faults) if args.require_faults_fire else []
     if missing:
         print(f"omen-sim real: nemesis actions that never happened: {', '.join(missing)}", file=sys.stderr)
