@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.conftest import best_of, record, timed
-from scenarios.real.harness import Harness, HarnessConfig, _free_port, input_line
+from scenarios.real.harness import Harness, HarnessConfig, free_port, input_line
 from scenarios.real.processes import child_env, launcher_argv
 from scenarios.real.run import RealRunConfig, clock_offset_s, planned_signals
 
@@ -30,7 +30,7 @@ GROUP_COMMIT_BATCH = 32
 
 
 def _serve(tmp_path: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         launcher_argv("riskcast", ["serve", "--db", str(tmp_path / "riskcast.db"), "--ledger",
                                    str(tmp_path / "ledger"), "--port", str(port)], None),

@@ -79,6 +79,7 @@ class Harness:
         self._unexpected_restarts = 0
         self._background: set[asyncio.Task[Any]] = set()
         self.harness_errors: list[str] = []
+        self._nemesis_tasks: set[asyncio.Task[Any]] = set()
         self._backlog: list[PlannedSignal] = []
         self._unreported: dict[int, dict[int, PlannedSignal]] = {}  # incarnation -> input line -> signal
         self._lines_written: dict[int, int] = {}
@@ -94,7 +95,7 @@ class Harness:
 
     # ---- starting ------------------------------------------------------------------------
     async def start_all(self) -> None:
-        self.riskcast_port = _free_port()
+        self.riskcast_port = free_port()
         self.proxy = FaultyProxy(self.riskcast_port, self.history.record, seed=self.config.seed,
                                  observe_send=self._observe_send, count_fault=self._count)
         for client in ("omen", "reconciler"):
@@ -297,7 +298,7 @@ class Harness:
             delay_s = started_s + action.at_s - self.history.elapsed_s()
             if delay_s > 0:
                 await asyncio.sleep(delay_s)
-            self._spawn(self._act(action))
+            self._nemesis_tasks.add(self._spawn(self._act(action)))
 
     async def _act(self, action: NemesisAction) -> None:
         if action.family == "kill":
@@ -402,6 +403,10 @@ class Harness:
     async def heal(self) -> None:
         """Nemesis off: proxy faults cleared, paused processes resumed, dead ones restarted."""
         assert self.proxy is not None
+        for task in self._nemesis_tasks:  # an action still under way (a restart delay, a pause) ends now
+            task.cancel()
+        await asyncio.gather(*self._nemesis_tasks, return_exceptions=True)
+        self._nemesis_tasks.clear()
         self.proxy.heal()
         for name, process in self.processes.items():
             if process.resume():
@@ -481,10 +486,11 @@ class Harness:
             await self.proxy.close()
         self.observe_seals()
 
-    def _spawn(self, work: Any) -> None:
+    def _spawn(self, work: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         """A harness task that failed is the harness's bug, never the system's: the run must say so."""
@@ -513,7 +519,7 @@ def input_line(item: PlannedSignal) -> bytes:
     return (json.dumps(document, sort_keys=True) + "\n").encode()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
