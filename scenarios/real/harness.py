@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 import struct
 from collections import Counter
 from dataclasses import dataclass
@@ -73,7 +72,6 @@ class Harness:
         self.recovery_s: dict[str, list[float]] = {name: [] for name in PROCESS_NAMES}
         self._tail = ledger_files.LedgerTail(self.ledger_root)
         self._state_seen: dict[str, tuple[Any, Any]] = {}
-        self._rng = random.Random(f"harness-{config.seed}")
         self._clock_offset_s = config.clock_offset_s
         self._accepting_restarts = True
         self._unexpected_restarts = 0

@@ -4,15 +4,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 
 from omen import LedgerWriter, SignalEvent
 from tests.riskcast.test_cli_server import riskcast_command, server  # noqa: F401  (the served fixture)
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _sealed_day(root: Path, count: int) -> list[str]:
