@@ -91,6 +91,7 @@ class RealRunResult:
         """The fields of `omen-sim run --json`, and what only a real run has."""
         return {
             "scenario": "real",
+            "runs": 1,
             "seed": self.config.seed,
             "bug": self.config.bug,
             "violations": [v.to_json() for v in self.violations],
