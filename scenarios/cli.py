@@ -1,4 +1,5 @@
-"""`omen-sim` (also `python -m scenarios`): list, run, sweep, replay, determinism, hunt, crashcheck.
+"""`omen-sim` (also `python -m scenarios`): list, run, sweep, replay, determinism, hunt, minimize,
+report, crashcheck, real.
 
 Exit codes: 0 every invariant held, 1 a violation (or a trace hash mismatch, or an
 escaped planted bug), 2 bad usage or bad input. Errors say what to do next.
@@ -388,6 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_minimize)
     from scenarios.crashcheck_cli import add_parser as add_crashcheck_parser
     add_crashcheck_parser(sub)
+
+    from scenarios.real.command import add_arguments as add_real_arguments, cmd_real
+    p = sub.add_parser("real", help="the real twin: real processes, real kills, the same checkers")
+    add_real_arguments(p)
+    p.set_defaults(func=cmd_real)
     return parser
 
 

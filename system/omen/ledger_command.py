@@ -42,12 +42,12 @@ def add_parser(commands: Any) -> None:
     verify = actions.add_parser("verify", help="read every partition strictly; report damage and what salvage would lose")
     verify.add_argument("root", help="the ledger root (read only)")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
-    verify.set_defaults(run=_run_verify)
+    verify.set_defaults(handler=_run_verify)
     salvage = actions.add_parser("salvage", help="copy every intact record to a new ledger under --out; report the loss")
     salvage.add_argument("root", help="the damaged ledger root (read only, never modified)")
     salvage.add_argument("--out", required=True, help="a new or empty directory outside ROOT for the salvaged ledger")
     salvage.add_argument("--json", action="store_true", help="print the report as JSON")
-    salvage.set_defaults(run=_run_salvage)
+    salvage.set_defaults(handler=_run_salvage)
 
 
 def _run_verify(args: argparse.Namespace) -> int:

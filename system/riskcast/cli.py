@@ -1,4 +1,4 @@
-"""`riskcast serve`: run the RiskCast HTTP app on uvicorn. REAL ADAPTER.
+"""`riskcast serve`: run the RiskCast HTTP app on uvicorn; `riskcast reconcile`: the job on a timer. REAL ADAPTER.
 
 Exit codes: 0 after a clean shutdown, 2 on bad usage (argparse), 1 if the server could not start.
 """
@@ -8,6 +8,7 @@ import argparse
 import logging
 import sys
 
+from riskcast import reconcile_command
 from riskcast.ingest import BODY_MAX_BYTES_DEFAULT
 
 
@@ -26,11 +27,14 @@ def _parser() -> argparse.ArgumentParser:
                             "1 commits each signal alone (default 256)")
     serve.add_argument("--log-level", default="warning",
                        choices=["critical", "error", "warning", "info", "debug"])
+    reconcile_command.add_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "reconcile":
+        return reconcile_command.main_reconcile(args)
     if not 0 < args.port < 65536:
         print(f"riskcast: --port must be within 1..65535, got {args.port}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ REAL_ADAPTERS = {
     "system/riskcast/app.py",
     "system/riskcast/cli.py",
     "system/riskcast/sql_thread.py",
+    "system/riskcast/http_transport.py",
 }
 FORBIDDEN_MODULES = {"threading", "concurrent", "time", "uuid", "secrets", "socket", "httpx", "fastapi",
                      "uvicorn", "starlette"}
