@@ -10,29 +10,28 @@ from __future__ import annotations
 import itertools
 import os
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scenarios import observers
 from scenarios.invariants import CHECKERS, CheckContext, Violation
 from scenarios.real import ledger_files
+from sim.trace import TraceEvent
 
 VIOLATIONS_PER_INVARIANT_MAX = 10
 
 
-@dataclass
-class RealObservations:
-    """The same facts the simulation's world gathers, gathered from real processes and files."""
+# the same facts the simulation's world gathers, gathered from real processes and files
+# (`crash_state_findings` stays empty: the enumerated crash states are the simulation's alone)
+RealObservations = observers.Observations
 
-    crash_snapshots: list[tuple[int, dict[tuple[str, int], str], set[str], set[str]]] = field(default_factory=list)
-    final_segment_hashes: dict[str, dict[str, str]] = field(default_factory=dict)
-    sealed_segments: dict[str, dict[str, str]] = field(default_factory=dict)
-    sealed_at_index: dict[str, int] = field(default_factory=dict)
-    converged: bool = False
-    deadlock: str | None = None
-    unexpected_errors: list[tuple[int, str]] = field(default_factory=list)
-    crash_state_findings: list[tuple[int, str]] = field(default_factory=list)  # the simulation's alone
+
+def _recorder(events: list[Any]):  # noqa: ANN202
+    """A `record(node, kind, **fields)` that appends to the history's events, as the harness does."""
+    def record(node: str, kind: str, /, **fields: Any) -> int:
+        events.append(TraceEvent(len(events), events[-1].time_s if events else 0.0, node, kind, fields))
+        return len(events) - 1
+    return record
 
 
 def final_context(events: list[Any], ledger_root: Path, db_path: Path, observations: RealObservations,
@@ -41,6 +40,9 @@ def final_context(events: list[Any], ledger_root: Path, db_path: Path, observati
 
     A SIGKILL keeps the page cache and no power is lost in a real run, so what the files hold is
     also what is durable: both views are the same files; the system's reader runs on the real `os`."""
+    # the manifests as they are at the end, beside their frames (the simulation also looks at each
+    # seal and each reconcile pass; a real run's files are read only once everything stopped)
+    observers.ManifestObserver(observers.OsFiles(), ledger_root.as_posix(), _recorder(events)).observe()
     files = ledger_files.read_files(ledger_root)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:

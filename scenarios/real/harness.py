@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from scenarios.observers import CrashSnapshot
 from scenarios.real import database_rows, ledger_files
 from scenarios.real.context import RealObservations
 from scenarios.real.history import History
@@ -375,7 +376,7 @@ class Harness:
                 placed.setdefault((partition, sequence), signal_id)
                 recovered.add(signal_id)
         index = self.history.record(killed, "ledger.recovered", records=len(placed), stored=len(stored))
-        self.observations.crash_snapshots.append((index, placed, recovered, stored))
+        self.observations.crash_snapshots.append(CrashSnapshot(index, placed, recovered, stored))
         self.observe_seals()
 
     def omen_now(self) -> datetime:

@@ -39,6 +39,9 @@ REAL_RUN_JUDGES: dict[str, str] = {
     "no_silent_loss": "within the promise only (no lying fsync or bit rot in a real run)",
     "utc_time": "whole",
     "liveness": "converges within a wall-clock bound after the heal",
+    "manifests_match_records": "every manifest at the end against its frames (not at each seal or pass)",
+    "reports_match_facts": "delivered/duplicate against RiskCast's answers, reconcile replays against "
+                           "ingest; not `durable` at the instant of an emit (needs the page-cache model)",
 }
 
 
