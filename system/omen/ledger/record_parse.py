@@ -6,10 +6,10 @@ timestamp whose conversion to UTC overflows, invalid UTF-8, a wrong type) ends a
 `LedgerCorruptionError` naming partition, segment and offset, never a bare OverflowError.
 
 Lazy: reconcile and the checkers need only a record's sequence and signal_id for most records, and
-a full validation costs about forty times the CRC. `ScannedRecord` holds the CRC-checked payload,
-reads those two fields straight from the bytes when each occurs exactly once where the writer puts
-them, and validates the whole record only when `.record` is asked for (then it also checks that the
-full parse agrees with what was read from the bytes).
+a full validation costs about forty times the CRC. `SegmentRecords` holds a segment's CRC-checked
+frames and reads those two fields straight from the bytes (once per frame, where the writer puts
+them); a `ScannedRecord` is one of its frames, validated whole only when `.record` is asked for
+(which also checks that the full parse agrees with what was read from the bytes).
 """
 from __future__ import annotations
 
