@@ -23,7 +23,7 @@ def falsifying_steps(bug: str) -> tuple[str, list[str]]:
         with pytest.raises(AssertionError) as caught:
             run_state_machine_as_test(
                 LedgerMachine,
-                settings=settings(max_examples=300, stateful_step_count=20, deadline=None, derandomize=True,
+                settings=settings(max_examples=1500, stateful_step_count=20, deadline=None, derandomize=True,
                                   database=None, suppress_health_check=[HealthCheck.too_slow]),
             )
     error = caught.value
