@@ -21,6 +21,8 @@ def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
     answered: set[tuple[str, int, str]] = set()
     accepted: set[str] = set()
     durable_at_start: dict[str, bool] = {}
+    in_flight: dict[str, int] = {}  # emits of a signal started and not yet answered
+    alone: dict[str, bool] = {}  # no other emit of the signal overlapped the one in flight
     events = sorted([*ctx.of_kind("ingest.result"), *ctx.of_kind("emit.start"), *ctx.of_kind("emit.result"),
                      *ctx.of_kind("reconcile.result")], key=lambda event: event.index)
     placed = {(record.partition, record.sequence): record.signal_id
@@ -32,9 +34,13 @@ def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
                 accepted.add(str(fields["signal_id"]))
             continue
         if kind == "emit.start":
-            # a signal emitted again may already be durable from an earlier emit: only what this
-            # emit changed is its own doing
-            durable_at_start[str(fields.get("signal_id"))] = bool(fields.get("durable"))
+            # a signal emitted again may already be durable from an earlier emit, or become durable
+            # through another emit of it in flight at the same time: only what a lone emit changed
+            # is its own doing
+            sid = str(fields.get("signal_id"))
+            in_flight[sid] = in_flight.get(sid, 0) + 1
+            alone[sid] = in_flight[sid] == 1
+            durable_at_start[sid] = bool(fields.get("durable"))
             continue
         if kind == "reconcile.result":
             unconfirmed = [sid for sid in fields.get("replayed") or [] if sid not in accepted]
@@ -47,12 +53,16 @@ def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
                 return
             continue
         sid, status = str(fields.get("signal_id")), fields.get("status")
+        overlapped = not alone.get(sid, True) or in_flight.get(sid, 0) > 1
+        in_flight[sid] = max(in_flight.get(sid, 0) - 1, 0)
+        if in_flight[sid] == 0:
+            alone[sid] = True
         message = None
         wanted = INGEST_STATUS_OF.get(status)
         if wanted is not None and (sid, wanted, str(fields.get("ack_id"))) not in answered:
             message = f"the emitter said {status} with ack {fields.get('ack_id')}, but RiskCast never answered {wanted} with it"
         elif (status == "failed" and fields.get("durable") and not durable_at_start.get(sid, False)
-              and not ctx.beyond_promise):
+              and not overlapped and not ctx.beyond_promise):
             message = "the emitter said failed (nothing written), but the record was durable in the ledger"
         elif status in NOT_FAILED and not ctx.beyond_promise:
             holder = placed.get((fields.get("partition"), fields.get("sequence")))

@@ -4,8 +4,10 @@ Ledger-first is a statement about the moment of a push: the record must already 
 the durable side of the disk (data fsynced and every directory entry on its path
 fsynced). The world asks this index at every request the network sends, so it is
 incremental: per segment it keeps the offset up to which durable frames were parsed and
-parses only bytes that became durable since. When a segment's durable size shrinks (a
-rollback truncated it), its entry is parsed again from the start.
+parses only bytes that became durable since. When a segment's durable bytes changed other
+than by growing (a rollback truncated it and a later record of the same length took its
+place, rot, another inode under the name: the file's `version` moved), or its size shrank,
+its entry is parsed again from the start.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from scenarios.observers.ledger_files import is_segment
 class _SegmentIndex:
     parsed_bytes: int = 0
     durable_size: int = 0
+    version: object = None
     ids: set[str] = field(default_factory=set)
 
 
@@ -36,9 +39,10 @@ class DurableLedgerIndex:
         if size is None:
             self._segments.pop(path, None)
             return set()
+        version = self._files.version(path)
         entry = self._segments.get(path)
-        if entry is None or size < entry.durable_size:
-            entry = self._segments[path] = _SegmentIndex()
+        if entry is None or size < entry.durable_size or version != entry.version:
+            entry = self._segments[path] = _SegmentIndex(version=version)
         if size == entry.durable_size:
             return entry.ids
         data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet

@@ -32,6 +32,10 @@ class FileView(Protocol):
 
     def size_bytes(self, path: str) -> int | None: ...
 
+    def version(self, path: str) -> object | None:
+        """Changes whenever the file's bytes change other than by growing (None: not known)."""
+        ...
+
 
 @contextmanager
 def faults_suspended(disk: Any) -> Iterator[None]:
@@ -51,12 +55,13 @@ class SimDiskView:
     then read through its durable entry chain), as the durability index has always asked it.
     """
 
-    __slots__ = ("_disk", "read_bytes", "size_bytes")
+    __slots__ = ("_disk", "read_bytes", "size_bytes", "version")
 
     def __init__(self, disk: Any, *, durable: bool = False) -> None:
         self._disk = disk
         self.read_bytes = disk.durable_bytes if durable else self._visible_bytes
         self.size_bytes = disk.durable_size if durable else self._visible_size
+        self.version = disk.durable_version if durable else _unknown_version
 
     def listdir(self, path: str) -> list[str]:
         with faults_suspended(self._disk):
@@ -69,6 +74,10 @@ class SimDiskView:
     def _visible_size(self, path: str) -> int | None:
         data = self._disk.visible_bytes(path)
         return None if data is None else len(data)
+
+
+def _unknown_version(path: str) -> None:
+    return None
 
 
 class OsFiles:
@@ -84,6 +93,9 @@ class OsFiles:
                 return handle.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+
+    def version(self, path: str) -> None:
+        return None  # a real file's rewrites are not tracked: readers re-read what they need
 
     def size_bytes(self, path: str) -> int | None:
         try:
@@ -114,6 +126,9 @@ class MappingFiles:
     def read_bytes(self, path: str, start_bytes: int = 0) -> bytes | None:
         data = self._files.get(posixpath.normpath(path))
         return data if data is None or not start_bytes else data[start_bytes:]
+
+    def version(self, path: str) -> None:
+        return None  # immutable: a mapping's bytes never change
 
     def size_bytes(self, path: str) -> int | None:
         data = self.read_bytes(path)

@@ -748,6 +748,7 @@ class SimDisk:
         if byte_index < len(node.data) and node.data[byte_index] == node.durable[byte_index]:
             node.data[byte_index] ^= mask
         node.durable[byte_index] ^= mask
+        node.durable_rewrites += 1
         self._fault("flip_bit", norm, "bit_flip", bit_index=bit_index)
 
     def durable_files(self) -> dict[str, bytes]:
@@ -764,6 +765,13 @@ class SimDisk:
         """Durable byte length of `path` if its whole entry chain is durable, else None."""
         node = self._durable_node(path)
         return None if node is None else len(node.durable)
+
+    def durable_version(self, path: str) -> tuple[int, int] | None:
+        """(inode, rewrites) of the durable file at `path`, else None: it changes whenever the durable
+        bytes change other than by growing at the end, so a reader that parsed a prefix knows when
+        that prefix went stale (a same-size rewrite after a rollback would otherwise look unchanged)."""
+        node = self._durable_node(path)
+        return None if node is None else (node.ino, node.durable_rewrites)
 
     def durable_bytes(self, path: str, start_bytes: int = 0) -> bytes | None:
         """Durable bytes of `path` if its whole entry chain is durable, else None (one file of durable_files()).
@@ -811,6 +819,7 @@ def _copy_node(node: FileNode | DirNode, ops: dict[int, EntryOp]) -> FileNode | 
         file_copy.durable = bytearray(node.durable)
         file_copy.pending = list(node.pending)  # (offset, bytes | None) tuples: immutable
         file_copy.dropped = list(node.dropped)
+        file_copy.durable_rewrites = node.durable_rewrites
         return file_copy
     dir_copy = DirNode(node.ino, node.mode)
     dir_copy.entries = dict(node.entries)

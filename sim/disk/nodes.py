@@ -38,7 +38,7 @@ def apply_data_op(buf: bytearray, op: DataOp) -> None:
 class FileNode:
     """A regular file's inode: visible data, durable data, pending data ops."""
 
-    __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped")
+    __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped", "durable_rewrites")
     is_dir = False
 
     def __init__(self, ino: int, mode: int) -> None:
@@ -50,11 +50,16 @@ class FileNode:
         self.pending: list[DataOp] = []
         # (start, end) byte ranges whose writes an fsync EIO dropped from the durable path.
         self.dropped: list[tuple[int, int]] = []
+        # how often the durable bytes changed other than by growing at the end (a truncate, an
+        # overwrite, rot): an incremental reader of durable bytes knows its prefix is stale
+        self.durable_rewrites = 0
 
     def commit(self) -> None:
         """fsync: make every pending op durable, in issue order."""
         durable = self.durable
         for op in self.pending:
+            if op[0] < len(durable):  # a truncate into, or a write over, bytes already durable
+                self.durable_rewrites += 1
             apply_data_op(durable, op)
         self.pending = []
 

@@ -12,6 +12,13 @@ FOUND = [
     # a damaged earlier day stopped the sealer's pass: later days stayed open, never reconciled
     ("chaos", 769),
     ("chaos", 30068),
+    # the durable index answered from a segment's old bytes after a same-size rewrite (ledger_first)
+    ("rollover_sequence", 98),
+    ("chaos", 58),
+    # an emit that failed while another emit of the same signal made it durable (reports_match_facts)
+    ("group_commit", 82),
+    # a late manifest a crash left one record behind (manifests_match_records)
+    ("chaos", 140),
 ]
 
 

@@ -94,3 +94,16 @@ def test_reconcile_claiming_a_replay_riskcast_never_accepted_is_a_violation() ->
     assert "never accepted" in next(reports_match_facts(context([result]))).message
     assert list(reports_match_facts(context([
         ("ingest.result", {"signal_id": "S", "status": 409, "ack_id": "a0"}), result]))) == []
+
+
+def test_a_late_manifest_left_behind_by_a_crash_passes_but_one_claiming_more_than_its_frames_does_not() -> None:
+    behind = manifest_facts("p-late", manifest(sealed=False, highwater=2, records=2, segments=ENTRIES[:1]), FILES)
+    ahead = manifest_facts("p-late", manifest(sealed=False, highwater=4, records=4, segments=ENTRIES), FILES)
+    assert list(manifests_match_records(context([("ledger.manifest", behind)]))) == []
+    assert "frames end at sequence 3" in next(manifests_match_records(context([("ledger.manifest", ahead)]))).message
+
+
+def test_a_failed_emit_overlapping_another_emit_of_the_same_signal_is_not_blamed_for_its_durability() -> None:
+    events = [("emit.start", {"signal_id": "S", "durable": False}), ("emit.start", {"signal_id": "S", "durable": False}),
+              ("emit.result", {"signal_id": "S", "status": "failed", "durable": True})]
+    assert list(reports_match_facts(context(events))) == []
