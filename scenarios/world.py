@@ -127,8 +127,7 @@ class World:
         fields = describe_body(body)
         signal_id, partition = fields.get("signal_id"), fields.get("partition")
         if signal_id is not None and partition is not None:
-            with faults_suspended(self.disk):
-                fields["durable"] = self.durable_index.contains(str(partition), str(signal_id))
+            fields["durable"] = self.durable_index_contains(str(partition), str(signal_id))
         return fields
 
     # ---- what the nodes' components hold now (None while the node is down) -------------------
@@ -151,6 +150,11 @@ class World:
         """Manifests that changed since the last look, beside their frames (read without faults)."""
         with faults_suspended(self.disk):
             self.manifests.observe(partitions)
+
+    def durable_index_contains(self, partition: str, signal_id: str) -> bool:
+        """Whether the signal is durable now in `partition` (the disk's fact, read without faults)."""
+        with faults_suspended(self.disk):
+            return self.durable_index.contains(partition, signal_id)
 
     def durable_anywhere(self, signal_id: str, day: str) -> bool:
         """Whether the signal is durable now in its day's main or late partition (the disk's fact)."""

@@ -81,7 +81,9 @@ class WorkloadDriver:
                 partition=result.ledger_partition,
                 sequence=result.ledger_sequence,
                 ack_id=result.ack_id,
-                durable=world.durable_anywhere(event.signal_id, day),
+                # the partition the writer returned, when it returned one: one lookup, not two
+                durable=(world.durable_index_contains(result.ledger_partition, event.signal_id)
+                         if result.ledger_partition is not None else world.durable_anywhere(event.signal_id, day)),
             )
         finally:
             self.emits_in_flight -= 1

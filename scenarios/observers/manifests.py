@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scenarios.ledger_oracle import parse_segment
+from scenarios.ledger_oracle import valid_frame_index
 from scenarios.observers.files import FileView
 from scenarios.observers.ledger_files import partition_names, segments
 
@@ -33,9 +33,15 @@ def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str,
         revision, sealed = int(claims["revision"]), bool(claims["sealed"])
     except (ValueError, KeyError, TypeError):
         return None
-    parsed = [parse_segment(partition, name, segments[name]) for name in sorted(segments)]
-    sequences = [record.sequence for segment in parsed for record in segment.records]
-    files = [[segment.name, len(segment.records), segment.size_bytes, segment.clean] for segment in parsed]
+    # the JSON-free frame index: a late partition's manifest changes with every record, so this runs
+    # at every reconcile pass that follows a write; the facts are the CRC-valid prefix of each segment
+    sequences: list[int] = []
+    files: list[list[Any]] = []
+    for name in sorted(segments):
+        data = segments[name]
+        frames, valid_bytes = valid_frame_index(data)
+        sequences.extend(sequence for _, sequence in frames)
+        files.append([name, len(frames), len(data), valid_bytes == len(data)])
     return {
         "partition": partition,
         "sealed": sealed,

@@ -14,7 +14,8 @@ from scenarios.observers.manifests import manifest_facts
 
 
 def frame(signal_id: str, sequence: int) -> bytes:
-    payload = json.dumps({"event": {"signal_id": signal_id, "ledger_sequence": sequence}}).encode()
+    # compact, as the writer encodes a record (the observers' frame index reads that form)
+    payload = json.dumps({"event": {"signal_id": signal_id, "ledger_sequence": sequence}}, separators=(",", ":")).encode()
     return struct.pack(">II", len(payload), zlib.crc32(payload)) + payload
 
 
