@@ -267,3 +267,40 @@ def test_records_of_different_days_land_in_their_own_partitions_with_their_own_s
     c = writer.write(make_event(3, DAY_1))
     assert [(e.ledger_partition, e.ledger_sequence) for e in (a, b, c)] == [
         ("2026-03-01", 1), ("2026-03-02", 1), ("2026-03-01", 2)]
+
+
+def test_a_late_record_whose_manifest_rewrite_fails_stays_written_and_the_manifest_never_leads_it(root, clock):
+    fs = WrappedFs()
+    writer = LedgerWriter(root, fs=fs, clock=clock)
+    writer.seal_partition("2026-03-01")
+    writer.write(make_event(1))
+    late_dir = os.path.join(root, "2026-03-01-late")
+    # the third fsync of a late append is the directory's, after the manifest's rename (frame, temp, dir)
+    fsyncs = []
+    fs.fail("fsync", errno.EIO, when=lambda args: fsyncs.append(args) or len(fsyncs) == 3)
+    placed = writer.write(make_event(2))
+    assert (placed.ledger_partition, placed.ledger_sequence) == ("2026-03-01-late", 2)
+    assert len(fsyncs) >= 3, "the directory fsync after the manifest's replace was the one that failed"
+    manifest = json.loads(open(os.path.join(late_dir, "_manifest.json"), "rb").read())
+    assert [r.sequence for r in LedgerReader(root).read_partition("2026-03-01-late")] == [1, 2]
+    assert manifest["highwater_sequence"] <= 2 and manifest["record_count"] <= 2
+    third = writer.write(make_event(3))
+    assert third.ledger_sequence == 3
+    info = LedgerReader(root).get_partition_info("2026-03-01-late")
+    manifest = json.loads(open(os.path.join(late_dir, "_manifest.json"), "rb").read())
+    assert (info.highwater_sequence, manifest["highwater_sequence"], manifest["record_count"]) == (3, 3, 3)
+    assert not [n for n in os.listdir(late_dir) if n.endswith(".tmp")], "recovery removed the half-done temp file"
+
+
+def test_a_late_record_whose_manifest_temp_file_cannot_be_written_stays_written_and_the_manifest_lags(root, clock):
+    fs = WrappedFs()
+    writer = LedgerWriter(root, fs=fs, clock=clock)
+    writer.seal_partition("2026-03-01")
+    writer.write(make_event(1))
+    fs.fail("replace", errno.ENOSPC)
+    placed = writer.write(make_event(2))
+    assert placed.ledger_sequence == 2
+    manifest = json.loads(open(os.path.join(root, "2026-03-01-late", "_manifest.json"), "rb").read())
+    assert (manifest["highwater_sequence"], manifest["record_count"]) == (1, 1)
+    assert LedgerReader(root).get_partition_info("2026-03-01-late").highwater_sequence == 2
+    assert writer.write(make_event(3)).ledger_sequence == 3

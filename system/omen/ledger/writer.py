@@ -7,9 +7,10 @@ Durability recipe for one record (ledger-first; docs/ledger-format.md, "Durabili
 - `ledger_sequence` is partition-wide; on open it is recovered from the segments themselves
   (the manifest's highwater is only a floor), so it strictly increases across rollovers and restarts.
 
-Failure handling: any OSError inside `write()` rolls the active segment back to its size before
-the write (truncate + fsync, best effort) and marks the partition for a rescan from disk before
-its next append. After an fsync EIO the bytes may still be readable but will not survive a crash;
+Failure handling: any OSError inside `write()` before the frames are durable rolls the active
+segment back to its size before the write (truncate + fsync, best effort) and marks the partition
+for a rescan from disk before its next append. A late partition's manifest, rewritten after its
+frames are durable, never undoes them when it fails (`_follow_late_growth`). After an fsync EIO the bytes may still be readable but will not survive a crash;
 truncating them away is the only way to make both views agree. A sequence number handed out in
 this process is never handed out again, even when its record was rolled back.
 
@@ -438,9 +439,9 @@ class LedgerWriter:
         assert segment.record_count <= self._segment_max_records
         assert segment.size_bytes <= self._segment_max_bytes or segment.record_count == 1, "only a lone frame may exceed"
         assert state.highwater == sequence
-        if state.is_late:
-            self._write_manifest(state)
         state.rollback = None
+        if state.is_late:
+            self._follow_late_growth(state)
 
     def _write_run(self, events: list[SignalEvent], start: int, written: list[SignalEvent]) -> int:
         """Write the run of `events` starting at `start`; extend `written`; return where the next run starts."""
@@ -527,9 +528,9 @@ class LedgerWriter:
         assert segment.size_bytes == size_before_bytes + sum(len(frame) for frame in frames)
         assert segment.record_count == records_before + len(frames) <= self._segment_max_records
         assert state.highwater == last_sequence
-        if state.is_late:
-            self._write_manifest(state)
         state.rollback = None
+        if state.is_late:
+            self._follow_late_growth(state)
 
     def _start_segment(self, state: _Partition) -> _Segment:
         """Roll over: seal the previous segment, create the next, point _CURRENT and the manifest at it."""
@@ -596,6 +597,23 @@ class LedgerWriter:
         state.revision = manifest.revision
         state.manifest = manifest
         return manifest
+
+    def _follow_late_growth(self, state: _Partition) -> None:
+        """Rewrite a late partition's manifest after its frames are durable; a failure here does not
+        undo the append.
+
+        WHY: the frames are the record, and readers scan an unsealed partition's frames anyway; a
+        late manifest that lags them is allowed (a crash between the frame's fsync and the manifest's
+        replace leaves it behind too), one that leads them is a lie. Rolling the durable frames back
+        because the manifest's directory fsync failed after its rename told that lie: the replaced
+        manifest claimed a record the truncate had just removed (found by `chaos` seeds 301046 and
+        301249). So the append stands, and the partition is reread from disk before its next append
+        (the revision a half-done replace left, its temp file, the pending directory entry)."""
+        assert state.is_late and state.rollback is None, "the frames are durable before the manifest follows"
+        try:
+            self._write_manifest(state)
+        except OSError:
+            state.needs_recovery = True
 
     # ------------------------------------------------------------------ failure handling
 
