@@ -165,8 +165,10 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "fsync_errors",
             "fsync fails often, with Linux semantics (reported once, the pages dropped from the durable "
-            "path): the writer must never trust a file or directory whose fsync failed.",
-            ScenarioParams(workload=_W(signal_count=120, rate_per_s=2.0), segment_max_records=8),
+            "path): the writer must never trust a file or directory whose fsync failed. The run crosses "
+            "midnight, so a sealed day's late partition, whose manifest follows every record, meets them too.",
+            ScenarioParams(workload=_W(signal_count=120, rate_per_s=2.0, late_fraction=0.3, late_lag_s_max=120.0),
+                           segment_max_records=8, seal_grace_s=5.0, start_before_midnight_s=20.0),
             ("disk.fsync_eio", "proc.crash_omen"),
             probability_scale=8.0,
         ),

@@ -392,3 +392,29 @@ register(PlantedBug(
     ("bit_rot", "chaos"),
     lambda: [(salvage_module, "_salvage_segment", _salvage_segment_stopping_at_damage)],
 ))
+
+
+# 26. a failed late manifest undoes the durable record it describes -----------------------------------------------
+def _late_manifest_failure_raises(self, state):  # noqa: ANN001, ANN202
+    # the bug: the manifest's failure fails the append, which is rolled back (truncated to the size
+    # the previous manifest listed) although the record's fsync returned: the caller is told it
+    # failed while a failed truncate leaves it durable (reports_match_facts), and a manifest whose
+    # rename had happened claims a record the frames no longer hold (manifests_match_records)
+    segment = state.segments[-1]
+    listed = {entry.name: entry.size_bytes for entry in state.manifest.segments} if state.manifest else {}
+    try:
+        self._write_manifest(state)
+    except OSError:
+        state.rollback = (os.path.join(state.path, segment.name), listed.get(segment.name, 0))
+        raise
+
+
+register(PlantedBug(
+    "late_manifest_failure_rolls_back_record",
+    "a late partition's manifest rewrite that fails after its rename (the directory fsync) fails the "
+    "write, and the rollback truncates a durable record the replaced manifest already claims",
+    "a record whose fsync returned is never undone: the caller is not told it failed, and a late "
+    "manifest may lag its frames, never lead them", "reports_match_facts",
+    ("fsync_errors", "chaos"),
+    lambda: [(Writer, "_follow_late_growth", _late_manifest_failure_raises)],
+))
