@@ -206,6 +206,15 @@ SCENARIOS: dict[str, Scenario] = {
             probability_scale=5.0,
         ),
         Scenario(
+            "lost_writes",
+            "The disk acknowledges writes it never stores and stores others twice (beyond the promise): "
+            "a sealed segment short of its manifest's records, or a frame repeated, is reported as "
+            "damage, never read as a whole ledger, and what it lost is named.",
+            ScenarioParams(workload=_W(signal_count=200, rate_per_s=2.0, late_fraction=0.05, late_lag_s_max=120.0),
+                           segment_max_records=16),
+            ("disk.lost_write", "disk.duplicate_write", "proc.crash_omen"),
+        ),
+        Scenario(
             "calm",
             "No faults at all: the baseline every other scenario departs from.",
             ScenarioParams(workload=_W(signal_count=200, rate_per_s=2.0)),
