@@ -211,8 +211,9 @@ SCENARIOS: dict[str, Scenario] = {
             "a sealed segment short of its manifest's records, or a frame repeated, is reported as "
             "damage, never read as a whole ledger, and what it lost is named.",
             ScenarioParams(workload=_W(signal_count=200, rate_per_s=2.0, late_fraction=0.05, late_lag_s_max=120.0),
-                           segment_max_records=16),
-            ("disk.lost_write", "disk.duplicate_write", "proc.crash_omen"),
+                           segment_max_records=8),
+            ("disk.lost_write", "disk.duplicate_write", "disk.crash_at_op", "proc.crash_omen"),
+            probability_scale=2.5,
         ),
         Scenario(
             "calm",
