@@ -8,18 +8,25 @@ catch each bug.
 """
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from omen import FixedClock, LedgerCorruptionError, LedgerReader
 from omen.ledger.framing import encode_frame
 from scenarios.bugzoo import planted
+from scenarios.invariants import CheckContext
+from scenarios.invariants.delivery_checks import no_silent_loss
+from scenarios.invariants.ledger_checks import monotonic_sequence
+from scenarios.ledger_oracle import parse_ledger
 from scenarios.observers import reader_view
 from scenarios.runner import run
 from scenarios.world import LEDGER_ROOT
 from tests.omen.damage import PARTITION, frames_of, rewrite, sealed_ledger, segment_path
 from tests.omen.ledger_helpers import DAY_1
+from tests.scenarios.test_report_and_manifest_checks import frame
 
 
 @pytest.fixture
@@ -118,3 +125,55 @@ def test_the_clean_system_reports_the_damage_the_bug_reads_silently(bug):
         # a day the liveness phase sealed is reconciled: its damage is in a corrupt result; the open day's
         # damage is in the reader's refusal alone until it is sealed
         assert partition in corrupt or not partition.endswith("-late") and partition == max(view), partition
+
+
+# The two checks that judge the reader, on hand-built final states.
+def judged(files: dict[str, bytes], view: object, *, fired: dict[str, int] | None = None) -> CheckContext:
+    visible = parse_ledger({f"/ledger/{PARTITION}/{name}": data for name, data in files.items()}, "/ledger")
+    return CheckContext(events=[], final_visible=visible, final_durable=visible, stored_rows=[], reconcile_state={},
+                        reader_view={PARTITION: view}, observations=SimpleNamespace(crash_snapshots=[]),
+                        faults_fired=fired or {})
+
+
+def manifest_listing(segment: str, records: int, size_bytes: int) -> bytes:
+    return json.dumps({"sealed": True, "segments": [
+        {"name": segment, "record_count": records, "size_bytes": size_bytes, "sealed": True}]}).encode()
+
+
+SHORT_SEALED = {"segment-000001.log": frame("A", 1) + frame("C", 3),
+                "_manifest.json": manifest_listing("segment-000001.log", 3, 3 * len(frame("A", 1)))}
+
+
+def test_a_reader_that_yields_a_sealed_segment_short_of_its_manifest_loses_records_silently():
+    found = [v for v in no_silent_loss(judged(SHORT_SEALED, ["A", "C"])) if "manifest lists" in v.message]
+    assert [v.partition for v in found] == [PARTITION] and "segment-000001.log" in found[0].message
+
+
+def test_a_reader_that_refuses_a_sealed_segment_short_of_its_manifest_is_not_blamed():
+    refused = judged(SHORT_SEALED, "LedgerCorruptionError: sealed segment holds 2 records")
+    assert not [v for v in no_silent_loss(refused) if "manifest lists" in v.message]
+    whole = dict(SHORT_SEALED, **{"_manifest.json": manifest_listing("segment-000001.log", 2,
+                                                                      len(SHORT_SEALED["segment-000001.log"]))})
+    assert not [v for v in no_silent_loss(judged(whole, ["A", "C"])) if "manifest lists" in v.message]
+
+
+REPEATED = {"segment-000001.log": frame("A", 1) + frame("A", 1) + frame("B", 2)}
+SWAPPED = {"segment-000001.log": frame("B", 2) + frame("A", 1) + frame("C", 3)}
+
+
+def test_a_reader_that_yields_a_repeated_frame_breaks_the_read_order():
+    found = list(monotonic_sequence(judged(REPEATED, ["A", "A", "B"], fired={"disk.duplicate_write": 1})))
+    assert len(found) == 1 and "yields partition" in found[0].message and "from sequence 1 to 1" in found[0].message
+
+
+def test_a_copy_the_disk_made_is_judged_on_the_reader_only_a_repeat_without_that_fault_on_the_writer():
+    refused = "LedgerCorruptionError: sequence 1 follows 1"
+    assert list(monotonic_sequence(judged(REPEATED, refused, fired={"disk.duplicate_write": 2}))) == []
+    (writer_blamed,) = monotonic_sequence(judged(REPEATED, refused))
+    assert "sequence 1 in segment-000001.log" in writer_blamed.message
+
+
+def test_a_swap_is_never_excused_as_a_disk_copy():
+    found = list(monotonic_sequence(judged(SWAPPED, ["B", "A", "C"], fired={"disk.duplicate_write": 1})))
+    assert {"follows 2" in v.message or "from sequence 2 to 1" in v.message for v in found} == {True}
+    assert len(found) == 2  # the frames' order (the writer's) and the reader's yielding of it
