@@ -49,16 +49,17 @@ def monotonic_sequence(ctx: CheckContext) -> Iterator[Violation]:
     and restarts; a number once durable is never reused; the system's reader never yields a
     partition whose frames repeat or go back in sequence (it refuses it: LedgerCorruptionError).
 
-    A disk that stores a write twice (`disk.duplicate_write`) repeats a frame the writer wrote once:
-    such a copy (same signal, same sequence as the frame before it) is the disk's doing, not the
-    writer's, so only the reader is judged on it."""
+    A disk that stores a write twice (`disk.duplicate_write`) repeats what the writer wrote once (a
+    frame, or a group commit's run of frames): such a copy (the signal and sequence of a frame
+    before it) is the disk's doing, not the writer's, so only the reader is judged on it."""
     copies_excused = any(ctx.faults_fired.get(kind, 0) > 0 for kind in DUPLICATING_FAULTS)
     for name, partition in ctx.final_visible.items():
         previous = 0
-        previous_id = None
+        seen: set[tuple[int, str]] = set()
         for record in partition.records:
-            if copies_excused and (record.sequence, record.signal_id) == (previous, previous_id):
+            if copies_excused and (record.sequence, record.signal_id) in seen:
                 continue
+            seen.add((record.sequence, record.signal_id))
             if record.sequence <= previous:
                 yield Violation(
                     "monotonic_sequence",
@@ -68,7 +69,7 @@ def monotonic_sequence(ctx: CheckContext) -> Iterator[Violation]:
                     partition=name,
                 )
                 break
-            previous, previous_id = record.sequence, record.signal_id
+            previous = record.sequence
     yield from _reader_yields_out_of_order(ctx)
     if ctx.beyond_promise:
         return

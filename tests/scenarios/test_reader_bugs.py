@@ -177,3 +177,11 @@ def test_a_swap_is_never_excused_as_a_disk_copy():
     found = list(monotonic_sequence(judged(SWAPPED, ["B", "A", "C"], fired={"disk.duplicate_write": 1})))
     assert {"follows 2" in v.message or "from sequence 2 to 1" in v.message for v in found} == {True}
     assert len(found) == 2  # the frames' order (the writer's) and the reader's yielding of it
+
+
+def test_a_copied_run_of_frames_is_the_disks_doing_too():
+    run_twice = {"segment-000001.log": frame("A", 1) + frame("B", 2) + frame("A", 1) + frame("B", 2) + frame("C", 3)}
+    refused = "LedgerCorruptionError: sequence 1 follows 2"
+    assert list(monotonic_sequence(judged(run_twice, refused, fired={"disk.duplicate_write": 1}))) == []
+    reused = {"segment-000001.log": frame("A", 1) + frame("B", 2) + frame("X", 1)}  # another signal: the writer's
+    assert len(list(monotonic_sequence(judged(reused, refused, fired={"disk.duplicate_write": 1})))) == 1
