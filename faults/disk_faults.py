@@ -5,7 +5,8 @@ answers by asking the injector about the kinds that make sense for that op, in a
 first that fires wins). The injection point is "disk.<op>" (e.g. "disk.write") on this node.
 
 Order per op: disk.crash_at_op (any op), then
-- write: disk.enospc, disk.write_eio, disk.short_write (keep = keep_fraction * nbytes, < nbytes);
+- write: disk.enospc, disk.write_eio, disk.short_write (keep = keep_fraction * nbytes, < nbytes),
+  disk.lost_write, disk.duplicate_write (both beyond the promise: durable bytes are not what was written);
 - open, mkdir, ftruncate: disk.enospc;
 - read, pread: disk.read_eio;
 - fsync, fdatasync: disk.fsync_eio, disk.fsync_lie.
@@ -29,6 +30,8 @@ _DISK_FAULT_BY_KIND = {
     "disk.enospc": "enospc",
     "disk.write_eio": "write_eio",
     "disk.short_write": "short_write",
+    "disk.lost_write": "lost_write",
+    "disk.duplicate_write": "duplicate_write",
     "disk.read_eio": "read_eio",
     "disk.fsync_eio": "fsync_eio",
     "disk.fsync_lie": "fsync_lie",
@@ -36,7 +39,7 @@ _DISK_FAULT_BY_KIND = {
 # The order the kinds are asked in at one op (the first that fires wins). Which op each may hit is
 # not restated here: it is the disk's own table, `sim.disk.fault.FAULT_OPS`.
 _DECISION_ORDER = ("disk.crash_at_op", "disk.enospc", "disk.write_eio", "disk.short_write",
-                   "disk.read_eio", "disk.fsync_eio", "disk.fsync_lie")
+                   "disk.lost_write", "disk.duplicate_write", "disk.read_eio", "disk.fsync_eio", "disk.fsync_lie")
 assert set(_DECISION_ORDER) == set(_DISK_FAULT_BY_KIND)
 # A kind that strikes only at some of the ops its sim kind may hit names them here (default: all).
 _NARROWED_OPS: dict[str, frozenset[str]] = {}
@@ -47,6 +50,7 @@ _KINDS_BY_OP: dict[str, tuple[str, ...]] = {
     for op in DISK_OPS
 }
 _ANY_OP_KINDS = ("disk.crash_at_op",)
+_DATA_KINDS = frozenset({"disk.lost_write", "disk.duplicate_write"})
 # kind -> the injection points ("disk.<op>") that may carry it: for strategies and schedules
 POINTS_BY_KIND: dict[str, tuple[str, ...]] = {
     **{kind: tuple(f"disk.{op}" for op in DISK_OPS if kind in _KINDS_BY_OP[op]) for kind in _DECISION_ORDER},
@@ -89,6 +93,8 @@ class DiskFaultInjector:
                     keep = min(nbytes - 1, int(float(params["keep_fraction"]) * nbytes))
                     return DiskFault("short_write", keep=keep)
                 continue
+            if kind in _DATA_KINDS and nbytes <= 0:
+                continue  # an empty write has nothing to lose or repeat
             params = injector.decide(point, kind, self.node)
             if params is not None:
                 return DiskFault(_DISK_FAULT_BY_KIND[kind])

@@ -89,6 +89,19 @@ _CATALOGUE: tuple[FaultKindInfo, ...] = (
         (0.0001, 0.002),
     ),
     FaultKindInfo(
+        "disk.lost_write", "disk",
+        "a write is acknowledged in full and never stored (a lost write, as a drive's firmware or a "
+        "misdirected write makes one): the file and the descriptor's offset stay as they were, so the "
+        "next write lands where this one belonged",
+        "op", {}, (0.002, 0.03),
+    ),
+    FaultKindInfo(
+        "disk.duplicate_write", "disk",
+        "a write is stored twice, back to back (a retried or replayed write applied twice); the count "
+        "returned is that of one copy",
+        "op", {}, (0.002, 0.03),
+    ),
+    FaultKindInfo(
         "disk.crash_at_op", "disk",
         "power loss at the start of a disk op: the op raises SimulatedCrash, the node and disk crash",
         "op", {}, (0.0005, 0.01),

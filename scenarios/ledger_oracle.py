@@ -49,6 +49,19 @@ class OraclePartition:
     name: str
     segments: list[OracleSegment] = field(default_factory=list)
     sealed: bool | None = None  # the manifest's `sealed`; None: no manifest, or one that does not parse
+    # segment name -> (record_count, size_bytes) the manifest holds it to: every segment of a sealed
+    # manifest and each one listed as sealed (docs/ledger-format.md); empty without a readable manifest
+    held_segments: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def held_mismatches(self) -> list[str]:
+        """The segments whose frames are not what the manifest holds them to (count or size), or missing."""
+        found = {segment.name: segment for segment in self.segments}
+        out: list[str] = []
+        for name, (record_count, size_bytes) in sorted(self.held_segments.items()):
+            segment = found.get(name)
+            if segment is None or (len(segment.records), segment.size_bytes) != (record_count, size_bytes):
+                out.append(name)
+        return out
 
     @property
     def records(self) -> list[OracleRecord]:
@@ -176,7 +189,9 @@ def parse_ledger(files: Mapping[str, bytes], root: str) -> dict[str, OracleParti
         partition = posixpath.basename(posixpath.dirname(path))
         name = posixpath.basename(path)
         if name == "_manifest.json":
-            partitions.setdefault(partition, OraclePartition(partition)).sealed = _manifest_sealed(files[path])
+            entry = partitions.setdefault(partition, OraclePartition(partition))
+            entry.sealed = _manifest_sealed(files[path])
+            entry.held_segments = _manifest_held_segments(files[path])
             continue
         if not (name.startswith("segment-") and name.endswith(".log")):
             continue
@@ -191,6 +206,19 @@ def _manifest_sealed(data: bytes) -> bool | None:
     except (ValueError, AttributeError):
         return None
     return sealed if isinstance(sealed, bool) else None
+
+
+def _manifest_held_segments(data: bytes) -> dict[str, tuple[int, int]]:
+    try:
+        document = json.loads(data)
+        sealed = document["sealed"] is True
+        return {
+            str(entry["name"]): (int(entry["record_count"]), int(entry["size_bytes"]))
+            for entry in document["segments"]
+            if sealed or entry["sealed"] is True
+        }
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def signal_ids(partitions: Mapping[str, OraclePartition]) -> set[str]:

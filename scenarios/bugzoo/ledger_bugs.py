@@ -394,7 +394,7 @@ register(PlantedBug(
 ))
 
 
-# 26. a failed late manifest undoes the durable record it describes -----------------------------------------------
+# 28. a failed late manifest undoes the durable record it describes -----------------------------------------------
 def _late_manifest_failure_raises(self, state):  # noqa: ANN001, ANN202
     # the bug: the manifest's failure fails the append, which is rolled back (truncated to the size
     # the previous manifest listed) although the record's fsync returned: the caller is told it

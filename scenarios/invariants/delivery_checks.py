@@ -64,12 +64,29 @@ def persist_before_ack(ctx: CheckContext) -> Iterator[Violation]:
             )
 
 
+def _reader_yields_short_sealed_segments(ctx: CheckContext) -> Iterator[Violation]:
+    """A sealed segment is held to the records and bytes its manifest lists: one that holds fewer
+    (emptied, cut on a frame boundary, a whole frame gone) has lost records no CRC can show, and the
+    manifest is the only witness. A reader that yields such a partition without an error hands
+    reconcile a shorter ledger as if it were whole: the loss goes unreported."""
+    for name, partition in ctx.final_visible.items():
+        if not isinstance(ctx.reader_view.get(name), list):
+            continue
+        mismatched = partition.held_mismatches()
+        if mismatched:
+            yield Violation("no_silent_loss",
+                            f"the ledger reader yields partition {name} without an error, but sealed segment(s) "
+                            f"{mismatched} do not hold the records and bytes its manifest lists",
+                            partition=name)
+
+
 def no_silent_loss(ctx: CheckContext) -> Iterator[Violation]:
     """Acknowledged signals are never lost; under faults beyond the promise, loss is reported."""
     results = ctx.of_kind("reconcile.result")
     reported_extra = {sid for event in results for sid in event.fields.get("extra") or []}
     reported_corrupt = {event.fields["partition"] for event in results if event.fields.get("status") == "corrupt"}
     stored = set(ctx.stored_ids())
+    yield from _reader_yields_short_sealed_segments(ctx)
     if ctx.beyond_promise:
         # salvage: a damaged partition loses only its damaged records, each stored one named as extra
         intact = {name: {r.signal_id for r in p.intact_records} for name, p in ctx.final_visible.items()}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scenarios.invariants.model import CheckContext, Violation
+from scenarios.invariants.model import BEYOND_PROMISE_FAULTS, CheckContext, Violation
 
 HOT_PATH_NODES = frozenset({"omen", "reconciler"})
 
@@ -11,7 +11,7 @@ HOT_PATH_NODES = frozenset({"omen", "reconciler"})
 def ledger_first(ctx: CheckContext) -> Iterator[Violation]:
     """No push or ingest of a signal before its ledger record is durable; after any crash,
     every signal RiskCast holds is in the recovered ledger."""
-    lie_index = ctx.first_fault_index(frozenset({"disk.fsync_lie", "disk.bitflip"}))
+    lie_index = ctx.first_fault_index(BEYOND_PROMISE_FAULTS)
     for event in ctx.of_kind("net.send"):
         index, node, fields = event.index, event.node, event.fields
         if node not in HOT_PATH_NODES or fields.get("signal_id") is None:
@@ -41,12 +41,25 @@ def ledger_first(ctx: CheckContext) -> Iterator[Violation]:
             )
 
 
+DUPLICATING_FAULTS = frozenset({"disk.duplicate_write"})
+
+
 def monotonic_sequence(ctx: CheckContext) -> Iterator[Violation]:
     """In every partition, ledger_sequence strictly increases in read order, across segments
-    and restarts; a number once durable is never reused."""
+    and restarts; a number once durable is never reused; the system's reader never yields a
+    partition whose frames repeat or go back in sequence (it refuses it: LedgerCorruptionError).
+
+    A disk that stores a write twice (`disk.duplicate_write`) repeats what the writer wrote once (a
+    frame, or a group commit's run of frames): such a copy (the signal and sequence of a frame
+    before it) is the disk's doing, not the writer's, so only the reader is judged on it."""
+    copies_excused = any(ctx.faults_fired.get(kind, 0) > 0 for kind in DUPLICATING_FAULTS)
     for name, partition in ctx.final_visible.items():
         previous = 0
+        seen: set[tuple[int, str]] = set()
         for record in partition.records:
+            if copies_excused and (record.sequence, record.signal_id) in seen:
+                continue
+            seen.add((record.sequence, record.signal_id))
             if record.sequence <= previous:
                 yield Violation(
                     "monotonic_sequence",
@@ -57,6 +70,7 @@ def monotonic_sequence(ctx: CheckContext) -> Iterator[Violation]:
                 )
                 break
             previous = record.sequence
+    yield from _reader_yields_out_of_order(ctx)
     if ctx.beyond_promise:
         return
     final = {
@@ -79,6 +93,28 @@ def monotonic_sequence(ctx: CheckContext) -> Iterator[Violation]:
                     trace_indices=(index,),
                 )
                 break
+
+
+def _reader_yields_out_of_order(ctx: CheckContext) -> Iterator[Violation]:
+    """The reader's view of a partition whose frames do not strictly increase must be an error: read
+    order is the order reconcile replays and callers page through, and a repeated or swapped frame
+    is damage to report, never records to yield."""
+    for name, partition in ctx.final_visible.items():
+        view = ctx.reader_view.get(name)
+        if not isinstance(view, list):
+            continue
+        sequences = [record.sequence for record in partition.records]
+        bad = next((i for i in range(1, len(sequences)) if sequences[i] <= sequences[i - 1]), None)
+        if bad is not None:
+            record = partition.records[bad]
+            yield Violation(
+                "monotonic_sequence",
+                f"the ledger reader yields partition {name} without an error, but its frames go from sequence "
+                f"{sequences[bad - 1]} to {record.sequence} ({record.segment} at byte {record.offset_bytes}): "
+                "a repeated or reordered frame",
+                signal_ids=(record.signal_id,),
+                partition=name,
+            )
 
 
 def recoverability(ctx: CheckContext) -> Iterator[Violation]:

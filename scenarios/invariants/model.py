@@ -11,9 +11,10 @@ from scenarios.trace_kinds import require_kind
 from sim.trace import TraceEvent
 
 # faults "beyond the promise" (docs/architecture.md, glossary): they break what the system is
-# built on (an fsync that returned success persisted the bytes; durable bytes stay as written).
-# After them data may be lost, but never silently (`no_silent_loss`).
-BEYOND_PROMISE_FAULTS = frozenset({"disk.fsync_lie", "disk.bitflip"})
+# built on (an fsync that returned success persisted the bytes; durable bytes stay as written; a
+# write that returned its count stored those bytes, once). After them data may be lost, but never
+# silently (`no_silent_loss`).
+BEYOND_PROMISE_FAULTS = frozenset({"disk.fsync_lie", "disk.bitflip", "disk.lost_write", "disk.duplicate_write"})
 
 
 @dataclass(frozen=True)

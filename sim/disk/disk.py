@@ -361,11 +361,21 @@ class SimDisk:
             if kind == "short_write":
                 self._fault("write", path, kind, offset=pos, nbytes=len(payload), kept=min(fault.keep, len(payload)))
                 payload = payload[:fault.keep]
+            elif kind == "lost_write":
+                self._fault("write", path, kind, offset=pos, nbytes=len(payload), written=0)
+                return len(payload)
+            elif kind == "duplicate_write":
+                self._fault("write", path, kind, offset=pos, nbytes=len(payload), written=2 * len(payload))
+                return min(len(payload), self._write_fitting(open_file, node, pos, size, payload + payload))
             else:
                 assert kind == "crash", kind
                 cut_bytes = self.rng.randrange(len(payload)) if payload else 0
                 self._apply_write(open_file, node, pos, payload[:cut_bytes])
                 self._fire_crash("write", path, offset=pos, nbytes=len(payload), written=cut_bytes)
+        return self._write_fitting(open_file, node, pos, size, payload)
+
+    def _write_fitting(self, open_file: OpenFile, node: FileNode, pos: int, size: int, payload: bytes) -> int:
+        """Write what fits in the disk's capacity at `pos` of a file of `size` bytes; the count written."""
         capacity = self.capacity_bytes
         if capacity is not None:
             growth = pos + len(payload) - size

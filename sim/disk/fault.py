@@ -22,6 +22,8 @@ DISK_OPS: tuple[str, ...] = (
 #: has a bug; the disk says so (DiskUsageError) rather than silently ignoring it.
 FAULT_OPS: dict[str, frozenset[str]] = {
     "short_write": frozenset({"write"}),
+    "lost_write": frozenset({"write"}),
+    "duplicate_write": frozenset({"write"}),
     "enospc": frozenset({"write", "open", "mkdir", "ftruncate"}),
     "write_eio": frozenset({"write"}),
     "read_eio": frozenset({"read", "pread"}),
@@ -37,6 +39,11 @@ class DiskFault:
 
     kinds:
       short_write  write only `keep` bytes (0 < keep < len(data) makes it truly short) and return that count
+      lost_write   return the full count and store nothing: the file and the descriptor's offset stay as
+                   they were, so the next write lands where this one should have (a write the device
+                   acknowledged and dropped; the bytes never existed, in the page cache or on media)
+      duplicate_write  store the data twice, back to back, and return the count once: the descriptor's
+                   offset ends after the second copy (a retried or replayed write applied twice)
       enospc       raise ENOSPC (an open raises it only when it would create the file)
       write_eio    raise EIO, nothing written
       read_eio     raise EIO, nothing read, offset unchanged

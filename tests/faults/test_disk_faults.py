@@ -88,6 +88,16 @@ def test_decisions_map_to_the_disk_fault_of_the_op() -> None:
     assert hook.decide("rename", "/x", 0) is None
 
 
+@pytest.mark.parametrize("kind, fault", [("disk.lost_write", "lost_write"), ("disk.duplicate_write", "duplicate_write")])
+def test_a_lost_or_duplicated_write_strikes_writes_with_bytes_only(kind: str, fault: str) -> None:
+    _, _, disk = make(FaultPlan(kinds={kind: FaultSpec(probability=1.0)}))
+    hook = disk.fault_hook
+    assert hook.decide("write", "/x", 10) == DiskFault(fault)
+    assert hook.decide("write", "/x", 0) is None  # an empty write has nothing to lose or repeat
+    assert hook.decide("fsync", "/x", 0) is None
+    assert hook.decide("pread", "/x", 10) is None
+
+
 def test_a_disk_run_replayed_from_its_schedule_has_the_same_trace_hash() -> None:
     plan = FaultPlan(kinds={name: FaultSpec(probability=0.02) for name in kinds_of_layer("disk")})
     trace, injector, disk = make(plan, seed=9)

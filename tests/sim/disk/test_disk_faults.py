@@ -64,6 +64,43 @@ def test_a_short_write_writes_and_returns_only_the_kept_bytes(disk, trace):
     assert (event["fault"], event["kept"]) == ("short_write", 2)
 
 
+def test_a_lost_write_returns_the_full_count_and_stores_nothing_so_the_next_write_takes_its_place(disk, trace):
+    disk.fault_hook = OnNth("write", 2, DiskFault("lost_write"))
+    fd = disk.open("/f", W)
+    assert disk.write(fd, b"one|") == 4
+    assert disk.write(fd, b"two|") == 4  # acknowledged in full ...
+    assert disk.lseek(fd, 0, os.SEEK_CUR) == 4  # ... yet the offset did not move
+    assert disk.write(fd, b"three|") == 6
+    disk.fsync(fd)
+    assert disk.visible_files() == {"/f": b"one|three|"}
+    assert disk.fstat(fd).st_size == 10
+    [event] = trace.of_kind("disk.fault")
+    assert (event["fault"], event["offset"], event["nbytes"], event["written"]) == ("lost_write", 4, 4, 0)
+
+
+def test_a_duplicate_write_stores_the_bytes_twice_back_to_back_and_returns_one_count(disk, trace):
+    disk.fault_hook = OnNth("write", 2, DiskFault("duplicate_write"))
+    fd = disk.open("/f", W)
+    assert disk.write(fd, b"one|") == 4
+    assert disk.write(fd, b"two|") == 4
+    assert disk.lseek(fd, 0, os.SEEK_CUR) == 12  # the offset ends after the second copy
+    assert disk.write(fd, b"three|") == 6
+    disk.fsync(fd)
+    dir_fd = disk.open("/", os.O_RDONLY)
+    disk.fsync(dir_fd)
+    assert disk.durable_files() == {"/f": b"one|two|two|three|"}
+    [event] = trace.of_kind("disk.fault")
+    assert (event["fault"], event["offset"], event["nbytes"], event["written"]) == ("duplicate_write", 4, 4, 8)
+
+
+def test_a_duplicate_write_meets_the_capacity_like_any_write():
+    disk = SimDisk(random.Random(1), capacity_bytes=10)
+    disk.fault_hook = OnNth("write", 1, DiskFault("duplicate_write"))
+    fd = disk.open("/f", W)
+    assert disk.write(fd, b"abcdef") == 6  # the first copy fits whole, the second only in part
+    assert disk.visible_files() == {"/f": b"abcdefabcd"}
+
+
 @pytest.mark.parametrize("kind, expected", [("enospc", errno.ENOSPC), ("write_eio", errno.EIO)])
 def test_write_faults_raise_their_errno_and_write_nothing(disk, trace, kind, expected):
     disk.fault_hook = OnNth("write", 1, DiskFault(kind))
