@@ -10,12 +10,15 @@ must read without corruption, and sequences must strictly increase.
 """
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 
 from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
 from omen.ledger import LedgerCorruptionError, LedgerWriteError
 from scenarios.ledger_oracle import parse_ledger
+from scenarios.observers.ledger_files import is_segment
 from sim.disk import SimDisk
 
 PROBE_RULESET = "exhaustive-probe"
@@ -35,8 +38,20 @@ def _probe(day: str, now: datetime) -> SignalEvent:
                               category="probe", observed_at=min(moment, now), emitted_at=min(moment, now))
 
 
+def _days_with_segments(paths: Iterable[str], root: str) -> list[str]:
+    """The days of the partitions that hold a segment file: the partitions `parse_ledger` returns,
+    found from the paths alone (parsing every record of every state only to name them cost more
+    than the rest of the check)."""
+    root = root.rstrip("/")
+    return sorted({
+        posixpath.basename(posixpath.dirname(path))[:10]
+        for path in paths
+        if posixpath.dirname(posixpath.dirname(path)) == root and is_segment(posixpath.basename(path))
+    })
+
+
 def _findings_in_state(clone: SimDisk, root: str, acknowledged: set[str], now: datetime) -> list[str]:
-    days = sorted({name[:10] for name in parse_ledger(clone.visible_files(), root)})
+    days = _days_with_segments(clone.visible_files(), root)
     writer = LedgerWriter(root, fs=clone, clock=FixedClock(now))
     probes: set[str] = set()
     for day in days:
