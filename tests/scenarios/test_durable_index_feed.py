@@ -162,6 +162,7 @@ def test_every_question_of_a_faulty_run_gets_the_full_rechecks_answer(monkeypatc
     monkeypatch.setattr(DurableLedgerIndex, "__init__", init_with_twin)
     monkeypatch.setattr(DurableLedgerIndex, "contains", contains)
     monkeypatch.setattr(DurableLedgerIndex, "forget", forget)
-    for scenario, seed in [("chaos", 1), ("chaos", 58), ("bit_rot", 3), ("fsync_errors", 2), ("rollover_sequence", 98)]:
+    for scenario, seed in [("chaos", 1), ("chaos", 58), ("bit_rot", 3), ("fsync_errors", 2), ("rollover_sequence", 98),
+                           ("power_loss_ext4_ordered", 1)]:
         run(scenario, seed, overrides={"workload": {"signal_count": 120}})
     assert asked[0] > 500 and disagreements == []
