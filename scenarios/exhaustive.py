@@ -10,12 +10,16 @@ must read without corruption, and sequences must strictly increase.
 """
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
+from typing import Any
 
 from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
 from omen.ledger import LedgerCorruptionError, LedgerWriteError
 from scenarios.ledger_oracle import parse_ledger
+from scenarios.observers.ledger_files import is_segment
 from sim.disk import SimDisk
 
 PROBE_RULESET = "exhaustive-probe"
@@ -35,8 +39,34 @@ def _probe(day: str, now: datetime) -> SignalEvent:
                               category="probe", observed_at=min(moment, now), emitted_at=min(moment, now))
 
 
-def _findings_in_state(clone: SimDisk, root: str, acknowledged: set[str], now: datetime) -> list[str]:
-    days = sorted({name[:10] for name in parse_ledger(clone.visible_files(), root)})
+def _days_with_segments(paths: Iterable[str], root: str) -> list[str]:
+    """The days of the partitions that hold a segment file: the partitions `parse_ledger` returns,
+    found from the paths alone (parsing every record of every state only to name them cost more
+    than the rest of the check)."""
+    root = root.rstrip("/")
+    return sorted({
+        posixpath.basename(posixpath.dirname(path))[:10]
+        for path in paths
+        if posixpath.dirname(posixpath.dirname(path)) == root and is_segment(posixpath.basename(path))
+    })
+
+
+class _StateUnderCheck:
+    """The `fs` port of one reader kept across the states of a check, pointed at the state under
+    check: the reader's memo (by bytes, see omen.ledger.reader) then validates each segment the
+    states share once, not once per state. The answers are the same: the memo keys on the bytes."""
+
+    def __init__(self) -> None:
+        self.disk: SimDisk | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        assert self.disk is not None, "no crash state is under check"
+        return getattr(self.disk, name)
+
+
+def _findings_in_state(clone: SimDisk, root: str, acknowledged: set[str], now: datetime,
+                       reader: LedgerReader, port: _StateUnderCheck) -> list[str]:
+    days = _days_with_segments(clone.visible_files(), root)
     writer = LedgerWriter(root, fs=clone, clock=FixedClock(now))
     probes: set[str] = set()
     for day in days:
@@ -55,7 +85,7 @@ def _findings_in_state(clone: SimDisk, root: str, acknowledged: set[str], now: d
         sequences = [record.sequence for record in partition.records]
         if any(b <= a for a, b in zip(sequences, sequences[1:])):
             messages.append(f"{name}: sequence not increasing")
-    reader = LedgerReader(root, fs=clone)
+    port.disk = clone  # `reader` reads through `port`
     for name in reader.list_partitions():
         try:
             sum(1 for _ in reader.read_partition(name))
@@ -70,10 +100,12 @@ def check_all_crash_states(
     """Returns (states checked, findings). Bounded by `states_max`; the disk itself is untouched."""
     states = disk.crash_states(limit=states_max)
     findings: list[CrashStateFinding] = []
+    port = _StateUnderCheck()
+    reader = LedgerReader(root, fs=port)
     for index, state in enumerate(states):
         clone = disk.clone()
         clone.fault_hook = None
         clone.apply_crash_state(state)
         findings.extend(CrashStateFinding(index, len(states), message)
-                        for message in _findings_in_state(clone, root, acknowledged, now))
+                        for message in _findings_in_state(clone, root, acknowledged, now, reader, port))
     return len(states), findings

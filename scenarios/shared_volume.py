@@ -43,10 +43,16 @@ class SharedVolume:
         if name not in READ_ONLY_OPS:
             raise PermissionError(f"the shared ledger volume is read-only for the reconciler: {name}()")
         operation = getattr(self._disk, name)
+        disk = self._disk
 
         def call_without_faults(*args: Any, **kwargs: Any) -> Any:
-            with self.faults_suspended():
+            # faults_suspended, inlined: reconcile reads every segment at every pass through here
+            saved = disk.fault_hook
+            disk.fault_hook = None
+            try:
                 return operation(*args, **kwargs)
+            finally:
+                disk.fault_hook = saved
 
         setattr(self, name, call_without_faults)  # made once per op name, then found without __getattr__
         return call_without_faults
@@ -54,5 +60,10 @@ class SharedVolume:
     def open(self, path: str, flags: int, mode: int = 0o777) -> int:
         if flags & WRITE_FLAGS:
             raise PermissionError(errno.EACCES, "the shared ledger volume is read-only for the reconciler", path)
-        with self.faults_suspended():
-            return self._disk.open(path, flags, mode)
+        disk = self._disk
+        saved = disk.fault_hook
+        disk.fault_hook = None
+        try:
+            return disk.open(path, flags, mode)
+        finally:
+            disk.fault_hook = saved

@@ -8,14 +8,29 @@ parses only bytes that became durable since. When a segment's durable bytes chan
 than by growing (a rollback truncated it and a later record of the same length took its
 place, rot, another inode under the name: the file's `version` moved), or its size shrank,
 its entry is parsed again from the start.
+
+WHY a change feed: a long run's partition holds thousands of segments, and most questions
+are misses (is a signal about to be emitted already durable?), which used to re-check every
+segment of the partition: each look cost more than the last, quadratic over a run. A view
+with a change feed (`SimDiskView`, see sim.disk.change_feed) names the inodes that changed
+since the last look; the index re-checks only the segments and listings those inodes can
+move, and answers from a count of segments per signal id. The answers are the same as a
+full re-check's: every input of the answer (a listing, an entry on a durable path, a
+segment's durable bytes) changes only with one of the inodes watched for it. A view without
+a feed is re-checked whole at every look.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from scenarios.ledger_oracle import valid_frame_signal_ids
 from scenarios.observers.files import FileView
 from scenarios.observers.ledger_files import is_segment
+
+SCOPE_ALL = ("all",)
+# A partition's listing is diffed name by name against its durable entries; bound the walk.
+SEGMENTS_PER_PARTITION_MAX = 1_000_000
 
 
 @dataclass
@@ -26,45 +41,157 @@ class _SegmentIndex:
     ids: set[str] = field(default_factory=set)
 
 
+@dataclass
+class _PartitionIndex:
+    stale: bool = True  # its listing (and so which segments it has) must be read again
+    listing: list[str] | None = None  # segment names, visible order; None: the directory is unreadable
+    durable_inos: dict[str, int | None] = field(default_factory=dict)  # name -> inode its durable entry names
+    segments: dict[str, _SegmentIndex] = field(default_factory=dict)  # only segments durable now
+    stale_segments: set[str] = field(default_factory=set)
+    id_counts: dict[str, int] = field(default_factory=dict)  # signal id -> segments holding it
+
+
 class DurableLedgerIndex:
     """`durable` lists a directory and reads what survives a power loss (`SimDiskView(disk, durable=True)`)."""
 
     def __init__(self, durable: FileView, root: str) -> None:
         self._files = durable
         self._root = root.rstrip("/")
-        self._segments: dict[str, _SegmentIndex] = {}
+        self._feed: Any = durable if hasattr(durable, "changes_since") else None
+        self._mark = 0 if self._feed is None else self._feed.change_mark()
+        self._partitions: dict[str, _PartitionIndex] = {}
+        self._watch: dict[int, set[tuple[str, ...]]] = {}  # inode -> what a change of it makes stale
+        self._watch_roots()
 
-    def _segment_ids(self, path: str) -> set[str]:
-        size = self._files.size_bytes(path)
-        if size is None:
-            self._segments.pop(path, None)
-            return set()
-        version = self._files.version(path)
-        entry = self._segments.get(path)
-        if entry is None or size < entry.durable_size or version != entry.version:
-            entry = self._segments[path] = _SegmentIndex(version=version)
-        if size == entry.durable_size:
-            return entry.ids
-        data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet
-        assert data is not None and len(data) == size - entry.parsed_bytes, path
-        ids, valid_bytes = valid_frame_signal_ids(data)
-        entry.ids.update(ids)
-        entry.parsed_bytes += valid_bytes
-        entry.durable_size = size
-        return entry.ids
-
+    # ---- the answer ---------------------------------------------------------------------------
     def contains(self, partition: str, signal_id: str) -> bool:
-        directory = f"{self._root}/{partition}"
-        try:
-            names = self._files.listdir(directory)
-        except OSError:
-            return False
-        for name in reversed(names):  # the newest segment is the likeliest home
-            if is_segment(name) and signal_id in self._segment_ids(
-                    f"{directory}/{name}"):
-                return True
-        return False
+        self._take_changes()
+        index = self._partitions.get(partition)
+        if index is None:
+            index = self._partitions[partition] = _PartitionIndex()
+        if index.stale:
+            self._relist(partition, index)
+        for name in sorted(index.stale_segments):
+            self._refresh_segment(partition, index, name)
+        index.stale_segments.clear()
+        return index.id_counts.get(signal_id, 0) > 0
 
     def forget(self) -> None:
         """After a crash the durable state was redrawn: start over."""
-        self._segments.clear()
+        self._partitions.clear()
+        self._watch.clear()
+        if self._feed is not None:
+            self._mark = self._feed.change_mark()
+        self._watch_roots()
+
+    # ---- what changed -------------------------------------------------------------------------
+    def _take_changes(self) -> None:
+        if self._feed is None:
+            changed = None
+        else:
+            changed = self._feed.changes_since(self._mark)
+            self._mark = self._feed.change_mark()
+        if changed is None:
+            self._all_stale(every_segment=True)
+            return
+        for ino in changed:
+            for scope in sorted(self._watch.get(ino, ())):
+                if scope == SCOPE_ALL:
+                    self._all_stale(every_segment=False)
+                    continue
+                index = self._partitions.get(scope[1])
+                if index is None:
+                    continue
+                if scope[0] == "partition":
+                    index.stale = True
+                else:
+                    index.stale_segments.add(scope[2])
+
+    def _all_stale(self, *, every_segment: bool) -> None:
+        """Every listing is read again; `every_segment`: every segment's bytes too (the feed cannot
+        say what moved), else only segments whose durable entry moved (their bytes have their own watch)."""
+        for index in self._partitions.values():
+            index.stale = True
+            if every_segment:
+                index.durable_inos = {}
+        self._watch_roots()
+
+    def _watch_roots(self) -> None:
+        """The root and the ledger directory, visible and durable: any change re-reads every listing."""
+        if self._feed is None:
+            return
+        for path in ("/", self._root):
+            for ino in (self._feed.visible_inode(path), self._feed.durable_inode(path)):
+                if ino is not None:
+                    self._watch.setdefault(ino, set()).add(SCOPE_ALL)
+
+    # ---- re-reading ---------------------------------------------------------------------------
+    def _relist(self, partition: str, index: _PartitionIndex) -> None:
+        """Read the partition's listing again; mark stale each segment whose durable entry moved."""
+        directory = f"{self._root}/{partition}"
+        try:
+            names = [name for name in self._files.listdir(directory) if is_segment(name)]
+        except OSError:
+            names = None
+        assert names is None or len(names) <= SEGMENTS_PER_PARTITION_MAX, (partition, len(names))
+        durable = None if self._feed is None else self._feed.durable_entries(directory)
+        listed = set(names or ())
+        for name in [name for name in index.segments if name not in listed]:
+            self._drop_segment(index, name)
+        previous = index.durable_inos
+        index.durable_inos = {}
+        for name in names or ():
+            ino = None if durable is None else durable.get(name)
+            index.durable_inos[name] = ino
+            if durable is None or name not in previous or previous[name] != ino:
+                index.stale_segments.add(name)
+        index.stale_segments.intersection_update(listed)
+        index.listing = names
+        index.stale = False
+        if self._feed is not None:
+            scope = ("partition", partition)
+            for ino in (self._feed.visible_inode(directory), self._feed.durable_inode(directory)):
+                if ino is not None:
+                    self._watch.setdefault(ino, set()).add(scope)
+
+    def _refresh_segment(self, partition: str, index: _PartitionIndex, name: str) -> None:
+        path = f"{self._root}/{partition}/{name}"
+        size = self._files.size_bytes(path)
+        if size is None:
+            self._drop_segment(index, name)
+            return
+        version = self._files.version(path)
+        entry = index.segments.get(name)
+        if entry is None or size < entry.durable_size or version != entry.version:
+            if entry is not None:
+                self._drop_segment(index, name)
+            entry = index.segments[name] = _SegmentIndex(version=version)
+        if self._feed is not None:
+            ino = self._feed.durable_inode(path)
+            assert ino is not None, path
+            self._watch.setdefault(ino, set()).add(("segment", partition, name))
+        if size == entry.durable_size:
+            return
+        data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet
+        assert data is not None and len(data) == size - entry.parsed_bytes, path
+        ids, valid_bytes = valid_frame_signal_ids(data)
+        counts = index.id_counts
+        for signal_id in ids:
+            if signal_id not in entry.ids:
+                entry.ids.add(signal_id)
+                counts[signal_id] = counts.get(signal_id, 0) + 1
+        entry.parsed_bytes += valid_bytes
+        entry.durable_size = size
+
+    @staticmethod
+    def _drop_segment(index: _PartitionIndex, name: str) -> None:
+        entry = index.segments.pop(name, None)
+        if entry is None:
+            return
+        counts = index.id_counts
+        for signal_id in entry.ids:
+            left = counts[signal_id] - 1
+            if left:
+                counts[signal_id] = left
+            else:
+                del counts[signal_id]

@@ -64,8 +64,24 @@ class SimDiskView:
         self.version = disk.durable_version if durable else _unknown_version
 
     def listdir(self, path: str) -> list[str]:
-        with faults_suspended(self._disk):
-            return self._disk.listdir(path)
+        """The visible names, sorted; not a disk op (an observer's look never moves the op count)."""
+        return self._disk.visible_names(path)
+
+    # The change feed (see sim.disk.change_feed): an incremental observer re-reads only what moved.
+    def change_mark(self) -> int:
+        return self._disk.change_mark
+
+    def changes_since(self, mark: int) -> list[int] | None:
+        return self._disk.changes_since(mark)
+
+    def visible_inode(self, path: str) -> int | None:
+        return self._disk.visible_inode(path)
+
+    def durable_inode(self, path: str) -> int | None:
+        return self._disk.durable_inode(path)
+
+    def durable_entries(self, path: str) -> dict[str, int] | None:
+        return self._disk.durable_entries(path)
 
     def _visible_bytes(self, path: str, start_bytes: int = 0) -> bytes | None:
         data = self._disk.visible_bytes(path)

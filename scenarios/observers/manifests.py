@@ -20,11 +20,21 @@ from scenarios.observers.ledger_files import partition_names, segments
 MANIFEST_NAME = "_manifest.json"
 
 SEGMENTS_PER_MANIFEST_MAX = 100_000
+# Segments whose frame index the observer remembers (by their bytes); bounded, a memo.
+INDEXED_SEGMENTS_MAX = 100_000
+
+FrameIndex = Callable[[str, bytes], tuple[list[tuple[str, int]], int]]
 
 
-def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str, bytes]) -> dict[str, Any] | None:
+def _index_of(name: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
+    return valid_frame_index(data)
+
+
+def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str, bytes],
+                   frame_index: FrameIndex = _index_of) -> dict[str, Any] | None:
     """Claims and facts of one partition, or None when its manifest does not parse (that is
-    corruption, judged by reconcile and `no_silent_loss`, not a claim to hold against frames)."""
+    corruption, judged by reconcile and `no_silent_loss`, not a claim to hold against frames).
+    `frame_index(name, data)` is `valid_frame_index(data)`, or a memo of it."""
     try:
         claims = json.loads(manifest_bytes)
         entries = [(str(e["name"]), int(e["record_count"]), int(e["size_bytes"]), bool(e["sealed"]))
@@ -39,7 +49,7 @@ def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str,
     files: list[list[Any]] = []
     for name in sorted(segments):
         data = segments[name]
-        frames, valid_bytes = valid_frame_index(data)
+        frames, valid_bytes = frame_index(name, data)
         sequences.extend(sequence for _, sequence in frames)
         files.append([name, len(frames), len(data), valid_bytes == len(data)])
     return {
@@ -63,6 +73,10 @@ class ManifestObserver:
         self._root = root
         self._record = record
         self._seen: dict[str, bytes] = {}
+        # (partition, segment) -> (bytes, their valid_frame_index): a manifest changes as its partition
+        # grows, and re-indexing every segment at each change was quadratic over a long day; bytes
+        # equal to those indexed (compared whole: rot is seen) reuse the index
+        self._indexed: dict[tuple[str, str], tuple[bytes, tuple[list[tuple[str, int]], int]]] = {}
 
     def observe(self, partitions: list[str] | None = None) -> None:
         names = partitions if partitions is not None else partition_names(self._files, self._root)
@@ -71,9 +85,21 @@ class ManifestObserver:
             if not data or self._seen.get(partition) == data:
                 continue
             self._seen[partition] = data
-            facts = manifest_facts(partition, data, segments(self._files, self._root, partition))
+            facts = manifest_facts(partition, data, segments(self._files, self._root, partition),
+                                   lambda name, segment_bytes: self._frame_index(partition, name, segment_bytes))
             if facts is not None:
                 self._record("omen", "ledger.manifest", **facts)
+
+
+    def _frame_index(self, partition: str, name: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
+        known = self._indexed.get((partition, name))
+        if known is not None and known[0] == data:
+            return known[1]
+        index = valid_frame_index(data)
+        if len(self._indexed) >= INDEXED_SEGMENTS_MAX:
+            self._indexed.clear()
+        self._indexed[(partition, name)] = (data, index)
+        return index
 
 
 __all__ = ["ManifestObserver", "manifest_facts"]

@@ -28,6 +28,7 @@ from typing import Callable
 
 from sim.crash import SimulatedCrash
 from sim.disk import crash_model
+from sim.disk.change_feed import ChangeFeed
 from sim.disk.crash_model import ROOT_INO, CrashReport, CrashState
 from sim.disk.errors import DiskUsageError, os_error
 from sim.disk.fault import FAULT_OPS, DiskFault
@@ -153,6 +154,7 @@ class SimDisk:
         self._free_fds: list[int] = []
         self._next_fd = FD_FIRST
         self._used_bytes = 0
+        self._changes = ChangeFeed()
 
     # ---------------------------------------------------------------- bookkeeping
 
@@ -202,6 +204,9 @@ class SimDisk:
         self._seq += 1
         record_entry_op(self._nodes, self._dirty,
                         EntryOp(self._seq, kind, ino, src_dir, src_name, dst_dir, dst_name))
+        for dir_ino in (src_dir, dst_dir):
+            if dir_ino is not None:
+                self._changes.touch(dir_ino)
 
     # ---------------------------------------------------------------- paths
 
@@ -436,7 +441,7 @@ class SimDisk:
             assert fault.kind == "read_eio", fault
             self._fault(op, open_file.path, "read_eio", offset=offset, nbytes=n)
             raise os_error(errno.EIO)
-        return bytes(open_file.node.data[offset:offset + n])
+        return bytes(memoryview(open_file.node.data)[offset:offset + n])  # one copy, not a slice's two
 
     def lseek(self, fd: int, pos: int, how: int) -> int:
         open_file, _ = self._open_file(fd, "lseek", 0)
@@ -474,13 +479,14 @@ class SimDisk:
                 node.drop_pending()
             raise os_error(errno.EIO)
         if node.is_dir:
-            commit_dir(self._nodes, node, len(node.pending))
+            commit_dir(self._nodes, node, len(node.pending), self._changes.touch)
             self._dirty.pop(node.ino, None)
             return
         if node.pending:
             node.commit()
+            self._changes.touch(node.ino)
         if self.profile == "ext4-ordered" and self._dirty:
-            commit_links_of(self._nodes, self._dirty, node.ino)
+            commit_links_of(self._nodes, self._dirty, node.ino, self._changes.touch)
 
     def ftruncate(self, fd: int, length: int) -> None:
         open_file, fault = self._open_file(fd, "ftruncate", length)
@@ -659,6 +665,7 @@ class SimDisk:
         self._begin("chmod", str(path), 0)
         _, node = self._lookup(path)
         node.mode = (node.mode & ~0o7777) | (mode & 0o7777)
+        self._changes.touch(node.ino)
 
     # ---------------------------------------------------------------- crash model
 
@@ -710,6 +717,7 @@ class SimDisk:
         self._free_fds = []
         self._next_fd = FD_FIRST
         self._used_bytes = used
+        self._changes.reset()
         after = {path for path, _ in state.files}
         report = CrashReport(state, tuple(path for path in before if path not in after))
         self._trace("disk.crash", how=how, profile=self.profile, op_index=self.op_count,
@@ -734,6 +742,7 @@ class SimDisk:
         ops: dict[int, EntryOp] = {}
         twin._nodes = {ino: _copy_node(node, ops) for ino, node in self._nodes.items()}
         twin._dirty = dict(self._dirty)
+        twin._changes = self._changes.copy()
         twin._free_fds = list(self._free_fds)
         twin._fds = {}
         for fd, handle in self._fds.items():
@@ -759,6 +768,7 @@ class SimDisk:
             node.data[byte_index] ^= mask
         node.durable[byte_index] ^= mask
         node.durable_rewrites += 1
+        self._changes.touch(node.ino)
         self._fault("flip_bit", norm, "bit_flip", bit_index=bit_index)
 
     def durable_files(self) -> dict[str, bytes]:
@@ -782,6 +792,54 @@ class SimDisk:
         that prefix went stale (a same-size rewrite after a rollback would otherwise look unchanged)."""
         node = self._durable_node(path)
         return None if node is None else (node.ino, node.durable_rewrites)
+
+    @property
+    def change_mark(self) -> int:
+        """A mark for `changes_since`: the changes made after this read are the ones it lists."""
+        return self._changes.mark
+
+    def changes_since(self, mark: int) -> list[int] | None:
+        """Inodes whose durable bytes, entries (visible or durable) or mode changed after `mark`,
+        newest first; None when the bounded feed cannot say (look at everything). See change_feed."""
+        return self._changes.changes_since(mark)
+
+    def durable_inode(self, path: str) -> int | None:
+        """The inode `path` reaches through durable entries (a file or a directory), else None."""
+        node = self._durable_any(path)
+        return None if node is None else node.ino
+
+    def durable_entries(self, path: str) -> dict[str, int] | None:
+        """name -> inode of the durable entries of the directory `path` reaches through durable
+        entries (a copy), else None: what a power loss now would leave in it."""
+        node = self._durable_any(path)
+        return dict(node.durable) if node is not None and node.is_dir else None
+
+    def _durable_any(self, path: str) -> FileNode | DirNode | None:
+        norm = self._norm(path)[1]
+        node = self._nodes[ROOT_INO]
+        for part in norm[1:].split("/") if norm != "/" else []:
+            if not node.is_dir:
+                return None
+            ino = node.durable.get(part)
+            if ino is None:
+                return None
+            node = self._nodes[ino]
+        return node
+
+    def visible_names(self, path: str) -> list[str]:
+        """`listdir` for observers: the same names and errors, but not a disk op (no op count, no
+        fault hook), so how often an observer looks never shows in the system's op numbering."""
+        given, node = self._lookup(path)
+        if not node.is_dir:
+            raise os_error(errno.ENOTDIR, given)
+        if not self.root_user and not node.mode & stat_module.S_IRUSR:
+            raise os_error(errno.EACCES, given)
+        return sorted(node.entries)
+
+    def visible_inode(self, path: str) -> int | None:
+        """The inode `path` names now (a file or a directory), else None."""
+        node = self._peek(self._norm(path)[1])
+        return None if node is None else node.ino
 
     def durable_bytes(self, path: str, start_bytes: int = 0) -> bytes | None:
         """Durable bytes of `path` if its whole entry chain is durable, else None (one file of durable_files()).
@@ -818,6 +876,7 @@ class SimDisk:
 _CLONED_ATTRIBUTES = frozenset({
     "rng", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
     "umask", "path", "_nodes", "_next_ino", "_dirty", "_seq", "_fds", "_free_fds", "_next_fd", "_used_bytes",
+    "_changes",
 })
 
 

@@ -13,6 +13,8 @@ that link each directory so committed into its parent.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sim.disk.nodes import DirNode, EntryOp, FileNode
 
 Nodes = dict[int, "FileNode | DirNode"]
@@ -30,11 +32,17 @@ def record_entry_op(nodes: Nodes, dirty: dict[int, None], op: EntryOp) -> None:
         dirty[dir_ino] = None
 
 
-def commit_dir(nodes: Nodes, directory: DirNode, count: int) -> None:
-    """Make the first `count` pending entry ops of `directory` durable (fsync of the dir)."""
+def _unwatched(ino: int) -> None:
+    return None
+
+
+def commit_dir(nodes: Nodes, directory: DirNode, count: int, changed: Callable[[int], None] = _unwatched) -> None:
+    """Make the first `count` pending entry ops of `directory` durable (fsync of the dir); `changed`
+    hears of every directory whose durable entries this changed."""
     assert 0 <= count <= len(directory.pending), (count, len(directory.pending))
     if count == 0:
         return
+    changed(directory.ino)
     ops = directory.pending[:count]
     directory.pending = directory.pending[count:]
     for op in ops:
@@ -43,11 +51,12 @@ def commit_dir(nodes: Nodes, directory: DirNode, count: int) -> None:
         op.apply_to(directory.durable, directory.ino)
         for other_ino in tuple(op.pending_in):
             other = nodes[other_ino]
-            commit_dir(nodes, other, other.pending.index(op) + 1)
+            commit_dir(nodes, other, other.pending.index(op) + 1, changed)
         assert not op.pending_in
 
 
-def commit_links_of(nodes: Nodes, dirty: dict[int, None], ino: int) -> None:
+def commit_links_of(nodes: Nodes, dirty: dict[int, None], ino: int,
+                    changed: Callable[[int], None] = _unwatched) -> None:
     """ext4-ordered: persist the entry ops that link `ino`, and recursively its new parents."""
     targets = [ino]
     for _ in range(DIR_DEPTH_MAX):
@@ -63,7 +72,7 @@ def commit_links_of(nodes: Nodes, dirty: dict[int, None], ino: int) -> None:
                 if op.ino == target and op.dst_dir == dir_ino:
                     last = index
             if last >= 0:
-                commit_dir(nodes, directory, last + 1)
+                commit_dir(nodes, directory, last + 1, changed)
                 targets.append(dir_ino)
         for dir_ino in [d for d in dirty if d not in nodes or not nodes[d].pending]:
             del dirty[dir_ino]

@@ -106,3 +106,30 @@ def test_init_schema_is_idempotent(clock, ack_ids, make_signal) -> None:
     init_schema(runner.connection)
     init_schema(runner.connection)
     assert asyncio.run(store.count()) == 1
+
+
+def clear_partition(conn, signal_id: str) -> None:  # noqa: ANN001
+    conn.execute("UPDATE signals SET ledger_partition = NULL WHERE signal_id = ?", (signal_id,))
+    conn.commit()
+
+
+@pytest.mark.parametrize("partitions", [
+    [],
+    ["2024-03-01"],
+    ["2024-03-02", "2024-03-01-late", "2024-03-01", "2024-03-02", None, "2024-03-01", "2023-12-31-late", None],
+])
+def test_the_partitions_listed_are_the_distinct_stored_ones_sorted(clock, ack_ids, make_signal, partitions) -> None:
+    """Listed by one index seek per partition: the same answer as SELECT DISTINCT ... ORDER BY."""
+    store, runner = new_store(clock, ack_ids)
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        for number, partition in enumerate(partitions, start=1):
+            await store.store(make_signal(number, partition=partition or "2024-01-01"))
+            if partition is None:  # a row stored without its ledger coordinates
+                await runner.run(lambda conn, n=number: clear_partition(conn, make_signal(n).signal_id))
+        distinct = await runner.run(lambda conn: [row[0] for row in conn.execute(
+            "SELECT DISTINCT ledger_partition FROM signals WHERE ledger_partition IS NOT NULL ORDER BY 1")])
+        return await store.list_partitions(), distinct
+
+    listed, distinct = asyncio.run(scenario())
+    assert listed == distinct == sorted({p for p in partitions if p is not None})

@@ -13,6 +13,14 @@ Two ways to read: `read_partition` yields fully validated `LedgerRecord`s; `scan
 `ScannedRecord`s whose CRC, sequence and order are checked but whose full validation waits until
 `.record` is used (reconcile needs it only for the records it replays). `salvage_partition` reads
 past damage and reports what it lost (see omen.ledger.salvage). The reader never writes.
+
+WHY a memo of verified segments: reconcile asks for an open partition's figures at every pass,
+and each pass used to parse every frame of every segment again, so a long day cost each pass
+more than the last (quadratic). Every pass still reads every byte, and a segment whose bytes
+are byte for byte those of a segment already verified (same name, same tail rule, same manifest
+entry) reuses that verification; any other bytes (a bit flipped at rest, a rewrite of the same
+size, a grown tail) are checked from scratch. Damage is therefore noticed at the same read as
+without the memo. Only verified segments are kept, within a byte budget.
 """
 from __future__ import annotations
 
@@ -24,15 +32,19 @@ from datetime import datetime
 
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_port import ReadOnlyFileSystem
-from omen.ledger.fs_ops import read_all
+from omen.ledger.fs_ops import read_all, read_file
 from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, scan_frames
-from omen.ledger.layout import is_partition_name, partition_dir, require_partition_name, segment_names
-from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
+from omen.ledger.layout import MANIFEST_NAME, is_partition_name, partition_dir, require_partition_name, segment_names
+from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest
 from omen.ledger.record_parse import ScannedRecord, SegmentRecords
 from omen.ledger.salvage import SalvageResult, salvage_partition
 from omen.schema import LedgerRecord, is_late_partition
 
 WRITE_BITS = 0o222
+# The memo of verified segments keeps their bytes (the equality test needs them): bounded in bytes.
+VERIFIED_BYTES_MAX_DEFAULT = 256 * 1024 * 1024
+# The memo of parsed manifests (one per partition read): bounded in entries.
+PARSED_MANIFESTS_MAX = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +86,13 @@ def check_listed_segments(partition: str, manifest: Manifest | None, names: list
                 raise LedgerCorruptionError(partition, name, 0, "a segment of a sealed partition is not in its manifest")
 
 
+def held_entries(manifest: Manifest | None) -> dict[str, SegmentEntry]:
+    """name -> the manifest's entry, for each segment held to it (see `held_entry`); names are distinct."""
+    if manifest is None:
+        return {}
+    return {entry.name: entry for entry in manifest.segments if manifest.sealed or entry.sealed}
+
+
 def held_entry(manifest: Manifest | None, name: str) -> SegmentEntry | None:
     """The manifest's entry for `name` when the segment is held to it (sealed), else None."""
     if manifest is None:
@@ -87,12 +106,24 @@ def held_entry(manifest: Manifest | None, name: str) -> SegmentEntry | None:
 class LedgerReader:
     """Reads a ledger root written by LedgerWriter, through the same `fs` port."""
 
-    def __init__(self, root: str, *, fs: ReadOnlyFileSystem = os, frame_max_bytes: int = FRAME_MAX_BYTES_DEFAULT) -> None:
+    def __init__(self, root: str, *, fs: ReadOnlyFileSystem = os, frame_max_bytes: int = FRAME_MAX_BYTES_DEFAULT,
+                 verified_bytes_max: int = VERIFIED_BYTES_MAX_DEFAULT) -> None:
+        """`verified_bytes_max` bounds the memo of verified segments (0: no memo, every read parses all)."""
         if not isinstance(frame_max_bytes, int) or frame_max_bytes < 1:
             raise ValueError(f"frame_max_bytes must be a positive int, got {frame_max_bytes!r}")
+        if not isinstance(verified_bytes_max, int) or verified_bytes_max < 0:
+            raise ValueError(f"verified_bytes_max must be an int >= 0, got {verified_bytes_max!r}")
         self._root = root
         self._fs = fs
         self._frame_max_bytes = frame_max_bytes
+        self._verified_bytes_max = verified_bytes_max
+        # (partition, segment) -> (tail rule, manifest entry, the verified segment). Read and replaced
+        # with single dict operations, so reads on worker threads (the served app) share it safely.
+        self._verified: dict[tuple[str, str], tuple[bool, SegmentEntry | None, SegmentRecords]] = {}
+        self._verified_bytes = 0  # what the memo holds; two threads racing can skew it: it times a clear, no answer
+        # partition -> (manifest bytes, the manifest they parse to): an open partition's manifest lists
+        # every sealed segment, and parsing it strictly at every pass grows with the day
+        self._manifests: dict[str, tuple[bytes, Manifest]] = {}
 
     def list_partitions(self) -> list[str]:
         """Partition names present under the root, sorted (main before its `-late`)."""
@@ -104,16 +135,16 @@ class LedgerReader:
 
     def read_partition(self, partition: str) -> Iterator[LedgerRecord]:
         """Every valid record of `partition`, fully validated: segments in order, frames in order."""
-        for scanned in self._checked_segments(partition):
-            records = [record.record for record in scanned]
+        for segment in self._checked_segments(partition):
+            records = [record.record for record in segment.records()]
             yield from records
 
     def scan_partition(self, partition: str) -> Iterator[ScannedRecord]:
         """Every valid record of `partition` as a ScannedRecord: CRC, sequence order and manifest
         counts checked exactly as `read_partition` does; the full validation of a record waits for
         its `.record` (which raises LedgerCorruptionError if its payload is not a ledger record)."""
-        for scanned in self._checked_segments(partition):
-            yield from scanned
+        for segment in self._checked_segments(partition):
+            yield from segment.records()
 
     def salvage_partition(self, partition: str) -> SalvageResult:
         """Every intact record of `partition`, reading past damage, and the exact loss (see omen.ledger.salvage)."""
@@ -150,10 +181,10 @@ class LedgerReader:
             )
         highwater = 0
         record_count = 0
-        for scanned in self._checked_segments(partition, layout=(manifest, names)):
-            record_count += len(scanned)
-            if scanned:
-                highwater = scanned[-1].sequence
+        for segment in self._checked_segments(partition, layout=(manifest, names)):
+            record_count += len(segment.frames)
+            if segment.sequences:
+                highwater = segment.sequences[-1]
         return PartitionInfo(
             partition=partition,
             is_late=is_late_partition(partition),
@@ -166,7 +197,7 @@ class LedgerReader:
 
     def get_manifest(self, partition: str) -> Manifest | None:
         require_partition_name(partition)
-        return load_manifest(self._fs, partition_dir(self._root, partition), partition)
+        return self._load_manifest(partition_dir(self._root, partition), partition)
 
     def query_by_time_range(self, start: datetime, end: datetime) -> list[LedgerRecord]:
         """Records with start <= emitted_at < end, across the partitions that can hold them."""
@@ -195,44 +226,91 @@ class LedgerReader:
             entries = self._fs.listdir(path)
         except FileNotFoundError:
             return None, []
-        return load_manifest(self._fs, path, partition), segment_names(entries)
+        return self._load_manifest(path, partition), segment_names(entries)
+
+    def _load_manifest(self, partition_path: str, partition: str) -> Manifest | None:
+        """The partition's manifest, None when there is none; an unreadable one is corruption (as
+        `omen.ledger.manifest.load_manifest`). Bytes equal to the last ones parsed reuse that parse."""
+        try:
+            data = read_file(self._fs, os.path.join(partition_path, MANIFEST_NAME))
+        except FileNotFoundError:
+            return None
+        known = self._manifests.get(partition)
+        if known is not None and known[0] == data:
+            return known[1]
+        manifest = parse_manifest(data, partition)
+        if len(self._manifests) >= PARSED_MANIFESTS_MAX:
+            self._manifests.clear()  # a memo: dropping it costs speed, never an answer
+        self._manifests[partition] = (data, manifest)
+        return manifest
 
     def _checked_segments(
         self, partition: str, *, layout: tuple[Manifest | None, list[str]] | None = None,
-    ) -> Iterator[list[ScannedRecord]]:
-        """The records of each segment in order, each list yielded only once its segment passed every check."""
+    ) -> Iterator[SegmentRecords]:
+        """Each segment in order, yielded only once it passed every check."""
         require_partition_name(partition)
         manifest, names = layout if layout is not None else self._layout(partition)
         check_listed_segments(partition, manifest, names)
         partition_sealed = bool(manifest and manifest.sealed)
+        held = held_entries(manifest)
         last_sequence = 0
         for position, name in enumerate(names):
             data, mode = self._read_segment(partition, name)
-            entry = held_entry(manifest, name)
+            entry = held.get(name)
             tolerate = tolerates_torn_tail(position=position, segment_count=len(names),
                                            partition_sealed=partition_sealed, entry=entry, mode=mode)
-            scan = scan_frames(data, self._frame_max_bytes, tolerate_torn_tail=tolerate)
-            if scan.end == END_CORRUPT:
-                raise LedgerCorruptionError(partition, name, scan.valid_bytes, scan.reason)
-            if entry is not None and (scan.size_bytes, len(scan.frames)) != (entry.size_bytes, entry.record_count):
-                raise LedgerCorruptionError(
-                    partition, name, min(scan.valid_bytes, entry.size_bytes),
-                    f"sealed segment holds {len(scan.frames)} records in {scan.size_bytes} bytes, its manifest "
-                    f"says {entry.record_count} in {entry.size_bytes}",
-                )
-            segment = SegmentRecords(partition, name, data, scan.frames)
+            segment, increasing = self._verified_segment(partition, name, data, tolerate, entry)
             sequences = segment.sequences
-            if sequences and (sequences[0] <= last_sequence or not all(map(operator.lt, sequences, sequences[1:]))):
+            if sequences and (sequences[0] <= last_sequence or not increasing):
                 previous = [last_sequence, *sequences]
                 index = next(i for i in range(len(sequences)) if sequences[i] <= previous[i])
                 raise LedgerCorruptionError(
-                    partition, name, scan.frames[index][0],
+                    partition, name, segment.frames[index][0],
                     f"sequence {sequences[index]} follows {previous[index]}: sequences strictly increase "
                     "(a duplicated or reordered frame)",
                 )
             if sequences:
                 last_sequence = sequences[-1]
-            yield segment.records()
+            yield segment
+
+    def _verified_segment(self, partition: str, name: str, data: bytes, tolerate: bool,
+                          entry: SegmentEntry | None) -> tuple[SegmentRecords, bool]:
+        """The segment's frames and sequences once its own checks passed (CRC, torn-tail rule, manifest
+        counts), and whether its sequences strictly increase (the caller raises, checking the order
+        across segments first, as one rule). From the memo when these exact bytes passed every check
+        before under the same rule and entry, else checked now (and remembered if they all passed)."""
+        key = (partition, name)
+        known = self._verified.get(key)
+        if known is not None and known[0] == tolerate and known[1] == entry and known[2].data == data:
+            return known[2], True
+        scan = scan_frames(data, self._frame_max_bytes, tolerate_torn_tail=tolerate)
+        if scan.end == END_CORRUPT:
+            raise LedgerCorruptionError(partition, name, scan.valid_bytes, scan.reason)
+        if entry is not None and (scan.size_bytes, len(scan.frames)) != (entry.size_bytes, entry.record_count):
+            raise LedgerCorruptionError(
+                partition, name, min(scan.valid_bytes, entry.size_bytes),
+                f"sealed segment holds {len(scan.frames)} records in {scan.size_bytes} bytes, its manifest "
+                f"says {entry.record_count} in {entry.size_bytes}",
+            )
+        segment = SegmentRecords(partition, name, data, scan.frames)
+        sequences = segment.sequences
+        increasing = all(map(operator.lt, sequences, sequences[1:]))
+        if increasing:
+            self._remember(key, (tolerate, entry, segment))
+        return segment, increasing
+
+    def _remember(self, key: tuple[str, str], verified: tuple[bool, SegmentEntry | None, SegmentRecords]) -> None:
+        size_bytes = len(verified[2].data)
+        replaced = self._verified.pop(key, None)
+        if replaced is not None:
+            self._verified_bytes -= len(replaced[2].data)
+        if size_bytes > self._verified_bytes_max:
+            return
+        if self._verified_bytes + size_bytes > self._verified_bytes_max:
+            self._verified.clear()  # a memo: dropping it costs speed, never an answer
+            self._verified_bytes = 0
+        self._verified[key] = verified
+        self._verified_bytes += size_bytes
 
     def _read_segment(self, partition: str, name: str) -> tuple[bytes, int]:
         fs = self._fs
@@ -245,4 +323,5 @@ class LedgerReader:
         return data, stat.st_mode
 
 
-__all__ = ["LedgerReader", "PartitionInfo", "check_listed_segments", "held_entry", "tolerates_torn_tail"]
+__all__ = ["LedgerReader", "PartitionInfo", "check_listed_segments", "held_entries", "held_entry",
+           "tolerates_torn_tail"]

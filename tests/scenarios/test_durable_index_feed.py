@@ -1,0 +1,168 @@
+"""The durable index that re-reads only what the disk's change feed names answers exactly as a
+full re-check of every segment does: through appends, fsyncs of files and directories, renames,
+unlinks, truncates, rot, a directory made unreadable, and crashes. Checked op by op on random
+histories (hypothesis), and at every question a whole simulated run asks (chaos, bit rot)."""
+from __future__ import annotations
+
+import os
+import random
+
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+from scenarios.observers import DurableLedgerIndex, SimDiskView
+from scenarios.runner import run
+from sim.disk import SimDisk
+
+from tests.scenarios.test_world_facts import frame
+
+PARTITIONS = ("p", "q")
+SEGMENTS = ("segment-000001.log", "segment-000002.log", "segment-000003.log")
+SIGNALS = ("A", "B", "C", "D")
+
+
+class FullRecheckView:
+    """The durable view without its change feed: the index re-checks every segment at every look."""
+
+    def __init__(self, view: SimDiskView) -> None:
+        self.listdir, self.read_bytes = view.listdir, view.read_bytes
+        self.size_bytes, self.version = view.size_bytes, view.version
+
+
+def the_two_indexes(disk: SimDisk) -> tuple[DurableLedgerIndex, DurableLedgerIndex]:
+    view = SimDiskView(disk, durable=True)
+    return DurableLedgerIndex(view, "/ledger"), DurableLedgerIndex(FullRecheckView(view), "/ledger")
+
+
+def fsync_path(disk: SimDisk, path: str) -> None:
+    fd = disk.open(path, os.O_RDONLY)
+    try:
+        disk.fsync(fd)
+    finally:
+        disk.close(fd)
+
+
+def apply(disk: SimDisk, op: tuple, indexes: tuple[DurableLedgerIndex, ...]) -> None:
+    """One disk op; an op the disk refuses (no such file, not empty) is a no-op, as for a real caller."""
+    kind, partition, segment, signal, number = op
+    directory = f"/ledger/{partition}"
+    path = f"{directory}/{segment}"
+    try:
+        if kind == "append":
+            fd = disk.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            disk.write(fd, frame(signal, number)[: None if number % 5 else 7])  # now and then a torn frame
+            disk.close(fd)
+        elif kind == "fsync":
+            fsync_path(disk, path)
+        elif kind == "fsync_dir":
+            fsync_path(disk, [directory, directory, "/ledger", "/"][number % 4])
+        elif kind == "truncate":
+            fd = disk.open(path, os.O_WRONLY)
+            disk.ftruncate(fd, number % 40)
+            disk.close(fd)
+        elif kind == "rename":
+            disk.rename(path, f"/ledger/{PARTITIONS[number % 2]}/{SEGMENTS[number % 3]}")
+        elif kind == "unlink":
+            disk.unlink(path)
+        elif kind == "rot":
+            size = disk.durable_size(path)
+            if size:
+                disk.flip_bit(path, number % (size * 8))
+        elif kind == "chmod":
+            disk.chmod(directory, 0o755 if number % 2 else 0o000)
+        elif kind == "mkdir":
+            disk.mkdir(directory)
+        elif kind == "crash":
+            disk.crash()
+            for index in indexes:
+                index.forget()
+    except OSError:
+        pass
+
+
+OPS = st.tuples(
+    st.sampled_from(["append", "append", "append", "fsync", "fsync", "fsync_dir", "fsync_dir", "truncate",
+                     "rename", "unlink", "rot", "chmod", "mkdir", "crash"]),
+    st.sampled_from(PARTITIONS), st.sampled_from(SEGMENTS), st.sampled_from(SIGNALS),
+    st.integers(min_value=0, max_value=10_000),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ops=st.lists(OPS, min_size=1, max_size=60), seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_the_fed_index_answers_as_a_full_recheck_after_every_op(ops: list[tuple], seed: int) -> None:
+    disk = SimDisk(random.Random(seed), lambda *args, **kwargs: 0)
+    disk.mkdir("/ledger")
+    for partition in PARTITIONS:
+        disk.mkdir(f"/ledger/{partition}")
+    for directory in ("/", "/ledger", *(f"/ledger/{partition}" for partition in PARTITIONS)):
+        fsync_path(disk, directory)  # durable directories: most histories then make segments durable
+    fed, full = indexes = the_two_indexes(disk)
+    answered_yes = 0
+    for op in ops:
+        apply(disk, op, indexes)
+        for partition in PARTITIONS:
+            for signal in SIGNALS:
+                answer = fed.contains(partition, signal)
+                assert answer == full.contains(partition, signal), (op, partition, signal)
+                answered_yes += answer
+    note(f"{answered_yes} answers were yes")
+
+
+def test_the_fed_index_skips_the_segments_nothing_changed_in() -> None:
+    """What the feed is for: a question after one append re-reads one segment, not every one."""
+    disk = SimDisk(random.Random(0), lambda *args, **kwargs: 0)
+    disk.mkdir("/ledger")
+    disk.mkdir("/ledger/p")
+    for number, segment in enumerate(SEGMENTS, start=1):
+        apply(disk, ("append", "p", segment, "A", number), ())
+        apply(disk, ("fsync", "p", segment, "A", 0), ())
+    for directory in ("/", "/ledger", "/ledger/p"):
+        fsync_path(disk, directory)
+    view = SimDiskView(disk, durable=True)
+    asked: list[str] = []
+    size_bytes = view.size_bytes
+    view.size_bytes = lambda path: asked.append(path) or size_bytes(path)  # type: ignore[method-assign]
+    index = DurableLedgerIndex(view, "/ledger")
+    assert index.contains("p", "A") and len(asked) == len(SEGMENTS)
+    apply(disk, ("append", "p", SEGMENTS[-1], "B", 9), ())
+    apply(disk, ("fsync", "p", SEGMENTS[-1], "B", 0), ())
+    asked.clear()
+    assert index.contains("p", "B") and not index.contains("p", "C")
+    assert asked == [f"/ledger/p/{SEGMENTS[-1]}"]
+
+
+def test_every_question_of_a_faulty_run_gets_the_full_rechecks_answer(monkeypatch) -> None:
+    """Both indexes side by side in whole runs with crashes, rot and fsync errors."""
+    disagreements: list[tuple[str, str, bool]] = []
+    asked = [0]
+    original_init = DurableLedgerIndex.__init__
+
+    def init_with_twin(self, durable, root):  # noqa: ANN001
+        original_init(self, durable, root)
+        self.twin = DurableLedgerIndex.__new__(DurableLedgerIndex)
+        original_init(self.twin, FullRecheckView(durable), root)
+
+    fed_contains, fed_forget = DurableLedgerIndex.contains, DurableLedgerIndex.forget
+
+    def contains(self, partition, signal_id):  # noqa: ANN001
+        answer = fed_contains(self, partition, signal_id)
+        twin = getattr(self, "twin", None)
+        if twin is not None:
+            asked[0] += 1
+            if fed_contains(twin, partition, signal_id) != answer:
+                disagreements.append((partition, signal_id, answer))
+        return answer
+
+    def forget(self):  # noqa: ANN001
+        fed_forget(self)
+        if getattr(self, "twin", None) is not None:
+            fed_forget(self.twin)
+
+    monkeypatch.setattr(DurableLedgerIndex, "__init__", init_with_twin)
+    monkeypatch.setattr(DurableLedgerIndex, "contains", contains)
+    monkeypatch.setattr(DurableLedgerIndex, "forget", forget)
+    for scenario, seed in [("chaos", 1), ("chaos", 58), ("bit_rot", 3), ("fsync_errors", 2), ("rollover_sequence", 98),
+                           ("power_loss_ext4_ordered", 1)]:
+        run(scenario, seed, overrides={"workload": {"signal_count": 120}})
+    assert asked[0] > 500 and disagreements == []
