@@ -8,9 +8,7 @@ drops one of the two, the way a reader "simplified" because "the CRCs already pa
 from __future__ import annotations
 
 from omen.ledger import reader as reader_module
-from omen.ledger.framing import END_CORRUPT, scan_frames
 from omen.ledger.layout import require_partition_name
-from omen.ledger.record_parse import SegmentRecords
 from omen.schema import is_late_partition
 from scenarios.bugzoo.registry import PlantedBug, register
 
@@ -19,8 +17,8 @@ _original_get_partition_info = Reader.get_partition_info
 
 
 # 26. a sealed segment is no longer held to its manifest's record count and size -------------------
-def _entry_never_held(manifest, name):  # noqa: ANN001, ANN202
-    return None  # the bug: "every frame passed its CRC, so the segment is whole"
+def _entries_never_held(manifest):  # noqa: ANN001, ANN202
+    return {}  # the bug: "every frame passed its CRC, so the segment is whole"
 
 
 def _info_trusting_sealed_manifest(self, partition: str):  # noqa: ANN001, ANN202
@@ -49,7 +47,7 @@ register(PlantedBug(
     "a sealed segment holds exactly its manifest's records; any less is reported, never read as whole",
     "no_silent_loss",
     ("lost_writes",),
-    lambda: [(reader_module, "held_entry", _entry_never_held),
+    lambda: [(reader_module, "held_entries", _entries_never_held),
              (Reader, "get_partition_info", _info_trusting_sealed_manifest)],
 ))
 
@@ -60,23 +58,16 @@ def _checked_segments_in_any_order(self, partition, *, layout=None):  # noqa: AN
     manifest, names = layout if layout is not None else self._layout(partition)
     reader_module.check_listed_segments(partition, manifest, names)
     partition_sealed = bool(manifest and manifest.sealed)
+    held = reader_module.held_entries(manifest)
     for position, name in enumerate(names):
         data, mode = self._read_segment(partition, name)
-        entry = reader_module.held_entry(manifest, name)
+        entry = held.get(name)
         tolerate = reader_module.tolerates_torn_tail(position=position, segment_count=len(names),
                                                      partition_sealed=partition_sealed, entry=entry, mode=mode)
-        scan = scan_frames(data, self._frame_max_bytes, tolerate_torn_tail=tolerate)
-        if scan.end == END_CORRUPT:
-            raise reader_module.LedgerCorruptionError(partition, name, scan.valid_bytes, scan.reason)
-        if entry is not None and (scan.size_bytes, len(scan.frames)) != (entry.size_bytes, entry.record_count):
-            raise reader_module.LedgerCorruptionError(
-                partition, name, min(scan.valid_bytes, entry.size_bytes),
-                f"sealed segment holds {len(scan.frames)} records in {scan.size_bytes} bytes, its manifest "
-                f"says {entry.record_count} in {entry.size_bytes}",
-            )
+        segment, _increasing = self._verified_segment(partition, name, data, tolerate, entry)
         # the bug: no check that sequences strictly increase ("the writer only ever appends the next
         # one"), so a frame a disk stored twice, or two frames it swapped, are yielded as they lie
-        yield SegmentRecords(partition, name, data, scan.frames).records()
+        yield segment
 
 
 register(PlantedBug(

@@ -87,20 +87,11 @@ def check_listed_segments(partition: str, manifest: Manifest | None, names: list
 
 
 def held_entries(manifest: Manifest | None) -> dict[str, SegmentEntry]:
-    """name -> the manifest's entry, for each segment held to it (see `held_entry`); names are distinct."""
+    """name -> the manifest's entry, for each segment held to it: every segment of a sealed
+    partition, and a sealed segment of an open one (its size and count no longer change)."""
     if manifest is None:
         return {}
     return {entry.name: entry for entry in manifest.segments if manifest.sealed or entry.sealed}
-
-
-def held_entry(manifest: Manifest | None, name: str) -> SegmentEntry | None:
-    """The manifest's entry for `name` when the segment is held to it (sealed), else None."""
-    if manifest is None:
-        return None
-    for entry in manifest.segments:
-        if entry.name == name:
-            return entry if (manifest.sealed or entry.sealed) else None
-    return None
 
 
 class LedgerReader:
@@ -323,5 +314,5 @@ class LedgerReader:
         return data, stat.st_mode
 
 
-__all__ = ["LedgerReader", "PartitionInfo", "check_listed_segments", "held_entries", "held_entry",
+__all__ = ["LedgerReader", "PartitionInfo", "check_listed_segments", "held_entries",
            "tolerates_torn_tail"]
