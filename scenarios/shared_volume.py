@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from omen.ledger.fs_port import READ_OPS
@@ -23,36 +21,31 @@ OS_CONSTANTS = frozenset({"sep", "SEEK_SET", "SEEK_CUR", "SEEK_END"})
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
+def _without_faults(disk: SimDisk, operation: Any, *args: Any, **kwargs: Any) -> Any:
+    """`operation(*args, **kwargs)` with the disk's fault hook off. A plain call, not a context
+    manager: reconcile reads every segment at every pass through here."""
+    saved = disk.fault_hook
+    disk.fault_hook = None
+    try:
+        return operation(*args, **kwargs)
+    finally:
+        disk.fault_hook = saved
+
+
 class SharedVolume:
     def __init__(self, disk: SimDisk) -> None:
         self._disk = disk
-
-    @contextmanager
-    def faults_suspended(self) -> Iterator[None]:
-        """Observers (checkers, this view) read the disk without consuming fault decisions."""
-        saved = self._disk.fault_hook
-        self._disk.fault_hook = None
-        try:
-            yield
-        finally:
-            self._disk.fault_hook = saved
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("O_") or name in OS_CONSTANTS:
             return getattr(self._disk, name)
         if name not in READ_ONLY_OPS:
             raise PermissionError(f"the shared ledger volume is read-only for the reconciler: {name}()")
-        operation = getattr(self._disk, name)
         disk = self._disk
+        operation = getattr(disk, name)
 
         def call_without_faults(*args: Any, **kwargs: Any) -> Any:
-            # faults_suspended, inlined: reconcile reads every segment at every pass through here
-            saved = disk.fault_hook
-            disk.fault_hook = None
-            try:
-                return operation(*args, **kwargs)
-            finally:
-                disk.fault_hook = saved
+            return _without_faults(disk, operation, *args, **kwargs)
 
         setattr(self, name, call_without_faults)  # made once per op name, then found without __getattr__
         return call_without_faults
@@ -60,10 +53,4 @@ class SharedVolume:
     def open(self, path: str, flags: int, mode: int = 0o777) -> int:
         if flags & WRITE_FLAGS:
             raise PermissionError(errno.EACCES, "the shared ledger volume is read-only for the reconciler", path)
-        disk = self._disk
-        saved = disk.fault_hook
-        disk.fault_hook = None
-        try:
-            return disk.open(path, flags, mode)
-        finally:
-            disk.fault_hook = saved
+        return _without_faults(self._disk, self._disk.open, path, flags, mode)
