@@ -49,13 +49,18 @@ class Manifest(BaseModel):
         return canonical_json(self.model_dump(mode="json")) + b"\n"
 
 
-def load_manifest(fs: Any, partition_path: str, partition: str) -> Manifest | None:
-    """The partition's manifest, None when there is none; an unreadable one is corruption."""
+def read_manifest_bytes(fs: Any, partition_path: str) -> bytes | None:
+    """The bytes of the partition's manifest, None when there is none."""
     try:
-        data = read_file(fs, os.path.join(partition_path, MANIFEST_NAME))
+        return read_file(fs, os.path.join(partition_path, MANIFEST_NAME))
     except FileNotFoundError:
         return None
-    return parse_manifest(data, partition)
+
+
+def load_manifest(fs: Any, partition_path: str, partition: str) -> Manifest | None:
+    """The partition's manifest, None when there is none; an unreadable one is corruption."""
+    data = read_manifest_bytes(fs, partition_path)
+    return None if data is None else parse_manifest(data, partition)
 
 
 def parse_manifest(data: bytes, partition: str) -> Manifest:
@@ -78,4 +83,4 @@ def parse_manifest(data: bytes, partition: str) -> Manifest:
     return manifest
 
 
-__all__ = ["MANIFEST_FORMAT_VERSION", "Manifest", "SegmentEntry", "load_manifest", "parse_manifest"]
+__all__ = ["MANIFEST_FORMAT_VERSION", "Manifest", "SegmentEntry", "load_manifest", "parse_manifest", "read_manifest_bytes"]

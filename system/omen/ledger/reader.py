@@ -32,10 +32,10 @@ from datetime import datetime
 
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_port import ReadOnlyFileSystem
-from omen.ledger.fs_ops import read_all, read_file
+from omen.ledger.fs_ops import read_all
 from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, scan_frames
-from omen.ledger.layout import MANIFEST_NAME, is_partition_name, partition_dir, require_partition_name, segment_names
-from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest
+from omen.ledger.layout import is_partition_name, partition_dir, require_partition_name, segment_names
+from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes
 from omen.ledger.record_parse import ScannedRecord, SegmentRecords
 from omen.ledger.salvage import SalvageResult, salvage_partition
 from omen.schema import LedgerRecord, is_late_partition
@@ -222,9 +222,8 @@ class LedgerReader:
     def _load_manifest(self, partition_path: str, partition: str) -> Manifest | None:
         """The partition's manifest, None when there is none; an unreadable one is corruption (as
         `omen.ledger.manifest.load_manifest`). Bytes equal to the last ones parsed reuse that parse."""
-        try:
-            data = read_file(self._fs, os.path.join(partition_path, MANIFEST_NAME))
-        except FileNotFoundError:
+        data = read_manifest_bytes(self._fs, partition_path)
+        if data is None:
             return None
         known = self._manifests.get(partition)
         if known is not None and known[0] == data:
