@@ -9,10 +9,11 @@ Durability recipe for one record (ledger-first; docs/ledger-format.md, "Durabili
 
 Failure handling: any OSError inside `write()` before the frames are durable rolls the active
 segment back to its size before the write (truncate + fsync, best effort) and marks the partition
-for a rescan from disk before its next append. A late partition's manifest, rewritten after its
-frames are durable, never undoes them when it fails (`_follow_late_growth`). After an fsync EIO the bytes may still be readable but will not survive a crash;
-truncating them away is the only way to make both views agree. A sequence number handed out in
-this process is never handed out again, even when its record was rolled back.
+for a rescan from disk before its next append. After an fsync EIO the bytes may still be readable
+but will not survive a crash; truncating them away is the only way to make both views agree. A
+late partition's manifest, rewritten once its frames are durable, never undoes them when it fails
+(`_follow_late_growth`). A sequence number handed out in this process is never handed out again,
+even when its record was rolled back.
 
 Recovery on first touch of a partition: leftover temp files removed, a torn tail of the active
 segment truncated and fsynced, unfinished rollovers completed (older segments made read-only),
