@@ -2,73 +2,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 from contextlib import closing
-from pathlib import Path
 
 import httpx
 import pytest
 
-READY_ATTEMPTS_MAX = 200
-READY_PAUSE_S = 0.05
-
-
-def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def riskcast_command() -> list[str]:
-    script = Path(sys.executable).with_name("riskcast")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "import sys; from riskcast.cli import main; sys.exit(main())"]
-
-
-def wait_until_ready(base_url: str, server: subprocess.Popen) -> None:
-    for _ in range(READY_ATTEMPTS_MAX):
-        if server.poll() is not None:
-            raise AssertionError(f"riskcast serve exited early with {server.returncode}: {server.stderr.read()!r}")
-        try:
-            if httpx.get(base_url + "/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(READY_PAUSE_S)
-    raise AssertionError(f"riskcast serve not ready after {READY_ATTEMPTS_MAX * READY_PAUSE_S:.0f}s")
+from tests.riskcast.served import riskcast_command, start_served
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
-    db_path = tmp_path / "riskcast.db"
-    env = dict(os.environ)
-    root = Path(__file__).resolve().parents[2]
-    env["PYTHONPATH"] = os.pathsep.join([str(root / "system"), env.get("PYTHONPATH", "")])
-    process = subprocess.Popen(
-        [*riskcast_command(), "serve", "--db", str(db_path), "--ledger", str(tmp_path / "ledger"),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-    )
+    served = start_served(tmp_path)
     try:
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_ready(base_url, process)
-        yield base_url, db_path
+        yield served.base_url, served.db_path
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        process.stderr.close()
+        served.stop()
 
 
 def test_twenty_concurrent_posts_to_the_served_app_give_one_200_nineteen_409s_and_one_row(
