@@ -18,7 +18,7 @@ from typing import Any
 
 from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
 from omen.ledger import LedgerCorruptionError, LedgerWriteError
-from scenarios.ledger_oracle import parse_ledger
+from scenarios.ledger_oracle import SegmentMemo, parse_ledger
 from scenarios.observers.ledger_files import is_segment
 from sim.disk import SimDisk
 
@@ -64,9 +64,8 @@ class _StateUnderCheck:
         return getattr(self.disk, name)
 
 
-def _findings_in_state(clone: SimDisk, root: str, acknowledged: set[str], now: datetime,
-                       reader: LedgerReader, port: _StateUnderCheck) -> list[str]:
-    days = _days_with_segments(clone.visible_files(), root)
+def _findings_in_state(clone: SimDisk, days: list[str], root: str, acknowledged: set[str], now: datetime,
+                       reader: LedgerReader, port: _StateUnderCheck, parsed: SegmentMemo) -> list[str]:
     writer = LedgerWriter(root, fs=clone, clock=FixedClock(now))
     probes: set[str] = set()
     for day in days:
@@ -76,7 +75,7 @@ def _findings_in_state(clone: SimDisk, root: str, acknowledged: set[str], now: d
             return [f"the writer does not recover partition {day}: {type(error).__name__}: {error}"]
     writer.close()
     messages = []
-    recovered = parse_ledger(clone.visible_files(), root)
+    recovered = parse_ledger(clone.visible_files(), root, memo=parsed)
     ids = {record.signal_id for partition in recovered.values() for record in partition.records}
     lost = sorted((acknowledged | probes) - ids)
     if lost:
@@ -102,10 +101,10 @@ def check_all_crash_states(
     findings: list[CrashStateFinding] = []
     port = _StateUnderCheck()
     reader = LedgerReader(root, fs=port)
+    parsed = SegmentMemo()
     for index, state in enumerate(states):
-        clone = disk.clone()
-        clone.fault_hook = None
-        clone.apply_crash_state(state)
+        days = _days_with_segments((path for path, _ in state.files), root)
+        clone = disk.clone_in_state(state)
         findings.extend(CrashStateFinding(index, len(states), message)
-                        for message in _findings_in_state(clone, root, acknowledged, now, reader, port))
+                        for message in _findings_in_state(clone, days, root, acknowledged, now, reader, port, parsed))
     return len(states), findings

@@ -179,8 +179,38 @@ def valid_frame_signal_ids(data: bytes) -> tuple[list[str], int]:
     return [signal_id for signal_id, _ in found], valid_bytes
 
 
-def parse_ledger(files: Mapping[str, bytes], root: str) -> dict[str, OraclePartition]:
-    """Partitions (sorted) of the ledger under `root` found in a path -> bytes mapping."""
+class SegmentMemo:
+    """Parsed segments by (partition, name), reused while the bytes are the same, for a caller that
+    parses many ledgers which share most segments (the exhaustive check parses one per crash state,
+    and the states differ in a tail or two). The answer is the parse of the same bytes; callers
+    that take one must not mutate the segments it returns. Bounded in bytes held."""
+
+    def __init__(self, bytes_max: int = 64 * 1024 * 1024) -> None:
+        assert bytes_max >= 0
+        self.bytes_max = bytes_max
+        self._segments: dict[tuple[str, str], tuple[bytes, OracleSegment]] = {}
+        self._bytes = 0
+
+    def parse(self, partition: str, name: str, data: bytes) -> OracleSegment:
+        key = (partition, name)
+        known = self._segments.get(key)
+        if known is not None and known[0] == data:
+            return known[1]
+        segment = parse_segment(partition, name, data)
+        if known is not None:
+            self._bytes -= len(known[0])
+        if self._bytes + len(data) > self.bytes_max:
+            self._segments.clear()  # a memo: dropping it costs speed, never an answer
+            self._bytes = 0
+        if len(data) <= self.bytes_max:
+            self._segments[key] = (data, segment)
+            self._bytes += len(data)
+        return segment
+
+
+def parse_ledger(files: Mapping[str, bytes], root: str, *, memo: SegmentMemo | None = None) -> dict[str, OraclePartition]:
+    """Partitions (sorted) of the ledger under `root` found in a path -> bytes mapping (segments
+    through `memo` when given: the same parse, shared)."""
     root = root.rstrip("/")
     partitions: dict[str, OraclePartition] = {}
     for path in sorted(files):
@@ -196,7 +226,8 @@ def parse_ledger(files: Mapping[str, bytes], root: str) -> dict[str, OracleParti
         if not (name.startswith("segment-") and name.endswith(".log")):
             continue
         entry = partitions.setdefault(partition, OraclePartition(partition))
-        entry.segments.append(parse_segment(partition, name, files[path]))
+        data = files[path]
+        entry.segments.append(parse_segment(partition, name, data) if memo is None else memo.parse(partition, name, data))
     return dict(sorted((name, entry) for name, entry in partitions.items() if entry.segments))
 
 

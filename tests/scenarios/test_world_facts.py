@@ -7,7 +7,7 @@ import struct
 import zlib
 
 from scenarios.observers import DurableLedgerIndex, SimDiskView
-from scenarios.ledger_oracle import parse_segment, valid_frame_signal_ids
+from scenarios.ledger_oracle import SegmentMemo, parse_ledger, parse_segment, valid_frame_signal_ids
 from scenarios.observers.requests import describe_body
 from sim.disk import SimDisk
 
@@ -39,6 +39,23 @@ def test_the_oracle_stops_at_the_first_frame_whose_crc_fails() -> None:
     assert [r.signal_id for r in segment.records] == ["A", "B"]
     assert not segment.clean and segment.valid_bytes == len(good)
     assert valid_frame_signal_ids(data) == (["A", "B"], len(good))
+
+
+def test_the_oracle_memo_parses_the_same_bytes_once_and_any_other_bytes_again() -> None:
+    root, day = "/ledger", "2026-01-01"
+    sealed, tail = frame("A", 1) + frame("B", 2), frame("C", 3)
+    rotten = bytearray(tail)
+    rotten[-2] ^= 0x04
+    memo = SegmentMemo()
+    first = parse_ledger({f"{root}/{day}/segment-000001.log": sealed, f"{root}/{day}/segment-000002.log": tail},
+                         root, memo=memo)
+    second = parse_ledger({f"{root}/{day}/segment-000001.log": bytes(sealed),
+                           f"{root}/{day}/segment-000002.log": bytes(rotten)}, root, memo=memo)
+    assert second[day].segments[0] is first[day].segments[0], "equal bytes: the parse is shared"
+    assert [r.signal_id for r in first[day].records] == ["A", "B", "C"]
+    assert [r.signal_id for r in second[day].records] == ["A", "B"], "a flipped bit is parsed again"
+    assert second == parse_ledger({f"{root}/{day}/segment-000001.log": sealed,
+                                   f"{root}/{day}/segment-000002.log": bytes(rotten)}, root)
 
 
 def test_a_record_is_durable_only_once_its_data_and_every_entry_on_its_path_are_fsynced() -> None:

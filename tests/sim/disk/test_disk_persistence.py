@@ -393,6 +393,38 @@ def test_apply_crash_state_on_clones_lets_a_scenario_check_every_state(disk):
     assert len({tuple(sorted(s.items())) for s in seen}) == 5
 
 
+def test_clone_in_state_is_a_clone_with_the_state_applied_and_leaves_the_original_untouched():
+    """The exhaustive check's one-step form: the same files, durable files, trace event and rng as
+    `clone()` then `apply_crash_state`, with no fault hook; the original keeps its pending history."""
+    events_one_step: list = []
+    events_two_steps: list = []
+    disk = SimDisk(random.Random(3))
+    disk.mkdir("/d")
+    write_file(disk, "/d/kept", b"durable", sync=True)
+    fsync_path(disk, "/d")
+    fsync_path(disk, "/")
+    write_file(disk, "/d/new", b"y" * 700)
+    disk.rename("/d/kept", "/d/moved")
+    disk.fault_hook = object()  # any hook: the copies must not keep it
+    before = (disk.visible_files(), disk.durable_files(), disk.crash_states(limit=1000))
+    states = disk.crash_states(limit=1000)
+    assert len(states) > 4
+    for state in states:
+        disk.record = lambda node, kind, **fields: events_one_step.append((node, kind, fields))
+        one_step = disk.clone_in_state(state)
+        disk.record = lambda node, kind, **fields: events_two_steps.append((node, kind, fields))
+        two_steps = disk.clone()
+        two_steps.fault_hook = None
+        two_steps.apply_crash_state(state)
+        assert one_step.fault_hook is None
+        assert one_step.visible_files() == two_steps.visible_files() == state.file_map()
+        assert one_step.durable_files() == two_steps.durable_files()
+        assert one_step.rng.random() == two_steps.rng.random()
+        write_file(one_step, "/d/after", b"z", sync=True)  # the copy is a working disk of its own
+    assert events_one_step == events_two_steps and len(events_one_step) == len(states)
+    assert (disk.visible_files(), disk.durable_files(), disk.crash_states(limit=1000)) == before
+
+
 def test_a_clone_is_independent_of_its_original(disk):
     write_file(disk, "/f", b"one")
     copy = disk.clone()
