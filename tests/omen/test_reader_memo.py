@@ -102,3 +102,42 @@ def test_without_a_budget_every_read_parses_every_segment(root, clock, parses):
 def test_a_budget_that_is_not_a_count_of_bytes_is_refused(root, budget):
     with pytest.raises(ValueError, match="verified_bytes_max"):
         LedgerReader(root, verified_bytes_max=budget)
+
+
+def salvage_figures(result) -> tuple:  # noqa: ANN001
+    """What a salvage answers: the records (by id and sequence), the losses, the torn tail."""
+    return ([(record.signal_id, record.sequence) for record in result.records],
+            [loss.to_dict() for loss in result.losses], result.torn_tail_bytes, result.manifest_error)
+
+
+def test_salvaging_the_same_damaged_bytes_again_validates_nothing_again_and_answers_the_same(root, clock,
+                                                                                           monkeypatch):
+    """Reconcile salvages a damaged partition at every pass: the second pass replays the first."""
+    sealed_ledger(root, clock, records=9, per_segment=3, seal=True)
+    flip_bit(segment_path(root, 2), HEADER_BYTES + 7)
+    reader = LedgerReader(root)
+    first = salvage_figures(reader.salvage_partition(PARTITION))
+    assert len(first[0]) == 8 and len(first[1]) == 1, "one record lost in segment 2, the rest intact"
+    validations: list[str] = []
+    original = reader_module.SegmentRecords.validated
+
+    def counted(self, index):  # noqa: ANN001, ANN202
+        validations.append(self.segment)
+        return original(self, index)
+
+    monkeypatch.setattr(reader_module.SegmentRecords, "validated", counted)
+    assert salvage_figures(reader.salvage_partition(PARTITION)) == first
+    assert validations == []
+    assert salvage_figures(LedgerReader(root, verified_bytes_max=0).salvage_partition(PARTITION)) == first
+    assert len(validations) >= 8, "without a memo, every kept record (and each candidate tried) is validated"
+
+
+def test_salvage_after_more_rot_reports_the_new_loss_at_that_very_read(root, clock):
+    sealed_ledger(root, clock, records=9, per_segment=3, seal=True)
+    flip_bit(segment_path(root, 2), HEADER_BYTES + 7)
+    reader = LedgerReader(root)
+    assert len(reader.salvage_partition(PARTITION).losses) == 1
+    flip_bit(segment_path(root, 3), HEADER_BYTES + 9)  # the other segments' bytes are unchanged
+    again = salvage_figures(reader.salvage_partition(PARTITION))
+    assert len(again[1]) == 2
+    assert again == salvage_figures(LedgerReader(root, verified_bytes_max=0).salvage_partition(PARTITION))

@@ -37,7 +37,7 @@ from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYT
 from omen.ledger.layout import is_partition_name, partition_dir, require_partition_name, segment_names
 from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes
 from omen.ledger.record_parse import ScannedRecord, SegmentRecords
-from omen.ledger.salvage import SalvageResult, salvage_partition
+from omen.ledger.salvage import SalvageMemo, SalvageResult, salvage_partition
 from omen.schema import LedgerRecord, is_late_partition
 
 WRITE_BITS = 0o222
@@ -115,6 +115,8 @@ class LedgerReader:
         # partition -> (manifest bytes, the manifest they parse to): an open partition's manifest lists
         # every sealed segment, and parsing it strictly at every pass grows with the day
         self._manifests: dict[str, tuple[bytes, Manifest]] = {}
+        # what salvage did per segment, replayed while the bytes are the same (see omen.ledger.salvage)
+        self._salvaged = SalvageMemo(verified_bytes_max)
 
     def list_partitions(self) -> list[str]:
         """Partition names present under the root, sorted (main before its `-late`)."""
@@ -140,7 +142,7 @@ class LedgerReader:
     def salvage_partition(self, partition: str) -> SalvageResult:
         """Every intact record of `partition`, reading past damage, and the exact loss (see omen.ledger.salvage)."""
         require_partition_name(partition)
-        return salvage_partition(self._fs, self._root, partition, self._frame_max_bytes)
+        return salvage_partition(self._fs, self._root, partition, self._frame_max_bytes, self._salvaged)
 
     def get_partition_highwater(self, partition: str) -> int:
         """Highest ledger_sequence in the partition: the manifest's when sealed, a scan otherwise; 0 if empty."""

@@ -77,6 +77,9 @@ class _Pending:
     reason: str
 
 
+_ACCEPT, _DAMAGED, _TORN_TAIL = "accept", "damaged", "torn_tail"
+
+
 @dataclass(slots=True)
 class _Walk:
     partition: str
@@ -86,12 +89,22 @@ class _Walk:
     pending: list[_Pending] = field(default_factory=list)
     losses: list[SalvageLoss] = field(default_factory=list)
     torn_tail_bytes: int = 0
+    steps: list[tuple] | None = None  # while a segment's walk is recorded: what it did, in order
 
     def damaged(self, segment: str, start: int, end: int, reason: str, skipped: list[int]) -> None:
+        if self.steps is not None:
+            self.steps.append((_DAMAGED, segment, start, end, reason, tuple(skipped)))
         first = min([self.last_sequence + 1, *skipped])
         self.pending.append(_Pending(segment, start, end, first, reason))
 
+    def torn_tail(self, size_bytes: int) -> None:
+        if self.steps is not None:
+            self.steps.append((_TORN_TAIL, size_bytes))
+        self.torn_tail_bytes = size_bytes
+
     def accept(self, record: ScannedRecord) -> None:
+        if self.steps is not None:
+            self.steps.append((_ACCEPT, record))
         for loss in self.pending:
             self.losses.append(SalvageLoss(self.partition, loss.segment, loss.start_byte, loss.end_byte,
                                            loss.sequence_first, record.sequence - 1, loss.reason))
@@ -120,6 +133,62 @@ def _record_at(walk: _Walk, segment: str, data: bytes, offset: int) -> ScannedRe
     except LedgerCorruptionError:
         return None
     return record
+
+
+class SalvageMemo:
+    """What salvaging each segment did, by (partition, segment), replayed while the bytes are the same.
+
+    WHY: reconcile salvages a damaged partition again at every pass (its report is the point), and
+    each pass validated every record of every segment again, strictly, through pydantic. Salvaging
+    one segment is a pure function of its bytes, its name, the frame limit, the tail rule and the
+    last sequence before it; its effect on the walk is the ordered list of what it accepted, what
+    it found damaged and the torn tail. Given the same inputs, replaying that list does to the walk
+    exactly what salvaging again would, so the answer (records, losses, torn tail) is identical.
+    Bytes are compared whole, so rot or a rewrite is salvaged afresh. Bounded in bytes held; read
+    and replaced with single dict operations, as the reader's memo of verified segments.
+    """
+
+    def __init__(self, bytes_max: int) -> None:
+        assert bytes_max >= 0
+        self.bytes_max = bytes_max
+        self._known: dict[tuple[str, str], tuple[tuple, bytes, tuple]] = {}
+        self._bytes = 0
+
+    def salvage(self, walk: _Walk, segment: str, data: bytes, *, tolerate_torn_tail: bool) -> None:
+        key = (walk.partition, segment)
+        inputs = (walk.frame_max_bytes, tolerate_torn_tail, walk.last_sequence)
+        known = self._known.get(key)
+        if known is not None and known[0] == inputs and known[1] == data:
+            _replay(walk, known[2])
+            return
+        assert walk.steps is None
+        walk.steps = []
+        try:
+            _salvage_segment(walk, segment, data, tolerate_torn_tail=tolerate_torn_tail)
+            steps = tuple(walk.steps)
+        finally:
+            walk.steps = None
+        if known is not None:
+            self._bytes -= len(known[1])
+            self._known.pop(key, None)
+        if len(data) > self.bytes_max:
+            return
+        if self._bytes + len(data) > self.bytes_max:
+            self._known.clear()  # a memo: dropping it costs speed, never an answer
+            self._bytes = 0
+        self._known[key] = (inputs, data, steps)
+        self._bytes += len(data)
+
+
+def _replay(walk: _Walk, steps: tuple) -> None:
+    for step in steps:
+        if step[0] == _ACCEPT:
+            walk.accept(step[1])
+        elif step[0] == _DAMAGED:
+            walk.damaged(step[1], step[2], step[3], step[4], list(step[5]))
+        else:
+            assert step[0] == _TORN_TAIL
+            walk.torn_tail(step[1])
 
 
 def _salvage_segment(walk: _Walk, segment: str, data: bytes, *, tolerate_torn_tail: bool) -> None:
@@ -155,14 +224,16 @@ def _salvage_segment(walk: _Walk, segment: str, data: bytes, *, tolerate_torn_ta
             search_from = search.offset + 1
         end = size if resync is None else resync
         if resync is None and not skipped and tolerate_torn_tail and size - start <= HEADER_BYTES + walk.frame_max_bytes:
-            walk.torn_tail_bytes = size - start
+            walk.torn_tail(size - start)
             return
         walk.damaged(segment, start, end, reason, skipped)
         offset = end
 
 
-def salvage_partition(fs: Any, root: str, partition: str, frame_max_bytes: int) -> SalvageResult:
-    """Read `partition` past any damage (see the module docstring). OSError from the port propagates."""
+def salvage_partition(fs: Any, root: str, partition: str, frame_max_bytes: int,
+                      memo: SalvageMemo | None = None) -> SalvageResult:
+    """Read `partition` past any damage (see the module docstring). OSError from the port propagates.
+    With `memo`, a segment salvaged before with the same bytes and inputs is replayed (same answer)."""
     path = partition_dir(root, partition)
     try:
         entries = fs.listdir(path)
@@ -197,7 +268,10 @@ def salvage_partition(fs: Any, root: str, partition: str, frame_max_bytes: int) 
                   and (stat.st_mode & WRITE_BITS) != 0)
         before_sequence, before_count = walk.last_sequence, len(walk.records)
         before_damage = len(walk.pending) + len(walk.losses)
-        _salvage_segment(walk, name, data, tolerate_torn_tail=active)
+        if memo is None:
+            _salvage_segment(walk, name, data, tolerate_torn_tail=active)
+        else:
+            memo.salvage(walk, name, data, tolerate_torn_tail=active)
         kept = len(walk.records) - before_count
         found_damage = len(walk.pending) + len(walk.losses) > before_damage
         if entry is not None and not found_damage and (len(data) != entry.size_bytes or kept != entry.record_count):
@@ -214,4 +288,4 @@ def salvage_partition(fs: Any, root: str, partition: str, frame_max_bytes: int) 
     return SalvageResult(partition, tuple(walk.records), tuple(walk.losses), walk.torn_tail_bytes, manifest, manifest_error)
 
 
-__all__ = ["SalvageLoss", "SalvageResult", "salvage_partition"]
+__all__ = ["SalvageLoss", "SalvageMemo", "SalvageResult", "salvage_partition"]
