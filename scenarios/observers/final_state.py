@@ -15,7 +15,7 @@ from typing import Any
 from omen import LedgerReader
 from omen.ledger import LedgerCorruptionError
 from scenarios.invariants.model import CheckContext
-from scenarios.ledger_oracle import parse_ledger
+from scenarios.ledger_oracle import SegmentMemo, parse_ledger
 from scenarios.observers.ledger_files import SEGMENT_SUFFIX
 from scenarios.observers.observations import Observations
 from scenarios.observers.riskcast_rows import reconcile_highwaters, stored_rows
@@ -63,13 +63,16 @@ def final_context(
     faults_fired: dict[str, int],
 ) -> CheckContext:
     """The checkers' input; also fills `observations.final_segment_hashes`."""
-    final_visible = parse_ledger(visible_files, root)
+    # after the liveness phase, what survives a power loss is nearly always what reads see: the two
+    # parses share every segment whose bytes are the same
+    parsed = SegmentMemo()
+    final_visible = parse_ledger(visible_files, root, memo=parsed)
     observations.final_segment_hashes.update(final_segment_hashes(visible_files, root, list(final_visible)))
     state = {partition: int(highwater or 0) for partition, highwater in reconcile_highwaters(conn).items()}
     return CheckContext(
         events=events,
         final_visible=final_visible,
-        final_durable=parse_ledger(durable_files, root),
+        final_durable=parse_ledger(durable_files, root, memo=parsed),
         stored_rows=stored_rows(conn),
         reconcile_state=state,
         reader_view=reader_view(reader_fs, root),
