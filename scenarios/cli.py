@@ -368,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     bugs.add_argument("--list", action="store_true", help="list the planted bugs")
     p.add_argument("--max-seeds", type=int, default=2000)
     p.add_argument("--trials", type=int, default=1, help="hunts per bug over disjoint seed ranges (medians)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (bugs and trials run in parallel)")
     p.add_argument("--json", help="write the report as JSON to this file")
     p.add_argument("--repro-dir", default=str(DEFAULT_REPRO_DIR))
     p.add_argument("--html", help="write a summary page as HTML (its JSON beside it, unless --json names one)")

@@ -11,7 +11,8 @@ import argparse
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,11 +65,49 @@ def hunt_bug(name: str, *, max_seeds: int, repro_dir: Path | None = None, first_
                       round(time.perf_counter() - started, 3))
 
 
+@dataclass(frozen=True)
+class _Hunt:
+    """One trial of one bug: what a worker process needs to run it (picklable)."""
+
+    name: str
+    max_seeds: int
+    repro_dir: str | None
+    first_seed: int
+
+
+def _run_hunt(hunt: _Hunt, hunter: Callable[..., HuntReport] = hunt_bug) -> HuntReport:
+    return hunter(hunt.name, max_seeds=hunt.max_seeds,
+                  repro_dir=Path(hunt.repro_dir) if hunt.repro_dir is not None else None, first_seed=hunt.first_seed)
+
+
+def _hunt_all(hunts: list[_Hunt], hunter: Callable[..., HuntReport] | None, workers: int) -> Iterator[HuntReport]:
+    """The reports in the order of `hunts`, whatever the number of workers: each trial depends only
+    on its bug and seeds, so trials run in worker processes and are yielded in a fixed order (the
+    report is the same with one worker or many, but for the wall seconds)."""
+    if hunter is not None or workers == 1 or len(hunts) < 2:
+        # a hunter of its own (the farm's) parallelises inside it; one worker runs here
+        yield from (_run_hunt(hunt, hunter or hunt_bug) for hunt in hunts)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(hunts))) as pool:
+        yield from pool.map(_run_hunt, hunts)  # chunksize 1: trials differ a hundredfold in length
+
+
+def _per_bug(reports: Iterator[HuntReport], trials: int) -> Iterator[tuple[str, list[HuntReport]]]:
+    """Group the reports, in order, into each bug's `trials` trials."""
+    batch: list[HuntReport] = []
+    for report in reports:
+        batch.append(report)
+        if len(batch) == trials:
+            assert all(trial.name == batch[0].name for trial in batch)
+            yield batch[0].name, batch
+            batch = []
+    assert not batch, "a bug's trials are yielded together"
+
+
 def hunt_command(args: argparse.Namespace, hunter: Callable[..., HuntReport] | None = None) -> int:
     """`hunter` stands in for `hunt_bug` (same signature): the farm hunts seeds on a cluster."""
     from scenarios.bugzoo import BUGS, get_bug
 
-    hunter = hunter or hunt_bug
     if args.list:
         width = max(len(name) for name in BUGS)
         for bug in BUGS.values():
@@ -78,17 +117,17 @@ def hunt_command(args: argparse.Namespace, hunter: Callable[..., HuntReport] | N
         raise UsageError("--max-seeds must be at least 1")
     if args.trials < 1:
         raise UsageError("--trials must be at least 1")
+    workers = getattr(args, "workers", 1)
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
     names = list(BUGS) if args.all else list(dict.fromkeys(args.bug))
     for name in names:
         get_bug(name)
+    hunts = [_Hunt(name, args.max_seeds, args.repro_dir if trial == 0 else None, trial * TRIAL_SEED_STRIDE)
+             for name in names for trial in range(args.trials)]
     documents = []
     all_caught = True
-    for name in names:
-        trials = [
-            hunter(name, max_seeds=args.max_seeds, repro_dir=Path(args.repro_dir) if trial == 0 else None,
-                     first_seed=trial * TRIAL_SEED_STRIDE)
-            for trial in range(args.trials)
-        ]
+    for name, trials in _per_bug(_hunt_all(hunts, hunter, workers), args.trials):
         report = trials[0]
         all_caught = all_caught and all(t.caught for t in trials)
         median_seeds = statistics.median(t.seeds_tried for t in trials)

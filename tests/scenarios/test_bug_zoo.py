@@ -98,6 +98,23 @@ def test_hunt_json_reports_each_bug(tmp_path: Path) -> None:
     assert bug["caught"] is True and bug["invariant"] == "ledger_first"
 
 
+def test_a_hunt_on_two_workers_reports_what_one_worker_reports_in_the_same_order(tmp_path: Path) -> None:
+    """Each trial depends only on its bug and seeds: parallel trials change the wall seconds, nothing else."""
+    import json
+
+    reports = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"hunt-{workers}.json"
+        assert main(["hunt", "--bug", "reader_skips_crc", "--bug", "push_before_ledger", "--trials", "2",
+                     "--max-seeds", "20", "--workers", workers, "--json", str(out),
+                     "--repro-dir", str(tmp_path / workers)]) == 0
+        reports.append([{key: value for key, value in bug.items() if "wall" not in key and key != "repro"}
+                        for bug in json.loads(out.read_text())["bugs"]])
+    assert [bug["name"] for bug in reports[0]] == ["reader_skips_crc", "push_before_ledger"]
+    assert reports[0] == reports[1]
+    assert all(bug["caught"] for bug in reports[1])
+
+
 def test_the_disk_profile_decides_what_is_a_bug() -> None:
     """A missing directory fsync loses a new segment on posix; on ext4-ordered the file's own fsync
     persists its entry, so the same code is correct there, and the test bed must say so."""

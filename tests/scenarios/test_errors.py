@@ -32,7 +32,8 @@ def test_an_unknown_scenario_raises_the_base_type_from_the_library() -> None:
         run("no_such_scenario", 0, plan=FaultPlan())
 
 
-@pytest.mark.parametrize("flags, message", [(["--max-seeds", "0"], "--max-seeds"), (["--trials", "0"], "--trials")])
+@pytest.mark.parametrize("flags, message", [(["--max-seeds", "0"], "--max-seeds"), (["--trials", "0"], "--trials"),
+                                            (["--workers", "0"], "--workers")])
 def test_hunt_usage_errors_are_raised_and_reported_once_by_the_cli(
         flags: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     from scenarios.errors import UsageError
