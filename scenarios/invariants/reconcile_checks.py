@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 
 from scenarios.invariants.model import CheckContext, Violation
 
@@ -56,28 +56,34 @@ def reconcile_discipline(ctx: CheckContext) -> Iterator[Violation]:
                             partition=name)
 
 
-def _is_utc(text: str | None) -> bool:
+def _utc_moment(text: object) -> datetime | None:
+    """The moment `text` names when it is an ISO 8601 time with a zero UTC offset ('Z' or +00:00), else None."""
     if not text:
-        return False
+        return None
     try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text if type(text) is str else str(text))  # 3.11 reads 'Z' itself
     except ValueError:
-        return False
-    return moment.tzinfo is not None and moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 0
+        return None
+    offset = moment.utcoffset()
+    return moment if offset is not None and not offset else None
+
+
+def _is_utc(text: object) -> bool:
+    return _utc_moment(text) is not None
 
 
 def utc_time(ctx: CheckContext) -> Iterator[Violation]:
     """Every stored timestamp is tz-aware UTC; the partition is the UTC date of emitted_at."""
     for name, partition in ctx.final_visible.items():
+        day_of_partition = name.removesuffix(LATE_SUFFIX)
         for record in partition.records:
             event = record.event
-            stamps = [event.get("emitted_at"), event.get("observed_at"), event.get("ledger_written_at")]
-            if not all(_is_utc(stamp) for stamp in stamps):
+            emitted = _utc_moment(event.get("emitted_at"))
+            if emitted is None or not (_is_utc(event.get("observed_at")) and _is_utc(event.get("ledger_written_at"))):
                 yield Violation("utc_time", f"ledger record {record.signal_id} carries a non-UTC timestamp",
                                 signal_ids=(record.signal_id,), partition=name)
                 return
-            day = datetime.fromisoformat(str(event["emitted_at"]).replace("Z", "+00:00")).astimezone(timezone.utc)
-            if name.removesuffix(LATE_SUFFIX) != day.date().isoformat():
+            if day_of_partition != emitted.date().isoformat():
                 yield Violation("utc_time",
                                 f"record {record.signal_id} emitted at {event['emitted_at']} sits in partition {name}",
                                 signal_ids=(record.signal_id,), partition=name)
