@@ -163,27 +163,35 @@ def cpu_best_of(fn, repeat: int) -> float:
 def test_reader_scan_against_a_bare_read_and_crc(benchmark, full, tmp_path):
     """`scan_partition` (what reconcile and the checkers read through: CRC, manifest counts and
     sequence order checked, full validation deferred) against a bare read + CRC of the same file,
-    consumed as before (count the records), in CPU time, interleaved; asking each record's
-    signal_id (what reconcile does) and the fully validating `read_partition` are recorded beside it."""
+    consumed as before (count the records), in CPU time, interleaved. The target is on a first
+    read (a reader without the memo of verified segments checks every frame's CRC, as a bare read
+    does); a read again through the memo (the bytes compared whole, not CRC-checked again: what
+    reconcile's next pass costs), asking each record's signal_id (what reconcile does) and the
+    fully validating `read_partition` are recorded beside it."""
     batch = events(5000 if full else 200)
     root = str(tmp_path / "ledger")
     with LedgerWriter(root, clock=FixedClock(DAY)) as writer:
         for start in range(0, len(batch), 500):
             writer.write_many(batch[start : start + 500])
+    cold = LedgerReader(root, verified_bytes_max=0)
     reader = LedgerReader(root)
-    _, count = timed(benchmark, lambda: sum(1 for _ in reader.scan_partition("2026-03-01")), rounds=5)
+    _, count = timed(benchmark, lambda: sum(1 for _ in cold.scan_partition("2026-03-01")), rounds=5)
     assert count == len(batch)
     assert [record.signal_id for record in reader.scan_partition("2026-03-01")] == [e.signal_id for e in batch]
     segment = Path(root, "2026-03-01", "segment-000001.log")
     rounds = 15 if full else 1
-    bare_s = scan_s = with_ids_s = float("inf")
-    for _ in range(3):  # interleaved, so a burst of load on the machine hits all three alike
+    bare_s = scan_s = again_s = with_ids_s = float("inf")
+    for _ in range(3):  # interleaved, so a burst of load on the machine hits all alike
         bare_s = min(bare_s, cpu_best_of(lambda: bare_scan(segment), rounds))
-        scan_s = min(scan_s, cpu_best_of(lambda: sum(1 for _ in reader.scan_partition("2026-03-01")), rounds))
+        scan_s = min(scan_s, cpu_best_of(lambda: sum(1 for _ in cold.scan_partition("2026-03-01")), rounds))
+        again_s = min(again_s, cpu_best_of(lambda: sum(1 for _ in reader.scan_partition("2026-03-01")), rounds))
         with_ids_s = min(with_ids_s, cpu_best_of(
-            lambda: [record.signal_id for record in reader.scan_partition("2026-03-01")], rounds))
+            lambda: [record.signal_id for record in cold.scan_partition("2026-03-01")], rounds))
     ratio = bare_s / max(scan_s, 1e-9)
-    record(benchmark, "reader scan (scan_partition) throughput / bare read+CRC", ratio, target=">= 0.5x", met=ratio >= 0.5)
-    record(benchmark, "reader scan reading every signal_id / bare read+CRC", bare_s / max(with_ids_s, 1e-9))
-    validated_s = cpu_best_of(lambda: sum(1 for _ in reader.read_partition("2026-03-01")), 3 if full else 1)
+    record(benchmark, "reader scan (scan_partition), first read / bare read+CRC", ratio, target=">= 0.5x",
+           met=ratio >= 0.5)
+    record(benchmark, "reader scan again, through the memo of verified segments / bare read+CRC",
+           bare_s / max(again_s, 1e-9))
+    record(benchmark, "reader scan reading every signal_id, first read / bare read+CRC", bare_s / max(with_ids_s, 1e-9))
+    validated_s = cpu_best_of(lambda: sum(1 for _ in cold.read_partition("2026-03-01")), 3 if full else 1)
     record(benchmark, "reader read_partition (every record validated) / bare read+CRC", bare_s / max(validated_s, 1e-9))
