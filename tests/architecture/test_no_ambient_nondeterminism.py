@@ -31,7 +31,7 @@ FILE_ALLOWANCES: dict[str, frozenset[str]] = {
     "scenarios/sweep.py": frozenset({"wall_clock", "process_pool"}),  # same
     "sim/determinism.py": frozenset({"subprocess"}),  # runs a seed in fresh interpreters
     # Harness code outside any simulated run:
-    "scenarios/hunt.py": frozenset({"wall_clock"}),  # reports wall seconds to detection
+    "scenarios/hunt.py": frozenset({"wall_clock", "process_pool"}),  # wall seconds to detection; parallel trials
     "scenarios/repro.py": frozenset({"subprocess"}),  # asks git for the commit a repro names
     "scenarios/ledger_fuzz.py": frozenset({"wall_clock"}),  # reports variants per wall second
     "scenarios/base_seed.py": frozenset({"secrets"}),  # a sweep's fresh base seed, drawn in the CLI only
