@@ -42,7 +42,8 @@ from omen.ledger.layout import (
     segment_name,
     segment_names,
 )
-from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
+from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest  # noqa: F401 (SegmentEntry: the zoo's manifest bug builds entries through this module)
+from omen.ledger.manifest_entries import SealedEntries, entry_json, entry_of, manifest_bytes
 from omen.ledger.record_parse import parse_record
 from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_partition, partition_for
 
@@ -94,6 +95,7 @@ class _Partition:
     fd: int | None = None
     needs_recovery: bool = True
     rollback: tuple[str, int] | None = None
+    sealed_entries: SealedEntries = field(default_factory=SealedEntries)
 
 
 class LedgerWriter:
@@ -580,21 +582,29 @@ class LedgerWriter:
         self._root_ready = True
 
     def _write_manifest(self, state: _Partition) -> Manifest:
-        manifest = Manifest(
+        """Replace the partition's manifest with one that describes `state`; return it.
+
+        O(1) model work per call: the entries of the sealed segments are kept (`SealedEntries`),
+        only the rest (normally the active segment) and the header are built, and the bytes are
+        the ones `manifest.to_bytes()` gives (the kept entries' JSON spliced into the header's)."""
+        sealed = state.sealed_entries
+        kept = sealed.extend_over(state.segments)
+        rest = [entry_of(segment) for segment in state.segments[kept:]]
+        header = Manifest(
             partition=state.name,
             is_late=state.is_late,
             sealed=state.sealed,
             revision=state.revision + 1,
             highwater_sequence=state.highwater,
-            record_count=sum(segment.record_count for segment in state.segments),
-            segments=tuple(
-                SegmentEntry(name=s.name, record_count=s.record_count, size_bytes=s.size_bytes, sealed=s.sealed)
-                for s in state.segments
-            ),
+            record_count=sealed.record_count + sum(entry.record_count for entry in rest),
+            segments=(),
             updated_at=self._clock.now(),
             sealed_at=state.sealed_at,
         )
-        replace_atomically(self._fs, state.path, MANIFEST_NAME, manifest.to_bytes())
+        data = manifest_bytes(header, sealed.entries_json + [entry_json(entry) for entry in rest])
+        manifest = header.model_copy(update={"segments": (*sealed.entries, *rest)})
+        assert len(manifest.segments) == len(state.segments), "one entry per segment"
+        replace_atomically(self._fs, state.path, MANIFEST_NAME, data)
         state.revision = manifest.revision
         state.manifest = manifest
         return manifest
