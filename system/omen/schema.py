@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -224,7 +225,7 @@ class SignalEvent(BaseModel):
             return found[1]
         data = self.model_dump_json().encode()
         if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
-            del _event_json_memo[next(iter(_event_json_memo))]  # the oldest entry
+            _event_json_memo.popitem(last=False)  # the oldest entry, O(1) (a dict's first key is not)
         _event_json_memo[id(self)] = (self, data)
         return data
 
@@ -298,7 +299,7 @@ class LedgerRecord(BaseModel):
     def from_payload(cls, payload: bytes) -> "LedgerRecord":
         return cls.model_validate_json(payload)
 
-_event_json_memo: dict[int, tuple[SignalEvent, bytes]] = {}
+_event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
 _set_attribute = object.__setattr__  # the model is frozen: its own __setattr__ refuses
 assert _LEDGER_FIELDS <= set(SignalEvent.model_fields), "the ledger fields are fields of the event"
