@@ -96,6 +96,16 @@ class _Partition:
     needs_recovery: bool = True
     rollback: tuple[str, int] | None = None
     sealed_entries: SealedEntries = field(default_factory=SealedEntries)
+    active_path: tuple[_Segment | None, str] = (None, "")  # the last segment appended to, and its path
+
+
+def _segment_path(state: _Partition, segment: _Segment) -> str:
+    """`os.path.join(state.path, segment.name)`, joined once per segment (every append asks for it)."""
+    cached_segment, path = state.active_path
+    if cached_segment is not segment:
+        path = os.path.join(state.path, segment.name)
+        state.active_path = (segment, path)
+    return path
 
 
 class LedgerWriter:
@@ -426,11 +436,12 @@ class LedgerWriter:
             or (segment.size_bytes > 0 and segment.size_bytes + len(frame) > self._segment_max_bytes)
         ):
             segment = self._start_segment(state)
+        path = _segment_path(state, segment)
         if state.fd is None:
-            state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY)
+            state.fd = fs.open(path, os.O_WRONLY)
             fs.lseek(state.fd, segment.size_bytes, os.SEEK_SET)
         size_before_bytes, records_before = segment.size_bytes, segment.record_count
-        state.rollback = (os.path.join(state.path, segment.name), size_before_bytes)
+        state.rollback = (path, size_before_bytes)
         write_all(fs, state.fd, frame)
         fs.fsync(state.fd)
         segment.size_bytes += len(frame)
@@ -516,12 +527,13 @@ class LedgerWriter:
         """One write of every frame, one fsync: the group-commit twin of `_append`."""
         fs = self._fs
         segment = self._start_segment(state) if new_segment else state.segments[-1]
+        path = _segment_path(state, segment)
         if state.fd is None:
-            state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY)
+            state.fd = fs.open(path, os.O_WRONLY)
             fs.lseek(state.fd, segment.size_bytes, os.SEEK_SET)
         assert frames and last_sequence >= state.highwater + len(frames), "a run's sequences lie above the highwater"
         size_before_bytes, records_before = segment.size_bytes, segment.record_count
-        state.rollback = (os.path.join(state.path, segment.name), size_before_bytes)
+        state.rollback = (path, size_before_bytes)
         data = frames[0] if len(frames) == 1 else b"".join(frames)
         write_all(fs, state.fd, data)
         fs.fsync(state.fd)
