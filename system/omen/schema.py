@@ -11,22 +11,12 @@ import functools
 import hashlib
 import json
 import math
-import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -52,33 +42,7 @@ def _require_utc(value: datetime) -> datetime:
     except OverflowError:  # e.g. 0001-01-01T00:30+01:00: its UTC instant is before year 1
         raise ValueError(f"timestamp {value.isoformat()} is out of range once converted to UTC") from None
 
-# The form pydantic writes an aware UTC datetime in (seconds, or microseconds in six digits, then Z).
-_CANONICAL_UTC_JSON = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?Z")
-
-def _utc_datetime(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> datetime:
-    """pydantic's datetime validation followed by `_require_utc`, with two shortcuts that give the same value.
-
-    WHY: every signal is validated at creation and again from bytes at ingest and at every ledger
-    read, three timestamps each; the plain chain (parse, then the UTC check) was most of a
-    validation's cost. A `datetime` already in `timezone.utc` is what both steps would return
-    unchanged. In JSON, a string in the exact form pydantic itself writes (`...T12:00:00Z`, or with
-    six fraction digits) is read by `datetime.fromisoformat`, which returns it in `timezone.utc`,
-    the value the chain returns for it. Anything else (any other string, a number, a Python-mode
-    string, a value `fromisoformat` refuses) takes the plain chain, so its errors are the same.
-    """
-    if type(value) is datetime and value.tzinfo is timezone.utc:
-        return value
-    if type(value) is str and info.mode == "json" and _CANONICAL_UTC_JSON.fullmatch(value):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            pass  # e.g. month 13 or hour 24: the plain chain says what is wrong with it
-        else:
-            assert parsed.tzinfo is timezone.utc, value
-            return parsed
-    return _require_utc(handler(value))
-
-UtcDatetime = Annotated[datetime, WrapValidator(_utc_datetime)]
+UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
 # One encoder for every signal: json.dumps with non-default options builds a new one per call.
 _canonical_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode

@@ -6,16 +6,13 @@ again; every validation from bytes still checks the identity.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
-from typing import Annotated
 
 import pytest
-from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic import ValidationError
 
 from omen import SignalEvent
-from omen import schema as schema_module
-from omen.schema import LedgerRecord, UtcDatetime, derive_signal_id, derive_trace_id, derived_identity
+from omen.schema import LedgerRecord, derive_signal_id, derive_trace_id, derived_identity
 
 EMITTED_AT = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -136,50 +133,3 @@ def test_the_partition_of_a_utc_or_offset_timestamp_is_its_utc_date():
     assert partition_for(late_evening_utc) == "2026-03-01"
     assert partition_for(late_evening_utc.astimezone(timezone(timedelta(hours=2)))) == "2026-03-01"
     assert partition_for(late_evening_utc.astimezone(timezone(timedelta(hours=-5)))) == "2026-03-01"
-
-
-class _PlainUtc(BaseModel):
-    """The chain `UtcDatetime` shortcuts: pydantic's datetime, then the UTC check, no shortcut."""
-
-    at: Annotated[datetime, AfterValidator(schema_module._require_utc)]
-
-
-class _ShortcutUtc(BaseModel):
-    at: UtcDatetime
-
-
-def _outcome(model: type[BaseModel], mode: str, value: object) -> object:
-    try:
-        if mode == "json":
-            parsed = model.model_validate_json(json.dumps({"at": value}))
-        else:
-            parsed = model(at=value)
-    except ValidationError as error:
-        return error.errors(include_url=False, include_context=False)
-    return (parsed.at, parsed.at.tzinfo is timezone.utc)
-
-
-@pytest.mark.parametrize("value", [
-    "2026-03-01T12:00:00Z", "2026-03-01T12:00:00.000123Z", "2026-03-01T23:59:59.999999Z",
-    "2026-13-01T12:00:00Z", "2026-02-30T12:00:00Z", "2026-03-01T24:00:00Z", "2026-03-01T12:00:60Z",
-    "0000-03-01T12:00:00Z", "2026-03-01T12:00:00.5Z", "2026-03-01T12:00:00.1234567Z",
-    "2026-03-01T12:00:00+01:00", "2026-03-01T12:00:00", "2026-03-01 12:00:00Z", "2026-03-01T12:00:00z",
-    "2026-03-01", "garbage", "", 0, 1_772_366_400, 1.5, None,
-])
-@pytest.mark.parametrize("mode", ["json", "python"])
-def test_the_utc_timestamp_shortcuts_give_the_plain_chains_value_or_error(mode, value):
-    assert _outcome(_ShortcutUtc, mode, value) == _outcome(_PlainUtc, mode, value)
-
-
-@pytest.mark.parametrize("value", [
-    datetime(2026, 3, 1, 12, tzinfo=timezone.utc), datetime(2026, 3, 1, 12, tzinfo=timezone(timedelta(hours=3))),
-    datetime(2026, 3, 1, 12),
-])
-def test_the_utc_timestamp_shortcut_of_a_datetime_gives_the_plain_chains_value_or_error(value):
-    assert _outcome(_ShortcutUtc, "python", value) == _outcome(_PlainUtc, "python", value)
-
-
-def test_a_strict_read_keeps_refusing_a_timestamp_string_given_in_python_mode():
-    with pytest.raises(ValidationError, match="valid datetime"):
-        _ShortcutUtc.model_validate({"at": "2026-03-01T12:00:00Z"}, strict=True)
-    assert _ShortcutUtc.model_validate_json('{"at": "2026-03-01T12:00:00Z"}', strict=True).at.tzinfo is timezone.utc
