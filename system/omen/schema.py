@@ -13,7 +13,7 @@ import json
 import math
 from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -28,6 +28,8 @@ IDENTITY_MEMO_MAX = 16_384
 # The JSON of the events serialized last, by object identity: the writer frames it, the emitter
 # pushes the same bytes. Entries hold the event itself, so an id is never reused while memoized.
 EVENT_JSON_MEMO_MAX = 1024
+# The partition names of the dates seen last (see partition_for).
+PARTITION_NAMES_MAX = 64
 
 def _require_utc(value: datetime) -> datetime:
     if value.tzinfo is timezone.utc:
@@ -103,11 +105,21 @@ def derived_identity(event_id: str, input_event_hash: str, ruleset_version: str)
     return trace_id, _signal_id_of_trace(trace_id)
 
 def partition_for(emitted_at: datetime) -> str:
-    """The main partition of a signal: the UTC date of `emitted_at`, ISO formatted."""
-    if emitted_at.tzinfo is timezone.utc:  # every validated timestamp: the conversion would be a copy
-        return emitted_at.date().isoformat()
-    assert emitted_at.tzinfo is not None, "partition_for needs an aware datetime"
-    return emitted_at.astimezone(timezone.utc).date().isoformat()
+    """The main partition of a signal: the UTC date of `emitted_at`, ISO formatted.
+
+    Asked twice per signal (the writer places it, the ingest checks the placement), and a day's
+    signals share their date, so the formatted name is memoized per date (formatting one costs
+    several times the lookup)."""
+    if emitted_at.tzinfo is not timezone.utc:  # every validated timestamp is: no conversion then
+        assert emitted_at.tzinfo is not None, "partition_for needs an aware datetime"
+        emitted_at = emitted_at.astimezone(timezone.utc)
+    day = emitted_at.date()
+    name = _partition_names.get(day)
+    if name is None:
+        if len(_partition_names) >= PARTITION_NAMES_MAX:
+            _partition_names.clear()  # a run spans a few days: refilling is rare and cheap
+        name = _partition_names[day] = day.isoformat()
+    return name
 
 def late_partition(partition: str) -> str:
     assert not partition.endswith(LATE_SUFFIX), partition
@@ -264,6 +276,7 @@ class LedgerRecord(BaseModel):
         return cls.model_validate_json(payload)
 
 _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
+_partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
 _set_attribute = object.__setattr__  # the model is frozen: its own __setattr__ refuses
 assert _LEDGER_FIELDS <= set(SignalEvent.model_fields), "the ledger fields are fields of the event"

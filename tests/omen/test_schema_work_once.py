@@ -133,3 +133,14 @@ def test_the_partition_of_a_utc_or_offset_timestamp_is_its_utc_date():
     assert partition_for(late_evening_utc) == "2026-03-01"
     assert partition_for(late_evening_utc.astimezone(timezone(timedelta(hours=2)))) == "2026-03-01"
     assert partition_for(late_evening_utc.astimezone(timezone(timedelta(hours=-5)))) == "2026-03-01"
+
+
+def test_partition_names_are_memoized_per_date_and_bounded():
+    from omen import schema
+    from omen.schema import partition_for
+
+    days = [datetime(2026, 1, 1, 6, tzinfo=timezone.utc) + timedelta(days=n) for n in range(schema.PARTITION_NAMES_MAX + 5)]
+    for day in days:
+        assert partition_for(day) == day.date().isoformat()
+        assert len(schema._partition_names) <= schema.PARTITION_NAMES_MAX
+    assert partition_for(days[-1] + timedelta(hours=3)) is partition_for(days[-1]), "the same date, the same name"
