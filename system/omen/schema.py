@@ -11,8 +11,9 @@ import functools
 import hashlib
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -27,6 +28,8 @@ IDENTITY_MEMO_MAX = 16_384
 # The JSON of the events serialized last, by object identity: the writer frames it, the emitter
 # pushes the same bytes. Entries hold the event itself, so an id is never reused while memoized.
 EVENT_JSON_MEMO_MAX = 1024
+# The partition names of the dates seen last (see partition_for).
+PARTITION_NAMES_MAX = 64
 
 def _require_utc(value: datetime) -> datetime:
     if value.tzinfo is timezone.utc:
@@ -49,8 +52,21 @@ _canonical_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensu
 LEDGER_SEQUENCE_MAX = 2**63 - 1
 PAYLOAD_NODES_MAX = 1_000_000  # bounds the walk below; a 1 MiB body holds far fewer values
 
+# Values that are finite by their type: a payload holding only these needs no walk (the usual one).
+_FINITE_SCALAR_TYPES = frozenset({int, str, bool, type(None)})
+
 def _require_finite(payload: dict[str, Any]) -> dict[str, Any]:
-    """NaN and Infinity have no JSON form: serialised they would become null, a silent change."""
+    """NaN and Infinity have no JSON form: serialised they would become null, a silent change.
+
+    Runs at every validation and every ledger append, so a flat payload of ints, strings, bools
+    and nulls (exact types: a float or any subclass takes the walk) is answered without the walk.
+    """
+    if type(payload) is dict:
+        for value in payload.values():
+            if type(value) not in _FINITE_SCALAR_TYPES:
+                break
+        else:
+            return payload
     pending: list[Any] = [payload]
     for _ in range(PAYLOAD_NODES_MAX):
         if not pending:
@@ -89,9 +105,21 @@ def derived_identity(event_id: str, input_event_hash: str, ruleset_version: str)
     return trace_id, _signal_id_of_trace(trace_id)
 
 def partition_for(emitted_at: datetime) -> str:
-    """The main partition of a signal: the UTC date of `emitted_at`, ISO formatted."""
-    assert emitted_at.tzinfo is not None, "partition_for needs an aware datetime"
-    return emitted_at.astimezone(timezone.utc).date().isoformat()
+    """The main partition of a signal: the UTC date of `emitted_at`, ISO formatted.
+
+    Asked twice per signal (the writer places it, the ingest checks the placement), and a day's
+    signals share their date, so the formatted name is memoized per date (formatting one costs
+    several times the lookup)."""
+    if emitted_at.tzinfo is not timezone.utc:  # every validated timestamp is: no conversion then
+        assert emitted_at.tzinfo is not None, "partition_for needs an aware datetime"
+        emitted_at = emitted_at.astimezone(timezone.utc)
+    day = emitted_at.date()
+    name = _partition_names.get(day)
+    if name is None:
+        if len(_partition_names) >= PARTITION_NAMES_MAX:
+            _partition_names.clear()  # a run spans a few days: refilling is rare and cheap
+        name = _partition_names[day] = day.isoformat()
+    return name
 
 def late_partition(partition: str) -> str:
     assert not partition.endswith(LATE_SUFFIX), partition
@@ -173,19 +201,32 @@ class SignalEvent(BaseModel):
             return found[1]
         data = self.model_dump_json().encode()
         if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
-            del _event_json_memo[next(iter(_event_json_memo))]  # the oldest entry
+            _event_json_memo.popitem(last=False)  # the oldest entry, O(1) (a dict's first key is not)
         _event_json_memo[id(self)] = (self, data)
         return data
 
     def with_ledger_metadata(self, *, partition: str, sequence: int, written_at: datetime) -> "SignalEvent":
+        """This event placed in the ledger: `model_copy(update=...)` of the three ledger fields.
+
+        Built the way pydantic's own shallow copy builds it (a new instance, a copy of the field
+        dict with the update applied, the fields-set grown by the updated names, no extra and no
+        private state: the model forbids extra and has no private attributes), without the generic
+        copy's per-call work; it runs once per signal written. A test holds it equal to
+        `model_copy` (fields, fields-set, JSON). Like `model_copy`, the update is not validated:
+        the writer passes its own partition name and sequence, and `written_at` is made UTC here.
+        """
         assert sequence >= 1, sequence
-        return self.model_copy(
-            update={
-                "ledger_partition": partition,
-                "ledger_sequence": sequence,
-                "ledger_written_at": _require_utc(written_at),
-            }
-        )
+        fields = self.__dict__.copy()
+        fields["ledger_partition"] = partition
+        fields["ledger_sequence"] = sequence
+        fields["ledger_written_at"] = _require_utc(written_at)
+        cls = type(self)
+        placed = cls.__new__(cls)
+        _set_attribute(placed, "__dict__", fields)
+        _set_attribute(placed, "__pydantic_extra__", None)
+        _set_attribute(placed, "__pydantic_fields_set__", self.__pydantic_fields_set__ | _LEDGER_FIELDS)
+        _set_attribute(placed, "__pydantic_private__", None)
+        return placed
 
 class LedgerRecord(BaseModel):
     """The payload of one ledger frame: a signal with its ledger metadata set."""
@@ -234,7 +275,12 @@ class LedgerRecord(BaseModel):
     def from_payload(cls, payload: bytes) -> "LedgerRecord":
         return cls.model_validate_json(payload)
 
-_event_json_memo: dict[int, tuple[SignalEvent, bytes]] = {}
+_event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
+_partition_names: dict[date, str] = {}
+_LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
+_set_attribute = object.__setattr__  # the model is frozen: its own __setattr__ refuses
+assert _LEDGER_FIELDS <= set(SignalEvent.model_fields), "the ledger fields are fields of the event"
+assert not SignalEvent.__private_attributes__, "with_ledger_metadata copies no private state"
 _RECORD_PREFIX = b'{"schema_version":%d,"event":' % SCHEMA_VERSION
 
 __all__ = [

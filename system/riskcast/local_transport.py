@@ -8,7 +8,7 @@ local, its only wait is the SQL runner, which has its own busy timeout).
 """
 from __future__ import annotations
 
-import json
+from pydantic_core import to_json
 
 from riskcast.ingest import IngestHandler
 
@@ -20,4 +20,6 @@ class IngestHandlerTransport:
     async def post(self, url: str, body: bytes, timeout_s: float) -> tuple[int, bytes]:
         assert timeout_s > 0, timeout_s
         status, document = await self._handler.handle(body)
-        return status, json.dumps(document).encode()
+        # pydantic's encoder: compact UTF-8 JSON, the same document several times faster than
+        # json.dumps(...).encode() (the answer's bytes are parsed, never compared, by its callers)
+        return status, to_json(document)

@@ -78,3 +78,69 @@ def test_the_json_memo_is_bounded():
         event.json_bytes()
     assert len(schema._event_json_memo) <= schema.EVENT_JSON_MEMO_MAX
     assert events[0].json_bytes() == events[0].model_dump_json().encode(), "an evicted event is serialized again"
+
+
+def test_placing_an_event_is_the_models_own_copy_with_the_ledger_fields_updated():
+    event = make_event(3)
+    written_at = EMITTED_AT + timedelta(seconds=2)
+    fast = event.with_ledger_metadata(partition="2026-03-01", sequence=9, written_at=written_at)
+    reference = event.model_copy(
+        update={"ledger_partition": "2026-03-01", "ledger_sequence": 9, "ledger_written_at": written_at})
+    assert type(fast) is type(reference) is SignalEvent
+    assert fast == reference and fast.__dict__ == reference.__dict__
+    assert fast.model_fields_set == reference.model_fields_set
+    assert fast.__pydantic_extra__ is reference.__pydantic_extra__ is None
+    assert fast.__pydantic_private__ is reference.__pydantic_private__ is None
+    assert fast.model_dump_json() == reference.model_dump_json()
+    assert event.ledger_sequence is None, "the original event is left unplaced"
+    with pytest.raises(ValidationError, match="frozen"):
+        fast.ledger_sequence = 10  # the copy is as frozen as the model's own
+
+
+def test_placing_an_event_makes_its_written_at_utc_and_refuses_a_naive_one():
+    plus_two = timezone(timedelta(hours=2))
+    event = placed(make_event(), sequence=1).with_ledger_metadata(
+        partition="2026-03-01", sequence=2, written_at=EMITTED_AT.astimezone(plus_two))
+    assert event.ledger_written_at == EMITTED_AT and event.ledger_written_at.tzinfo is timezone.utc
+    with pytest.raises(ValueError, match="naive datetime refused"):
+        make_event().with_ledger_metadata(partition="2026-03-01", sequence=1, written_at=datetime(2026, 3, 1))
+
+
+@pytest.mark.parametrize("payload", [
+    {"score": float("nan")}, {"score": float("inf")}, {"n": 1, "deep": [{"x": -float("inf")}]},
+    {"tag": "a", "pair": (1.0, float("nan"))},
+])
+def test_the_finite_check_walks_every_payload_that_is_not_flat_scalars(payload):
+    from omen.schema import _require_finite
+
+    with pytest.raises(ValueError, match="NaN and Infinity are refused"):
+        _require_finite(payload)
+
+
+@pytest.mark.parametrize("payload", [
+    {}, {"n": 1, "s": "x", "b": True, "none": None}, {"f": 1.5}, {"deep": [{"x": 2.0}]},
+])
+def test_the_finite_check_keeps_finite_payloads_as_they_are(payload):
+    from omen.schema import _require_finite
+
+    assert _require_finite(payload) is payload
+
+
+def test_the_partition_of_a_utc_or_offset_timestamp_is_its_utc_date():
+    from omen.schema import partition_for
+
+    late_evening_utc = datetime(2026, 3, 1, 23, 30, tzinfo=timezone.utc)
+    assert partition_for(late_evening_utc) == "2026-03-01"
+    assert partition_for(late_evening_utc.astimezone(timezone(timedelta(hours=2)))) == "2026-03-01"
+    assert partition_for(late_evening_utc.astimezone(timezone(timedelta(hours=-5)))) == "2026-03-01"
+
+
+def test_partition_names_are_memoized_per_date_and_bounded():
+    from omen import schema
+    from omen.schema import partition_for
+
+    days = [datetime(2026, 1, 1, 6, tzinfo=timezone.utc) + timedelta(days=n) for n in range(schema.PARTITION_NAMES_MAX + 5)]
+    for day in days:
+        assert partition_for(day) == day.date().isoformat()
+        assert len(schema._partition_names) <= schema.PARTITION_NAMES_MAX
+    assert partition_for(days[-1] + timedelta(hours=3)) is partition_for(days[-1]), "the same date, the same name"

@@ -14,6 +14,8 @@ import json
 from collections.abc import Awaitable
 from typing import Protocol
 
+from pydantic_core import from_json
+
 from omen.emitter.backpressure import BackpressureController
 from omen.emitter.breaker import Admission
 from omen.emitter.result import EmitResult, EmitStatus
@@ -31,10 +33,19 @@ class LedgerPort(Protocol):
 
 
 def _ack_id_of(response: bytes) -> str | None:
+    """The ack_id of a 200/409 body, None when it carries none.
+
+    WHY `from_json` first: it parses these small UTF-8 bodies several times faster than
+    `json.loads`, and it runs once per confirmed push. Whatever it refuses (a BOM, another UTF
+    encoding, a lone surrogate escape) is handed to `json.loads`, so a body `json.loads` reads
+    still yields its ack_id."""
     try:
-        document = json.loads(response)
+        document = from_json(response)
     except ValueError:
-        return None
+        try:
+            document = json.loads(response)
+        except ValueError:
+            return None
     ack_id = document.get("ack_id") if isinstance(document, dict) else None
     return ack_id if isinstance(ack_id, str) and ack_id else None
 
@@ -61,7 +72,9 @@ class SignalEmitter:
         try:
             outcome = self._ledger.write(event)
             # a group committer returns only after its batch's fsync: awaiting it keeps ledger-first
-            written = await outcome if inspect.isawaitable(outcome) else outcome
+            # (a LedgerWriter returns the placed event itself, which is never awaitable)
+            written = outcome if type(outcome) is SignalEvent else (
+                await outcome if inspect.isawaitable(outcome) else outcome)
         except (LedgerWriteError, LedgerCorruptionError, LedgerRecordTooLargeError) as error:
             # every way the ledger can refuse the record: nothing is pushed, the caller learns why
             return EmitResult(

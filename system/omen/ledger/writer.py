@@ -42,7 +42,8 @@ from omen.ledger.layout import (
     segment_name,
     segment_names,
 )
-from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
+from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest  # noqa: F401 (SegmentEntry: the zoo's manifest bug builds entries through this module)
+from omen.ledger.manifest_entries import SealedEntries, entry_json, entry_of, manifest_bytes
 from omen.ledger.record_parse import parse_record
 from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_partition, partition_for
 
@@ -94,6 +95,17 @@ class _Partition:
     fd: int | None = None
     needs_recovery: bool = True
     rollback: tuple[str, int] | None = None
+    sealed_entries: SealedEntries = field(default_factory=SealedEntries)
+    active_path: tuple[_Segment | None, str] = (None, "")  # the last segment appended to, and its path
+
+
+def _segment_path(state: _Partition, segment: _Segment) -> str:
+    """`os.path.join(state.path, segment.name)`, joined once per segment (every append asks for it)."""
+    cached_segment, path = state.active_path
+    if cached_segment is not segment:
+        path = os.path.join(state.path, segment.name)
+        state.active_path = (segment, path)
+    return path
 
 
 class LedgerWriter:
@@ -424,11 +436,12 @@ class LedgerWriter:
             or (segment.size_bytes > 0 and segment.size_bytes + len(frame) > self._segment_max_bytes)
         ):
             segment = self._start_segment(state)
+        path = _segment_path(state, segment)
         if state.fd is None:
-            state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY)
+            state.fd = fs.open(path, os.O_WRONLY)
             fs.lseek(state.fd, segment.size_bytes, os.SEEK_SET)
         size_before_bytes, records_before = segment.size_bytes, segment.record_count
-        state.rollback = (os.path.join(state.path, segment.name), size_before_bytes)
+        state.rollback = (path, size_before_bytes)
         write_all(fs, state.fd, frame)
         fs.fsync(state.fd)
         segment.size_bytes += len(frame)
@@ -514,12 +527,13 @@ class LedgerWriter:
         """One write of every frame, one fsync: the group-commit twin of `_append`."""
         fs = self._fs
         segment = self._start_segment(state) if new_segment else state.segments[-1]
+        path = _segment_path(state, segment)
         if state.fd is None:
-            state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY)
+            state.fd = fs.open(path, os.O_WRONLY)
             fs.lseek(state.fd, segment.size_bytes, os.SEEK_SET)
         assert frames and last_sequence >= state.highwater + len(frames), "a run's sequences lie above the highwater"
         size_before_bytes, records_before = segment.size_bytes, segment.record_count
-        state.rollback = (os.path.join(state.path, segment.name), size_before_bytes)
+        state.rollback = (path, size_before_bytes)
         data = frames[0] if len(frames) == 1 else b"".join(frames)
         write_all(fs, state.fd, data)
         fs.fsync(state.fd)
@@ -580,21 +594,29 @@ class LedgerWriter:
         self._root_ready = True
 
     def _write_manifest(self, state: _Partition) -> Manifest:
-        manifest = Manifest(
+        """Replace the partition's manifest with one that describes `state`; return it.
+
+        O(1) model work per call: the entries of the sealed segments are kept (`SealedEntries`),
+        only the rest (normally the active segment) and the header are built, and the bytes are
+        the ones `manifest.to_bytes()` gives (the kept entries' JSON spliced into the header's)."""
+        sealed = state.sealed_entries
+        kept = sealed.extend_over(state.segments)
+        rest = [entry_of(segment) for segment in state.segments[kept:]]
+        header = Manifest(
             partition=state.name,
             is_late=state.is_late,
             sealed=state.sealed,
             revision=state.revision + 1,
             highwater_sequence=state.highwater,
-            record_count=sum(segment.record_count for segment in state.segments),
-            segments=tuple(
-                SegmentEntry(name=s.name, record_count=s.record_count, size_bytes=s.size_bytes, sealed=s.sealed)
-                for s in state.segments
-            ),
+            record_count=sealed.record_count + sum(entry.record_count for entry in rest),
+            segments=(),
             updated_at=self._clock.now(),
             sealed_at=state.sealed_at,
         )
-        replace_atomically(self._fs, state.path, MANIFEST_NAME, manifest.to_bytes())
+        data = manifest_bytes(header, sealed.entries_json + [entry_json(entry) for entry in rest])
+        manifest = header.model_copy(update={"segments": (*sealed.entries, *rest)})
+        assert len(manifest.segments) == len(state.segments), "one entry per segment"
+        replace_atomically(self._fs, state.path, MANIFEST_NAME, data)
         state.revision = manifest.revision
         state.manifest = manifest
         return manifest
