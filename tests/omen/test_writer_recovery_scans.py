@@ -1,0 +1,65 @@
+"""Specification of the writer's memo of recovery scans: a failing recovery costs a read, not a CRC pass.
+
+A partition whose sealed segment rotted cannot be recovered, so every write to its day tries
+again and fails. Each attempt still reads every byte of every segment; only bytes equal to the
+ones scanned before (under the same tail rule) reuse that scan, so the answer is the same error,
+and a repair, a new tail or any other change is seen at the next attempt.
+"""
+from __future__ import annotations
+
+import pytest
+
+import omen.ledger.writer as writer_module
+from omen import LedgerWriter
+from omen.ledger import LedgerCorruptionError
+from omen.ledger.framing import HEADER_BYTES
+from tests.omen.damage import PARTITION, flip_bit, sealed_ledger, segment_path
+from tests.omen.ledger_helpers import make_event
+
+
+@pytest.fixture
+def scans(monkeypatch) -> list[int]:
+    """One entry (the byte length) per segment the writer CRC-scans."""
+    calls: list[int] = []
+    original = writer_module.scan_frames
+
+    def counted(data, *args, **kwargs):  # noqa: ANN001, ANN202
+        calls.append(len(data))
+        return original(data, *args, **kwargs)
+
+    monkeypatch.setattr(writer_module, "scan_frames", counted)
+    return calls
+
+
+def failure_of(writer: LedgerWriter, index: int) -> str:
+    with pytest.raises(LedgerCorruptionError) as caught:
+        writer.write(make_event(index))
+    return str(caught.value)
+
+
+def test_a_partition_that_cannot_be_recovered_fails_each_write_alike_without_scanning_again(root, clock, scans):
+    sealed_ledger(root, clock, records=7, per_segment=3, seal=False)  # segments of 3, 3 and 1 records
+    path = segment_path(root, 2)
+    original = path.read_bytes()
+    flip_bit(path, HEADER_BYTES + 5)  # rot in a sealed (read-only) segment: recovery must refuse
+    writer = LedgerWriter(root, clock=clock, segment_max_records=3)
+    first = failure_of(writer, 70)
+    assert "segment-000002.log" in first and len(scans) == 2
+    scans.clear()
+    assert failure_of(writer, 71) == first
+    assert scans == [], "the same rotten bytes: the scan is reused, the error is the same"
+    path.chmod(0o644)
+    path.write_bytes(original)  # the operator restores the segment
+    path.chmod(0o444)
+    placed = writer.write(make_event(72))
+    assert placed.ledger_sequence == 8
+    assert len(scans) == 2, "segment 2 (restored) and 3 (never reached) are scanned; segment 1 is reused"
+    writer.close()
+
+
+def test_a_recovering_writer_scans_every_segment_it_has_not_seen(root, clock, scans):
+    sealed_ledger(root, clock, records=7, per_segment=3, seal=False)
+    writer = LedgerWriter(root, clock=clock, segment_max_records=3)
+    writer.write(make_event(70))
+    assert len(scans) == 3, "a fresh writer knows no scan: every segment is checked"
+    writer.close()
