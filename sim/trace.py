@@ -167,7 +167,10 @@ def _is_flat(fields: dict) -> bool:
         if kind is list and all(type(item) is str for item in value):
             continue
         return False
-    return all(type(key) is str for key in fields)
+    for key in fields:  # a loop, not all(<generator>): this runs for every event of every hash
+        if type(key) is not str:
+            return False
+    return True
 
 
 def canonical_line(event: TraceEvent) -> str:

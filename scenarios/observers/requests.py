@@ -25,7 +25,22 @@ def _string_field(body: bytes, key: bytes) -> str | None:
     return None if found is None else found.group(1).decode("utf-8", "replace")
 
 
+# Bodies described lately -> (signal_id, partition). Each request is described twice (the network's
+# "net.send", RiskCast's "ingest.result") and a retry or replay sends the same bytes again. A pure
+# function's memo, bounded (cleared when full): dropping it changes nothing but speed.
+DESCRIBED_BODIES_MAX = 1024
+_described: dict[bytes, tuple[str | None, str | None]] = {}
+
+
 def describe_body(body: bytes) -> dict[str, Any]:
-    """Trace fields for a request body: `signal_id` and `partition` (None when absent)."""
-    return {"signal_id": _string_field(body, b"signal_id"),
-            "partition": _string_field(body, b"ledger_partition")}
+    """Trace fields for a request body: `signal_id` and `partition` (None when absent); a new dict
+    at every call (the caller may add fields to it)."""
+    found = _described.get(body) if type(body) is bytes else None
+    if found is None:
+        found = (_string_field(body, b"signal_id"), _string_field(body, b"ledger_partition"))
+        if type(body) is bytes:
+            if len(_described) >= DESCRIBED_BODIES_MAX:
+                _described.clear()
+            _described[body] = found
+    assert len(_described) <= DESCRIBED_BODIES_MAX
+    return {"signal_id": found[0], "partition": found[1]}
