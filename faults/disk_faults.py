@@ -62,7 +62,7 @@ BITFLIP_FILES_MAX = 100_000
 class DiskFaultInjector:
     """Implements `SimDisk.fault_hook.decide(op, path, nbytes)` for the disk of `node`."""
 
-    __slots__ = ("injector", "node", "disk", "_points")
+    __slots__ = ("injector", "node", "disk", "_points", "_kinds_by_op", "_any_op_kinds", "_bitflip_on")
 
     def __init__(self, injector: FaultInjector, node: str, *, disk: Any | None = None) -> None:
         assert isinstance(injector, FaultInjector)
@@ -71,7 +71,15 @@ class DiskFaultInjector:
         self.injector = injector
         self.node = node
         self.disk = disk
-        self._points: dict[str, str] = {}
+        self._points: dict[str, str] = {op: f"disk.{op}" for op in DISK_OPS}
+        # Only the kinds the run has on, in the same order: asking the injector about a kind that is
+        # off returns None without a draw or a count (see FaultInjector.kinds_on), so skipping it
+        # leaves every decision as it was. A fault-free run asks nothing at all.
+        on = injector.kinds_on
+        self._kinds_by_op: dict[str, tuple[str, ...]] = {
+            op: tuple(kind for kind in kinds if kind in on) for op, kinds in _KINDS_BY_OP.items()}
+        self._any_op_kinds = tuple(kind for kind in _ANY_OP_KINDS if kind in on)
+        self._bitflip_on = disk is not None and "disk.bitflip" in on
 
     def decide(self, op: str, path: str, nbytes: int) -> DiskFault | None:
         injector = self.injector
@@ -80,11 +88,11 @@ class DiskFaultInjector:
         point = self._points.get(op)
         if point is None:
             point = self._points[op] = f"disk.{op}"
-        if self.disk is not None:
+        if self._bitflip_on:
             flip = injector.decide("disk.bitflip", "disk.bitflip", self.node)
             if flip is not None:
                 self._flip(flip)
-        for kind in _KINDS_BY_OP.get(op, _ANY_OP_KINDS):
+        for kind in self._kinds_by_op.get(op, self._any_op_kinds):
             if kind == "disk.short_write":
                 if nbytes <= 0:
                     continue  # nothing to cut short

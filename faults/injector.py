@@ -48,6 +48,7 @@ class FaultInjector:
                 self._replay[entry.key()] = entry
                 # A scheduled kind is decided (and counted) even if the plan no longer lists it.
                 self._specs.setdefault(entry.kind, None)
+        self._kinds_on = frozenset(self._specs)
         self.schedule = FaultSchedule()
         self.counters: dict[str, int] = {kind: 0 for kind in sorted(self._specs)}
         self._occurrences: dict[tuple[str, str, str], int] = {}
@@ -56,6 +57,15 @@ class FaultInjector:
     @property
     def replaying(self) -> bool:
         return self._replay is not None
+
+    @property
+    def kinds_on(self) -> frozenset[str]:
+        """The kinds this run may decide (the plan's, and the replayed schedule's); fixed at init.
+
+        A kind outside it never draws, never counts an occurrence and never fires, so a hook may
+        skip asking about it: the decisions, draws and schedule of the kinds that are on are the same.
+        """
+        return self._kinds_on
 
     def enabled(self, kind: str) -> bool:
         """True when `kind` may fire in this run (on in the plan, or listed in the replayed schedule)."""

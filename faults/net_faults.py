@@ -26,17 +26,22 @@ RESPONSE_KINDS: tuple[str, ...] = ("net.drop_response", "net.delay_spike")
 class NetworkFaultInjector:
     """Implements `SimNetwork.fault_hook`: `decide(point, src, dst) -> NetFault | None`."""
 
-    __slots__ = ("injector",)
+    __slots__ = ("injector", "_request_kinds", "_response_kinds")
 
     def __init__(self, injector: FaultInjector) -> None:
         assert isinstance(injector, FaultInjector)
         self.injector = injector
+        # Only the kinds the run has on, in the same order: a kind that is off never draws or counts
+        # (FaultInjector.kinds_on), so skipping it changes no decision.
+        on = injector.kinds_on
+        self._request_kinds = tuple(kind for kind in REQUEST_KINDS if kind in on)
+        self._response_kinds = tuple(kind for kind in RESPONSE_KINDS if kind in on)
 
     def decide(self, point: str, src: str, dst: str) -> NetFault | None:
         if point == "net.request":
-            kinds, node = REQUEST_KINDS, src
+            kinds, node = self._request_kinds, src
         elif point == "net.response":
-            kinds, node = RESPONSE_KINDS, dst
+            kinds, node = self._response_kinds, dst
         else:
             raise ValueError(f"unknown network injection point {point!r}; expected net.request or net.response")
         injector = self.injector

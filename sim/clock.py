@@ -56,7 +56,8 @@ class NodeClock:
 
     def now(self) -> datetime:
         """The node's current wall time, tz-aware UTC."""
-        return self._epoch + timedelta(seconds=self.wall_s())
+        # wall_s() inline: every timestamp the system takes reads this
+        return self._epoch + timedelta(seconds=self._anchor_wall_s + self._rate * (self._time_fn() - self._anchor_time_s))
 
     def skew(self, rate: float) -> None:
         """Run at `rate` wall seconds per virtual second from now on (no step at the change)."""

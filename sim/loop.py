@@ -97,6 +97,30 @@ class SimLoop(asyncio.BaseEventLoop):
         """Simulated seconds since the loop's start (plus start_time_s)."""
         return self._now_s
 
+    # -- timers -----------------------------------------------------------------------------
+
+    def call_later(self, delay: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
+        """As asyncio's: `call_at(time() + delay)`, reading the virtual clock directly."""
+        if delay is None:
+            raise TypeError("delay must not be None")
+        return self.call_at(self._now_s + delay, callback, *args, context=context)
+
+    def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
+        """As asyncio's, without its debug-mode checks outside debug mode (it defers to them there).
+
+        WHY: every sleep, request leg and timeout makes one; asyncio's own goes through a closed
+        check, a debug check and two traceback trims per timer. The same TimerHandle is pushed onto
+        the same heap the same way, so the order of timers (and so every run) is unchanged.
+        """
+        if when is None:
+            raise TypeError("when cannot be None")
+        if self._closed or self._debug:
+            return super().call_at(when, callback, *args, context=context)  # raises if closed
+        timer = asyncio.TimerHandle(when, callback, args, self, context)
+        heapq.heappush(self._scheduled, timer)
+        timer._scheduled = True
+        return timer
+
     # -- tasks ------------------------------------------------------------------------------
 
     def create_task(self, coro: Any, *, name: str | None = None, context: Any = None) -> asyncio.Task:

@@ -65,6 +65,13 @@ class DurableLedgerIndex:
 
     # ---- the answer ---------------------------------------------------------------------------
     def contains(self, partition: str, signal_id: str) -> bool:
+        if self._feed is not None and self._feed.change_mark() == self._mark:
+            # Nothing was stamped since the last look, so `_take_changes` would find no inode and
+            # mark nothing stale: when this partition was fully read then, its counts are the answer.
+            # (Most questions come between two writes: the emit's and the push's, the result's.)
+            known = self._partitions.get(partition)
+            if known is not None and not known.stale and not known.stale_segments:
+                return known.id_counts.get(signal_id, 0) > 0
         self._take_changes()
         index = self._partitions.get(partition)
         if index is None:

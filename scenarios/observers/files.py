@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -37,15 +36,27 @@ class FileView(Protocol):
         ...
 
 
-@contextmanager
-def faults_suspended(disk: Any) -> Iterator[None]:
-    """Observers read the simulated disk without consuming fault decisions: the hook is off meanwhile."""
-    saved = disk.fault_hook
-    disk.fault_hook = None
-    try:
-        yield
-    finally:
-        disk.fault_hook = saved
+class faults_suspended:  # noqa: N801 - used as a function: `with faults_suspended(disk):`
+    """Observers read the simulated disk without consuming fault decisions: the hook is off meanwhile.
+
+    A class, not a `@contextmanager` generator: the world asks the durable index under it at every
+    request and emit (several times per signal), and a generator context costs several times more.
+    Not reentrant per instance (each `with` builds its own); nested `with`s restore in order.
+    """
+
+    __slots__ = ("_disk", "_saved")
+
+    def __init__(self, disk: Any) -> None:
+        self._disk = disk
+        self._saved: Any = None
+
+    def __enter__(self) -> None:
+        disk = self._disk
+        self._saved = disk.fault_hook
+        disk.fault_hook = None
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._disk.fault_hook = self._saved
 
 
 class SimDiskView:

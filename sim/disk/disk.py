@@ -44,7 +44,23 @@ PATH_DEPTH_MAX = 4096
 _ACCESS_MASK = os.O_RDONLY | os.O_WRONLY | os.O_RDWR
 # Every disk op normalizes its path; a ledger uses the same few hundred paths over and over.
 NORM_MEMO_MAX = 4096
-_norm_memo: dict[str, str] = {}
+# given path -> (given, normalized, had a trailing slash): what `_norm` returns for it.
+_norm_memo: dict[str, tuple[str, str, bool]] = {}
+# normalized path (not "/") -> (its components, the directory ones, the last one): the path walks' split.
+_split_memo: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {}
+
+
+def _split(norm: str) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """(components, directory components, last component) of a normalized path other than "/";
+    memoized, pure (like `_norm_memo`): every path walk splits the same few hundred paths."""
+    found = _split_memo.get(norm)
+    if found is None:
+        parts = tuple(norm[1:].split("/"))
+        found = (parts, parts[:-1], parts[-1])
+        if len(_split_memo) >= NORM_MEMO_MAX:
+            _split_memo.clear()  # dropping a pure function's memo changes nothing but speed
+        _split_memo[norm] = found
+    return found
 
 
 class OpenFile:
@@ -213,38 +229,47 @@ class SimDisk:
 
     @staticmethod
     def _norm(path) -> tuple[str, str, bool]:
-        """(given, normalized absolute path, had a trailing slash)."""
+        """(given, normalized absolute path, had a trailing slash).
+
+        Memoized whole for str paths: every op and every observer look normalizes its path, and
+        a run names the same few hundred paths over and over. A pure function of the string, so a
+        hit returns exactly what the computation would (errors are never memoized)."""
+        if type(path) is str:
+            found = _norm_memo.get(path)
+            if found is not None:
+                return found
         given = os.fspath(path)
         if not isinstance(given, str):
             raise TypeError(f"SimDisk paths are str, got {type(given).__name__}: {given!r}")
         if given == "":
             raise os_error(errno.ENOENT, given)
-        norm = _norm_memo.get(given)
-        if norm is None:
-            norm = posixpath.normpath(given if given.startswith("/") else "/" + given)
-            if norm.startswith("//"):
-                norm = "/" + norm.lstrip("/")
+        norm = posixpath.normpath(given if given.startswith("/") else "/" + given)
+        if norm.startswith("//"):
+            norm = "/" + norm.lstrip("/")
+        result = (given, norm, given.endswith("/") and norm != "/")
+        if type(given) is str:  # not a str subclass: its equality and hash could differ
             if len(_norm_memo) >= NORM_MEMO_MAX:
                 _norm_memo.clear()  # a pure function's memo: dropping it changes nothing but speed
-            _norm_memo[given] = norm
-        return given, norm, given.endswith("/") and norm != "/"
+            _norm_memo[given] = result
+        return result
 
     def _parent(self, norm: str, filename: str, filename2: str | None = None) -> tuple[DirNode, str]:
         """The directory that holds `norm`'s last component, and that component."""
         assert norm != "/" and norm.startswith("/"), norm
-        parts = norm[1:].split("/")
+        parts, directories, name = _split(norm)
         if len(parts) > PATH_DEPTH_MAX:
             raise os_error(errno.ENAMETOOLONG, filename, filename2)
-        directory = self._nodes[ROOT_INO]
-        for part in parts[:-1]:
+        nodes = self._nodes
+        directory = nodes[ROOT_INO]
+        for part in directories:
             ino = directory.entries.get(part)
             if ino is None:
                 raise os_error(errno.ENOENT, filename, filename2)
-            child = self._nodes[ino]
+            child = nodes[ino]
             if not child.is_dir:
                 raise os_error(errno.ENOTDIR, filename, filename2)
             directory = child
-        return directory, parts[-1]
+        return directory, name
 
     def _lookup(self, path) -> tuple[str, FileNode | DirNode]:
         given, norm, trailing = self._norm(path)
@@ -844,7 +869,7 @@ class SimDisk:
     def _durable_any(self, path: str) -> FileNode | DirNode | None:
         norm = self._norm(path)[1]
         node = self._nodes[ROOT_INO]
-        for part in norm[1:].split("/") if norm != "/" else []:
+        for part in _split(norm)[0] if norm != "/" else ():
             if not node.is_dir:
                 return None
             ino = node.durable.get(part)
@@ -889,14 +914,15 @@ class SimDisk:
     def _file_node(self, path: str, *, durable: bool) -> FileNode | None:
         """The file at `path` through the durable entries (or the visible ones), else None."""
         norm = self._norm(path)[1]
-        node = self._nodes[ROOT_INO]
-        for part in norm[1:].split("/") if norm != "/" else []:
+        nodes = self._nodes
+        node = nodes[ROOT_INO]
+        for part in _split(norm)[0] if norm != "/" else ():
             if not node.is_dir:
                 return None
             ino = (node.durable if durable else node.entries).get(part)
             if ino is None:
                 return None
-            node = self._nodes[ino]
+            node = nodes[ino]
         return None if node.is_dir else node
 
 

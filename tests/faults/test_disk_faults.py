@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from faults import DiskFaultInjector, FaultInjector, FaultPlan, FaultSpec, kinds_of_layer
+from faults import DiskFaultInjector, FaultInjector, FaultPlan, FaultSpec, disk_faults, kinds_of_layer
 from sim.crash import SimulatedCrash
 from sim.disk import DiskFault, SimDisk
 from sim.trace import Trace
@@ -112,3 +112,40 @@ def test_nothing_fires_on_the_disk_after_heal() -> None:
     trace, injector, disk = make(FaultPlan(kinds={"disk.write_eio": FaultSpec(probability=1.0)}))
     injector.heal()
     assert set(workload(disk, 20)) == {"ok:12"}
+
+
+def asked_kinds(injector: FaultInjector) -> list[str]:
+    """Wrap the injector's decide: the kinds a hook asks about, in order."""
+    asked: list[str] = []
+    decide = injector.decide
+
+    def spy(point: str, kind: str, node: str):
+        asked.append(kind)
+        return decide(point, kind, node)
+
+    injector.decide = spy  # type: ignore[method-assign]
+    return asked
+
+
+def test_the_disk_hook_asks_only_about_the_kinds_that_are_on_and_decides_the_same() -> None:
+    plan = FaultPlan(kinds={"disk.fsync_eio": FaultSpec(probability=0.2), "disk.bitflip": FaultSpec(probability=0.05)})
+    trace, injector, disk = make(plan)
+    asked = asked_kinds(injector)
+    outcomes = workload(disk)
+    assert asked and set(asked) == {"disk.fsync_eio", "disk.bitflip"}
+    assert injector.counters["disk.fsync_eio"] > 0
+    # the same plan, the same seed, asked the old way (every kind of the op): the same run
+    trace_all, injector_all, disk_all = make(plan)
+    hook = disk_all.fault_hook
+    hook._kinds_by_op = {op: kinds for op, kinds in disk_faults._KINDS_BY_OP.items()}
+    hook._any_op_kinds = disk_faults._ANY_OP_KINDS
+    hook._bitflip_on = True
+    assert workload(disk_all) == outcomes
+    assert [tuple(e[2:]) for e in trace_all.events] == [tuple(e[2:]) for e in trace.events]
+
+
+def test_a_fault_free_plan_asks_the_injector_nothing_at_any_disk_op() -> None:
+    _, injector, disk = make(FaultPlan())
+    asked = asked_kinds(injector)
+    workload(disk, rounds=20)
+    assert disk.op_count > 100 and asked == []

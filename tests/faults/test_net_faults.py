@@ -110,3 +110,21 @@ def test_every_catalogue_kind_has_a_driver() -> None:
     driven |= {kind for kinds in _KINDS_BY_OP.values() for kind in kinds}
     driven |= {"disk.bitflip", "clock.skew", "clock.jump"}
     assert driven == set(FAULT_KINDS)
+
+
+def test_the_network_hook_asks_only_about_the_kinds_that_are_on() -> None:
+    sim = Simulation(1)
+    plan = FaultPlan(kinds={"net.duplicate": FaultSpec(probability=0.5), "net.delay_spike": FaultSpec(probability=0.5)})
+    injector = FaultInjector(plan, sim.rng.stream("faults"), sim.trace.record, lambda: sim.now_s)
+    asked: list[tuple[str, str]] = []
+    decide = injector.decide
+    injector.decide = lambda point, kind, node: asked.append((point, kind)) or decide(point, kind, node)
+    hook = NetworkFaultInjector(injector)
+    for _ in range(20):
+        hook.decide("net.request", "omen", "riskcast")
+        hook.decide("net.response", "omen", "riskcast")
+    assert {kind for _, kind in asked} == {"net.duplicate", "net.delay_spike"}
+    assert {kind for point, kind in asked if point == "net.response"} == {"net.delay_spike"}
+    sim.close()
+    off = NetworkFaultInjector(FaultInjector(FaultPlan(), sim.rng.stream("faults"), sim.trace.record, lambda: 0.0))
+    assert off.decide("net.request", "omen", "riskcast") is None and off._request_kinds == ()

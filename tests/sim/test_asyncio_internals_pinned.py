@@ -105,3 +105,24 @@ def test_a_timer_is_a_timer_handle_and_a_woken_task_is_a_handle_bound_to_the_tas
         loop.run_until_complete(task)
     finally:
         loop.close()
+
+
+def test_call_at_is_what_the_loops_fast_path_repeats() -> None:
+    """SimLoop.call_at pushes the TimerHandle itself outside debug mode: asyncio's must still do
+    exactly that (build, push onto `_scheduled`, mark `_scheduled`), behind `_closed`/`_debug`."""
+    source = inspect.getsource(asyncio.BaseEventLoop.call_at)
+    assert "events.TimerHandle(when, callback, args, self, context)" in source
+    assert "heapq.heappush(self._scheduled, timer)" in source and "timer._scheduled = True" in source
+    assert "self._check_closed()" in source and "self._debug" in source
+    loop = SimLoop()
+    assert loop._closed is False and loop._debug is False
+    timer = loop.call_later(2.0, print)
+    assert type(timer) is asyncio.TimerHandle and timer._when == 2.0 and loop._scheduled == [timer]
+    loop.close()
+    assert loop._closed is True
+    try:
+        loop.call_later(1.0, print)
+    except RuntimeError as error:
+        assert "closed" in str(error)
+    else:
+        raise AssertionError("a closed loop took a timer")
