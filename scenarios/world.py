@@ -235,7 +235,19 @@ class World:
             return
         node.restart()
         self.trace.record(node_name, "node.restart", incarnation=node.incarnation)
-        self.definitions[node_name].start(self)
+        try:
+            self.definitions[node_name].start(self)
+        except SimulatedCrash as crash:
+            self.trace.record(node_name, "crash.raised", target=crash.node, reason=crash.reason)
+            self.crash(crash.node, cause=crash.reason)
+            return
+        except Exception as error:  # noqa: BLE001 - a node that cannot start again is a finding
+            # WHY here: a restart runs from a timer or a fault driver's task, where an exception
+            # would end that task unseen ("Task exception was never retrieved") and leave the node
+            # up with nothing running; recoverability must report it instead
+            self.record_unexpected_error(node_name, f"{type(error).__name__}: {error}",
+                                         f"{node_name} could not start again: {type(error).__name__}: {error}")
+            return
         assert node.alive
 
 
