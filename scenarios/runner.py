@@ -130,6 +130,10 @@ def _run(
         world.observations.deadlock = str(error)
     except SimulationTimeLimit as error:
         world.observations.deadlock = f"virtual time limit reached: {error}"
+    for node in world.sim.nodes:  # a task that died unawaited (a fault driver's, say) is a finding too
+        for task_name, error in node.task_errors:
+            world.record_unexpected_error(node.name, f"{type(error).__name__}: {error}",
+                                          f"task {task_name} died: {type(error).__name__}: {error}")
     context = _final_context(world)
     violations: list[Violation] = []
     invariants: dict[str, dict[str, int]] = {}

@@ -23,6 +23,7 @@ __all__ = ["Node", "NodeDownError"]
 
 NODE_TASKS_MAX = 100_000
 CRASH_HOOKS_MAX = 64
+TASK_ERRORS_MAX = 100  # task deaths kept per node: the first ones say what went wrong
 
 
 class NodeDownError(AssertionError):
@@ -44,6 +45,9 @@ class Node:
         self.last_crash_reason: str | None = None
         self._tasks: dict[asyncio.Task, None] = {}
         self._crash_hooks: list[Callable[[Node], None]] = []
+        # (task name, exception) of each task that died of anything but a crash or a cancel: a
+        # composition root turns them into findings (a task nobody awaits would die unseen)
+        self.task_errors: list[tuple[str, BaseException]] = []
 
     @property
     def tasks(self) -> list[asyncio.Task]:
@@ -103,6 +107,8 @@ class Node:
             task.exception()  # handled here: the whole node goes down
             if self.alive:
                 self.crash(reason=error.reason)
+        elif error is not None and len(self.task_errors) < TASK_ERRORS_MAX:
+            self.task_errors.append((task.get_name(), error))
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else "down"

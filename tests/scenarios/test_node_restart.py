@@ -24,3 +24,17 @@ def test_a_node_that_cannot_start_again_is_reported_by_recoverability(caplog: py
     assert "Task exception was never retrieved" not in caplog.text
     errors = result.world.trace.of_kind("task.error")
     assert any(event.node == "reconciler" for event in errors)
+
+
+def test_a_fault_drivers_task_that_dies_is_reported_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tasks on the fault drivers' node are not the world's guarded tasks: the runner collects
+    whatever killed them from the nodes and `recoverability` reports it."""
+    from faults.process_faults import ProcessFaults
+
+    async def broken_restart(self, name: str, restart_after_s: float) -> None:  # noqa: ANN001
+        raise RuntimeError(f"the restart of {name} broke")
+
+    monkeypatch.setattr(ProcessFaults, "_restart_later", broken_restart)
+    result = run("riskcast_crash", 2)  # five planned crashes of RiskCast, each restarted by the driver
+    findings = [v.message for v in result.violations if v.invariant == "recoverability"]
+    assert any("died: RuntimeError: the restart of" in message for message in findings), findings

@@ -147,4 +147,20 @@ def test_an_ordinary_task_error_is_left_for_asyncio_to_report(sim: Simulation) -
     task = sim.run(main())
     assert node.alive
     assert task._log_traceback is True  # not silently marked as handled
+    assert [(name, type(error)) for name, error in node.task_errors] == [("n/buggy", KeyError)], \
+        "and kept on the node, for the composition root to report"
     assert isinstance(task.exception(), KeyError)
+
+
+def test_only_a_task_that_died_of_an_error_is_kept_as_a_task_error(sim: Simulation) -> None:
+    node = sim.node("n")
+
+    async def main() -> None:
+        node.spawn(asyncio.sleep(1), name="done")
+        doomed = node.spawn(asyncio.sleep(100), name="cancelled")
+        await asyncio.sleep(2)
+        doomed.cancel()
+        await asyncio.sleep(1)
+
+    sim.run(main())
+    assert node.task_errors == []
