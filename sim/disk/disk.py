@@ -285,15 +285,20 @@ class SimDisk:
         return given, node
 
     def _peek(self, norm: str) -> FileNode | DirNode | None:
-        """The node at `norm`, or None if any component is missing or not a directory."""
-        node = self._nodes[ROOT_INO]
-        for part in norm.strip("/").split("/") if norm != "/" else []:
+        """The node at `norm` through the visible entries, or None if any component is missing or not a directory."""
+        return self._walk(norm, durable=False)
+
+    def _walk(self, norm: str, *, durable: bool) -> FileNode | DirNode | None:
+        """The node at `norm` through the durable entries (or the visible ones), else None."""
+        nodes = self._nodes
+        node = nodes[ROOT_INO]
+        for part in _split(norm)[0] if norm != "/" else ():
             if not node.is_dir:
                 return None
-            ino = node.entries.get(part)
+            ino = (node.durable if durable else node.entries).get(part)
             if ino is None:
                 return None
-            node = self._nodes[ino]
+            node = nodes[ino]
         return node
 
     def _check_writable_dir(self, directory: DirNode, filename: str, filename2: str | None = None) -> None:
@@ -728,17 +733,23 @@ class SimDisk:
         must not draw faults) and this disk is untouched."""
         if not isinstance(state, CrashState):
             raise DiskUsageError(f"clone_in_state needs a CrashState from crash_states(), got {type(state).__name__}")
-        unknown = set(vars(self)) - _CLONED_ATTRIBUTES
-        assert not unknown, f"SimDisk.clone_in_state does not know how to copy {sorted(unknown)}"
         before = self._visible_paths()
+        twin = self._twin()
+        twin.fault_hook = None
+        twin._changes = self._changes.copy()  # `_install` resets it, as a crash does
+        twin._install(state, "chosen", before)
+        return twin
+
+    def _twin(self) -> "SimDisk":
+        """A disk sharing every field with this one but its own rng (same state) and path view:
+        the start of `clone` and `clone_in_state`, which then replace what each must own."""
+        unknown = set(vars(self)) - _CLONED_ATTRIBUTES
+        assert not unknown, f"SimDisk cannot copy {sorted(unknown)}: add it to _CLONED_ATTRIBUTES and to clone()"
         twin = object.__new__(type(self))
         twin.__dict__.update(vars(self))
         twin.rng = random.Random(0)  # any seed: the state is overwritten with this disk's next line
         twin.rng.setstate(self.rng.getstate())
         twin.path = DiskPath(twin)
-        twin.fault_hook = None
-        twin._changes = self._changes.copy()  # `_install` resets it, as a crash does
-        twin._install(state, "chosen", before)
         return twin
 
     def _visible_paths(self) -> list[str]:
@@ -784,13 +795,7 @@ class SimDisk:
         array and entry op cost more than checking the state itself. An `EntryOp` shared by two
         directories (a rename) stays one shared object in the copy.
         """
-        unknown = set(vars(self)) - _CLONED_ATTRIBUTES
-        assert not unknown, f"SimDisk.clone does not know how to copy {sorted(unknown)}"
-        twin = object.__new__(type(self))
-        twin.__dict__.update(vars(self))
-        twin.rng = random.Random(0)  # any seed: the state is overwritten with this disk's next line
-        twin.rng.setstate(self.rng.getstate())
-        twin.path = DiskPath(twin)
+        twin = self._twin()
         ops: dict[int, EntryOp] = {}
         twin._nodes = {ino: _copy_node(node, ops) for ino, node in self._nodes.items()}
         twin._dirty = dict(self._dirty)
@@ -867,16 +872,7 @@ class SimDisk:
         return dict(node.durable) if node is not None and node.is_dir else None
 
     def _durable_any(self, path: str) -> FileNode | DirNode | None:
-        norm = self._norm(path)[1]
-        node = self._nodes[ROOT_INO]
-        for part in _split(norm)[0] if norm != "/" else ():
-            if not node.is_dir:
-                return None
-            ino = node.durable.get(part)
-            if ino is None:
-                return None
-            node = self._nodes[ino]
-        return node
+        return self._walk(self._norm(path)[1], durable=True)
 
     def visible_names(self, path: str) -> list[str]:
         """`listdir` for observers: the same names and errors, but not a disk op (no op count, no
@@ -913,17 +909,8 @@ class SimDisk:
 
     def _file_node(self, path: str, *, durable: bool) -> FileNode | None:
         """The file at `path` through the durable entries (or the visible ones), else None."""
-        norm = self._norm(path)[1]
-        nodes = self._nodes
-        node = nodes[ROOT_INO]
-        for part in _split(norm)[0] if norm != "/" else ():
-            if not node.is_dir:
-                return None
-            ino = (node.durable if durable else node.entries).get(part)
-            if ino is None:
-                return None
-            node = nodes[ino]
-        return None if node.is_dir else node
+        node = self._walk(self._norm(path)[1], durable=durable)
+        return None if node is None or node.is_dir else node
 
 
 _CLONED_ATTRIBUTES = frozenset({
