@@ -10,6 +10,7 @@ import random
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from omen.ledger.fs_ops import fsync_file
 from scenarios.observers import DurableLedgerIndex, SimDiskView
 from scenarios.runner import run
 from sim.disk import SimDisk
@@ -34,14 +35,6 @@ def the_two_indexes(disk: SimDisk) -> tuple[DurableLedgerIndex, DurableLedgerInd
     return DurableLedgerIndex(view, "/ledger"), DurableLedgerIndex(FullRecheckView(view), "/ledger")
 
 
-def fsync_path(disk: SimDisk, path: str) -> None:
-    fd = disk.open(path, os.O_RDONLY)
-    try:
-        disk.fsync(fd)
-    finally:
-        disk.close(fd)
-
-
 def apply(disk: SimDisk, op: tuple, indexes: tuple[DurableLedgerIndex, ...]) -> None:
     """One disk op; an op the disk refuses (no such file, not empty) is a no-op, as for a real caller."""
     kind, partition, segment, signal, number = op
@@ -53,9 +46,9 @@ def apply(disk: SimDisk, op: tuple, indexes: tuple[DurableLedgerIndex, ...]) -> 
             disk.write(fd, frame(signal, number)[: None if number % 5 else 7])  # now and then a torn frame
             disk.close(fd)
         elif kind == "fsync":
-            fsync_path(disk, path)
+            fsync_file(disk, path)
         elif kind == "fsync_dir":
-            fsync_path(disk, [directory, directory, "/ledger", "/"][number % 4])
+            fsync_file(disk, [directory, directory, "/ledger", "/"][number % 4])
         elif kind == "truncate":
             fd = disk.open(path, os.O_WRONLY)
             disk.ftruncate(fd, number % 40)
@@ -96,7 +89,7 @@ def test_the_fed_index_answers_as_a_full_recheck_after_every_op(ops: list[tuple]
     for partition in PARTITIONS:
         disk.mkdir(f"/ledger/{partition}")
     for directory in ("/", "/ledger", *(f"/ledger/{partition}" for partition in PARTITIONS)):
-        fsync_path(disk, directory)  # durable directories: most histories then make segments durable
+        fsync_file(disk, directory)  # durable directories: most histories then make segments durable
     fed, full = indexes = the_two_indexes(disk)
     answered_yes = 0
     for op in ops:
@@ -118,7 +111,7 @@ def test_the_fed_index_skips_the_segments_nothing_changed_in() -> None:
         apply(disk, ("append", "p", segment, "A", number), ())
         apply(disk, ("fsync", "p", segment, "A", 0), ())
     for directory in ("/", "/ledger", "/ledger/p"):
-        fsync_path(disk, directory)
+        fsync_file(disk, directory)
     view = SimDiskView(disk, durable=True)
     asked: list[str] = []
     size_bytes = view.size_bytes
