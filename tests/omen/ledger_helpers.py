@@ -55,3 +55,17 @@ class WrappedFs:
 
 
 __all__ = ["DAY_1", "WrappedFs", "make_event"]
+
+
+def count_scans(monkeypatch: Any, module: Any) -> list[int]:
+    """Wrap `module.scan_frames`: one entry (the byte length) per segment that module CRC-scans.
+    The memo specs count with it what a reader or a writer did not check again."""
+    calls: list[int] = []
+    original = module.scan_frames
+
+    def counted(data, *args, **kwargs):  # noqa: ANN001, ANN202
+        calls.append(len(data))
+        return original(data, *args, **kwargs)
+
+    monkeypatch.setattr(module, "scan_frames", counted)
+    return calls

@@ -13,21 +13,13 @@ import omen.ledger.reader as reader_module
 from omen import LedgerCorruptionError, LedgerReader, LedgerWriter
 from omen.ledger.framing import HEADER_BYTES
 from tests.omen.damage import PARTITION, edit_payload, flip_bit, frames_of, sealed_ledger, segment_path
-from tests.omen.ledger_helpers import make_event
+from tests.omen.ledger_helpers import count_scans, make_event
 
 
 @pytest.fixture
 def parses(monkeypatch) -> list[int]:
     """One entry per segment the reader parses (scan_frames call)."""
-    calls: list[int] = []
-    original = reader_module.scan_frames
-
-    def counted(data, *args, **kwargs):  # noqa: ANN001, ANN202
-        calls.append(len(data))
-        return original(data, *args, **kwargs)
-
-    monkeypatch.setattr(reader_module, "scan_frames", counted)
-    return calls
+    return count_scans(monkeypatch, reader_module)
 
 
 def corruption_of(read) -> str:  # noqa: ANN001

@@ -14,21 +14,13 @@ from omen import LedgerWriter
 from omen.ledger import LedgerCorruptionError
 from omen.ledger.framing import HEADER_BYTES
 from tests.omen.damage import PARTITION, flip_bit, sealed_ledger, segment_path
-from tests.omen.ledger_helpers import make_event
+from tests.omen.ledger_helpers import count_scans, make_event
 
 
 @pytest.fixture
 def scans(monkeypatch) -> list[int]:
     """One entry (the byte length) per segment the writer CRC-scans."""
-    calls: list[int] = []
-    original = writer_module.scan_frames
-
-    def counted(data, *args, **kwargs):  # noqa: ANN001, ANN202
-        calls.append(len(data))
-        return original(data, *args, **kwargs)
-
-    monkeypatch.setattr(writer_module, "scan_frames", counted)
-    return calls
+    return count_scans(monkeypatch, writer_module)
 
 
 def failure_of(writer: LedgerWriter, index: int) -> str:
