@@ -18,7 +18,7 @@ from typing import Any
 
 from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
 from omen.ledger import LedgerCorruptionError, LedgerWriteError
-from scenarios.ledger_oracle import SegmentMemo, parse_ledger
+from scenarios.ledger_oracle import BytesMemo, parse_ledger
 from scenarios.observers.ledger_files import is_segment
 from sim.disk import SimDisk
 
@@ -65,7 +65,7 @@ class _StateUnderCheck:
 
 
 def _findings_in_state(clone: SimDisk, days: list[str], root: str, acknowledged: set[str], now: datetime,
-                       reader: LedgerReader, port: _StateUnderCheck, parsed: SegmentMemo) -> list[str]:
+                       reader: LedgerReader, port: _StateUnderCheck, parsed: BytesMemo) -> list[str]:
     writer = LedgerWriter(root, fs=clone, clock=FixedClock(now))
     probes: set[str] = set()
     for day in days:
@@ -101,7 +101,7 @@ def check_all_crash_states(
     findings: list[CrashStateFinding] = []
     port = _StateUnderCheck()
     reader = LedgerReader(root, fs=port)
-    parsed = SegmentMemo()
+    parsed = BytesMemo()
     for index, state in enumerate(states):
         days = _days_with_segments((path for path, _ in state.files), root)
         clone = disk.clone_in_state(state)

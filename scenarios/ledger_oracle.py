@@ -14,11 +14,14 @@ import json
 import posixpath
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 FRAME_HEADER = struct.Struct(">II")
 FRAME_MAX_BYTES = 16 * 1024 * 1024
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -179,36 +182,37 @@ def valid_frame_signal_ids(data: bytes) -> tuple[list[str], int]:
     return [signal_id for signal_id, _ in found], valid_bytes
 
 
-class SegmentMemo:
-    """Parsed segments by (partition, name), reused while the bytes are the same, for a caller that
-    parses many ledgers which share most segments (the exhaustive check parses one per crash state,
-    and the states differ in a tail or two). The answer is the parse of the same bytes; callers
-    that take one must not mutate the segments it returns. Bounded in bytes held."""
+class BytesMemo:
+    """Values computed from bytes alone, by key, reused while the bytes are byte for byte the same
+    (compared whole, never by size). For callers that ask about many ledgers sharing most segments:
+    the exhaustive check parses one per crash state, which differ in a tail or two; the observers
+    index the same segments after each pass. A hit is the value the same bytes gave; callers must
+    not mutate it. Bounded in bytes held; dropping it costs speed, never an answer."""
 
     def __init__(self, bytes_max: int = 64 * 1024 * 1024) -> None:
         assert bytes_max >= 0
         self.bytes_max = bytes_max
-        self._segments: dict[tuple[str, str], tuple[bytes, OracleSegment]] = {}
+        self._known: dict[object, tuple[bytes, object]] = {}
         self._bytes = 0
 
-    def parse(self, partition: str, name: str, data: bytes) -> OracleSegment:
-        key = (partition, name)
-        known = self._segments.get(key)
+    def get(self, key: object, data: bytes, compute: Callable[[bytes], T]) -> T:
+        known = self._known.get(key)
         if known is not None and known[0] == data:
-            return known[1]
-        segment = parse_segment(partition, name, data)
+            return known[1]  # type: ignore[return-value]
+        value = compute(data)
         if known is not None:
             self._bytes -= len(known[0])
-        if self._bytes + len(data) > self.bytes_max:
-            self._segments.clear()  # a memo: dropping it costs speed, never an answer
-            self._bytes = 0
+            del self._known[key]
         if len(data) <= self.bytes_max:
-            self._segments[key] = (data, segment)
+            if self._bytes + len(data) > self.bytes_max:
+                self._known.clear()
+                self._bytes = 0
+            self._known[key] = (data, value)
             self._bytes += len(data)
-        return segment
+        return value
 
 
-def parse_ledger(files: Mapping[str, bytes], root: str, *, memo: SegmentMemo | None = None) -> dict[str, OraclePartition]:
+def parse_ledger(files: Mapping[str, bytes], root: str, *, memo: BytesMemo | None = None) -> dict[str, OraclePartition]:
     """Partitions (sorted) of the ledger under `root` found in a path -> bytes mapping (segments
     through `memo` when given: the same parse, shared)."""
     root = root.rstrip("/")
@@ -227,7 +231,8 @@ def parse_ledger(files: Mapping[str, bytes], root: str, *, memo: SegmentMemo | N
             continue
         entry = partitions.setdefault(partition, OraclePartition(partition))
         data = files[path]
-        entry.segments.append(parse_segment(partition, name, data) if memo is None else memo.parse(partition, name, data))
+        entry.segments.append(parse_segment(partition, name, data) if memo is None else
+                              memo.get((partition, name), data, partial(parse_segment, partition, name)))
     return dict(sorted((name, entry) for name, entry in partitions.items() if entry.segments))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from omen import LedgerReader
 from omen.ledger import LedgerCorruptionError
 from scenarios.invariants.model import CheckContext
-from scenarios.ledger_oracle import SegmentMemo, parse_ledger
+from scenarios.ledger_oracle import BytesMemo, parse_ledger
 from scenarios.observers.ledger_files import SEGMENT_SUFFIX
 from scenarios.observers.observations import Observations
 from scenarios.observers.riskcast_rows import reconcile_highwaters, stored_rows
@@ -65,7 +65,7 @@ def final_context(
     """The checkers' input; also fills `observations.final_segment_hashes`."""
     # after the liveness phase, what survives a power loss is nearly always what reads see: the two
     # parses share every segment whose bytes are the same
-    parsed = SegmentMemo()
+    parsed = BytesMemo()
     final_visible = parse_ledger(visible_files, root, memo=parsed)
     observations.final_segment_hashes.update(final_segment_hashes(visible_files, root, list(final_visible)))
     state = {partition: int(highwater or 0) for partition, highwater in reconcile_highwaters(conn).items()}

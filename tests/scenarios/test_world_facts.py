@@ -7,8 +7,7 @@ import struct
 import zlib
 
 from scenarios.observers import DurableLedgerIndex, SimDiskView
-from scenarios.ledger_oracle import SegmentMemo, parse_ledger, parse_segment, valid_frame_index, valid_frame_signal_ids
-from scenarios.observers.ledger_files import FrameIndexMemo
+from scenarios.ledger_oracle import BytesMemo, parse_ledger, parse_segment, valid_frame_index, valid_frame_signal_ids
 from scenarios.observers.requests import describe_body
 from sim.disk import SimDisk
 
@@ -47,7 +46,7 @@ def test_the_oracle_memo_parses_the_same_bytes_once_and_any_other_bytes_again() 
     sealed, tail = frame("A", 1) + frame("B", 2), frame("C", 3)
     rotten = bytearray(tail)
     rotten[-2] ^= 0x04
-    memo = SegmentMemo()
+    memo = BytesMemo()
     first = parse_ledger({f"{root}/{day}/segment-000001.log": sealed, f"{root}/{day}/segment-000002.log": tail},
                          root, memo=memo)
     second = parse_ledger({f"{root}/{day}/segment-000001.log": bytes(sealed),
@@ -59,20 +58,21 @@ def test_the_oracle_memo_parses_the_same_bytes_once_and_any_other_bytes_again() 
                                    f"{root}/{day}/segment-000002.log": bytes(rotten)}, root)
 
 
-def test_the_frame_index_memo_answers_as_the_index_of_the_bytes_it_is_given() -> None:
+def test_the_bytes_memo_answers_as_the_computation_on_the_bytes_it_is_given() -> None:
     path = "/ledger/2026-01-01/segment-000001.log"
     data = frame("A", 1) + frame("B", 2)
-    memo = FrameIndexMemo(bytes_max=len(data) * 2)
-    first = memo.records(path, data)
+    memo = BytesMemo(bytes_max=len(data) * 2)
+    index = lambda given: valid_frame_index(given)[0]  # noqa: E731
+    first = memo.get(path, data, index)
     assert first == valid_frame_index(data)[0] == [("A", 1), ("B", 2)]
-    assert memo.records(path, bytes(data)) is first, "equal bytes: the index is reused"
+    assert memo.get(path, bytes(data), index) is first, "equal bytes: the index is reused"
     rotten = bytearray(data)
     rotten[-2] ^= 0x01
-    assert memo.records(path, bytes(rotten)) == [("A", 1)], "a flipped bit is indexed again"
+    assert memo.get(path, bytes(rotten), index) == [("A", 1)], "a flipped bit is indexed again"
     grown = data + frame("C", 3)
-    assert memo.records(path, grown) == [("A", 1), ("B", 2), ("C", 3)]
+    assert memo.get(path, grown, index) == [("A", 1), ("B", 2), ("C", 3)]
     huge = grown * 3  # more than the memo may hold: answered, not kept
-    assert memo.records("/ledger/2026-01-01/segment-000002.log", huge) == valid_frame_index(huge)[0]
+    assert memo.get("/ledger/2026-01-01/segment-000002.log", huge, index) == valid_frame_index(huge)[0]
 
 
 def test_a_record_is_durable_only_once_its_data_and_every_entry_on_its_path_are_fsynced() -> None:
