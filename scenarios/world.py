@@ -186,16 +186,20 @@ class World:
                        args: tuple[Any, ...]) -> Any:
         try:
             return await work(*args)
-        except SimulatedCrash as crash:
-            self.trace.record(node_name, "crash.raised", target=crash.node, reason=crash.reason)
-            self.crash(crash.node, cause=crash.reason)
-            return None
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # noqa: BLE001 - an escaped error is a finding, recorded for recoverability
-            self.record_unexpected_error(node_name, f"{type(error).__name__}: {error}",
-                                         f"{node_name}: {type(error).__name__}: {error}")
+        except (SimulatedCrash, Exception) as error:  # noqa: BLE001 - an escaped error is a finding
+            self._failed(node_name, error, f"{node_name}: ")
             return None
+
+    def _failed(self, node_name: str, error: BaseException, where: str) -> None:
+        """A SimulatedCrash crashes its node (a power loss); any other error is a finding."""
+        if isinstance(error, SimulatedCrash):
+            self.trace.record(node_name, "crash.raised", target=error.node, reason=error.reason)
+            self.crash(error.node, cause=error.reason)
+        else:
+            self.record_unexpected_error(node_name, f"{type(error).__name__}: {error}",
+                                         f"{where}{type(error).__name__}: {error}")
 
     def record_unexpected_error(self, node_name: str, error: str, finding: str) -> int:
         """A "task.error" event, and the finding `recoverability` reports for it."""
@@ -237,16 +241,11 @@ class World:
         self.trace.record(node_name, "node.restart", incarnation=node.incarnation)
         try:
             self.definitions[node_name].start(self)
-        except SimulatedCrash as crash:
-            self.trace.record(node_name, "crash.raised", target=crash.node, reason=crash.reason)
-            self.crash(crash.node, cause=crash.reason)
-            return
-        except Exception as error:  # noqa: BLE001 - a node that cannot start again is a finding
+        except (SimulatedCrash, Exception) as error:  # noqa: BLE001 - a node that cannot start is a finding
             # WHY here: a restart runs from a timer or a fault driver's task, where an exception
             # would end that task unseen ("Task exception was never retrieved") and leave the node
             # up with nothing running; recoverability must report it instead
-            self.record_unexpected_error(node_name, f"{type(error).__name__}: {error}",
-                                         f"{node_name} could not start again: {type(error).__name__}: {error}")
+            self._failed(node_name, error, f"{node_name} could not start again: ")
             return
         assert node.alive
 
