@@ -71,8 +71,8 @@ class SimDiskView:
     def __init__(self, disk: Any, *, durable: bool = False) -> None:
         self._disk = disk
         self.read_bytes = disk.durable_bytes if durable else self._visible_bytes
-        self.size_bytes = disk.durable_size if durable else self._visible_size
-        self.version = disk.durable_version if durable else _unknown_version
+        self.size_bytes = disk.durable_size if durable else disk.visible_size
+        self.version = disk.durable_version if durable else disk.visible_version
 
     def listdir(self, path: str) -> list[str]:
         """The visible names, sorted; not a disk op (an observer's look never moves the op count)."""
@@ -98,13 +98,6 @@ class SimDiskView:
         data = self._disk.visible_bytes(path)
         return data if data is None or not start_bytes else data[start_bytes:]
 
-    def _visible_size(self, path: str) -> int | None:
-        data = self._disk.visible_bytes(path)
-        return None if data is None else len(data)
-
-
-def _unknown_version(path: str) -> None:
-    return None
 
 
 class OsFiles:

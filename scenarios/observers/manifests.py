@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scenarios.ledger_oracle import valid_frame_index
-from scenarios.observers.files import FileView
-from scenarios.observers.ledger_files import partition_names, segments
+from scenarios.observers.files import FileView, listdir_or_empty
+from scenarios.observers.ledger_files import is_segment, partition_names
 
 MANIFEST_NAME = "_manifest.json"
 
@@ -30,11 +30,29 @@ def _index_of(name: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
     return valid_frame_index(data)
 
 
+# One segment's facts: (records, highest sequence or None when it has no record, size in bytes,
+# whether every byte is a valid frame).
+SegmentFacts = tuple[int, "int | None", int, bool]
+
+
+def segment_facts(index: tuple[list[tuple[str, int]], int], size_bytes: int) -> SegmentFacts:
+    """The facts of one segment from its frame index (`valid_frame_index` of its bytes)."""
+    frames, valid_bytes = index
+    return len(frames), max((sequence for _, sequence in frames), default=None), size_bytes, valid_bytes == size_bytes
+
+
 def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str, bytes],
                    frame_index: FrameIndex = _index_of) -> dict[str, Any] | None:
     """Claims and facts of one partition, or None when its manifest does not parse (that is
     corruption, judged by reconcile and `no_silent_loss`, not a claim to hold against frames).
     `frame_index(name, data)` is `valid_frame_index(data)`, or a memo of it."""
+    return facts_of_segments(partition, manifest_bytes, {
+        name: segment_facts(frame_index(name, segments[name]), len(segments[name])) for name in sorted(segments)})
+
+
+def facts_of_segments(partition: str, manifest_bytes: bytes,
+                      segments: Mapping[str, SegmentFacts]) -> dict[str, Any] | None:
+    """`manifest_facts` from each segment's facts (in name order) rather than its bytes."""
     try:
         claims = json.loads(manifest_bytes)
         entries = [(str(e["name"]), int(e["record_count"]), int(e["size_bytes"]), bool(e["sealed"]))
@@ -45,13 +63,8 @@ def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str,
         return None
     # the JSON-free frame index: a late partition's manifest changes with every record, so this runs
     # at every reconcile pass that follows a write; the facts are the CRC-valid prefix of each segment
-    sequences: list[int] = []
-    files: list[list[Any]] = []
-    for name in sorted(segments):
-        data = segments[name]
-        frames, valid_bytes = frame_index(name, data)
-        sequences.extend(sequence for _, sequence in frames)
-        files.append([name, len(frames), len(data), valid_bytes == len(data)])
+    files = [[name, records, size_bytes, clean] for name, (records, _, size_bytes, clean) in sorted(segments.items())]
+    highest = [facts[1] for facts in segments.values() if facts[1] is not None]
     return {
         "partition": partition,
         "sealed": sealed,
@@ -59,8 +72,8 @@ def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str,
         "claimed_highwater": highwater,
         "claimed_records": record_count,
         "claimed_segments": [list(entry) for entry in entries],
-        "highwater": max(sequences, default=0),
-        "records": len(sequences),
+        "highwater": max(highest, default=0),
+        "records": sum(facts[0] for facts in segments.values()),
         "segments": files,  # [name, records, size_bytes, clean] per segment file, in name order
     }
 
@@ -77,6 +90,10 @@ class ManifestObserver:
         # grows, and re-indexing every segment at each change was quadratic over a long day; bytes
         # equal to those indexed (compared whole: rot is seen) reuse the index
         self._indexed: dict[tuple[str, str], tuple[bytes, tuple[list[tuple[str, int]], int]]] = {}
+        # (partition, segment) -> (version, size, facts) when the view knows versions (see
+        # FileView.version): same version and size mean the same bytes, so the segment is not even
+        # read again. Reading every sealed segment at each manifest change still grew with the day.
+        self._facts: dict[tuple[str, str], tuple[object, int, SegmentFacts]] = {}
 
     def observe(self, partitions: list[str] | None = None) -> None:
         names = partitions if partitions is not None else partition_names(self._files, self._root)
@@ -85,11 +102,30 @@ class ManifestObserver:
             if not data or self._seen.get(partition) == data:
                 continue
             self._seen[partition] = data
-            facts = manifest_facts(partition, data, segments(self._files, self._root, partition),
-                                   lambda name, segment_bytes: self._frame_index(partition, name, segment_bytes))
+            facts = facts_of_segments(partition, data, self._segment_facts(partition))
             if facts is not None:
                 self._record("omen", "ledger.manifest", **facts)
 
+    def _segment_facts(self, partition: str) -> dict[str, SegmentFacts]:
+        files = self._files
+        directory = f"{self._root}/{partition}"
+        out: dict[str, SegmentFacts] = {}
+        for name in listdir_or_empty(files, directory):
+            if not is_segment(name):
+                continue
+            path = f"{directory}/{name}"
+            version = files.version(path)
+            known = self._facts.get((partition, name))
+            if version is not None and known is not None and known[0] == version and known[1] == files.size_bytes(path):
+                out[name] = known[2]
+                continue
+            segment_bytes = files.read_bytes(path) or b""
+            facts = out[name] = segment_facts(self._frame_index(partition, name, segment_bytes), len(segment_bytes))
+            if version is not None:
+                if len(self._facts) >= INDEXED_SEGMENTS_MAX:
+                    self._facts.clear()  # a memo: dropping it costs speed, never an answer
+                self._facts[(partition, name)] = (version, len(segment_bytes), facts)
+        return out
 
     def _frame_index(self, partition: str, name: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
         known = self._indexed.get((partition, name))
@@ -102,4 +138,4 @@ class ManifestObserver:
         return index
 
 
-__all__ = ["ManifestObserver", "manifest_facts"]
+__all__ = ["ManifestObserver", "facts_of_segments", "manifest_facts", "segment_facts"]

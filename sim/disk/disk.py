@@ -172,6 +172,7 @@ class SimDisk:
         self._next_fd = FD_FIRST
         self._used_bytes = 0
         self._changes = ChangeFeed()
+        self._installs = 0  # crash states installed: every inode after one is a new file, whatever its number
 
     # ---------------------------------------------------------------- bookkeeping
 
@@ -435,6 +436,8 @@ class SimDisk:
         else:
             if pos > size:
                 buf.extend(bytes(pos - size))
+            else:
+                node.visible_rewrites += 1
             buf[pos:pos + count] = payload
         end = pos + count
         if end > size:
@@ -535,6 +538,7 @@ class SimDisk:
             return
         if length < size:
             del node.data[length:]
+            node.visible_rewrites += 1
         else:
             node.data.extend(bytes(length - size))
         self._used_bytes += length - size
@@ -774,6 +778,7 @@ class SimDisk:
             used += len(data)
         assert ROOT_INO in nodes and nodes[ROOT_INO].is_dir
         self._nodes = nodes
+        self._installs += 1
         self._next_ino = max(self._next_ino, max(nodes) + 1)
         self._dirty = {}
         self._fds = {}
@@ -823,6 +828,7 @@ class SimDisk:
                 f"bit {bit_index} is outside the {len(node.durable)} durable bytes of {path!r}")
         if byte_index < len(node.data) and node.data[byte_index] == node.durable[byte_index]:
             node.data[byte_index] ^= mask
+            node.visible_rewrites += 1
         node.durable[byte_index] ^= mask
         node.durable_rewrites += 1
         self._changes.touch(node.ino)
@@ -849,6 +855,19 @@ class SimDisk:
         that prefix went stale (a same-size rewrite after a rollback would otherwise look unchanged)."""
         node = self._durable_node(path)
         return None if node is None else (node.ino, node.durable_rewrites)
+
+    def visible_version(self, path: str) -> tuple[int, int, int] | None:
+        """(crash states installed, inode, rewrites) of the file reads see at `path`, else None. It
+        changes whenever what reads see changes other than by growing at the end (an overwrite, a
+        truncate that cuts, rot, a crash installing a new state), so an observer that holds the bytes
+        of a version and size needs to read none of them again."""
+        node = self._file_node(path, durable=False)
+        return None if node is None else (self._installs, node.ino, node.visible_rewrites)
+
+    def visible_size(self, path: str) -> int | None:
+        """The byte length reads of `path` see now, else None (observers only; no bytes copied)."""
+        node = self._file_node(path, durable=False)
+        return None if node is None else len(node.data)
 
     @property
     def change_mark(self) -> int:
@@ -916,7 +935,7 @@ class SimDisk:
 _CLONED_ATTRIBUTES = frozenset({
     "rng", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
     "umask", "path", "_nodes", "_next_ino", "_dirty", "_seq", "_fds", "_free_fds", "_next_fd", "_used_bytes",
-    "_changes",
+    "_changes", "_installs",
 })
 
 
@@ -929,6 +948,7 @@ def _copy_node(node: FileNode | DirNode, ops: dict[int, EntryOp]) -> FileNode | 
         file_copy.pending = list(node.pending)  # (offset, bytes | None) tuples: immutable
         file_copy.dropped = list(node.dropped)
         file_copy.durable_rewrites = node.durable_rewrites
+        file_copy.visible_rewrites = node.visible_rewrites
         return file_copy
     dir_copy = DirNode(node.ino, node.mode)
     dir_copy.entries = dict(node.entries)

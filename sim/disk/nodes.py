@@ -38,7 +38,7 @@ def apply_data_op(buf: bytearray, op: DataOp) -> None:
 class FileNode:
     """A regular file's inode: visible data, durable data, pending data ops."""
 
-    __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped", "durable_rewrites")
+    __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped", "durable_rewrites", "visible_rewrites")
     is_dir = False
 
     def __init__(self, ino: int, mode: int) -> None:
@@ -53,6 +53,8 @@ class FileNode:
         # how often the durable bytes changed other than by growing at the end (a truncate, an
         # overwrite, rot): an incremental reader of durable bytes knows its prefix is stale
         self.durable_rewrites = 0
+        # the same for the visible bytes (what reads see): an overwrite, a truncate that cuts, rot
+        self.visible_rewrites = 0
 
     def commit(self) -> None:
         """fsync: make every pending op durable, in issue order."""
