@@ -1,5 +1,5 @@
 import sys
 
-from scenarios.cli import main
+from scenarios.cli import command
 
-sys.exit(main())
+sys.exit(command())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.errors import HarnessError, UsageError
+from scenarios.gc_tuning import tune_gc_for_runs
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE = 0, 1, 2
 DEFAULT_REPRO_DIR = Path("repros")
@@ -413,5 +414,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def command() -> int:
+    """The `omen-sim` executable: `main` in a process that exists to run simulations, so its garbage
+    collector is tuned for them (scenarios/gc_tuning.py). `main` itself leaves the caller's settings alone."""
+    tune_gc_for_runs()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

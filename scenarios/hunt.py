@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from scenarios.errors import UsageError
+from scenarios.gc_tuning import tune_gc_for_runs
 from scenarios.repro import default_repro_path, git_commit, repro_from_result
 from scenarios.runner import run
 
@@ -88,7 +89,7 @@ def _hunt_all(hunts: list[_Hunt], hunter: Callable[..., HuntReport] | None, work
         # a hunter of its own (the farm's) parallelises inside it; one worker runs here
         yield from (_run_hunt(hunt, hunter or hunt_bug) for hunt in hunts)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(hunts))) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(hunts)), initializer=tune_gc_for_runs) as pool:
         yield from pool.map(_run_hunt, hunts)  # chunksize 1: trials differ a hundredfold in length
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scenarios.gc_tuning import tune_gc_for_runs
 from scenarios.repro import default_repro_path, git_commit, repro_from_result
 from scenarios.runner import run
 from sim.errors import HarnessError
@@ -155,7 +156,7 @@ def sweep(
         outcomes = map(run_job, jobs)
         pool = None
     else:
-        pool = ProcessPoolExecutor(max_workers=workers)
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=tune_gc_for_runs)
         outcomes = pool.map(run_job, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8) or 1)))
     try:
         for done, outcome in enumerate(outcomes, start=1):
