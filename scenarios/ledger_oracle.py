@@ -87,7 +87,9 @@ def _record_at(partition: str, name: str, data: bytes, offset: int) -> OracleRec
     if zlib.crc32(payload) != crc:
         return None
     try:
-        document = json.loads(payload)
+        # UTF-8 only, as docs/ledger-format.md says: json.loads(bytes) would also take UTF-16/32 and a BOM,
+        # and spent a call per record finding out which (UnicodeDecodeError is a ValueError)
+        document = json.loads(payload.decode("utf-8"))
         event = document["event"]
         return OracleRecord(
             partition=partition,

@@ -41,6 +41,14 @@ def test_the_oracle_stops_at_the_first_frame_whose_crc_fails() -> None:
     assert valid_frame_signal_ids(data) == (["A", "B"], len(good))
 
 
+def test_the_oracle_reads_a_payload_as_utf8_only_as_the_ledger_format_says() -> None:
+    text = '{"schema_version":1,"event":{"signal_id":"S1","ledger_sequence":1}}'
+    for encoded in (text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode()):  # valid JSON to json.loads(bytes)
+        data = struct.pack(">II", len(encoded), zlib.crc32(encoded)) + encoded
+        assert parse_segment("p", "segment-000001.log", data).records == []
+    assert [r.signal_id for r in parse_segment("p", "segment-000001.log", frame("S1", 1)).records] == ["S1"]
+
+
 def test_the_oracle_memo_parses_the_same_bytes_once_and_any_other_bytes_again() -> None:
     root, day = "/ledger", "2026-01-01"
     sealed, tail = frame("A", 1) + frame("B", 2), frame("C", 3)
