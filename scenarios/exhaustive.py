@@ -10,7 +10,6 @@ must read without corruption, and sequences must strictly increase.
 """
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
@@ -43,12 +42,14 @@ def _days_with_segments(paths: Iterable[str], root: str) -> list[str]:
     """The days of the partitions that hold a segment file: the partitions `parse_ledger` returns,
     found from the paths alone (parsing every record of every state only to name them cost more
     than the rest of the check)."""
-    root = root.rstrip("/")
-    return sorted({
-        posixpath.basename(posixpath.dirname(path))[:10]
-        for path in paths
-        if posixpath.dirname(posixpath.dirname(path)) == root and is_segment(posixpath.basename(path))
-    })
+    prefix = root.rstrip("/") + "/"
+    days: set[str] = set()
+    for path in paths:  # the disk's paths are normalized: <root>/<partition>/<segment> splits in two
+        if path.startswith(prefix):
+            parts = path[len(prefix):].split("/")
+            if len(parts) == 2 and is_segment(parts[1]):
+                days.add(parts[0][:10])
+    return sorted(days)
 
 
 class _StateUnderCheck:
@@ -65,12 +66,16 @@ class _StateUnderCheck:
 
 
 def _findings_in_state(clone: SimDisk, days: list[str], root: str, acknowledged: set[str], now: datetime,
-                       reader: LedgerReader, port: _StateUnderCheck, parsed: BytesMemo) -> list[str]:
+                       reader: LedgerReader, port: _StateUnderCheck, parsed: BytesMemo,
+                       probes_by_day: dict[str, SignalEvent]) -> list[str]:
     writer = LedgerWriter(root, fs=clone, clock=FixedClock(now))
     probes: set[str] = set()
     for day in days:
+        probe = probes_by_day.get(day)
+        if probe is None:  # the same record for every state of a check: events are frozen
+            probe = probes_by_day[day] = _probe(day, now)
         try:
-            probes.add(writer.write(_probe(day, now)).signal_id)
+            probes.add(writer.write(probe).signal_id)
         except (LedgerWriteError, LedgerCorruptionError) as error:
             return [f"the writer does not recover partition {day}: {type(error).__name__}: {error}"]
     writer.close()
@@ -102,9 +107,11 @@ def check_all_crash_states(
     port = _StateUnderCheck()
     reader = LedgerReader(root, fs=port)
     parsed = BytesMemo()
+    probes_by_day: dict[str, SignalEvent] = {}
     for index, state in enumerate(states):
         days = _days_with_segments((path for path, _ in state.files), root)
         clone = disk.clone_in_state(state)
         findings.extend(CrashStateFinding(index, len(states), message)
-                        for message in _findings_in_state(clone, days, root, acknowledged, now, reader, port, parsed))
+                        for message in _findings_in_state(clone, days, root, acknowledged, now, reader, port, parsed,
+                                                          probes_by_day))
     return len(states), findings
