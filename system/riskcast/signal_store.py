@@ -101,7 +101,7 @@ class SignalStore:
             event.trace_id,
             event.emitted_at.isoformat(),
             received_at.isoformat(),
-            event.model_dump_json(),
+            event.dump_json_bytes().decode(),  # model_dump_json(), without its wrapper
         )
         if self.group is None:
             return await self._runner.run(_insert_signal(row))

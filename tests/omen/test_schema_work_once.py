@@ -57,6 +57,19 @@ def test_json_bytes_is_the_model_serialization_made_once_per_object():
     assert moved.json_bytes() == moved.model_dump_json().encode() != first, "a copy is serialized afresh"
 
 
+@pytest.mark.parametrize("payload", [
+    {}, {"severity": 3, "tag": "é😀\x00\"", "ok": True, "none": None},
+    {"score": 1.5e16, "tiny": 5e-324, "deep": [{"x": -0.0}, [1, "two"]]}, {"big": 2**80},
+])
+def test_dumping_json_bytes_is_the_models_own_serialization(payload):
+    event = SignalEvent.create(
+        event_id="evt-dump", input_event={"n": 1}, ruleset_version="rules-1", category="weather",
+        observed_at=EMITTED_AT - timedelta(microseconds=250_001), emitted_at=EMITTED_AT, payload=payload,
+    )
+    for shape in (event, placed(event, sequence=7)):
+        assert shape.dump_json_bytes() == shape.model_dump_json().encode()
+
+
 def test_record_payload_of_an_event_equals_the_models_own_serialization():
     for n in range(5):
         event = placed(make_event(n), sequence=n + 1)
