@@ -1,8 +1,8 @@
 """The text of a timestamp as RiskCast stores it: `datetime.isoformat()`, made cheaper for UTC.
 
 WHY: every stored signal writes two timestamps as text (emitted_at, received_at), and CPython's
-`isoformat` formats through its printf-style machinery, about twice the cost of pydantic-core's
-formatter. For a `timezone.utc` value the two texts differ only in the offset's spelling ("Z"
+`isoformat` formats through its printf-style machinery: pydantic-core's formatter, with the
+suffix swapped, costs about 30% less. For a `timezone.utc` value the two texts differ only in the offset's spelling ("Z"
 against "+00:00"), with the same digits otherwise (a zero-padded four-digit year, six fraction
 digits present only when the microsecond is not zero; a property test holds them equal over the
 whole datetime range). Any other value is formatted by `isoformat` itself.
