@@ -17,6 +17,8 @@ from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticSerializationError
+from pydantic_core import to_json as _to_json
 
 SCHEMA_VERSION = 1
 
@@ -32,9 +34,10 @@ EVENT_JSON_MEMO_MAX = 1024
 PARTITION_NAMES_MAX = 64
 
 def _require_utc(value: datetime) -> datetime:
-    if value.tzinfo is timezone.utc:
+    tz = value.tzinfo
+    if tz is _UTC:
         return value  # already what the conversion below would return
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+    if tz is None or tz.utcoffset(value) is None:
         raise ValueError(
             "naive datetime refused: timestamps must be timezone-aware UTC "
             "(use datetime.now(timezone.utc) or append '+00:00' / 'Z')"
@@ -44,10 +47,14 @@ def _require_utc(value: datetime) -> datetime:
     except OverflowError:  # e.g. 0001-01-01T00:30+01:00: its UTC instant is before year 1
         raise ValueError(f"timestamp {value.isoformat()} is out of range once converted to UTC") from None
 
+_UTC = timezone.utc
+
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
 # One encoder for every signal: json.dumps with non-default options builds a new one per call.
 _canonical_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# The values whose JSON pydantic-core writes exactly as the stdlib encoder does (see canonical_json).
+_FLAT_JSON_TYPES = frozenset({str, int, bool, type(None)})
 # SQLite's INTEGER is a signed 64-bit value: a larger sequence could be neither stored nor compared.
 LEDGER_SEQUENCE_MAX = 2**63 - 1
 PAYLOAD_NODES_MAX = 1_000_000  # bounds the walk below; a 1 MiB body holds far fewer values
@@ -81,7 +88,24 @@ def _require_finite(payload: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(f"payload holds more than {PAYLOAD_NODES_MAX} values")
 
 def canonical_json(value: Any) -> bytes:
-    """Stable bytes for hashing: sorted keys, no whitespace, UTF-8."""
+    """Stable bytes for hashing: sorted keys, no whitespace, UTF-8 (the stdlib encoder's bytes).
+
+    Runs once per signal created (its input event's hash). A flat dict of str keys and str, int,
+    bool or None values (exact types), the usual input event, is encoded by pydantic-core in its
+    sorted order: for these types its compact UTF-8 JSON is byte for byte the stdlib's (the same
+    escapes, lowercase `\\u00XX` for other control characters, non-ASCII kept, ints in full; a
+    property test holds the two equal). Anything else, and any string it refuses (a lone
+    surrogate), goes to the stdlib encoder, so the bytes and the errors are the ones it gives.
+    """
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str or type(item) not in _FLAT_JSON_TYPES:
+                break
+        else:
+            try:
+                return _to_json(dict(sorted(value.items())))
+            except PydanticSerializationError:
+                pass  # the stdlib encoder raises its own error for it
     return _canonical_encode(value).encode()
 
 def generate_input_event_hash(input_event: Mapping[str, Any]) -> str:
@@ -110,7 +134,7 @@ def partition_for(emitted_at: datetime) -> str:
     Asked twice per signal (the writer places it, the ingest checks the placement), and a day's
     signals share their date, so the formatted name is memoized per date (formatting one costs
     several times the lookup)."""
-    if emitted_at.tzinfo is not timezone.utc:  # every validated timestamp is: no conversion then
+    if emitted_at.tzinfo is not _UTC:  # every validated timestamp is: no conversion then
         assert emitted_at.tzinfo is not None, "partition_for needs an aware datetime"
         emitted_at = emitted_at.astimezone(timezone.utc)
     day = emitted_at.date()
@@ -171,20 +195,24 @@ class SignalEvent(BaseModel):
         emitted_at: datetime,
         payload: Mapping[str, Any] | None = None,
     ) -> "SignalEvent":
-        """Build a signal from its input event; ids are derived, not chosen."""
+        """Build a signal from its input event; ids are derived, not chosen.
+
+        Validated as `cls(...)` validates it, by the model's own validator called straight (the
+        keyword-taking `__init__` wrapper costs a fifth of the validation): the same instance, the
+        same errors (a test holds both equal)."""
         input_event_hash = generate_input_event_hash(input_event)
         trace_id, signal_id = derived_identity(event_id, input_event_hash, ruleset_version)
-        return cls(
-            event_id=event_id,
-            input_event_hash=input_event_hash,
-            ruleset_version=ruleset_version,
-            signal_id=signal_id,
-            trace_id=trace_id,
-            category=category,
-            payload=dict(payload or {}),
-            observed_at=observed_at,
-            emitted_at=emitted_at,
-        )
+        return cls.__pydantic_validator__.validate_python({
+            "event_id": event_id,
+            "input_event_hash": input_event_hash,
+            "ruleset_version": ruleset_version,
+            "signal_id": signal_id,
+            "trace_id": trace_id,
+            "category": category,
+            "payload": dict(payload or {}),
+            "observed_at": observed_at,
+            "emitted_at": emitted_at,
+        })
 
     @property
     def main_partition(self) -> str:
@@ -199,11 +227,20 @@ class SignalEvent(BaseModel):
         found = _event_json_memo.get(id(self))
         if found is not None and found[0] is self:
             return found[1]
-        data = self.model_dump_json().encode()
+        data = self.__pydantic_serializer__.to_json(self)  # dump_json_bytes(), inlined: once per signal
         if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
             _event_json_memo.popitem(last=False)  # the oldest entry, O(1) (a dict's first key is not)
         _event_json_memo[id(self)] = (self, data)
         return data
+
+    def dump_json_bytes(self) -> bytes:
+        """`model_dump_json().encode()`, straight from pydantic-core's serializer (not memoized).
+
+        WHY: `model_dump_json` is a Python wrapper that passes every option by keyword and decodes
+        the serializer's UTF-8 bytes to a str, which callers then encode again; this runs once or
+        twice per signal. Same bytes: the options are the serializer's defaults (a test holds the
+        two equal)."""
+        return self.__pydantic_serializer__.to_json(self)
 
     def with_ledger_metadata(self, *, partition: str, sequence: int, written_at: datetime) -> "SignalEvent":
         """This event placed in the ledger: `model_copy(update=...)` of the three ledger fields.
@@ -219,7 +256,7 @@ class SignalEvent(BaseModel):
         fields = self.__dict__.copy()
         fields["ledger_partition"] = partition
         fields["ledger_sequence"] = sequence
-        fields["ledger_written_at"] = _require_utc(written_at)
+        fields["ledger_written_at"] = written_at if written_at.tzinfo is _UTC else _require_utc(written_at)
         cls = type(self)
         placed = cls.__new__(cls)
         _set_attribute(placed, "__dict__", fields)

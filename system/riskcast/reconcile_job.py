@@ -210,7 +210,7 @@ class ReconcileJob:
         failed: list[str] = []
         for signal_id in ids:
             try:
-                body = ledger[signal_id].record.event.model_dump_json().encode()
+                body = ledger[signal_id].record.event.dump_json_bytes()
             except LedgerCorruptionError as error:
                 log.critical("reconcile replay of %s refused: %s", signal_id, error)
                 failed.append(signal_id)

@@ -15,6 +15,7 @@ from omen import SignalEvent
 from riskcast.ports import AckIdSource, Clock, SqlRunner
 from riskcast.store_group_commit import StoreGroupCommit
 from riskcast.tables import in_transaction
+from riskcast.timestamp_text import iso_text
 
 
 # Partitions are days (and their late twins): a bound far above any retention.
@@ -99,9 +100,9 @@ class SignalStore:
             event.ledger_partition,
             event.ledger_sequence,
             event.trace_id,
-            event.emitted_at.isoformat(),
-            received_at.isoformat(),
-            event.model_dump_json(),
+            iso_text(event.emitted_at),  # isoformat()'s text
+            iso_text(received_at),
+            event.dump_json_bytes().decode(),  # model_dump_json(), without its wrapper
         )
         if self.group is None:
             return await self._runner.run(_insert_signal(row))

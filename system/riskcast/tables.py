@@ -51,13 +51,15 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
 def in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
     """Run `work` inside BEGIN IMMEDIATE .. COMMIT; roll back on any exception (crash included)."""
     assert not conn.in_transaction, "a SQL function must not start inside another transaction"
-    conn.execute("BEGIN IMMEDIATE")
+    # one cursor for the transaction's own statements: `conn.execute` makes a new one per call
+    control = conn.cursor()
+    control.execute("BEGIN IMMEDIATE")
     try:
         result = work()
     except BaseException:
-        conn.execute("ROLLBACK")
+        control.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    control.execute("COMMIT")
     assert not conn.in_transaction
     return result
 

@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from omen import SignalEvent
-from omen.schema import LedgerRecord, derive_signal_id, derive_trace_id, derived_identity
+from omen.schema import LedgerRecord, derive_signal_id, derive_trace_id, derived_identity, generate_input_event_hash
 
 EMITTED_AT = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -27,6 +27,41 @@ def make_event(n: int = 1) -> SignalEvent:
 
 def placed(event: SignalEvent, sequence: int = 1) -> SignalEvent:
     return event.with_ledger_metadata(partition="2026-03-01", sequence=sequence, written_at=EMITTED_AT)
+
+
+def created_by_the_constructor(**fields) -> SignalEvent:
+    """What `SignalEvent.create` builds, built through the model's own `__init__`."""
+    input_event_hash = generate_input_event_hash(fields.pop("input_event"))
+    trace_id, signal_id = derived_identity(fields["event_id"], input_event_hash, fields["ruleset_version"])
+    return SignalEvent(input_event_hash=input_event_hash, trace_id=trace_id, signal_id=signal_id, **fields)
+
+
+def test_create_builds_the_instance_the_constructor_builds():
+    fields = dict(event_id="evt-9", input_event={"feed": "ports", "n": 9}, ruleset_version="rules-1",
+                  category="weather", observed_at=EMITTED_AT.astimezone(timezone(timedelta(hours=3))),
+                  emitted_at=EMITTED_AT, payload={"severity": 2, "deep": [1.5]})
+    fast, reference = SignalEvent.create(**fields), created_by_the_constructor(**dict(fields))
+    assert type(fast) is type(reference) is SignalEvent
+    assert fast == reference and fast.__dict__ == reference.__dict__
+    assert fast.model_fields_set == reference.model_fields_set
+    assert fast.__pydantic_extra__ is reference.__pydantic_extra__ is None
+    assert fast.__pydantic_private__ is reference.__pydantic_private__ is None
+    assert fast.observed_at.tzinfo is timezone.utc and fast.json_bytes() == reference.model_dump_json().encode()
+
+
+@pytest.mark.parametrize("bad", [
+    {"observed_at": datetime(2026, 3, 1)}, {"category": ""}, {"payload": {"score": float("nan")}},
+    {"event_id": "x" * 300, "emitted_at": "not a time"},
+])
+def test_create_refuses_what_the_constructor_refuses_with_the_same_errors(bad):
+    fields = dict(event_id="evt-9", input_event={"n": 9}, ruleset_version="rules-1", category="weather",
+                  observed_at=EMITTED_AT, emitted_at=EMITTED_AT, payload={}) | bad
+    with pytest.raises(ValidationError) as fast:
+        SignalEvent.create(**fields)
+    with pytest.raises(ValidationError) as reference:
+        created_by_the_constructor(**dict(fields))
+    assert fast.value.title == reference.value.title == "SignalEvent"
+    assert fast.value.json() == reference.value.json() and str(fast.value) == str(reference.value)
 
 
 def test_derived_identity_is_the_pair_of_public_derivations():
@@ -55,6 +90,19 @@ def test_json_bytes_is_the_model_serialization_made_once_per_object():
     assert event.json_bytes() is first, "the second call returns the memoized bytes"
     moved = event.model_copy(update={"ledger_sequence": 2})
     assert moved.json_bytes() == moved.model_dump_json().encode() != first, "a copy is serialized afresh"
+
+
+@pytest.mark.parametrize("payload", [
+    {}, {"severity": 3, "tag": "é😀\x00\"", "ok": True, "none": None},
+    {"score": 1.5e16, "tiny": 5e-324, "deep": [{"x": -0.0}, [1, "two"]]}, {"big": 2**80},
+])
+def test_dumping_json_bytes_is_the_models_own_serialization(payload):
+    event = SignalEvent.create(
+        event_id="evt-dump", input_event={"n": 1}, ruleset_version="rules-1", category="weather",
+        observed_at=EMITTED_AT - timedelta(microseconds=250_001), emitted_at=EMITTED_AT, payload=payload,
+    )
+    for shape in (event, placed(event, sequence=7)):
+        assert shape.dump_json_bytes() == shape.model_dump_json().encode()
 
 
 def test_record_payload_of_an_event_equals_the_models_own_serialization():

@@ -27,13 +27,17 @@ class EmitResult:
     error: str | None = None
 
     def __post_init__(self) -> None:
-        assert self.attempts >= 0, self.attempts
-        if self.status is EmitStatus.FAILED:
-            assert self.attempts == 0, "a failed ledger write must never be followed by a push"
+        status, attempts = self.status, self.attempts  # one result per signal: read each field once
+        assert attempts >= 0, attempts
+        if status is EmitStatus.FAILED:
+            assert attempts == 0, "a failed ledger write must never be followed by a push"
             assert self.ledger_sequence is None
         else:
             assert self.ledger_partition is not None and self.ledger_sequence is not None, (
                 "every status but FAILED means the ledger write returned"
             )
-        if self.status in (EmitStatus.DELIVERED, EmitStatus.DUPLICATE):
-            assert self.attempts >= 1
+        if status in _CONFIRMED:
+            assert attempts >= 1
+
+
+_CONFIRMED = (EmitStatus.DELIVERED, EmitStatus.DUPLICATE)  # the statuses RiskCast answered for

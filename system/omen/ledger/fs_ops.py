@@ -17,16 +17,25 @@ READ_CHUNK_BYTES = 64 * 1024 * 1024
 
 
 def write_all(fs: FileSystem, fd: int, data: bytes) -> None:
-    """Write every byte: the port may return short counts, so loop (bounded by the byte count)."""
+    """Write every byte: the port may return short counts, so loop (bounded by the byte count).
+
+    The first write passes `data` itself (the usual write is whole: no view, no copy of it by
+    the port); only a short count takes the rest through a memoryview."""
+    size_bytes = len(data)
+    if size_bytes == 0:
+        return
+    n = fs.write(fd, data)
+    if n == size_bytes:
+        return
     view = memoryview(data)
     written = 0
-    for _ in range(len(data) + 1):
-        if written == len(data):
+    for _ in range(size_bytes):
+        if n <= 0:
+            raise OSError(errno.EIO, f"write made no progress ({written} of {size_bytes} bytes written)")
+        written += n
+        if written == size_bytes:
             return
         n = fs.write(fd, view[written:])
-        if n <= 0:
-            raise OSError(errno.EIO, f"write made no progress ({written} of {len(data)} bytes written)")
-        written += n
     raise AssertionError("write_all: loop bound exceeded")
 
 

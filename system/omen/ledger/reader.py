@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_port import ReadOnlyFileSystem
 from omen.ledger.fs_ops import read_all
@@ -107,11 +108,9 @@ class LedgerReader:
         self._root = root
         self._fs = fs
         self._frame_max_bytes = frame_max_bytes
-        self._verified_bytes_max = verified_bytes_max
-        # (partition, segment) -> (tail rule, manifest entry, the verified segment). Read and replaced
-        # with single dict operations, so reads on worker threads (the served app) share it safely.
-        self._verified: dict[tuple[str, str], tuple[bool, SegmentEntry | None, SegmentRecords]] = {}
-        self._verified_bytes = 0  # what the memo holds; two threads racing can skew it: it times a clear, no answer
+        # (partition, segment) -> the verified segment, under (tail rule, manifest entry). Single dict
+        # operations (see BytesMemo), so reads on worker threads (the served app) share it safely.
+        self._verified: BytesMemo[SegmentRecords] = BytesMemo(verified_bytes_max)
         # partition -> (manifest bytes, the manifest they parse to): an open partition's manifest lists
         # every sealed segment, and parsing it strictly at every pass grows with the day
         self._manifests: dict[str, tuple[bytes, Manifest]] = {}
@@ -271,10 +270,10 @@ class LedgerReader:
         counts), and whether its sequences strictly increase (the caller raises, checking the order
         across segments first, as one rule). From the memo when these exact bytes passed every check
         before under the same rule and entry, else checked now (and remembered if they all passed)."""
-        key = (partition, name)
-        known = self._verified.get(key)
-        if known is not None and known[0] == tolerate and known[1] == entry and known[2].data == data:
-            return known[2], True
+        key, inputs = (partition, name), (tolerate, entry)
+        known = self._verified.get(key, inputs, data)
+        if known is not None:
+            return known, True
         scan = scan_frames(data, self._frame_max_bytes, tolerate_torn_tail=tolerate)
         if scan.end == END_CORRUPT:
             raise LedgerCorruptionError(partition, name, scan.valid_bytes, scan.reason)
@@ -288,21 +287,8 @@ class LedgerReader:
         sequences = segment.sequences
         increasing = all(map(operator.lt, sequences, sequences[1:]))
         if increasing:
-            self._remember(key, (tolerate, entry, segment))
+            self._verified.put(key, inputs, data, segment)
         return segment, increasing
-
-    def _remember(self, key: tuple[str, str], verified: tuple[bool, SegmentEntry | None, SegmentRecords]) -> None:
-        size_bytes = len(verified[2].data)
-        replaced = self._verified.pop(key, None)
-        if replaced is not None:
-            self._verified_bytes -= len(replaced[2].data)
-        if size_bytes > self._verified_bytes_max:
-            return
-        if self._verified_bytes + size_bytes > self._verified_bytes_max:
-            self._verified.clear()  # a memo: dropping it costs speed, never an answer
-            self._verified_bytes = 0
-        self._verified[key] = verified
-        self._verified_bytes += size_bytes
 
     def _read_segment(self, partition: str, name: str) -> tuple[bytes, int]:
         fs = self._fs

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_ops import read_all
 from omen.ledger.framing import HEADER_BYTES, TAIL_SEARCH_CRC_FACTOR, find_valid_frame, frame_at
@@ -144,22 +145,19 @@ class SalvageMemo:
     last sequence before it; its effect on the walk is the ordered list of what it accepted, what
     it found damaged and the torn tail. Given the same inputs, replaying that list does to the walk
     exactly what salvaging again would, so the answer (records, losses, torn tail) is identical.
-    Bytes are compared whole, so rot or a rewrite is salvaged afresh. Bounded in bytes held; read
-    and replaced with single dict operations, as the reader's memo of verified segments.
+    Bytes are compared whole, so rot or a rewrite is salvaged afresh. Bounded in bytes held
+    (`BytesMemo`, as the reader's memo of verified segments).
     """
 
     def __init__(self, bytes_max: int) -> None:
-        assert bytes_max >= 0
-        self.bytes_max = bytes_max
-        self._known: dict[tuple[str, str], tuple[tuple, bytes, tuple]] = {}
-        self._bytes = 0
+        self._known: BytesMemo[tuple] = BytesMemo(bytes_max)
 
     def salvage(self, walk: _Walk, segment: str, data: bytes, *, tolerate_torn_tail: bool) -> None:
         key = (walk.partition, segment)
         inputs = (walk.frame_max_bytes, tolerate_torn_tail, walk.last_sequence)
-        known = self._known.get(key)
-        if known is not None and known[0] == inputs and known[1] == data:
-            _replay(walk, known[2])
+        known = self._known.get(key, inputs, data)
+        if known is not None:
+            _replay(walk, known)
             return
         assert walk.steps is None
         walk.steps = []
@@ -168,16 +166,7 @@ class SalvageMemo:
             steps = tuple(walk.steps)
         finally:
             walk.steps = None
-        if known is not None:
-            self._bytes -= len(known[1])
-            self._known.pop(key, None)
-        if len(data) > self.bytes_max:
-            return
-        if self._bytes + len(data) > self.bytes_max:
-            self._known.clear()  # a memo: dropping it costs speed, never an answer
-            self._bytes = 0
-        self._known[key] = (inputs, data, steps)
-        self._bytes += len(data)
+        self._known.put(key, inputs, data, steps)
 
 
 def _replay(walk: _Walk, steps: tuple) -> None:

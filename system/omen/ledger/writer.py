@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from omen.clock import Clock, SystemClock
+from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
 from omen.ledger.fs_port import FileSystem
 from omen.ledger.fs_ops import fsync_dir, fsync_file, read_all, read_file, replace_atomically, write_all
@@ -142,13 +143,12 @@ class LedgerWriter:
         self._partitions: dict[str, _Partition] = {}
         self._root_ready = False
         self._closed = False
-        # segment path -> (tail rule, bytes, their scan, last sequence) of the last recovery that read
-        # it. WHY: a partition the writer cannot recover (a sealed segment rotted) is recovered again
+        # segment path -> (its scan, last sequence) of the last recovery that read it, under its tail
+        # rule. WHY: a partition the writer cannot recover (a sealed segment rotted) is recovered again
         # at every write to its day, and each attempt checked every frame's CRC of every segment
         # again. Every attempt still reads every byte; only bytes equal to those scanned before,
         # under the same tail rule, reuse that scan (the same answer, so the same error or repair).
-        self._recovery_scans: dict[str, tuple[bool, bytes, SegmentScan, int | None]] = {}
-        self._recovery_scan_bytes = 0
+        self._recovery_scans: BytesMemo[tuple[SegmentScan, int | None]] = BytesMemo(RECOVERY_SCAN_BYTES_MAX)
 
     # ------------------------------------------------------------------ public API
 
@@ -415,13 +415,13 @@ class LedgerWriter:
             fs.close(fd)
         read_only = (stat.st_mode & WRITE_BITS) == 0
         tolerate = is_last and not read_only
-        known = self._recovery_scans.get(path)
-        if known is not None and known[0] == tolerate and known[1] == data:
-            scan, last_sequence = known[2], known[3]
+        known = self._recovery_scans.get(path, tolerate, data)
+        if known is not None:
+            scan, last_sequence = known
         else:
             scan, last_sequence = scan_frames(data, self._frame_max_bytes, tolerate_torn_tail=tolerate), None
         if scan.end == END_CORRUPT:
-            self._remember_scan(path, (tolerate, data, scan, None))
+            self._recovery_scans.put(path, tolerate, data, (scan, None))
             raise LedgerCorruptionError(state.name, name, scan.valid_bytes, scan.reason)
         if scan.end == END_TORN:
             self._truncate(path, scan.valid_bytes)
@@ -432,22 +432,8 @@ class LedgerWriter:
                 payload = data[offset + HEADER_BYTES : offset + HEADER_BYTES + length]
                 last_sequence = parse_record(state.name, name, offset, payload).sequence
             if scan.end != END_TORN:  # a torn tail was just cut: the bytes on disk are no longer `data`
-                self._remember_scan(path, (tolerate, data, scan, last_sequence))
+                self._recovery_scans.put(path, tolerate, data, (scan, last_sequence))
         return _Segment(name, len(scan.frames), scan.valid_bytes, read_only), last_sequence
-
-    def _remember_scan(self, path: str, scanned: tuple[bool, bytes, SegmentScan, int | None]) -> None:
-        """Keep the latest recovery scan of `path` (bounded in bytes; a memo, dropping it costs speed)."""
-        replaced = self._recovery_scans.pop(path, None)
-        if replaced is not None:
-            self._recovery_scan_bytes -= len(replaced[1])
-        size_bytes = len(scanned[1])
-        if size_bytes > RECOVERY_SCAN_BYTES_MAX:
-            return
-        if self._recovery_scan_bytes + size_bytes > RECOVERY_SCAN_BYTES_MAX:
-            self._recovery_scans.clear()
-            self._recovery_scan_bytes = 0
-        self._recovery_scans[path] = scanned
-        self._recovery_scan_bytes += size_bytes
 
     def _repair_current(self, state: _Partition, active: str) -> None:
         try:
