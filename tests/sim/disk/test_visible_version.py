@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from sim.disk import SimDisk
 
 PATH = "/d/file"
@@ -75,3 +78,62 @@ def test_a_rename_over_the_path_moves_the_version_and_a_missing_file_has_none() 
     disk.rename("/d/other", PATH)
     assert disk.visible_version(PATH) != before
     assert disk.visible_version("/d/missing") is None and disk.visible_size("/d/missing") is None
+
+
+OPS = st.lists(st.tuples(st.sampled_from(["write", "append", "truncate", "flip", "rename", "recreate", "fsync", "crash"]),
+                         st.sampled_from(["/d/a", "/d/b"]), st.integers(0, 12), st.binary(min_size=1, max_size=4)),
+               max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(OPS)
+def test_a_version_that_did_not_move_means_the_bytes_only_grew(ops: list) -> None:
+    """Over any history: where a file's version is the same as at the last look, its old bytes are
+    a prefix of its bytes now. That is all an observer that skips the read relies on."""
+    disk = SimDisk(random.Random(5))
+    disk.mkdir("/d")
+    fds: dict[str, int] = {}
+
+    def fd_of(path: str) -> int:
+        if path not in fds:
+            fds[path] = disk.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return fds[path]
+
+    looked: dict[str, tuple] = {}
+    for op, path, number, payload in ops:
+        if op == "write":
+            fd = fd_of(path)
+            disk.lseek(fd, number, os.SEEK_SET)
+            disk.write(fd, payload)
+        elif op == "append":
+            fd = fd_of(path)
+            disk.lseek(fd, 0, os.SEEK_END)
+            disk.write(fd, payload)
+        elif op == "truncate":
+            disk.ftruncate(fd_of(path), number)
+        elif op == "flip" and (disk.durable_size(path) or 0) > 0:
+            disk.flip_bit(path, number % (8 * disk.durable_size(path)))
+        elif op == "rename" and disk.visible_size(path) is not None:
+            other = "/d/b" if path == "/d/a" else "/d/a"
+            fd_of(path)
+            disk.rename(path, other)
+            fds.pop(other, None)
+            fds[other] = fds.pop(path)
+        elif op == "recreate" and disk.visible_size(path) is not None:
+            disk.close(fds.pop(path)) if path in fds else None
+            disk.unlink(path)
+            fd_of(path)
+        elif op == "fsync" and path in fds:
+            disk.fsync(fds[path])
+        elif op == "crash":
+            disk.crash()
+            fds.clear()
+        for seen in ("/d/a", "/d/b"):
+            now = (disk.visible_version(seen), disk.visible_bytes(seen))
+            assert (now[1] is None) == (now[0] is None) == (disk.visible_size(seen) is None)
+            if now[1] is not None:
+                assert disk.visible_size(seen) == len(now[1])
+            before = looked.get(seen)
+            if before is not None and now[0] is not None and before[0] == now[0]:
+                assert now[1][: len(before[1])] == before[1], (op, seen, before, now)
+            looked[seen] = now
