@@ -9,7 +9,7 @@ import heapq
 import inspect
 import sys
 
-from sim.loop import SimLoop
+from sim.loop import SimLoop, shuffle_like_random
 
 
 def test_the_python_line_is_the_one_the_loop_was_written_against() -> None:
@@ -30,8 +30,9 @@ def test_the_ready_queue_is_a_deque_and_the_timers_a_list_heap() -> None:
         assert loop._stopping is False
         later = loop.call_later(5, print)
         sooner = loop.call_later(1, print)
-        assert loop._scheduled[0] is sooner
-        assert heapq.nsmallest(1, loop._scheduled)[0] is sooner
+        assert loop._scheduled[0].handle is sooner and loop._scheduled[0] == 1.0
+        assert heapq.nsmallest(1, loop._scheduled)[0].handle is sooner
+        assert loop.scheduled_timers() == [sooner, later]
         assert later._when == 5 and later._scheduled is True
         later.cancel()
         assert later._cancelled is True and loop._timer_cancelled_count == 1
@@ -117,7 +118,7 @@ def test_call_at_is_what_the_loops_fast_path_repeats() -> None:
     loop = SimLoop()
     assert loop._closed is False and loop._debug is False
     timer = loop.call_later(2.0, print)
-    assert type(timer) is asyncio.TimerHandle and timer._when == 2.0 and loop._scheduled == [timer]
+    assert type(timer) is asyncio.TimerHandle and timer._when == 2.0 and loop.scheduled_timers() == [timer]
     loop.close()
     assert loop._closed is True
     try:
@@ -126,3 +127,39 @@ def test_call_at_is_what_the_loops_fast_path_repeats() -> None:
         assert "closed" in str(error)
     else:
         raise AssertionError("a closed loop took a timer")
+
+
+def test_the_loops_shuffle_draws_and_orders_exactly_as_random_shuffle() -> None:
+    """The loop shuffles each ready batch without `Random.shuffle`'s per-item calls; every seed must
+    still give the same order and leave the stream in the same state, batch size by batch size."""
+    import random
+
+    for seed in range(200):
+        for size in (0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 100):
+            ours, theirs = random.Random(seed), random.Random(seed)
+            mine, reference = list(range(size)), list(range(size))
+            shuffle_like_random(ours, mine)
+            theirs.shuffle(reference)
+            assert mine == reference, (seed, size)
+            assert ours.getstate() == theirs.getstate(), (seed, size)
+
+
+def test_the_timer_heap_orders_as_a_heap_of_timer_handles_would() -> None:
+    """The heap holds floats standing for the handles: pushed and popped with ties and cancels, it
+    yields the handles in the order a heap of TimerHandles (compared by __lt__) yields them."""
+    import random
+
+    draw = random.Random(7)
+    loop = SimLoop()
+    try:
+        reference: list[asyncio.TimerHandle] = []
+        for _ in range(2000):
+            when = float(draw.randrange(50))  # many ties
+            timer = loop.call_at(when, print)
+            heapq.heappush(reference, timer)
+            if draw.random() < 0.3:
+                popped = heapq.heappop(loop._scheduled).handle
+                assert popped is heapq.heappop(reference)
+        assert [entry.handle for entry in loop._scheduled] == reference
+    finally:
+        loop.close()
