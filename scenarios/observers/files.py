@@ -66,13 +66,16 @@ class SimDiskView:
     then read through its durable entry chain), as the durability index has always asked it.
     """
 
-    __slots__ = ("_disk", "read_bytes", "size_bytes", "version")
+    __slots__ = ("_disk", "read_bytes", "size_bytes", "version", "durable_state")
 
     def __init__(self, disk: Any, *, durable: bool = False) -> None:
         self._disk = disk
         self.read_bytes = disk.durable_bytes if durable else self._visible_bytes
         self.size_bytes = disk.durable_size if durable else self._visible_size
         self.version = disk.durable_version if durable else _unknown_version
+        if durable:
+            # size, version, inode and the unread tail in one walk (see DurableLedgerIndex)
+            self.durable_state = disk.durable_state
 
     def listdir(self, path: str) -> list[str]:
         """The visible names, sorted; not a disk op (an observer's look never moves the op count)."""
