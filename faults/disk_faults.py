@@ -50,6 +50,7 @@ _KINDS_BY_OP: dict[str, tuple[str, ...]] = {
     for op in DISK_OPS
 }
 _ANY_OP_KINDS = ("disk.crash_at_op",)
+_BITFLIP_KINDS = ("disk.bitflip",)  # decided at every op, before and apart from the op's own kinds
 _DATA_KINDS = frozenset({"disk.lost_write", "disk.duplicate_write"})
 # kind -> the injection points ("disk.<op>") that may carry it: for strategies and schedules
 POINTS_BY_KIND: dict[str, tuple[str, ...]] = {
@@ -94,9 +95,9 @@ class DiskFaultInjector:
         if point is None:
             point = self._points[op] = f"disk.{op}"
         if self._bitflip_on:
-            flip = injector.decide("disk.bitflip", "disk.bitflip", self.node)
+            flip = injector.decide_first("disk.bitflip", _BITFLIP_KINDS, self.node)
             if flip is not None:
-                self._flip(flip)
+                self._flip(flip[1])
         kinds = (self._kinds_by_op if nbytes > 0 else self._kinds_by_op_empty).get(op, self._any_op_kinds)
         if not kinds:
             return None  # a fault-free run asks nothing
