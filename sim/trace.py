@@ -77,7 +77,7 @@ class Trace:
         kinds = self._kinds
         if kinds is not None:
             declared = kinds.get(kind)
-            if declared is None or not fields.keys() <= declared:  # the same test, inline: every event
+            if declared is None or not declared.issuperset(fields):  # the same test, inline: every event
                 self._check_kind(kind, fields)  # raises the error that names what is wrong
         events = self.events
         index = len(events)
