@@ -18,6 +18,7 @@ Python upgrade breaks loudly, not silently.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import math
 import random
@@ -32,6 +33,46 @@ CANCELLED_TIMERS_FRACTION_MAX = 0.5
 DEADLOCK_REPORT_TASKS_MAX = 50
 # The task classes whose step or wakeup a timer may run in its own slot (the C and Python ones).
 _TASK_TYPES = frozenset({asyncio.Task, asyncio.tasks._PyTask})
+
+
+_new_object = object.__new__
+_copy_context = contextvars.copy_context
+_Handle = asyncio.Handle
+_TimerHandle = asyncio.TimerHandle
+
+
+def _handle(callback: Any, args: tuple, loop: asyncio.AbstractEventLoop, context: Any) -> asyncio.Handle:
+    """`asyncio.Handle(callback, args, loop, context)` out of debug mode, in one frame instead of three.
+
+    WHY: every task step and wakeup makes one (about 7 per simulated signal), and asyncio's
+    __init__ asks `loop.get_debug()` each time. Out of debug mode it sets exactly these slots to
+    exactly these values (tests/sim/test_asyncio_internals_pinned.py compares the two slot by slot).
+    """
+    handle = _new_object(_Handle)
+    handle._context = _copy_context() if context is None else context
+    handle._loop = loop
+    handle._callback = callback
+    handle._args = args
+    handle._cancelled = False
+    handle._repr = None
+    handle._source_traceback = None
+    return handle
+
+
+def _timer_handle(when: float, callback: Any, args: tuple, loop: asyncio.AbstractEventLoop,
+                  context: Any) -> asyncio.TimerHandle:
+    """`asyncio.TimerHandle(when, callback, args, loop, context)` out of debug mode (see `_handle`)."""
+    timer = _new_object(_TimerHandle)
+    timer._context = _copy_context() if context is None else context
+    timer._loop = loop
+    timer._callback = callback
+    timer._args = args
+    timer._cancelled = False
+    timer._repr = None
+    timer._source_traceback = None
+    timer._when = when
+    timer._scheduled = False
+    return timer
 
 
 class _TimerEntry(float):
@@ -112,10 +153,22 @@ class SimLoop(asyncio.BaseEventLoop):
     # -- timers -----------------------------------------------------------------------------
 
     def call_later(self, delay: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
-        """As asyncio's: `call_at(time() + delay)`, reading the virtual clock directly."""
+        """As asyncio's: `call_at(time() + delay)`, reading the virtual clock directly.
+
+        The fast path of `call_at` is repeated here (a sleep or a request leg makes one timer
+        each): one Python call per timer instead of two.
+        """
         if delay is None:
             raise TypeError("delay must not be None")
-        return self.call_at(self._now_s + delay, callback, *args, context=context)
+        when = self._now_s + delay
+        if self._closed or self._debug:
+            return self.call_at(when, callback, *args, context=context)
+        timer = _timer_handle(when, callback, args, self, context)
+        entry = _TimerEntry(when)
+        entry.handle = timer
+        heapq.heappush(self._scheduled, entry)
+        timer._scheduled = True
+        return timer
 
     def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
         """As asyncio's, but the heap holds a `_TimerEntry` per timer (see there) instead of the handle.
@@ -135,7 +188,7 @@ class SimLoop(asyncio.BaseEventLoop):
             if timer._source_traceback:
                 del timer._source_traceback[-1]
         else:
-            timer = asyncio.TimerHandle(when, callback, args, self, context)
+            timer = _timer_handle(when, callback, args, self, context)
         entry = _TimerEntry(when)
         entry.handle = timer
         heapq.heappush(self._scheduled, entry)
@@ -172,7 +225,7 @@ class SimLoop(asyncio.BaseEventLoop):
         """
         if self._closed or self._debug:
             return super().call_soon(callback, *args, context=context)  # raises if closed
-        handle = asyncio.Handle(callback, args, self, context)
+        handle = _handle(callback, args, self, context)
         self._ready.append(handle)
         return handle
 

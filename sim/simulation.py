@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any, Coroutine, TypeVar
 
@@ -36,7 +37,8 @@ class Simulation:
             raise ValueError(f"epoch must be a tz-aware datetime, got {epoch!r}")
         self.epoch = epoch.astimezone(timezone.utc)
         self.loop = SimLoop(scheduler_rng=self.rng.stream("scheduler") if shuffle_ready else None)
-        self.trace = Trace(time_fn=self.loop.time)
+        # the loop's clock read without a Python frame: the trace stamps every event with it
+        self.trace = Trace(time_fn=partial(getattr, self.loop, "_now_s"))
         self._nodes: dict[str, Node] = {}
 
     @property

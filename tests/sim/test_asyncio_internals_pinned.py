@@ -163,3 +163,38 @@ def test_the_timer_heap_orders_as_a_heap_of_timer_handles_would() -> None:
         assert [entry.handle for entry in loop._scheduled] == reference
     finally:
         loop.close()
+
+
+def test_the_loops_handles_are_asyncios_handles_slot_for_slot() -> None:
+    """SimLoop builds Handles and TimerHandles without their __init__ (out of debug mode): every slot
+    asyncio's __init__ sets must get the same value, and asyncio must have no slot it does not set."""
+    import contextvars
+
+    from sim.loop import _handle, _timer_handle
+
+    handle_slots = {"_callback", "_args", "_cancelled", "_loop", "_source_traceback", "_repr", "_context"}
+    assert set(asyncio.Handle.__slots__) - {"__weakref__"} == handle_slots
+    assert set(asyncio.TimerHandle.__slots__) == {"_scheduled", "_when"}
+    assert asyncio.Handle.__init__.__code__.co_names.count("get_debug") == 1  # the one branch skipped
+    loop = SimLoop()
+    try:
+        context = contextvars.copy_context()
+        for given in (context, None):
+            ours, theirs = _handle(print, (1, 2), loop, given), asyncio.Handle(print, (1, 2), loop, given)
+            ours_timer = _timer_handle(3.5, print, (1,), loop, given)
+            theirs_timer = asyncio.TimerHandle(3.5, print, (1,), loop, given)
+            for name in sorted(handle_slots - {"_context"}):
+                assert getattr(ours, name) == getattr(theirs, name), name
+                assert getattr(ours_timer, name) == getattr(theirs_timer, name), name
+            for name in ("_scheduled", "_when"):
+                assert getattr(ours_timer, name) == getattr(theirs_timer, name), name
+            if given is None:  # each gets a fresh copy of the current context, as asyncio's does
+                assert type(ours._context) is contextvars.Context and ours._context is not theirs._context
+            else:
+                assert ours._context is theirs._context is given
+            assert type(ours) is asyncio.Handle and type(ours_timer) is asyncio.TimerHandle
+            assert ours_timer < asyncio.TimerHandle(4.0, print, (), loop) and not ours._cancelled
+            ours_timer.cancel()
+            assert ours_timer._cancelled and ours_timer._callback is None
+    finally:
+        loop.close()
