@@ -44,6 +44,8 @@ class NetworkFaultInjector:
             kinds, node = self._response_kinds, dst
         else:
             raise ValueError(f"unknown network injection point {point!r}; expected net.request or net.response")
+        if not kinds:
+            return None  # a fault-free run asks nothing
         found = self.injector.decide_first(point, kinds, node)
         return None if found is None else _net_fault(*found)
 

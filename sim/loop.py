@@ -195,6 +195,23 @@ class SimLoop(asyncio.BaseEventLoop):
         timer._scheduled = True
         return timer
 
+    def cancel_timer(self, timer: asyncio.TimerHandle) -> None:
+        """`timer.cancel()` for a timer of this loop, out of debug mode in one frame instead of four.
+
+        WHY: every request cancels its timeout when the answer comes (TimerHandle.cancel, the loop's
+        `_timer_handle_cancelled`, Handle.cancel and `get_debug` are four Python calls). The same
+        fields change the same way (a pin test compares the two).
+        """
+        if self._debug or timer._loop is not self:
+            timer.cancel()
+            return
+        if not timer._cancelled:
+            if timer._scheduled:
+                self._timer_cancelled_count += 1
+            timer._cancelled = True
+            timer._callback = None
+            timer._args = None
+
     def scheduled_timers(self) -> list[asyncio.TimerHandle]:
         """The timers in the heap (cancelled ones too, until the loop drops them), in heap order."""
         return [entry.handle for entry in self._scheduled]

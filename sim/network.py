@@ -240,7 +240,7 @@ class SimNetwork:
             self._send(src, req, endpoint, dst, path, body, future, url)
             return await future
         finally:
-            timer.cancel()
+            loop.cancel_timer(timer)
 
     def _send(
         self, src: Node, req: int, endpoint: _Endpoint | None, dst: str, path: str, body: bytes,

@@ -198,3 +198,28 @@ def test_the_loops_handles_are_asyncios_handles_slot_for_slot() -> None:
             assert ours_timer._cancelled and ours_timer._callback is None
     finally:
         loop.close()
+
+
+def test_the_loops_timer_cancel_is_asyncios_cancel() -> None:
+    """SimLoop.cancel_timer changes the same fields the same way as TimerHandle.cancel: pending,
+    already cancelled, and already run (popped from the heap) timers alike."""
+    def state(loop: SimLoop, timer: asyncio.TimerHandle) -> tuple:
+        return (timer._cancelled, timer._callback, timer._args, timer._scheduled, loop._timer_cancelled_count)
+
+    ours, theirs = SimLoop(), SimLoop()
+    try:
+        for loop in (ours, theirs):
+            loop.fired = loop.call_later(0.5, print)
+            loop.run_until_complete(asyncio.sleep(1))  # the first timer ran: no longer scheduled
+            loop.pending = loop.call_later(5, print, "x")
+        for name in ("pending", "fired"):
+            for _ in range(2):  # a second cancel is a no-op either way
+                ours.cancel_timer(getattr(ours, name))
+                getattr(theirs, name).cancel()
+                assert state(ours, getattr(ours, name)) == state(theirs, getattr(theirs, name)), name
+        assert ours._timer_cancelled_count == 1
+        assert "_timer_handle_cancelled" in inspect.getsource(asyncio.TimerHandle.cancel)
+        assert "self._callback = None" in inspect.getsource(asyncio.Handle.cancel)
+    finally:
+        ours.close()
+        theirs.close()
