@@ -866,6 +866,10 @@ class SimDisk:
         """A mark for `changes_since`: the changes made after this read are the ones it lists."""
         return self._changes.mark
 
+    def change_mark_reader(self) -> Callable[[], int]:
+        """A zero-argument callable returning `change_mark` without a Python frame (see ChangeFeed)."""
+        return self._changes.mark_reader()
+
     def changes_since(self, mark: int) -> list[int] | None:
         """Inodes whose durable bytes, entries (visible or durable) or mode changed after `mark`,
         newest first; None when the bounded feed cannot say (look at everything). See change_feed."""
