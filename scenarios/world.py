@@ -171,7 +171,7 @@ class World:
     def _sql_latency(self) -> Coroutine[Any, Any, None]:
         # the sleep itself, not a coroutine around it: the runner awaits it at once, so the latency
         # is drawn at the same moment, with one coroutine frame less per SQL call
-        return asyncio.sleep(self._sql_rng.uniform(0.0, self.config.sql_latency_s_max))
+        return self.sim.loop.sleep(self._sql_rng.uniform(0.0, self.config.sql_latency_s_max))
 
     def sql_runner(self) -> InlineSqlRunner:
         return InlineSqlRunner(self.conn, latency=self._sql_latency)

@@ -35,6 +35,7 @@ DEADLOCK_REPORT_TASKS_MAX = 50
 _TASK_TYPES = frozenset({asyncio.Task, asyncio.tasks._PyTask})
 
 
+_set_result_unless_cancelled = asyncio.futures._set_result_unless_cancelled  # asyncio.sleep's callback
 _new_object = object.__new__
 _copy_context = contextvars.copy_context
 _Handle = asyncio.Handle
@@ -211,6 +212,23 @@ class SimLoop(asyncio.BaseEventLoop):
             timer._cancelled = True
             timer._callback = None
             timer._args = None
+
+    async def sleep(self, delay_s: float) -> None:
+        """`asyncio.sleep(delay_s)` on this loop, with the timer cancelled in one frame (`cancel_timer`).
+
+        The same steps as asyncio's: a future, one timer that sets its result, the await, and the
+        timer cancelled on the way out (a no-op once it ran); a delay of 0 or less is asyncio's own
+        bare yield. For the sleeps of every simulated signal (a SQL latency, the feed's pacing).
+        """
+        if delay_s <= 0:
+            await asyncio.sleep(0)
+            return
+        future = self.create_future()
+        timer = self.call_later(delay_s, _set_result_unless_cancelled, future, None)
+        try:
+            await future
+        finally:
+            self.cancel_timer(timer)
 
     def scheduled_timers(self) -> list[asyncio.TimerHandle]:
         """The timers in the heap (cancelled ones too, until the loop drops them), in heap order."""

@@ -214,7 +214,8 @@ def canonical_line(event: TraceEvent) -> str:
         else:
             return _canonical_line_encoded(event)  # a float, bytes or a container: the encoder's path
     values.append(index)
-    values.append(_format_float(time_s))
+    # _format_float inline for a finite float (x - x is 0.0 only then): every event has a time
+    values.append(FLOAT_FORMAT % time_s if type(time_s) is float and time_s - time_s == 0.0 else _format_float(time_s))
     return template % tuple(values)
 
 

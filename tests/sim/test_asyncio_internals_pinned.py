@@ -223,3 +223,33 @@ def test_the_loops_timer_cancel_is_asyncios_cancel() -> None:
     finally:
         ours.close()
         theirs.close()
+
+
+def test_the_loops_sleep_takes_asyncios_steps() -> None:
+    """SimLoop.sleep is asyncio.sleep's future, timer and await: the same wakeups at the same times,
+    in the same order against other sleepers, and a cancelled sleeper leaves a cancelled timer."""
+    import random
+
+    def woken(use_ours: bool) -> list:
+        loop = SimLoop(random.Random(5))
+        order: list = []
+
+        async def sleeper(name: int, delay_s: float) -> None:
+            await (loop.sleep(delay_s) if use_ours else asyncio.sleep(delay_s))
+            order.append((name, loop.time()))
+
+        async def main() -> None:
+            tasks = [loop.create_task(sleeper(n, (n % 4) * 0.25), name=f"s{n}") for n in range(12)]
+            victim = loop.create_task(sleeper(99, 5.0), name="victim")
+            await asyncio.sleep(0.1)
+            victim.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            order.append(("cancelled timers", loop._timer_cancelled_count))
+
+        try:
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
+        return order
+
+    assert woken(True) == woken(False)
