@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import sqlite3
+from operator import itemgetter
 from collections.abc import Callable
 
 from scenarios.observers.files import FileView
@@ -28,7 +29,7 @@ def surviving_ledger(files: FileView, root: str) -> tuple[dict[tuple[str, int], 
             for signal_id, sequence in found:
                 held.setdefault((partition, sequence), signal_id)
         placed.update(held)
-        recovered_ids.update(signal_id for signal_id, _ in found)
+        recovered_ids.update(map(itemgetter(0), found))
         records += len(found)
     assert len(placed) <= records and len(recovered_ids) <= records
     return placed, recovered_ids, records
