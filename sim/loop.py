@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from asyncio import format_helpers
 import heapq
 import math
 import random
@@ -329,16 +330,21 @@ class SimLoop(asyncio.BaseEventLoop):
             ready.clear()
             ready.extend(batch)
         popleft = ready.popleft
+        # Each callback runs as Handle._run runs it (`_context.run(_callback, *_args)`, an error to
+        # the exception handler), inline: one Python frame less per callback, about 10 per signal.
         for _ in range(ntodo):
             handle = popleft()
             if handle._cancelled:
                 continue
-            if type(handle) is not asyncio.TimerHandle:
-                handle._run()
-                continue
+            timer = type(handle) is _TimerHandle
             waiting = len(ready)
-            handle._run()
-            if len(ready) == waiting + 1:
+            try:
+                handle._context.run(handle._callback, *handle._args)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
+                _callback_failed(handle, error)
+            if timer and len(ready) == waiting + 1:
                 # The timer woke exactly one task (a sleep ending, a response arriving, a request
                 # delivered): that task's step runs now, in the timer's slot of the shuffled
                 # batch, instead of in a turn of its own. Same instant, one hop less; the wakeup
@@ -347,14 +353,28 @@ class SimLoop(asyncio.BaseEventLoop):
                 if type(getattr(follow._callback, "__self__", None)) in _TASK_TYPES and not follow._cancelled:
                     ready.pop()
                     self.fused_wakeups += 1
-                    follow._run()
-        handle = follow = None  # break the reference cycle an exception would keep
+                    try:
+                        follow._context.run(follow._callback, *follow._args)
+                    except (SystemExit, KeyboardInterrupt):
+                        raise
+                    except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
+                        _callback_failed(follow, error)
+        handle = follow = error = None  # break the reference cycle an exception would keep
 
     def _deadlock(self) -> DeadlockError:
         pending = [task for task in asyncio.all_tasks(self) if not task.done()]
         described = sorted((task.get_name(), _suspension_point(task)) for task in pending)
         where = [f"{name} {point}" for name, point in described]
         return DeadlockError(self._now_s, [name for name, _ in described], where)
+
+
+def _callback_failed(handle: asyncio.Handle, error: BaseException) -> None:
+    """What Handle._run does when its callback raises: the loop's exception handler gets the same context."""
+    source = format_helpers._format_callback_source(handle._callback, handle._args)
+    context: dict[str, Any] = {"message": f"Exception in callback {source}", "exception": error, "handle": handle}
+    if handle._source_traceback:
+        context["source_traceback"] = handle._source_traceback
+    handle._loop.call_exception_handler(context)
 
 
 def shuffle_like_random(rng: random.Random, items: list[Any]) -> None:

@@ -253,3 +253,34 @@ def test_the_loops_sleep_takes_asyncios_steps() -> None:
         return order
 
     assert woken(True) == woken(False)
+
+
+def test_a_failing_callback_reaches_the_exception_handler_as_handle_run_sends_it() -> None:
+    """SimLoop runs each callback inline, not through Handle._run: a callback that raises must still
+    reach the exception handler with Handle._run's context, and the next callbacks still run."""
+    assert "self._context.run(self._callback, *self._args)" in inspect.getsource(asyncio.Handle._run)
+    assert "call_exception_handler(context)" in inspect.getsource(asyncio.Handle._run)
+
+    def failing(n: int) -> None:
+        raise ValueError(n)
+
+    seen: list[dict] = []
+    ours, reference = SimLoop(), SimLoop()
+    try:
+        ours.set_exception_handler(lambda loop, context: seen.append(context))
+        after: list[int] = []
+        handle = ours.call_soon(failing, 7)
+        ours.call_soon(after.append, 1)
+        ours.call_later(0.5, failing, 8)
+        ours.run_until_complete(asyncio.sleep(1))
+        expected: list[dict] = []
+        reference.set_exception_handler(lambda loop, context: expected.append(context))
+        twin = asyncio.Handle(failing, (7,), reference)
+        twin._run()
+        assert after == [1] and len(seen) == 2
+        assert seen[0]["message"] == expected[0]["message"] and seen[0]["handle"] is handle
+        assert type(seen[0]["exception"]) is ValueError and seen[0]["exception"].args == (7,)
+        assert set(seen[0]) == set(expected[0]) and seen[1]["exception"].args == (8,)
+    finally:
+        ours.close()
+        reference.close()
