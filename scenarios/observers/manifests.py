@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from scenarios.ledger_oracle import valid_frame_index
@@ -50,7 +51,7 @@ def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str,
     for name in sorted(segments):
         data = segments[name]
         frames, valid_bytes = frame_index(name, data)
-        sequences.extend(sequence for _, sequence in frames)
+        sequences.extend(map(itemgetter(1), frames))  # (signal_id, sequence) pairs
         files.append([name, len(frames), len(data), valid_bytes == len(data)])
     return {
         "partition": partition,
