@@ -50,6 +50,7 @@ _KINDS_BY_OP: dict[str, tuple[str, ...]] = {
     for op in DISK_OPS
 }
 _ANY_OP_KINDS = ("disk.crash_at_op",)
+_BITFLIP_KINDS = ("disk.bitflip",)  # decided at every op, before and apart from the op's own kinds
 _DATA_KINDS = frozenset({"disk.lost_write", "disk.duplicate_write"})
 # kind -> the injection points ("disk.<op>") that may carry it: for strategies and schedules
 POINTS_BY_KIND: dict[str, tuple[str, ...]] = {
@@ -62,7 +63,8 @@ BITFLIP_FILES_MAX = 100_000
 class DiskFaultInjector:
     """Implements `SimDisk.fault_hook.decide(op, path, nbytes)` for the disk of `node`."""
 
-    __slots__ = ("injector", "node", "disk", "_points", "_kinds_by_op", "_any_op_kinds", "_bitflip_on")
+    __slots__ = ("injector", "node", "disk", "_points", "_kinds_by_op", "_any_op_kinds", "_bitflip_on",
+                 "_kinds_by_op_empty")
 
     def __init__(self, injector: FaultInjector, node: str, *, disk: Any | None = None) -> None:
         assert isinstance(injector, FaultInjector)
@@ -79,6 +81,10 @@ class DiskFaultInjector:
         self._kinds_by_op: dict[str, tuple[str, ...]] = {
             op: tuple(kind for kind in kinds if kind in on) for op, kinds in _KINDS_BY_OP.items()}
         self._any_op_kinds = tuple(kind for kind in _ANY_OP_KINDS if kind in on)
+        # An op of no bytes has nothing to cut short, lose or repeat: those kinds are not asked then.
+        self._kinds_by_op_empty: dict[str, tuple[str, ...]] = {
+            op: tuple(kind for kind in kinds if kind != "disk.short_write" and kind not in _DATA_KINDS)
+            for op, kinds in self._kinds_by_op.items()}
         self._bitflip_on = disk is not None and "disk.bitflip" in on
 
     def decide(self, op: str, path: str, nbytes: int) -> DiskFault | None:
@@ -89,24 +95,20 @@ class DiskFaultInjector:
         if point is None:
             point = self._points[op] = f"disk.{op}"
         if self._bitflip_on:
-            flip = injector.decide("disk.bitflip", "disk.bitflip", self.node)
+            flip = injector.decide_first("disk.bitflip", _BITFLIP_KINDS, self.node)
             if flip is not None:
-                self._flip(flip)
-        for kind in self._kinds_by_op.get(op, self._any_op_kinds):
-            if kind == "disk.short_write":
-                if nbytes <= 0:
-                    continue  # nothing to cut short
-                params = injector.decide(point, kind, self.node)
-                if params is not None:
-                    keep = min(nbytes - 1, int(float(params["keep_fraction"]) * nbytes))
-                    return DiskFault("short_write", keep=keep)
-                continue
-            if kind in _DATA_KINDS and nbytes <= 0:
-                continue  # an empty write has nothing to lose or repeat
-            params = injector.decide(point, kind, self.node)
-            if params is not None:
-                return DiskFault(_DISK_FAULT_BY_KIND[kind])
-        return None
+                self._flip(flip[1])
+        kinds = (self._kinds_by_op if nbytes > 0 else self._kinds_by_op_empty).get(op, self._any_op_kinds)
+        if not kinds:
+            return None  # a fault-free run asks nothing
+        found = injector.decide_first(point, kinds, self.node)  # in order; the first that fires wins
+        if found is None:
+            return None
+        kind, params = found
+        if kind == "disk.short_write":
+            keep = min(nbytes - 1, int(float(params["keep_fraction"]) * nbytes))
+            return DiskFault("short_write", keep=keep)
+        return DiskFault(_DISK_FAULT_BY_KIND[kind])
 
     def _flip(self, params: dict) -> None:
         """Flip the picked bit; on an empty disk the fault fires with nothing to rot (traced anyway)."""

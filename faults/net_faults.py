@@ -44,12 +44,10 @@ class NetworkFaultInjector:
             kinds, node = self._response_kinds, dst
         else:
             raise ValueError(f"unknown network injection point {point!r}; expected net.request or net.response")
-        injector = self.injector
-        for kind in kinds:
-            params = injector.decide(point, kind, node)
-            if params is not None:
-                return _net_fault(kind, params)
-        return None
+        if not kinds:
+            return None  # a fault-free run asks nothing
+        found = self.injector.decide_first(point, kinds, node)
+        return None if found is None else _net_fault(*found)
 
 
 def _net_fault(kind: str, params: dict) -> NetFault:

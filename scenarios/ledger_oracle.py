@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import struct
 import zlib
 from collections.abc import Callable, Mapping
@@ -138,6 +139,7 @@ def _salvage(partition: str, name: str, data: bytes, segment: OracleSegment) -> 
 
 SIGNAL_ID_KEY = b'"signal_id":"'
 SEQUENCE_KEY = b'"ledger_sequence":'
+_DIGITS = re.compile(rb"[0-9]+")
 
 
 def valid_frame_index(data: bytes) -> tuple[list[tuple[str, int]], int]:
@@ -166,14 +168,10 @@ def valid_frame_index(data: bytes) -> tuple[list[tuple[str, int]], int]:
         if id_start < 0 or sequence_start < 0:
             break
         id_start += len(SIGNAL_ID_KEY)
-        sequence_start += len(SEQUENCE_KEY)
-        digits_end = sequence_start
-        while digits_end < len(payload) and 48 <= payload[digits_end] <= 57:
-            digits_end += 1
-        if digits_end == sequence_start:
+        digits = _DIGITS.match(payload, sequence_start + len(SEQUENCE_KEY))  # one match, not a loop per digit
+        if digits is None:
             break
-        found.append((payload[id_start:payload.index(b'"', id_start)].decode(),
-                      int(payload[sequence_start:digits_end])))
+        found.append((payload[id_start:payload.index(b'"', id_start)].decode(), int(digits.group())))
         offset = end
     return found, offset
 

@@ -18,6 +18,8 @@ Python upgrade breaks loudly, not silently.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+from asyncio import format_helpers
 import heapq
 import math
 import random
@@ -32,6 +34,59 @@ CANCELLED_TIMERS_FRACTION_MAX = 0.5
 DEADLOCK_REPORT_TASKS_MAX = 50
 # The task classes whose step or wakeup a timer may run in its own slot (the C and Python ones).
 _TASK_TYPES = frozenset({asyncio.Task, asyncio.tasks._PyTask})
+
+
+_set_result_unless_cancelled = asyncio.futures._set_result_unless_cancelled  # asyncio.sleep's callback
+_new_object = object.__new__
+_copy_context = contextvars.copy_context
+_Handle = asyncio.Handle
+_TimerHandle = asyncio.TimerHandle
+
+
+def _handle(callback: Any, args: tuple, loop: asyncio.AbstractEventLoop, context: Any) -> asyncio.Handle:
+    """`asyncio.Handle(callback, args, loop, context)` out of debug mode, in one frame instead of three.
+
+    WHY: every task step and wakeup makes one (about 7 per simulated signal), and asyncio's
+    __init__ asks `loop.get_debug()` each time. Out of debug mode it sets exactly these slots to
+    exactly these values (tests/sim/test_asyncio_internals_pinned.py compares the two slot by slot).
+    """
+    handle = _new_object(_Handle)
+    handle._context = _copy_context() if context is None else context
+    handle._loop = loop
+    handle._callback = callback
+    handle._args = args
+    handle._cancelled = False
+    handle._repr = None
+    handle._source_traceback = None
+    return handle
+
+
+def _timer_handle(when: float, callback: Any, args: tuple, loop: asyncio.AbstractEventLoop,
+                  context: Any) -> asyncio.TimerHandle:
+    """`asyncio.TimerHandle(when, callback, args, loop, context)` out of debug mode (see `_handle`)."""
+    timer = _new_object(_TimerHandle)
+    timer._context = _copy_context() if context is None else context
+    timer._loop = loop
+    timer._callback = callback
+    timer._args = args
+    timer._cancelled = False
+    timer._repr = None
+    timer._source_traceback = None
+    timer._when = when
+    timer._scheduled = False
+    return timer
+
+
+class _TimerEntry(float):
+    """A timer's place in the heap: its `when`, as the float itself, and the handle it stands for.
+
+    WHY: asyncio's heap holds the TimerHandles, and heapq orders them through TimerHandle.__lt__, a
+    Python method (about 36 comparisons per simulated signal). A float compares in C. The heap sees
+    the same `when` values through the same `<`, so it takes the same shape and pops the same
+    timers in the same order as a heap of handles would; only the compare is cheaper.
+    """
+
+    __slots__ = ("handle",)
 
 
 class DeadlockError(RuntimeError):
@@ -100,26 +155,85 @@ class SimLoop(asyncio.BaseEventLoop):
     # -- timers -----------------------------------------------------------------------------
 
     def call_later(self, delay: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
-        """As asyncio's: `call_at(time() + delay)`, reading the virtual clock directly."""
+        """As asyncio's: `call_at(time() + delay)`, reading the virtual clock directly.
+
+        The fast path of `call_at` is repeated here (a sleep or a request leg makes one timer
+        each): one Python call per timer instead of two.
+        """
         if delay is None:
             raise TypeError("delay must not be None")
-        return self.call_at(self._now_s + delay, callback, *args, context=context)
+        when = self._now_s + delay
+        if self._closed or self._debug:
+            return self.call_at(when, callback, *args, context=context)
+        timer = _timer_handle(when, callback, args, self, context)
+        entry = _TimerEntry(when)
+        entry.handle = timer
+        heapq.heappush(self._scheduled, entry)
+        timer._scheduled = True
+        return timer
 
     def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
-        """As asyncio's, without its debug-mode checks outside debug mode (it defers to them there).
+        """As asyncio's, but the heap holds a `_TimerEntry` per timer (see there) instead of the handle.
 
-        WHY: every sleep, request leg and timeout makes one; asyncio's own goes through a closed
-        check, a debug check and two traceback trims per timer. The same TimerHandle is pushed onto
-        the same heap the same way, so the order of timers (and so every run) is unchanged.
+        WHY: every sleep, request leg and timeout makes one. Outside debug mode it skips asyncio's
+        debug checks and traceback trims; in debug mode (or closed) it runs them as asyncio does.
+        The same TimerHandle is made and its `when` pushed onto the heap the same way, so the order
+        of timers (and so every run) is unchanged.
         """
         if when is None:
             raise TypeError("when cannot be None")
         if self._closed or self._debug:
-            return super().call_at(when, callback, *args, context=context)  # raises if closed
-        timer = asyncio.TimerHandle(when, callback, args, self, context)
-        heapq.heappush(self._scheduled, timer)
+            self._check_closed()  # raises: a closed loop takes no timer
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+            timer = asyncio.TimerHandle(when, callback, args, self, context)
+            if timer._source_traceback:
+                del timer._source_traceback[-1]
+        else:
+            timer = _timer_handle(when, callback, args, self, context)
+        entry = _TimerEntry(when)
+        entry.handle = timer
+        heapq.heappush(self._scheduled, entry)
         timer._scheduled = True
         return timer
+
+    def cancel_timer(self, timer: asyncio.TimerHandle) -> None:
+        """`timer.cancel()` for a timer of this loop, out of debug mode in one frame instead of four.
+
+        WHY: every request cancels its timeout when the answer comes (TimerHandle.cancel, the loop's
+        `_timer_handle_cancelled`, Handle.cancel and `get_debug` are four Python calls). The same
+        fields change the same way (a pin test compares the two).
+        """
+        if self._debug or timer._loop is not self:
+            timer.cancel()
+            return
+        if not timer._cancelled:
+            if timer._scheduled:
+                self._timer_cancelled_count += 1
+            timer._cancelled = True
+            timer._callback = None
+            timer._args = None
+
+    async def sleep(self, delay_s: float) -> None:
+        """`asyncio.sleep(delay_s)` on this loop, with the timer cancelled in one frame (`cancel_timer`).
+
+        The same steps as asyncio's: a future, one timer that sets its result, the await, and the
+        timer cancelled on the way out (a no-op once it ran); a delay of 0 or less is asyncio's own
+        bare yield. For the sleeps of every simulated signal (a SQL latency, the feed's pacing).
+        """
+        if delay_s <= 0:
+            await asyncio.sleep(0)
+            return
+        future = self.create_future()
+        timer = self.call_later(delay_s, _set_result_unless_cancelled, future, None)
+        try:
+            await future
+        finally:
+            self.cancel_timer(timer)
+
+    def scheduled_timers(self) -> list[asyncio.TimerHandle]:
+        """The timers in the heap (cancelled ones too, until the loop drops them), in heap order."""
+        return [entry.handle for entry in self._scheduled]
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -133,7 +247,23 @@ class SimLoop(asyncio.BaseEventLoop):
         if name is None:
             qualname = getattr(coro, "__qualname__", None) or type(coro).__name__
             name = f"{qualname}#{self._task_serial}"
-        return super().create_task(coro, name=name, context=context)
+        if self._closed or self._debug or self._task_factory is not None:
+            return super().create_task(coro, name=name, context=context)
+        # asyncio's create_task does exactly this when open, without a factory and out of debug mode
+        return asyncio.Task(coro, loop=self, name=name, context=context)
+
+    def call_soon(self, callback: Any, *args: Any, context: Any = None) -> asyncio.Handle:
+        """As asyncio's, without its debug-mode checks outside debug mode (it defers to them there).
+
+        WHY: every task step, wakeup and done callback comes through here (about 7 per simulated
+        signal); asyncio's goes through a closed check, a debug check and a second method. The same
+        Handle is appended to the same ready queue, so the order of callbacks is unchanged.
+        """
+        if self._closed or self._debug:
+            return super().call_soon(callback, *args, context=context)  # raises if closed
+        handle = _handle(callback, args, self, context)
+        self._ready.append(handle)
+        return handle
 
     # -- what a simulation refuses ----------------------------------------------------------
 
@@ -163,24 +293,23 @@ class SimLoop(asyncio.BaseEventLoop):
             and self._timer_cancelled_count / sched_count > CANCELLED_TIMERS_FRACTION_MAX
         ):
             live = []
-            for handle in scheduled:
-                if handle._cancelled:
-                    handle._scheduled = False
+            for entry in scheduled:
+                if entry.handle._cancelled:
+                    entry.handle._scheduled = False
                 else:
-                    live.append(handle)
+                    live.append(entry)
             heapq.heapify(live)
             self._scheduled = scheduled = live
             self._timer_cancelled_count = 0
         else:
-            while scheduled and scheduled[0]._cancelled:
+            while scheduled and scheduled[0].handle._cancelled:
                 self._timer_cancelled_count -= 1
-                handle = heapq.heappop(scheduled)
-                handle._scheduled = False
+                heapq.heappop(scheduled).handle._scheduled = False
 
         if not ready and not self._stopping:
             if not scheduled:
                 raise self._deadlock()
-            when_s = scheduled[0]._when
+            when_s = scheduled[0].handle._when
             if when_s > self._now_s:
                 limit_s = self.time_limit_s
                 if limit_s is not None and when_s > limit_s:
@@ -188,28 +317,34 @@ class SimLoop(asyncio.BaseEventLoop):
                 self._now_s = when_s  # the jump: no real waiting, ever
 
         now_s = self._now_s
-        while scheduled and scheduled[0]._when <= now_s:
-            handle = heapq.heappop(scheduled)
+        heappop = heapq.heappop
+        while scheduled and scheduled[0] <= now_s:
+            handle = heappop(scheduled).handle
             handle._scheduled = False
             ready.append(handle)
 
         ntodo = len(ready)
         if ntodo > 1 and self._scheduler_rng is not None:
             batch = list(ready)
-            self._scheduler_rng.shuffle(batch)
+            shuffle_like_random(self._scheduler_rng, batch)
             ready.clear()
             ready.extend(batch)
         popleft = ready.popleft
+        # Each callback runs as Handle._run runs it (`_context.run(_callback, *_args)`, an error to
+        # the exception handler), inline: one Python frame less per callback, about 10 per signal.
         for _ in range(ntodo):
             handle = popleft()
             if handle._cancelled:
                 continue
-            if type(handle) is not asyncio.TimerHandle:
-                handle._run()
-                continue
+            timer = type(handle) is _TimerHandle
             waiting = len(ready)
-            handle._run()
-            if len(ready) == waiting + 1:
+            try:
+                handle._context.run(handle._callback, *handle._args)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
+                _callback_failed(handle, error)
+            if timer and len(ready) == waiting + 1:
                 # The timer woke exactly one task (a sleep ending, a response arriving, a request
                 # delivered): that task's step runs now, in the timer's slot of the shuffled
                 # batch, instead of in a turn of its own. Same instant, one hop less; the wakeup
@@ -218,14 +353,49 @@ class SimLoop(asyncio.BaseEventLoop):
                 if type(getattr(follow._callback, "__self__", None)) in _TASK_TYPES and not follow._cancelled:
                     ready.pop()
                     self.fused_wakeups += 1
-                    follow._run()
-        handle = follow = None  # break the reference cycle an exception would keep
+                    try:
+                        follow._context.run(follow._callback, *follow._args)
+                    except (SystemExit, KeyboardInterrupt):
+                        raise
+                    except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
+                        _callback_failed(follow, error)
+        handle = follow = error = None  # break the reference cycle an exception would keep
 
     def _deadlock(self) -> DeadlockError:
         pending = [task for task in asyncio.all_tasks(self) if not task.done()]
         described = sorted((task.get_name(), _suspension_point(task)) for task in pending)
         where = [f"{name} {point}" for name, point in described]
         return DeadlockError(self._now_s, [name for name, _ in described], where)
+
+
+def _callback_failed(handle: asyncio.Handle, error: BaseException) -> None:
+    """What Handle._run does when its callback raises: the loop's exception handler gets the same context."""
+    source = format_helpers._format_callback_source(handle._callback, handle._args)
+    context: dict[str, Any] = {"message": f"Exception in callback {source}", "exception": error, "handle": handle}
+    if handle._source_traceback:
+        context["source_traceback"] = handle._source_traceback
+    handle._loop.call_exception_handler(context)
+
+
+def shuffle_like_random(rng: random.Random, items: list[Any]) -> None:
+    """`rng.shuffle(items)`, with the same draws and the same result, at a fraction of the calls.
+
+    WHY: every turn with more than one ready callback shuffles its batch, and `Random.shuffle` makes
+    a Python call to `_randbelow` per item. This is the same Fisher-Yates walk over the same
+    `getrandbits(k)` draws, rejection included (`k = (i + 1).bit_length()`, as `_randbelow` does), so a
+    seed shuffles exactly as before (tests/sim/test_asyncio_internals_pinned.py holds the two equal).
+    A subclass of Random may draw otherwise: it gets its own shuffle.
+    """
+    if type(rng) is not random.Random:
+        rng.shuffle(items)
+        return
+    getrandbits = rng.getrandbits
+    for i in range(len(items) - 1, 0, -1):
+        bits = (i + 1).bit_length()
+        j = getrandbits(bits)
+        while j > i:
+            j = getrandbits(bits)
+        items[i], items[j] = items[j], items[i]
 
 
 def _suspension_point(task: asyncio.Task) -> str:

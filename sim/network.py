@@ -240,7 +240,7 @@ class SimNetwork:
             self._send(src, req, endpoint, dst, path, body, future, url)
             return await future
         finally:
-            timer.cancel()
+            loop.cancel_timer(timer)
 
     def _send(
         self, src: Node, req: int, endpoint: _Endpoint | None, dst: str, path: str, body: bytes,
@@ -248,7 +248,7 @@ class SimNetwork:
     ) -> None:
         """Decide the fate of the request leg and schedule what follows."""
         loop = self._loop
-        latency_s = self._latency_s()
+        latency_s = self._latency_s_min + self._rng.random() * self._latency_s_span  # _latency_s(), inline
         if endpoint is None or not endpoint.node.alive:
             loop.call_later(latency_s, self._refuse, future, src.name, req, url, "destination down")
             return
@@ -320,7 +320,7 @@ class SimNetwork:
         src_name = call.src.name
         if self._partitions and self.partitioned(src_name, node.name)[0]:
             return  # the response cannot cross the partition
-        latency_s = self._latency_s()
+        latency_s = self._latency_s_min + self._rng.random() * self._latency_s_span  # _latency_s(), inline
         if self.fault_hook is not None:
             fault = self.fault_hook.decide("net.response", src_name, node.name)
             if fault is not None:
@@ -373,8 +373,10 @@ class SimTransport:
         self._network = network
         self.node = node
 
-    async def post(self, url: str, body: bytes, timeout_s: float) -> tuple[int, bytes]:
-        return await self._network._post(self.node, url, body, timeout_s)
+    def post(self, url: str, body: bytes, timeout_s: float) -> Awaitable[tuple[int, bytes]]:
+        # the network's own coroutine, not one around it: each wakeup of the caller resumes one
+        # coroutine frame less (awaited at once, as the port's callers do: the same steps)
+        return self._network._post(self.node, url, body, timeout_s)
 
     def __repr__(self) -> str:
         return f"SimTransport(node={self.node.name!r})"

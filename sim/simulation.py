@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any, Coroutine, TypeVar
 
@@ -36,13 +37,16 @@ class Simulation:
             raise ValueError(f"epoch must be a tz-aware datetime, got {epoch!r}")
         self.epoch = epoch.astimezone(timezone.utc)
         self.loop = SimLoop(scheduler_rng=self.rng.stream("scheduler") if shuffle_ready else None)
-        self.trace = Trace(time_fn=self.loop.time)
+        # the loop's clock read without a Python frame (what loop.time() returns): the trace stamps
+        # every event with it and every node clock reads it at every timestamp the system takes
+        self._read_time_s = partial(getattr, self.loop, "_now_s")
+        self.trace = Trace(time_fn=self._read_time_s)
         self._nodes: dict[str, Node] = {}
 
     @property
     def now_s(self) -> float:
         """Virtual seconds since the start of the simulation."""
-        return self.loop.time()
+        return self.loop._now_s  # what loop.time() returns, one frame less
 
     def node(self, name: str) -> Node:
         """The node called `name`, created (alive, clock on true time) on first use."""
@@ -51,7 +55,7 @@ class Simulation:
             return found
         if len(self._nodes) >= NODES_MAX:
             raise RuntimeError(f"this simulation already has {NODES_MAX} nodes")
-        clock = NodeClock(self.loop.time, self.epoch)
+        clock = NodeClock(self._read_time_s, self.epoch)
         created = Node(name, loop=self.loop, clock=clock)
         self._nodes[name] = created
         return created

@@ -5,6 +5,7 @@ A crash rolls back the open transaction (what SQLite does when the process holdi
 from __future__ import annotations
 
 import json
+from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import TYPE_CHECKING
 
 from riskcast import IngestHandler, SignalStore
@@ -14,9 +15,18 @@ if TYPE_CHECKING:
     from scenarios.world import World
 
 NOT_FOUND_BODY = b'{"error":"not found"}'
-# json.dumps(document, sort_keys=True), with its encoder built once: dumps builds a new JSONEncoder
-# for every call that passes a non-default option, and this runs for every request served.
-_encode_document = json.JSONEncoder(sort_keys=True).encode
+# json.dumps(document, sort_keys=True), with its C encoder built once: `JSONEncoder.encode` builds
+# one at every call (about 20 k instructions per request served, 12 k without). The same settings as
+# JSONEncoder(sort_keys=True): ASCII escaping, ", " and ": " separators, sorted keys, NaN allowed;
+# no circular check (the handler's documents are plain, acyclic dicts).
+_DOCUMENT_SETTINGS = json.JSONEncoder(sort_keys=True)
+_encode_document_chunks = c_make_encoder(None, _DOCUMENT_SETTINGS.default, encode_basestring_ascii, None,
+                                         _DOCUMENT_SETTINGS.key_separator, _DOCUMENT_SETTINGS.item_separator,
+                                         True, False, True)
+
+
+def _encode_document(document: dict) -> str:
+    return "".join(_encode_document_chunks(document, 0))
 
 
 class RiskcastNode:

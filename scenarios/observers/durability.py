@@ -64,14 +64,24 @@ class DurableLedgerIndex:
         self._watch_roots()
 
     # ---- the answer ---------------------------------------------------------------------------
-    def contains(self, partition: str, signal_id: str) -> bool:
+    def known(self, partition: str, signal_id: str) -> bool | None:
+        """The answer of `contains` when it needs no read of the disk, else None.
+
+        Nothing was stamped since the last look, so `_take_changes` would find no inode and mark
+        nothing stale: when this partition was fully read then, its counts are the answer. (Most
+        questions come between two writes: the emit's and the push's, the result's.) A caller that
+        must read the disk in a special way (without faults) asks this first and skips that setup.
+        """
         if self._feed is not None and self._feed.change_mark() == self._mark:
-            # Nothing was stamped since the last look, so `_take_changes` would find no inode and
-            # mark nothing stale: when this partition was fully read then, its counts are the answer.
-            # (Most questions come between two writes: the emit's and the push's, the result's.)
             known = self._partitions.get(partition)
             if known is not None and not known.stale and not known.stale_segments:
                 return known.id_counts.get(signal_id, 0) > 0
+        return None
+
+    def contains(self, partition: str, signal_id: str) -> bool:
+        answer = self.known(partition, signal_id)
+        if answer is not None:
+            return answer
         self._take_changes()
         index = self._partitions.get(partition)
         if index is None:
@@ -163,23 +173,24 @@ class DurableLedgerIndex:
 
     def _refresh_segment(self, partition: str, index: _PartitionIndex, name: str) -> None:
         path = f"{self._root}/{partition}/{name}"
-        size = self._files.size_bytes(path)
-        if size is None:
+        entry = index.segments.get(name)
+        state = self._file_state(path, entry)
+        if state is None:
             self._drop_segment(index, name)
             return
-        version = self._files.version(path)
-        entry = index.segments.get(name)
+        size, version, ino, data = state
         if entry is None or size < entry.durable_size or version != entry.version:
             if entry is not None:
                 self._drop_segment(index, name)
             entry = index.segments[name] = _SegmentIndex(version=version)
+            data = None  # the tail read was for the old entry's parsed prefix
         if self._feed is not None:
-            ino = self._feed.durable_inode(path)
             assert ino is not None, path
             self._watch.setdefault(ino, set()).add(("segment", partition, name))
         if size == entry.durable_size:
             return
-        data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet
+        if data is None:
+            data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet
         assert data is not None and len(data) == size - entry.parsed_bytes, path
         ids, valid_bytes = valid_frame_signal_ids(data)
         counts = index.id_counts
@@ -189,6 +200,20 @@ class DurableLedgerIndex:
                 counts[signal_id] = counts.get(signal_id, 0) + 1
         entry.parsed_bytes += valid_bytes
         entry.durable_size = size
+
+    def _file_state(self, path: str, entry: _SegmentIndex | None) -> tuple[int, object, int | None, bytes | None] | None:
+        """(durable size, version, durable inode, the bytes past `entry`'s parsed prefix or None),
+        None for a file that is not durable. A view that answers all four in one look
+        (`durable_state`, one path walk) is asked that; any other view, each question apart."""
+        start_bytes = 0 if entry is None else entry.parsed_bytes
+        one_look = getattr(self._files, "durable_state", None)
+        if one_look is not None:
+            return one_look(path, start_bytes)
+        size = self._files.size_bytes(path)
+        if size is None:
+            return None
+        ino = None if self._feed is None else self._feed.durable_inode(path)
+        return size, self._files.version(path), ino, None
 
     @staticmethod
     def _drop_segment(index: _PartitionIndex, name: str) -> None:

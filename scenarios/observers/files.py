@@ -66,21 +66,23 @@ class SimDiskView:
     then read through its durable entry chain), as the durability index has always asked it.
     """
 
-    __slots__ = ("_disk", "read_bytes", "size_bytes", "version")
+    __slots__ = ("_disk", "read_bytes", "size_bytes", "version", "durable_state", "change_mark")
 
     def __init__(self, disk: Any, *, durable: bool = False) -> None:
         self._disk = disk
         self.read_bytes = disk.durable_bytes if durable else self._visible_bytes
         self.size_bytes = disk.durable_size if durable else disk.visible_size
         self.version = disk.durable_version if durable else disk.visible_version
+        if durable:
+            # size, version, inode and the unread tail in one walk (see DurableLedgerIndex)
+            self.durable_state = disk.durable_state
+        # The change feed (see sim.disk.change_feed): an incremental observer re-reads only what moved.
+        # `change_mark()` is read at every question the durability index is asked: no Python frame.
+        self.change_mark = disk.change_mark_reader()
 
     def listdir(self, path: str) -> list[str]:
         """The visible names, sorted; not a disk op (an observer's look never moves the op count)."""
         return self._disk.visible_names(path)
-
-    # The change feed (see sim.disk.change_feed): an incremental observer re-reads only what moved.
-    def change_mark(self) -> int:
-        return self._disk.change_mark
 
     def changes_since(self, mark: int) -> list[int] | None:
         return self._disk.changes_since(mark)

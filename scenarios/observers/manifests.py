@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from scenarios.ledger_oracle import valid_frame_index
@@ -38,7 +39,7 @@ SegmentFacts = tuple[int, "int | None", int, bool]
 def segment_facts(index: tuple[list[tuple[str, int]], int], size_bytes: int) -> SegmentFacts:
     """The facts of one segment from its frame index (`valid_frame_index` of its bytes)."""
     frames, valid_bytes = index
-    return len(frames), max((sequence for _, sequence in frames), default=None), size_bytes, valid_bytes == size_bytes
+    return len(frames), max(map(itemgetter(1), frames), default=None), size_bytes, valid_bytes == size_bytes  # (signal_id, sequence) pairs
 
 
 def manifest_facts(partition: str, manifest_bytes: bytes, segments: Mapping[str, bytes],

@@ -14,6 +14,9 @@ older than a reset (a crash installs a whole new state), gets None: "look at eve
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 CHANGE_FEED_INODES_MAX = 65_536
 
 
@@ -31,6 +34,11 @@ class ChangeFeed:
     def mark(self) -> int:
         """The mark that means "now": changes_since(mark) lists what changes after this call."""
         return self._count
+
+    def mark_reader(self) -> Callable[[], int]:
+        """A zero-argument callable that returns `mark`, without a Python frame per call: an
+        incremental observer compares marks at every question (several times per simulated signal)."""
+        return partial(getattr, self, "_count")
 
     def touch(self, ino: int) -> None:
         self._count += 1

@@ -849,6 +849,17 @@ class SimDisk:
         node = self._durable_node(path)
         return None if node is None else len(node.durable)
 
+    def durable_state(self, path: str, start_bytes: int = 0) -> tuple[int, tuple[int, int], int, bytes] | None:
+        """(durable_size, durable_version, durable_inode, durable_bytes from `start_bytes`) of the file
+        at `path`, in one path walk; None when `durable_size` would be None. For an incremental
+        reader that asks all four at every look (the durability index, at every segment refresh)."""
+        assert start_bytes >= 0, start_bytes
+        node = self._durable_node(path)
+        if node is None:
+            return None
+        durable = node.durable
+        return len(durable), (node.ino, node.durable_rewrites), node.ino, bytes(memoryview(durable)[start_bytes:])
+
     def durable_version(self, path: str) -> tuple[int, int] | None:
         """(inode, rewrites) of the durable file at `path`, else None: it changes whenever the durable
         bytes change other than by growing at the end, so a reader that parsed a prefix knows when
@@ -873,6 +884,10 @@ class SimDisk:
     def change_mark(self) -> int:
         """A mark for `changes_since`: the changes made after this read are the ones it lists."""
         return self._changes.mark
+
+    def change_mark_reader(self) -> Callable[[], int]:
+        """A zero-argument callable returning `change_mark` without a Python frame (see ChangeFeed)."""
+        return self._changes.mark_reader()
 
     def changes_since(self, mark: int) -> list[int] | None:
         """Inodes whose durable bytes, entries (visible or durable) or mode changed after `mark`,

@@ -117,13 +117,23 @@ def test_nothing_fires_on_the_disk_after_heal() -> None:
 def asked_kinds(injector: FaultInjector) -> list[str]:
     """Wrap the injector's decide: the kinds a hook asks about, in order."""
     asked: list[str] = []
-    decide = injector.decide
+    decide_first = injector.decide_first
 
     def spy(point: str, kind: str, node: str):
         asked.append(kind)
-        return decide(point, kind, node)
+        found = decide_first(point, (kind,), node)
+        return None if found is None else found[1]
+
+    def spy_first(point: str, kinds: tuple[str, ...], node: str):
+        # one kind at a time, up to the first that fires: what decide_first promises to be
+        for kind in kinds:
+            params = spy(point, kind, node)
+            if params is not None:
+                return kind, params
+        return None
 
     injector.decide = spy  # type: ignore[method-assign]
+    injector.decide_first = spy_first  # type: ignore[method-assign]
     return asked
 
 
@@ -138,6 +148,9 @@ def test_the_disk_hook_asks_only_about_the_kinds_that_are_on_and_decides_the_sam
     trace_all, injector_all, disk_all = make(plan)
     hook = disk_all.fault_hook
     hook._kinds_by_op = {op: kinds for op, kinds in disk_faults._KINDS_BY_OP.items()}
+    hook._kinds_by_op_empty = {op: tuple(kind for kind in kinds if kind != "disk.short_write"
+                                         and kind not in disk_faults._DATA_KINDS)
+                               for op, kinds in disk_faults._KINDS_BY_OP.items()}
     hook._any_op_kinds = disk_faults._ANY_OP_KINDS
     hook._bitflip_on = True
     assert workload(disk_all) == outcomes

@@ -161,3 +161,48 @@ def test_scripted_faults_are_traced_and_counted_but_not_scheduled() -> None:
     assert len(injector.schedule) == 0
     assert trace.events == [("omen", "fault", {"fault": "proc.crash_omen", "point": "plan.crashes[0]",
                                                 "occurrence": 0, "restart_after_s": 1.0})]
+
+
+def test_decide_first_is_decide_kind_by_kind_up_to_the_first_that_fires() -> None:
+    """The hooks ask a point's kinds in one call; it must count, draw, fire and trace exactly as asking
+    them one by one and stopping at the first that fires, recording and replaying, with windows and
+    with kinds that are off."""
+    plan = FaultPlan(kinds={"disk.short_write": FaultSpec(probability=0.3),
+                            "disk.crash_at_op": FaultSpec(probability=0.2, window_s=(2.0, 5.0)),
+                            "disk.write_eio": FaultSpec(probability=0.4),
+                            "net.duplicate": FaultSpec(probability=0.5)})
+    kinds = ("disk.crash_at_op", "disk.enospc", "disk.write_eio", "disk.short_write", "net.duplicate")
+    clock = [0.0]
+
+    def twin(schedule: FaultSchedule | None = None):
+        trace = FakeTrace()
+        return FaultInjector(plan, random.Random(3), trace.record, lambda: clock[0], schedule=schedule), trace
+
+    def one_by_one(injector: FaultInjector, point: str, asked: tuple[str, ...], node: str):
+        for kind in asked:
+            params = injector.decide(point, kind, node)
+            if params is not None:
+                return kind, params
+        return None
+
+    for schedule in (None, "replay"):
+        batched, batched_trace = twin()
+        single, single_trace = twin()
+        if schedule == "replay":
+            recorded, _ = twin()
+            for step in range(300):
+                clock[0] = step / 40
+                recorded.decide_first("disk.write", kinds[step % 3:], ("omen", "riskcast")[step % 2])
+            batched, batched_trace = twin(recorded.schedule)
+            single, single_trace = twin(recorded.schedule)
+        fired = 0
+        for step in range(300):
+            clock[0] = step / 40
+            node = ("omen", "riskcast")[step % 2]
+            found = batched.decide_first("disk.write", kinds[step % 3:], node)
+            assert found == one_by_one(single, "disk.write", kinds[step % 3:], node), step
+            fired += found is not None
+        assert fired > 20
+        assert batched_trace.events == single_trace.events
+        assert batched.schedule == single.schedule and batched.counters == single.counters
+        assert batched._occurrences == single._occurrences

@@ -117,8 +117,18 @@ def test_the_network_hook_asks_only_about_the_kinds_that_are_on() -> None:
     plan = FaultPlan(kinds={"net.duplicate": FaultSpec(probability=0.5), "net.delay_spike": FaultSpec(probability=0.5)})
     injector = FaultInjector(plan, sim.rng.stream("faults"), sim.trace.record, lambda: sim.now_s)
     asked: list[tuple[str, str]] = []
-    decide = injector.decide
-    injector.decide = lambda point, kind, node: asked.append((point, kind)) or decide(point, kind, node)
+    decide_first = injector.decide_first
+
+    def spy_first(point: str, kinds: tuple[str, ...], node: str):
+        # one kind at a time, up to the first that fires: what decide_first promises to be
+        for kind in kinds:
+            asked.append((point, kind))
+            found = decide_first(point, (kind,), node)
+            if found is not None:
+                return found
+        return None
+
+    injector.decide_first = spy_first  # type: ignore[method-assign]
     hook = NetworkFaultInjector(injector)
     for _ in range(20):
         hook.decide("net.request", "omen", "riskcast")

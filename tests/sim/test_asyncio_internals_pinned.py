@@ -9,7 +9,7 @@ import heapq
 import inspect
 import sys
 
-from sim.loop import SimLoop
+from sim.loop import SimLoop, shuffle_like_random
 
 
 def test_the_python_line_is_the_one_the_loop_was_written_against() -> None:
@@ -30,8 +30,9 @@ def test_the_ready_queue_is_a_deque_and_the_timers_a_list_heap() -> None:
         assert loop._stopping is False
         later = loop.call_later(5, print)
         sooner = loop.call_later(1, print)
-        assert loop._scheduled[0] is sooner
-        assert heapq.nsmallest(1, loop._scheduled)[0] is sooner
+        assert loop._scheduled[0].handle is sooner and loop._scheduled[0] == 1.0
+        assert heapq.nsmallest(1, loop._scheduled)[0].handle is sooner
+        assert loop.scheduled_timers() == [sooner, later]
         assert later._when == 5 and later._scheduled is True
         later.cancel()
         assert later._cancelled is True and loop._timer_cancelled_count == 1
@@ -117,7 +118,7 @@ def test_call_at_is_what_the_loops_fast_path_repeats() -> None:
     loop = SimLoop()
     assert loop._closed is False and loop._debug is False
     timer = loop.call_later(2.0, print)
-    assert type(timer) is asyncio.TimerHandle and timer._when == 2.0 and loop._scheduled == [timer]
+    assert type(timer) is asyncio.TimerHandle and timer._when == 2.0 and loop.scheduled_timers() == [timer]
     loop.close()
     assert loop._closed is True
     try:
@@ -126,3 +127,160 @@ def test_call_at_is_what_the_loops_fast_path_repeats() -> None:
         assert "closed" in str(error)
     else:
         raise AssertionError("a closed loop took a timer")
+
+
+def test_the_loops_shuffle_draws_and_orders_exactly_as_random_shuffle() -> None:
+    """The loop shuffles each ready batch without `Random.shuffle`'s per-item calls; every seed must
+    still give the same order and leave the stream in the same state, batch size by batch size."""
+    import random
+
+    for seed in range(200):
+        for size in (0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 100):
+            ours, theirs = random.Random(seed), random.Random(seed)
+            mine, reference = list(range(size)), list(range(size))
+            shuffle_like_random(ours, mine)
+            theirs.shuffle(reference)
+            assert mine == reference, (seed, size)
+            assert ours.getstate() == theirs.getstate(), (seed, size)
+
+
+def test_the_timer_heap_orders_as_a_heap_of_timer_handles_would() -> None:
+    """The heap holds floats standing for the handles: pushed and popped with ties and cancels, it
+    yields the handles in the order a heap of TimerHandles (compared by __lt__) yields them."""
+    import random
+
+    draw = random.Random(7)
+    loop = SimLoop()
+    try:
+        reference: list[asyncio.TimerHandle] = []
+        for _ in range(2000):
+            when = float(draw.randrange(50))  # many ties
+            timer = loop.call_at(when, print)
+            heapq.heappush(reference, timer)
+            if draw.random() < 0.3:
+                popped = heapq.heappop(loop._scheduled).handle
+                assert popped is heapq.heappop(reference)
+        assert [entry.handle for entry in loop._scheduled] == reference
+    finally:
+        loop.close()
+
+
+def test_the_loops_handles_are_asyncios_handles_slot_for_slot() -> None:
+    """SimLoop builds Handles and TimerHandles without their __init__ (out of debug mode): every slot
+    asyncio's __init__ sets must get the same value, and asyncio must have no slot it does not set."""
+    import contextvars
+
+    from sim.loop import _handle, _timer_handle
+
+    handle_slots = {"_callback", "_args", "_cancelled", "_loop", "_source_traceback", "_repr", "_context"}
+    assert set(asyncio.Handle.__slots__) - {"__weakref__"} == handle_slots
+    assert set(asyncio.TimerHandle.__slots__) == {"_scheduled", "_when"}
+    assert asyncio.Handle.__init__.__code__.co_names.count("get_debug") == 1  # the one branch skipped
+    loop = SimLoop()
+    try:
+        context = contextvars.copy_context()
+        for given in (context, None):
+            ours, theirs = _handle(print, (1, 2), loop, given), asyncio.Handle(print, (1, 2), loop, given)
+            ours_timer = _timer_handle(3.5, print, (1,), loop, given)
+            theirs_timer = asyncio.TimerHandle(3.5, print, (1,), loop, given)
+            for name in sorted(handle_slots - {"_context"}):
+                assert getattr(ours, name) == getattr(theirs, name), name
+                assert getattr(ours_timer, name) == getattr(theirs_timer, name), name
+            for name in ("_scheduled", "_when"):
+                assert getattr(ours_timer, name) == getattr(theirs_timer, name), name
+            if given is None:  # each gets a fresh copy of the current context, as asyncio's does
+                assert type(ours._context) is contextvars.Context and ours._context is not theirs._context
+            else:
+                assert ours._context is theirs._context is given
+            assert type(ours) is asyncio.Handle and type(ours_timer) is asyncio.TimerHandle
+            assert ours_timer < asyncio.TimerHandle(4.0, print, (), loop) and not ours._cancelled
+            ours_timer.cancel()
+            assert ours_timer._cancelled and ours_timer._callback is None
+    finally:
+        loop.close()
+
+
+def test_the_loops_timer_cancel_is_asyncios_cancel() -> None:
+    """SimLoop.cancel_timer changes the same fields the same way as TimerHandle.cancel: pending,
+    already cancelled, and already run (popped from the heap) timers alike."""
+    def state(loop: SimLoop, timer: asyncio.TimerHandle) -> tuple:
+        return (timer._cancelled, timer._callback, timer._args, timer._scheduled, loop._timer_cancelled_count)
+
+    ours, theirs = SimLoop(), SimLoop()
+    try:
+        for loop in (ours, theirs):
+            loop.fired = loop.call_later(0.5, print)
+            loop.run_until_complete(asyncio.sleep(1))  # the first timer ran: no longer scheduled
+            loop.pending = loop.call_later(5, print, "x")
+        for name in ("pending", "fired"):
+            for _ in range(2):  # a second cancel is a no-op either way
+                ours.cancel_timer(getattr(ours, name))
+                getattr(theirs, name).cancel()
+                assert state(ours, getattr(ours, name)) == state(theirs, getattr(theirs, name)), name
+        assert ours._timer_cancelled_count == 1
+        assert "_timer_handle_cancelled" in inspect.getsource(asyncio.TimerHandle.cancel)
+        assert "self._callback = None" in inspect.getsource(asyncio.Handle.cancel)
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_the_loops_sleep_takes_asyncios_steps() -> None:
+    """SimLoop.sleep is asyncio.sleep's future, timer and await: the same wakeups at the same times,
+    in the same order against other sleepers, and a cancelled sleeper leaves a cancelled timer."""
+    import random
+
+    def woken(use_ours: bool) -> list:
+        loop = SimLoop(random.Random(5))
+        order: list = []
+
+        async def sleeper(name: int, delay_s: float) -> None:
+            await (loop.sleep(delay_s) if use_ours else asyncio.sleep(delay_s))
+            order.append((name, loop.time()))
+
+        async def main() -> None:
+            tasks = [loop.create_task(sleeper(n, (n % 4) * 0.25), name=f"s{n}") for n in range(12)]
+            victim = loop.create_task(sleeper(99, 5.0), name="victim")
+            await asyncio.sleep(0.1)
+            victim.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            order.append(("cancelled timers", loop._timer_cancelled_count))
+
+        try:
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
+        return order
+
+    assert woken(True) == woken(False)
+
+
+def test_a_failing_callback_reaches_the_exception_handler_as_handle_run_sends_it() -> None:
+    """SimLoop runs each callback inline, not through Handle._run: a callback that raises must still
+    reach the exception handler with Handle._run's context, and the next callbacks still run."""
+    assert "self._context.run(self._callback, *self._args)" in inspect.getsource(asyncio.Handle._run)
+    assert "call_exception_handler(context)" in inspect.getsource(asyncio.Handle._run)
+
+    def failing(n: int) -> None:
+        raise ValueError(n)
+
+    seen: list[dict] = []
+    ours, reference = SimLoop(), SimLoop()
+    try:
+        ours.set_exception_handler(lambda loop, context: seen.append(context))
+        after: list[int] = []
+        handle = ours.call_soon(failing, 7)
+        ours.call_soon(after.append, 1)
+        ours.call_later(0.5, failing, 8)
+        ours.run_until_complete(asyncio.sleep(1))
+        expected: list[dict] = []
+        reference.set_exception_handler(lambda loop, context: expected.append(context))
+        twin = asyncio.Handle(failing, (7,), reference)
+        twin._run()
+        assert after == [1] and len(seen) == 2
+        assert seen[0]["message"] == expected[0]["message"] and seen[0]["handle"] is handle
+        assert type(seen[0]["exception"]) is ValueError and seen[0]["exception"].args == (7,)
+        assert set(seen[0]) == set(expected[0]) and seen[1]["exception"].args == (8,)
+    finally:
+        ours.close()
+        reference.close()

@@ -133,3 +133,27 @@ def test_the_fast_encoding_of_flat_fields_is_the_canonical_one() -> None:
         assert _dumps_flat(fields) == _encode(fields, 0)
 
     check()
+
+
+def test_the_templated_line_of_an_event_is_the_encoders_line() -> None:
+    """Most events fill a template of their shape; every event, of any value type, must get exactly
+    the line the JSON encoder path writes (and raise the same way when a value has no canonical form)."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from sim.trace import _canonical_line_encoded, canonical_line
+
+    values = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.lists(st.text(), max_size=4),
+                       st.floats(), st.binary(max_size=8), st.lists(st.integers(), max_size=3),
+                       st.tuples(st.text(), st.integers()), st.dictionaries(st.text(), st.integers(), max_size=3))
+    names = st.sampled_from(["a", "b", "req", "%s", "100%", 'q"uote', "é", "signal_id", ""])
+
+    @given(st.integers(min_value=0), st.floats(allow_nan=True, allow_infinity=True),
+           st.sampled_from(["omen", "riskcast", "n%d", "ü"]), st.sampled_from(["net.send", "k%s", "ê"]),
+           st.dictionaries(names, values, max_size=6))
+    def check(index: int, time_s: float, node: str, kind: str, fields: dict) -> None:
+        event = TraceEvent(index, time_s, node, kind, fields)
+        assert canonical_line(event) == _canonical_line_encoded(event)
+        assert canonical_line(event) == _canonical_line_encoded(event)  # the second through the template
+
+    check()

@@ -78,3 +78,19 @@ def test_the_feed_is_bounded_and_a_mark_older_than_what_it_kept_gets_none(monkey
     feed.touch(5)  # a fifth inode: the oldest half is forgotten
     assert feed.changes_since(start) is None
     assert feed.changes_since(middle) == [5]
+
+
+def test_the_mark_reader_reads_the_mark_as_it_moves() -> None:
+    """The frameless reader an observer keeps answers what `change_mark` answers, after every change
+    and after a crash's reset, for as long as the disk lives."""
+    disk = new_disk()
+    read_mark = disk.change_mark_reader()
+    assert read_mark() == disk.change_mark
+    fd = disk.open("/d/f", os.O_WRONLY | os.O_CREAT, 0o644)
+    disk.write(fd, b"abc")
+    disk.fsync(fd)
+    disk.close(fd)
+    fsync(disk, "/d")
+    assert read_mark() == disk.change_mark > 0
+    disk.crash()
+    assert read_mark() == disk.change_mark

@@ -63,6 +63,26 @@ def test_a_file_fsync_does_not_make_its_new_entry_durable_under_posix(disk):
     assert disk.durable_bytes("/nope") is None
 
 
+def test_durable_state_is_the_four_durable_answers_in_one_look(disk):
+    """durable_state(path, start) == (durable_size, durable_version, durable_inode, durable_bytes from
+    start), through not-yet-durable, durable, grown, rewritten and missing files."""
+
+    def four(path: str, start_bytes: int):
+        size = disk.durable_size(path)
+        if size is None:
+            return None
+        return size, disk.durable_version(path), disk.durable_inode(path), disk.durable_bytes(path, start_bytes)
+
+    write_file(disk, "/f", b"abc", sync=True)
+    assert disk.durable_state("/f") is None and four("/f", 0) is None
+    fsync_path(disk, "/")
+    assert disk.durable_state("/f", 1) == four("/f", 1) == (3, disk.durable_version("/f"), disk.durable_inode("/f"), b"bc")
+    write_file(disk, "/f", b"xy", sync=True)  # rewritten from the start: the version moves
+    for start_bytes in (0, 1, 2, 5):
+        assert disk.durable_state("/f", start_bytes) == four("/f", start_bytes)
+    assert disk.durable_state("/nope") is None and disk.durable_state("/") is None
+
+
 def test_a_new_directory_needs_its_parent_fsynced_before_its_files_are_durable(disk):
     disk.makedirs("/ledger/day")
     write_file(disk, "/ledger/day/seg", b"x", sync=True)
