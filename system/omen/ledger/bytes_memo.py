@@ -44,6 +44,12 @@ class BytesMemo(Generic[V]):
             return known[2]
         return None
 
+    def latest(self, key: Hashable) -> V | None:
+        """What `key` holds, whatever its inputs and data: never an answer for other bytes, only
+        a place to find parts that a caller checks again itself (salvage: payloads, byte for byte)."""
+        known = self._known.get(key)
+        return None if known is None else known[2]
+
     def put(self, key: Hashable, inputs: object, data: bytes, value: V) -> None:
         """Remember `value` for `key` (computed from `inputs` and `data`), replacing what `key` held."""
         assert value is not None, "None means a miss: it cannot be remembered"
