@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from functools import partial
 from itertools import repeat
+from operator import add, itemgetter, le
 
 from pydantic import ValidationError
 
@@ -255,28 +256,31 @@ def frames_read_alone_alike(partition: str, data: bytes,
     """
     if not frames:
         return None
-    end = frames[-1][0] + HEADER_BYTES + frames[-1][1]
-    sequences = _one_match_per_frame(_sequence_pattern(partition), data, end, frames)
+    # where each frame's bytes start and end; map() and zip() keep the per-frame work in C
+    starts = list(map(itemgetter(0), frames))
+    limits = list(map(add, map(sum, frames), repeat(HEADER_BYTES)))
+    sequences = _one_match_per_frame(_sequence_pattern(partition), data, starts, limits)
     if sequences is None:
         return None
-    signal_ids = _one_match_per_frame(_SIGNAL_ID_PATTERN, data, end, frames)
+    signal_ids = _one_match_per_frame(_SIGNAL_ID_PATTERN, data, starts, limits)
     if signal_ids is None:
         return None
     return list(map(int, sequences)), [raw.decode("ascii") for raw in signal_ids]
 
 
-def _one_match_per_frame(pattern: re.Pattern[bytes], data: bytes, end: int,
-                         frames: tuple[tuple[int, int], ...]) -> list[bytes] | None:
-    """Each frame's one match of `pattern` (its group), or None unless every frame holds exactly one."""
-    matches = list(pattern.finditer(data, 0, end))
-    if len(matches) != len(frames):
+def _one_match_per_frame(pattern: re.Pattern[bytes], data: bytes, starts: list[int],
+                         limits: list[int]) -> list[bytes] | None:
+    """Each frame's one match of `pattern` (its group), or None unless every frame holds exactly one
+    (frame i spans bytes [starts[i], limits[i]) of `data`, in order, without overlap)."""
+    matches = list(pattern.finditer(data, 0, limits[-1]))
+    if len(matches) != len(starts):
         return None
-    for (offset, length), match in zip(frames, matches):
-        if match.start() < offset or match.end() > offset + HEADER_BYTES + length:
-            return None
-    return [match.group(1) for match in matches]
+    if not all(map(le, starts, map(_MATCH_START, matches))) or not all(map(le, map(_MATCH_END, matches), limits)):
+        return None
+    return list(map(_MATCH_GROUP, matches, repeat(1)))
 
 
+_MATCH_START, _MATCH_END, _MATCH_GROUP = re.Match.start, re.Match.end, re.Match.group
 _SIGNAL_ID_PATTERN = re.compile(rb'"signal_id":"([\x20-\x21\x23-\x5b\x5d-\x7e]{1,64})"')
 _SEQUENCE_PATTERNS: dict[str, re.Pattern[bytes]] = {}
 _SEQUENCE_PATTERNS_MAX = 4096
