@@ -149,8 +149,9 @@ def _record_at(walk: _Walk, segment: str, data: bytes, offset: int, parsed: _Par
         frame = SegmentRecords(walk.partition, segment, data[offset : offset + HEADER_BYTES + length], ((0, length),),
                                base_offset_bytes=offset)
         # salvage validates every record it keeps (the bytes around it were damaged), parsing the
-        # same payload bytes only once
-        frame.validated(0, parsed=_prior_parse(parsed, offset, frame.payload(0)))
+        # same payload bytes only once (the frame a search resynchronizes on is met again next)
+        payload = frame.payload(0)
+        parsed[offset] = (payload, frame.validated(0, parsed=_prior_parse(parsed, offset, payload)))
         (record,) = frame.records()
     except LedgerCorruptionError:
         return None
