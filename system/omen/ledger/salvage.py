@@ -13,6 +13,14 @@ manifest's size (a missing or shortened sealed segment is a loss); an unreadable
 reported and the segments are read without it. A torn tail of the active segment (what a crash
 mid-append leaves, never acknowledged) is not a loss: it is reported apart, as the strict reader
 would tolerate it. Salvage only reads; it never repairs the ledger in place.
+
+WHY it judges some frames at once: salvage judges every frame on its own, but most segments of a
+damaged partition have no damage at all, and building a one-frame `SegmentRecords` per frame cost
+more than the check. The leading frames a CRC scan finds valid are judged as one segment's records
+when each reads there exactly as it reads alone (`frames_read_alone_alike`); each is still
+validated strictly before it is kept, and the walk goes on frame by frame from the first frame not
+kept. A payload kept by an earlier salvage of the segment (same offset, same bytes) reuses that
+parse: its validation is a pure function of the bytes, so the same bytes are never parsed twice.
 """
 from __future__ import annotations
 
