@@ -31,8 +31,7 @@ from typing import Any
 from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_ops import read_all
-from omen.ledger.framing import (END_CLEAN, END_TORN, HEADER_BYTES, TAIL_SEARCH_CRC_FACTOR, find_valid_frame, frame_at,
-                                 scan_frames)
+from omen.ledger.framing import HEADER_BYTES, TAIL_SEARCH_CRC_FACTOR, find_valid_frame, frame_at, scan_frames
 from omen.ledger.layout import partition_dir, segment_names
 from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
 from omen.ledger.record_parse import ScannedRecord, SegmentRecords, frames_read_alone_alike
@@ -143,9 +142,12 @@ class _Walk:
 _Parsed = dict[int, tuple[bytes, LedgerRecord]]
 
 
-def _prior_parse(parsed: _Parsed, offset: int, payload: bytes) -> LedgerRecord | None:
+def _prior_parse(parsed: _Parsed, data: bytes, offset: int, length: int) -> LedgerRecord | None:
+    """The record parsed before from the payload of `length` bytes framed at `offset`, if byte for byte equal."""
     known = parsed.get(offset)
-    return known[1] if known is not None and known[0] == payload else None
+    if known is None or len(known[0]) != length or not data.startswith(known[0], offset + HEADER_BYTES):
+        return None
+    return known[1]
 
 
 def _record_at(walk: _Walk, segment: str, data: bytes, offset: int, parsed: _Parsed) -> ScannedRecord | None:
@@ -158,8 +160,7 @@ def _record_at(walk: _Walk, segment: str, data: bytes, offset: int, parsed: _Par
                                base_offset_bytes=offset)
         # salvage validates every record it keeps (the bytes around it were damaged), parsing the
         # same payload bytes only once (the frame a search resynchronizes on is met again next)
-        payload = frame.payload(0)
-        parsed[offset] = (payload, frame.validated(0, parsed=_prior_parse(parsed, offset, payload)))
+        parsed[offset] = (frame.payload(0), frame.validated(0, parsed=_prior_parse(parsed, data, offset, length)))
         (record,) = frame.records()
     except LedgerCorruptionError:
         return None
@@ -185,9 +186,8 @@ def _intact_prefix(walk: _Walk, segment: str, data: bytes, frames: tuple[tuple[i
     kept = records.records()
     last_sequence = walk.last_sequence
     for index, (offset, length) in enumerate(frames):
-        start = offset + HEADER_BYTES
         try:
-            records.validated(index, parsed=_prior_parse(parsed, offset, data[start : start + length]))
+            records.validated(index, parsed=_prior_parse(parsed, data, offset, length))
         except LedgerCorruptionError:
             return kept[:index], None, index + 1
         if sequences[index] <= last_sequence:
