@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from operator import attrgetter
 from typing import Any, TypeVar
 
 
@@ -162,7 +161,9 @@ class ReconcileJob:
                                       highwater, revision)
         if salvage.manifest is not None:
             highwater, revision = salvage.manifest.highwater_sequence, salvage.manifest.revision
-        ledger = first_by_signal_id(salvage.records)
+        ledger: dict[str, Any] = {}
+        for record in salvage.records:
+            ledger.setdefault(record.signal_id, record)
         missing = [signal_id for signal_id in ledger if signal_id not in processed_ids]  # ledger order
         # the discipline of a healthy partition holds here too: a main partition is replayed only once
         # sealed (a damaged manifest leaves that unknown, so nothing is replayed)
@@ -250,19 +251,6 @@ class ReconcileJob:
             log.critical("reconcile %s: %s", partition, reason)
         await self.state.record_attempt(partition, highwater, revision, result)
         return result
-
-
-def first_by_signal_id(records: tuple[Any, ...]) -> dict[str, Any]:
-    """signal_id -> its first record, in the order the ids first appear (a re-emitted signal may
-    appear twice). WHY not a loop of setdefault: a damaged partition is salvaged at every pass, and
-    this runs over all of its records each time; fromkeys and update walk them in C."""
-    signal_ids = list(map(_SIGNAL_ID, records))
-    ledger: dict[str, Any] = dict.fromkeys(signal_ids)
-    ledger.update(zip(reversed(signal_ids), reversed(records)))  # the first record of an id is set last
-    return ledger
-
-
-_SIGNAL_ID = attrgetter("signal_id")
 
 
 async def run_reconcile_job(job: ReconcileJob, *, scrub: bool = False) -> list[ReconcileResult]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timezone
-from types import SimpleNamespace
 from collections.abc import Iterator
 
 from omen import LedgerCorruptionError, LedgerRecord, PartitionInfo
 from omen.ledger import Manifest, SalvageLoss, SalvageResult
 from omen.ledger.record_parse import scanned_record_of
-from riskcast.reconcile_job import first_by_signal_id
 from riskcast import (
     IngestHandler,
     IngestHandlerTransport,
@@ -317,12 +315,3 @@ def test_a_damaged_main_partition_that_is_not_sealed_is_reported_but_not_replaye
     reader.get_partition_info = original
     assert result.status == "corrupt" and "not sealed" in result.reason
     assert result.replayed_ids == [] and len(result.lost) == 1
-
-
-def test_the_salvaged_ledger_keeps_each_ids_first_record_in_the_order_ids_first_appear():
-    records = tuple(SimpleNamespace(signal_id=signal_id, sequence=sequence)
-                    for sequence, signal_id in enumerate(["b", "a", "b", "c", "a"], start=1))
-    ledger = first_by_signal_id(records)
-    assert list(ledger) == ["b", "a", "c"]
-    assert [record.sequence for record in ledger.values()] == [1, 2, 4], "a re-emitted id keeps its first record"
-    assert first_by_signal_id(()) == {}
