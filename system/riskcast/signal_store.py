@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from omen import SignalEvent
 from riskcast.ports import AckIdSource, Clock, SqlRunner
@@ -48,6 +49,7 @@ class StoredSignal:
         return SignalEvent.model_validate_json(self.event_json)
 
 
+_FIRST_COLUMN = itemgetter(0)
 _COLUMNS = (
     "signal_id, ack_id, ledger_partition, ledger_sequence, trace_id, emitted_at, received_at, event_json"
 )
@@ -123,7 +125,7 @@ class SignalStore:
 
         def select(conn: sqlite3.Connection) -> set[str]:
             rows = conn.execute("SELECT signal_id FROM signals WHERE ledger_partition = ?", (partition,))
-            return {row[0] for row in rows}
+            return set(map(_FIRST_COLUMN, rows))  # in C: reconcile asks at every pass, a whole day's ids
 
         return await self._runner.run(select)
 

@@ -57,3 +57,15 @@ def test_a_zero_budget_keeps_nothing():
 def test_none_cannot_be_remembered_because_it_means_a_miss():
     with pytest.raises(AssertionError, match="miss"):
         BytesMemo(bytes_max=10).put("a", None, b"x", None)
+
+
+def test_latest_is_what_a_key_holds_whatever_its_inputs_and_bytes_and_never_an_answer_for_others():
+    memo: BytesMemo[str] = BytesMemo(bytes_max=100)
+    assert memo.latest("a") is None
+    memo.put("a", 1, b"abc", "first")
+    assert memo.get("a", 1, b"abd") is None and memo.latest("a") == "first"
+    memo.put("a", 2, b"abd", "second")
+    assert memo.latest("a") == "second" and memo.get("a", 1, b"abc") is None
+    unbudgeted: BytesMemo[str] = BytesMemo(bytes_max=0)
+    unbudgeted.put("b", None, b"x", "never kept")
+    assert unbudgeted.latest("b") is None

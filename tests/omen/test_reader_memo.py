@@ -113,9 +113,9 @@ def test_salvaging_the_same_damaged_bytes_again_validates_nothing_again_and_answ
     validations: list[str] = []
     original = reader_module.SegmentRecords.validated
 
-    def counted(self, index):  # noqa: ANN001, ANN202
+    def counted(self, index, **kwargs):  # noqa: ANN001, ANN003, ANN202
         validations.append(self.segment)
-        return original(self, index)
+        return original(self, index, **kwargs)
 
     monkeypatch.setattr(reader_module.SegmentRecords, "validated", counted)
     assert salvage_figures(reader.salvage_partition(PARTITION)) == first

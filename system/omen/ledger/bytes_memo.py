@@ -1,9 +1,9 @@
 """BytesMemo: what a pure function of a segment's bytes gave, kept while the bytes stay the same.
 
-WHY one class: the ledger keeps three such memos (the reader's verified segments, salvage's
-replayable steps, the writer's recovery scans). Each answers "these exact bytes, read under these
-exact rules, gave this before", and each must stay bounded by the bytes it holds (the equality
-test needs the bytes themselves). A hit needs the same key, equal inputs (the rules the
+WHY one class: the ledger keeps several such memos (the reader's verified segments, salvage's
+replayable steps, the writer's recovery scans and parsed manifests). Each answers "these exact
+bytes, read under these exact rules, gave this before", and each must stay bounded by the bytes it
+holds (the equality test needs the bytes themselves). A hit needs the same key, equal inputs (the rules the
 computation depended on) and byte-for-byte equal data: rot, a rewrite of the same size or a grown
 tail is a miss, so the caller computes afresh and damage is seen at the same read as without it.
 
@@ -43,6 +43,12 @@ class BytesMemo(Generic[V]):
         if known is not None and known[0] == inputs and known[1] == data:
             return known[2]
         return None
+
+    def latest(self, key: Hashable) -> V | None:
+        """What `key` holds, whatever its inputs and data: never an answer for other bytes, only
+        a place to find parts that a caller checks again itself (salvage: payloads, byte for byte)."""
+        known = self._known.get(key)
+        return None if known is None else known[2]
 
     def put(self, key: Hashable, inputs: object, data: bytes, value: V) -> None:
         """Remember `value` for `key` (computed from `inputs` and `data`), replacing what `key` held."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from functools import partial
 from itertools import repeat
+from operator import add, itemgetter, le
 
 from pydantic import ValidationError
 
@@ -101,8 +102,9 @@ class SegmentRecords:
                  "_frames_end", "_validated")
 
     def __init__(self, partition: str, segment: str, data: bytes, frames: tuple[tuple[int, int], ...],
-                 *, base_offset_bytes: int = 0) -> None:
-        """`frames` are (offset in `data`, payload length); `data` starts at `base_offset_bytes` of the segment."""
+                 *, base_offset_bytes: int = 0, read: tuple[list[int], list[str]] | None = None) -> None:
+        """`frames` are (offset in `data`, payload length); `data` starts at `base_offset_bytes` of the segment.
+        `read`: the frames' sequences and signal ids as `frames_read_alone_alike` read them from `data`."""
         self.partition = partition
         self.base_offset_bytes = base_offset_bytes
         self.segment = segment
@@ -112,11 +114,16 @@ class SegmentRecords:
         self._validated: list[LedgerRecord | None] | None = None
         # only the frames' bytes: a torn tail after them may hold a partial payload
         self._frames_end = frames[-1][0] + HEADER_BYTES + frames[-1][1] if frames else 0
+        if read is not None:
+            assert len(read[0]) == len(read[1]) == len(frames), "one sequence and one signal id per frame"
+            self.sequences: list[int] = read[0]
+            self._signal_ids = read[1]
+            return
         found = list(map(int, _sequence_pattern(partition).findall(data, 0, self._frames_end)))
         if len(found) != len(frames):
             key = sequence_key(partition)
             found = [self._sequence_alone(index, key) for index in range(len(frames))]
-        self.sequences: list[int] = found
+        self.sequences = found
 
     def payload(self, index: int) -> bytes:
         offset, length = self.frames[index]
@@ -138,22 +145,26 @@ class SegmentRecords:
         # map() and zip() run in C: this is once per record on the reader's hot path
         return list(map(partial(tuple.__new__, ScannedRecord), zip(repeat(self), range(len(self.frames)))))
 
-    def validated(self, index: int) -> LedgerRecord:
-        """The record of frame `index`, strictly validated once and cross-checked with its bytes."""
+    def validated(self, index: int, *, parsed: LedgerRecord | None = None) -> LedgerRecord:
+        """The record of frame `index`, strictly validated once and cross-checked with its bytes.
+
+        `parsed`: what `parse_record` gave before for byte-for-byte this payload of this partition
+        (a pure function of the two), used instead of parsing again; the cross-check still runs."""
         cache = self._validated
         if cache is None:
             cache = self._validated = [None] * len(self.frames)
         record = cache[index]
         if record is None:
-            record = self.parse(index)
-            for field_name, read, parsed in (
+            record = self.parse(index) if parsed is None else parsed
+            assert record.partition == self.partition, "a parse of this partition's payload names it"
+            for field_name, read, parsed_value in (
                 ("sequence", self.sequences[index], record.sequence),
                 ("signal_id", self.signal_id(index), record.event.signal_id),
             ):
-                if read != parsed:
+                if read != parsed_value:
                     raise LedgerCorruptionError(
                         self.partition, self.segment, self.base_offset_bytes + self.frames[index][0],
-                        f"payload bytes say {field_name} {read}, its record says {parsed}",
+                        f"payload bytes say {field_name} {read}, its record says {parsed_value}",
                     )
             cache[index] = record
         return record
@@ -231,6 +242,45 @@ def scanned_record_of(record: LedgerRecord, *, segment: str = "", offset_bytes: 
     return scanned
 
 
+def frames_read_alone_alike(partition: str, data: bytes,
+                            frames: tuple[tuple[int, int], ...]) -> tuple[list[int], list[str]] | None:
+    """The sequences and signal ids of `frames` (CRC-checked, back to back in `data`) read from the
+    whole of `data` at once, when that is provably what reading each frame on its own gives; else None.
+
+    WHY: salvage judges every frame on its own (`SegmentRecords` over that one frame), because next
+    to damage a frame cannot lean on its neighbours; a clean run of frames is cheaper read as one.
+    The two readings agree when each pattern matches exactly once inside each frame's bytes: the
+    whole-data scan finds matches leftmost first without overlap, so no other match can start
+    inside a frame, and a frame read alone finds that one match and no other. Anything else (a
+    payload holding such bytes twice, or not at all) answers None, and the caller reads frame by frame.
+    """
+    if not frames:
+        return None
+    # where each frame's bytes start and end; map() and zip() keep the per-frame work in C
+    starts = list(map(itemgetter(0), frames))
+    limits = list(map(add, map(sum, frames), repeat(HEADER_BYTES)))
+    sequences = _one_match_per_frame(_sequence_pattern(partition), data, starts, limits)
+    if sequences is None:
+        return None
+    signal_ids = _one_match_per_frame(_SIGNAL_ID_PATTERN, data, starts, limits)
+    if signal_ids is None:
+        return None
+    return list(map(int, sequences)), [raw.decode("ascii") for raw in signal_ids]
+
+
+def _one_match_per_frame(pattern: re.Pattern[bytes], data: bytes, starts: list[int],
+                         limits: list[int]) -> list[bytes] | None:
+    """Each frame's one match of `pattern` (its group), or None unless every frame holds exactly one
+    (frame i spans bytes [starts[i], limits[i]) of `data`, in order, without overlap)."""
+    matches = list(pattern.finditer(data, 0, limits[-1]))
+    if len(matches) != len(starts):
+        return None
+    if not all(map(le, starts, map(_MATCH_START, matches))) or not all(map(le, map(_MATCH_END, matches), limits)):
+        return None
+    return list(map(_MATCH_GROUP, matches, repeat(1)))
+
+
+_MATCH_START, _MATCH_END, _MATCH_GROUP = re.Match.start, re.Match.end, re.Match.group
 _SIGNAL_ID_PATTERN = re.compile(rb'"signal_id":"([\x20-\x21\x23-\x5b\x5d-\x7e]{1,64})"')
 _SEQUENCE_PATTERNS: dict[str, re.Pattern[bytes]] = {}
 _SEQUENCE_PATTERNS_MAX = 4096
@@ -246,4 +296,4 @@ def _sequence_pattern(partition: str) -> re.Pattern[bytes]:
     return pattern
 
 
-__all__ = ["PAYLOAD_ERRORS", "ScannedRecord", "SegmentRecords", "parse_record", "scanned_record_of", "peek_sequence", "peek_signal_id", "sequence_key"]
+__all__ = ["PAYLOAD_ERRORS", "ScannedRecord", "SegmentRecords", "frames_read_alone_alike", "parse_record", "scanned_record_of", "peek_sequence", "peek_signal_id", "sequence_key"]

@@ -13,6 +13,14 @@ manifest's size (a missing or shortened sealed segment is a loss); an unreadable
 reported and the segments are read without it. A torn tail of the active segment (what a crash
 mid-append leaves, never acknowledged) is not a loss: it is reported apart, as the strict reader
 would tolerate it. Salvage only reads; it never repairs the ledger in place.
+
+WHY it judges some frames at once: salvage judges every frame on its own, but most segments of a
+damaged partition have no damage at all, and building a one-frame `SegmentRecords` per frame cost
+more than the check. The leading frames a CRC scan finds valid are judged as one segment's records
+when each reads there exactly as it reads alone (`frames_read_alone_alike`); each is still
+validated strictly before it is kept, and the walk goes on frame by frame from the first frame not
+kept. A payload kept by an earlier salvage of the segment (same offset, same bytes) reuses that
+parse: its validation is a pure function of the bytes, so the same bytes are never parsed twice.
 """
 from __future__ import annotations
 
@@ -23,10 +31,11 @@ from typing import Any
 from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_ops import read_all
-from omen.ledger.framing import HEADER_BYTES, TAIL_SEARCH_CRC_FACTOR, find_valid_frame, frame_at
+from omen.ledger.framing import HEADER_BYTES, TAIL_SEARCH_CRC_FACTOR, find_valid_frame, frame_at, scan_frames
 from omen.ledger.layout import partition_dir, segment_names
 from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest
-from omen.ledger.record_parse import ScannedRecord, SegmentRecords
+from omen.ledger.record_parse import ScannedRecord, SegmentRecords, frames_read_alone_alike
+from omen.schema import LedgerRecord
 
 WRITE_BITS = 0o222
 SKIPPED_SEQUENCES_MAX = 1_000  # per loss: more would be a flood of duplicates, the range says enough
@@ -104,14 +113,22 @@ class _Walk:
         self.torn_tail_bytes = size_bytes
 
     def accept(self, record: ScannedRecord) -> None:
+        self.accept_run([record])
+
+    def accept_run(self, records: list[ScannedRecord]) -> None:
+        """Keep `records` (strictly valid, sequences increasing above the last kept), in order."""
+        assert records and records[0].sequence > self.last_sequence, "a kept record continues the partition"
         if self.steps is not None:
-            self.steps.append((_ACCEPT, record))
+            if self.steps and self.steps[-1][0] == _ACCEPT:
+                self.steps[-1][1].extend(records)  # one step per run of kept records: replayed at C speed
+            else:
+                self.steps.append((_ACCEPT, list(records)))
         for loss in self.pending:
             self.losses.append(SalvageLoss(self.partition, loss.segment, loss.start_byte, loss.end_byte,
-                                           loss.sequence_first, record.sequence - 1, loss.reason))
+                                           loss.sequence_first, records[0].sequence - 1, loss.reason))
         self.pending.clear()
-        self.records.append(record)
-        self.last_sequence = record.sequence
+        self.records.extend(records)
+        self.last_sequence = records[-1].sequence
 
     def finish(self, highwater: int | None) -> None:
         last = highwater if highwater is not None and highwater > self.last_sequence else None
@@ -121,7 +138,19 @@ class _Walk:
         self.pending.clear()
 
 
-def _record_at(walk: _Walk, segment: str, data: bytes, offset: int) -> ScannedRecord | None:
+# What salvage parsed before in one segment: frame offset -> (payload bytes, the record they parse to).
+_Parsed = dict[int, tuple[bytes, LedgerRecord]]
+
+
+def _prior_parse(parsed: _Parsed, data: bytes, offset: int, length: int) -> LedgerRecord | None:
+    """The record parsed before from the payload of `length` bytes framed at `offset`, if byte for byte equal."""
+    known = parsed.get(offset)
+    if known is None or len(known[0]) != length or not data.startswith(known[0], offset + HEADER_BYTES):
+        return None
+    return known[1]
+
+
+def _record_at(walk: _Walk, segment: str, data: bytes, offset: int, parsed: _Parsed) -> ScannedRecord | None:
     """The strictly valid record of this partition framed at `offset` (CRC checked), or None."""
     length = frame_at(data, offset, walk.frame_max_bytes)
     if length is None:
@@ -129,11 +158,42 @@ def _record_at(walk: _Walk, segment: str, data: bytes, offset: int) -> ScannedRe
     try:
         frame = SegmentRecords(walk.partition, segment, data[offset : offset + HEADER_BYTES + length], ((0, length),),
                                base_offset_bytes=offset)
+        # salvage validates every record it keeps (the bytes around it were damaged), parsing the
+        # same payload bytes only once (the frame a search resynchronizes on is met again next)
+        parsed[offset] = (frame.payload(0), frame.validated(0, parsed=_prior_parse(parsed, data, offset, length)))
         (record,) = frame.records()
-        record.record  # salvage validates every record it keeps: the bytes around it were damaged
     except LedgerCorruptionError:
         return None
     return record
+
+
+def _intact_prefix(walk: _Walk, segment: str, data: bytes, frames: tuple[tuple[int, int], ...],
+                   parsed: _Parsed) -> tuple[list[ScannedRecord], ScannedRecord | None, int]:
+    """The leading run of `frames` (CRC-checked by a scan) that the frame-by-frame walk would keep,
+    judged at once: (kept records, the record of the first frame not kept if it is strictly valid,
+    how many frames were judged). Empty when the frames cannot be read as one (see
+    `frames_read_alone_alike`): the walk then judges every frame alone.
+
+    WHY exact: at each of these offsets the walk finds a CRC-valid frame (the scan checked the
+    same bytes by the same rule) and keeps it when it is strictly valid and its sequence is above
+    the last kept one; a frame of this segment's records carries the sequence and signal id it
+    would carry read alone, and is validated the same way, so the walk keeps the same records."""
+    read = frames_read_alone_alike(walk.partition, data, frames)
+    if read is None:
+        return [], None, 0
+    records = SegmentRecords(walk.partition, segment, data, frames, read=read)
+    sequences = records.sequences
+    kept = records.records()
+    last_sequence = walk.last_sequence
+    for index, (offset, length) in enumerate(frames):
+        try:
+            records.validated(index, parsed=_prior_parse(parsed, data, offset, length))
+        except LedgerCorruptionError:
+            return kept[:index], None, index + 1
+        if sequences[index] <= last_sequence:
+            return kept[:index], kept[index], index + 1
+        last_sequence = sequences[index]
+    return kept, None, len(frames)
 
 
 class SalvageMemo:
@@ -162,17 +222,33 @@ class SalvageMemo:
         assert walk.steps is None
         walk.steps = []
         try:
-            _salvage_segment(walk, segment, data, tolerate_torn_tail=tolerate_torn_tail)
+            _salvage_segment(walk, segment, data, tolerate_torn_tail=tolerate_torn_tail,
+                             parsed=_parsed_by(self._known.latest(key)))
             steps = tuple(walk.steps)
         finally:
             walk.steps = None
         self._known.put(key, inputs, data, steps)
 
 
+def _parsed_by(steps: tuple | None) -> _Parsed:
+    """What the records an earlier salvage of a segment kept were parsed from, by offset.
+
+    WHY: a segment salvaged again holds mostly the same frames at the same offsets (an active
+    segment grew, or rot struck elsewhere in it), and each was validated then. A record's strict
+    parse is a pure function of its partition and payload bytes, so a payload equal byte for byte
+    reuses it (the cross-check against the bytes still runs: `SegmentRecords.validated`)."""
+    parsed: _Parsed = {}
+    for step in steps or ():
+        if step[0] == _ACCEPT:
+            for record in step[1]:
+                parsed[record.offset_bytes] = (record.payload, record.record)
+    return parsed
+
+
 def _replay(walk: _Walk, steps: tuple) -> None:
     for step in steps:
         if step[0] == _ACCEPT:
-            walk.accept(step[1])
+            walk.accept_run(step[1])
         elif step[0] == _DAMAGED:
             walk.damaged(step[1], step[2], step[3], step[4], list(step[5]))
         else:
@@ -180,14 +256,26 @@ def _replay(walk: _Walk, steps: tuple) -> None:
             walk.torn_tail(step[1])
 
 
-def _salvage_segment(walk: _Walk, segment: str, data: bytes, *, tolerate_torn_tail: bool) -> None:
+def _salvage_segment(walk: _Walk, segment: str, data: bytes, *, tolerate_torn_tail: bool,
+                     parsed: _Parsed | None = None) -> None:
+    """Walk `data` frame by frame, keeping what is intact and reporting what is not (module docstring).
+    `parsed`: what an earlier salvage of this segment parsed, by offset (reused for equal payloads)."""
+    parsed = {} if parsed is None else parsed
     size = len(data)
     budget = TAIL_SEARCH_CRC_FACTOR * size
-    offset = 0
+    # the leading frames a scan finds CRC-valid are judged at once (`_intact_prefix`); the walk
+    # starts after the ones kept, at the first frame refused (whose judgement is already known)
+    frames = scan_frames(data, walk.frame_max_bytes, tolerate_torn_tail=tolerate_torn_tail).frames
+    kept, refused, judged = _intact_prefix(walk, segment, data, frames, parsed)
+    if kept:
+        walk.accept_run(kept)
+    offset = frames[len(kept) - 1][0] + HEADER_BYTES + frames[len(kept) - 1][1] if kept else 0
+    judged_at = frames[len(kept)][0] if judged > len(kept) else None
     for _ in range(size + 1):
         if offset >= size:
             return
-        record = _record_at(walk, segment, data, offset)
+        record = refused if offset == judged_at else _record_at(walk, segment, data, offset, parsed)
+        judged_at = None
         if record is not None and record.sequence > walk.last_sequence:
             walk.accept(record)
             offset += HEADER_BYTES + len(record.payload)
@@ -204,7 +292,7 @@ def _salvage_segment(walk: _Walk, segment: str, data: bytes, *, tolerate_torn_ta
                 if search.exhausted:
                     reason += "; the search for the next frame gave up (too many frame-like headers)"
                 break
-            candidate = _record_at(walk, segment, data, search.offset)
+            candidate = _record_at(walk, segment, data, search.offset, parsed)
             if candidate is not None and candidate.sequence > walk.last_sequence:
                 resync = search.offset
                 break

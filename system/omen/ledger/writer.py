@@ -44,7 +44,7 @@ from omen.ledger.layout import (
     segment_name,
     segment_names,
 )
-from omen.ledger.manifest import Manifest, SegmentEntry, load_manifest  # noqa: F401 (SegmentEntry: the zoo's manifest bug builds entries through this module)
+from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes  # noqa: F401 (SegmentEntry: the zoo's manifest bug builds entries through this module)
 from omen.ledger.manifest_entries import SealedEntries, entry_json, entry_of, manifest_bytes
 from omen.ledger.record_parse import parse_record
 from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_partition, partition_for
@@ -55,6 +55,19 @@ GROUP_EVENTS_MAX = 100_000
 WRITE_BITS = 0o222
 # the recovery scans the writer keeps (their bytes: the equality test needs them)
 RECOVERY_SCAN_BYTES_MAX = 64 * 1024 * 1024
+# the manifests the writer parsed, one per partition, kept with their bytes
+PARSED_MANIFEST_BYTES_MAX = 16 * 1024 * 1024
+
+# segment path -> (its scan, its last record's sequence, or None if the scan ended corrupt), under
+# (tail rule, frame limit): what `LedgerWriter` remembers of the segments its recoveries read
+RecoveryScans = BytesMemo[tuple[SegmentScan, int | None]]
+
+
+def recovery_scan_memo(bytes_max: int = RECOVERY_SCAN_BYTES_MAX) -> RecoveryScans:
+    """A memo of recovery scans that several writers over states of one ledger may share
+    (`LedgerWriter(..., recovery_scans=...)`): each answer is keyed by the segment's path and
+    bytes and the rules it was scanned under, so a writer only ever reuses what it would compute."""
+    return BytesMemo(bytes_max)
 
 
 class LedgerBatchWriteError(LedgerWriteError):
@@ -124,7 +137,9 @@ class LedgerWriter:
         segment_max_bytes: int = SEGMENT_MAX_BYTES_DEFAULT,
         segment_max_records: int = SEGMENT_MAX_RECORDS_DEFAULT,
         frame_max_bytes: int = FRAME_MAX_BYTES_DEFAULT,
+        recovery_scans: RecoveryScans | None = None,
     ) -> None:
+        """`recovery_scans`: a memo shared with other writers (`recovery_scan_memo`); default its own."""
         for label, value in (
             ("segment_max_bytes", segment_max_bytes),
             ("segment_max_records", segment_max_records),
@@ -144,11 +159,18 @@ class LedgerWriter:
         self._root_ready = False
         self._closed = False
         # segment path -> (its scan, last sequence) of the last recovery that read it, under its tail
-        # rule. WHY: a partition the writer cannot recover (a sealed segment rotted) is recovered again
-        # at every write to its day, and each attempt checked every frame's CRC of every segment
-        # again. Every attempt still reads every byte; only bytes equal to those scanned before,
-        # under the same tail rule, reuse that scan (the same answer, so the same error or repair).
-        self._recovery_scans: BytesMemo[tuple[SegmentScan, int | None]] = BytesMemo(RECOVERY_SCAN_BYTES_MAX)
+        # rule and frame limit. WHY: a partition the writer cannot recover (a sealed segment rotted)
+        # is recovered again at every write to its day, and each attempt checked every frame's CRC
+        # of every segment again. Every attempt still reads every byte; only bytes equal to those
+        # scanned before, under the same rules, reuse that scan (the same answer, so the same error
+        # or repair).
+        self._recovery_scans: RecoveryScans = recovery_scan_memo() if recovery_scans is None else recovery_scans
+        # partition -> its manifest as last parsed, while its bytes stay the same. WHY: each of those
+        # recoveries parsed the manifest again, strictly (it lists every sealed segment of the day).
+        # The bytes are still read at every attempt; a parse is a pure function of them and the
+        # partition's name, and only a successful one is kept (a damaged manifest fails each time
+        # by parsing again, with the same error).
+        self._manifests: BytesMemo[Manifest] = BytesMemo(PARSED_MANIFEST_BYTES_MAX)
 
     # ------------------------------------------------------------------ public API
 
@@ -322,8 +344,21 @@ class LedgerWriter:
         state = self._partitions.get(name)
         if state is not None and not state.needs_recovery:
             return state.sealed
-        manifest = load_manifest(self._fs, partition_dir(self._root, name), name)
+        manifest = self._load_manifest(partition_dir(self._root, name), name)
         return manifest is not None and manifest.sealed
+
+    def _load_manifest(self, partition_path: str, name: str) -> Manifest | None:
+        """`omen.ledger.manifest.load_manifest`: the same reads and the same answer or error; bytes
+        equal to the ones last parsed for this partition reuse that parse."""
+        data = read_manifest_bytes(self._fs, partition_path)
+        if data is None:
+            return None
+        known = self._manifests.get(name, None, data)
+        if known is not None:
+            return known
+        manifest = parse_manifest(data, name)
+        self._manifests.put(name, None, data, manifest)
+        return manifest
 
     def _mark_broken(self, name: str) -> None:
         state = self._partitions.get(name)
@@ -368,7 +403,7 @@ class LedgerWriter:
             fs.unlink(os.path.join(state.path, name))
         if temps:
             fsync_dir(fs, state.path)
-        manifest = load_manifest(fs, state.path, state.name)
+        manifest = self._load_manifest(state.path, state.name)
         state.manifest = manifest
         state.revision = manifest.revision if manifest else 0
         state.sealed = bool(manifest and manifest.sealed)
@@ -415,13 +450,14 @@ class LedgerWriter:
             fs.close(fd)
         read_only = (stat.st_mode & WRITE_BITS) == 0
         tolerate = is_last and not read_only
-        known = self._recovery_scans.get(path, tolerate, data)
+        rules = (tolerate, self._frame_max_bytes)
+        known = self._recovery_scans.get(path, rules, data)
         if known is not None:
             scan, last_sequence = known
         else:
             scan, last_sequence = scan_frames(data, self._frame_max_bytes, tolerate_torn_tail=tolerate), None
         if scan.end == END_CORRUPT:
-            self._recovery_scans.put(path, tolerate, data, (scan, None))
+            self._recovery_scans.put(path, rules, data, (scan, None))
             raise LedgerCorruptionError(state.name, name, scan.valid_bytes, scan.reason)
         if scan.end == END_TORN:
             self._truncate(path, scan.valid_bytes)
@@ -432,7 +468,7 @@ class LedgerWriter:
                 payload = data[offset + HEADER_BYTES : offset + HEADER_BYTES + length]
                 last_sequence = parse_record(state.name, name, offset, payload).sequence
             if scan.end != END_TORN:  # a torn tail was just cut: the bytes on disk are no longer `data`
-                self._recovery_scans.put(path, tolerate, data, (scan, last_sequence))
+                self._recovery_scans.put(path, rules, data, (scan, last_sequence))
         return _Segment(name, len(scan.frames), scan.valid_bytes, read_only), last_sequence
 
     def _repair_current(self, state: _Partition, active: str) -> None:
@@ -694,4 +730,5 @@ class LedgerWriter:
         self._fs.close(fd)
 
 
-__all__ = ["GROUP_EVENTS_MAX", "LedgerBatchRecordTooLargeError", "LedgerBatchWriteError", "LedgerWriter", "SEGMENT_MAX_BYTES_DEFAULT", "SEGMENT_MAX_RECORDS_DEFAULT"]
+__all__ = ["GROUP_EVENTS_MAX", "LedgerBatchRecordTooLargeError", "LedgerBatchWriteError", "LedgerWriter", "RecoveryScans",
+           "SEGMENT_MAX_BYTES_DEFAULT", "SEGMENT_MAX_RECORDS_DEFAULT", "recovery_scan_memo"]
