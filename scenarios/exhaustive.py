@@ -16,7 +16,8 @@ from datetime import datetime, time, timezone
 from typing import Any
 
 from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
-from omen.ledger import LedgerCorruptionError, LedgerWriteError
+from omen.ledger import LedgerCorruptionError, LedgerWriteError, recovery_scan_memo
+from omen.ledger.writer import RecoveryScans
 from scenarios.ledger_oracle import BytesMemo, parse_ledger
 from scenarios.observers.ledger_files import is_segment
 from sim.disk import SimDisk
@@ -67,8 +68,8 @@ class _StateUnderCheck:
 
 def _findings_in_state(clone: SimDisk, days: list[str], root: str, acknowledged: set[str], now: datetime,
                        reader: LedgerReader, port: _StateUnderCheck, parsed: BytesMemo,
-                       probes_by_day: dict[str, SignalEvent]) -> list[str]:
-    writer = LedgerWriter(root, fs=clone, clock=FixedClock(now))
+                       probes_by_day: dict[str, SignalEvent], scans: RecoveryScans) -> list[str]:
+    writer = LedgerWriter(root, fs=clone, clock=FixedClock(now), recovery_scans=scans)
     probes: set[str] = set()
     for day in days:
         probe = probes_by_day.get(day)
@@ -108,10 +109,13 @@ def check_all_crash_states(
     reader = LedgerReader(root, fs=port)
     parsed = BytesMemo()
     probes_by_day: dict[str, SignalEvent] = {}
+    # one memo of recovery scans for every state's writer: the states share most segments, and a scan
+    # is keyed by the segment's path, bytes and rules, so each writer gets what it would compute
+    scans = recovery_scan_memo()
     for index, state in enumerate(states):
         days = _days_with_segments((path for path, _ in state.files), root)
         clone = disk.clone_in_state(state)
         findings.extend(CrashStateFinding(index, len(states), message)
                         for message in _findings_in_state(clone, days, root, acknowledged, now, reader, port, parsed,
-                                                          probes_by_day))
+                                                          probes_by_day, scans))
     return len(states), findings
