@@ -366,12 +366,14 @@ register(PlantedBug(
 
 
 # 23. salvage gives up on a segment at its first damage --------------------------------------------
-def _salvage_segment_stopping_at_damage(walk, segment, data, *, tolerate_torn_tail):  # noqa: ANN001, ANN202
+def _salvage_segment_stopping_at_damage(walk, segment, data, *, tolerate_torn_tail, parsed=None):  # noqa: ANN001, ANN202
+    # the same signature as salvage's own walk, so the bug is what is planted (not a TypeError)
+    parsed = {} if parsed is None else parsed
     offset = 0
     for _ in range(len(data) + 1):
         if offset >= len(data):
             return
-        record = salvage_module._record_at(walk, segment, data, offset)
+        record = salvage_module._record_at(walk, segment, data, offset, parsed)
         if record is None or record.sequence <= walk.last_sequence:
             break
         walk.accept(record)
