@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from json.encoder import c_make_encoder, encode_basestring_ascii
+from json.encoder import encode_basestring_ascii
 import math
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 from sim.errors import HarnessError
+from sim.json_encoder import encoder_of
 
 __all__ = ["TraceEvent", "Trace", "TraceFieldError", "TraceKindError", "canonical_line", "hash_lines"]
 
@@ -145,16 +146,8 @@ def hash_lines(lines: Iterable[str]) -> str:
 
 
 _FLAT_TYPES = frozenset({str, int, bool, type(None)})
-_FLAT_SETTINGS = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True)
-# The C encoder `JSONEncoder.encode` builds afresh at every call (`iterencode`), built once: same
-# settings (ASCII escaping, "," and ":" separators, sorted keys, no skipped keys, NaN allowed though
-# a flat dict has no floats), so the same text, without the per-call setup. Flat values only.
-_encode_flat_chunks = c_make_encoder(None, _FLAT_SETTINGS.default, encode_basestring_ascii, None,
-                                     ":", ",", True, False, True)
-
-
-def _dumps_flat(fields: dict) -> str:
-    return "".join(_encode_flat_chunks(fields, 0))
+# ASCII escaping, "," and ":" separators, sorted keys: the canonical text of a flat dict (see sim.json_encoder)
+_dumps_flat: Callable[[dict], str] = encoder_of(json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), sort_keys=True))
 
 
 def _is_flat(fields: dict) -> bool:
