@@ -19,6 +19,7 @@ from scenarios.phases import heal_phase, liveness_phase, safety_phase
 from scenarios.workload import generate
 from scenarios.world import LEDGER_ROOT, World, WorldConfig
 from sim.loop import DeadlockError, SimulationTimeLimit
+from sim.trace import Trace
 from sim.rng import SeededStreams
 
 TIME_LIMIT_SLACK_S = 3600.0
@@ -33,7 +34,6 @@ class RunResult:
     plan: FaultPlan
     schedule: FaultSchedule
     bug: str | None
-    trace_hash: str
     violations: list[Violation]
     invariants: dict[str, dict[str, int]]
     faults: dict[str, int]
@@ -41,6 +41,24 @@ class RunResult:
     sim_seconds: float
     trace_events: int
     world: Any = field(default=None, repr=False)
+    trace: Trace | None = field(default=None, repr=False, compare=False)
+    _trace_hash: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def trace_hash(self) -> str:
+        """The SHA-256 of the run's canonical trace, computed on first ask.
+
+        WHY lazily: hashing is about a twentieth of a run's cost (a canonical line per event), and most
+        runs of a sweep or a hunt pass and are never asked (a passing run writes no repro). The events
+        recorded when the run ended are hashed (the first `trace_events`: closing the simulation
+        afterwards may let cancelled tasks record more), so the hash is the one an eager run computed.
+        Once computed, the trace is let go (unless `world` keeps it).
+        """
+        if self._trace_hash is None:
+            assert self.trace is not None, "a RunResult is built with the trace it hashes"
+            self._trace_hash = self.trace.hash(self.trace_events)
+            self.trace = None
+        return self._trace_hash
 
     @property
     def ok(self) -> bool:
@@ -148,7 +166,6 @@ def _run(
         plan=resolved_plan,
         schedule=world.injector.schedule,
         bug=bug,
-        trace_hash=world.trace.hash(),
         violations=violations,
         invariants=invariants,
         faults=world.injector.counters_sorted(),
@@ -156,6 +173,7 @@ def _run(
         sim_seconds=world.sim.now_s,
         trace_events=len(world.trace),
         world=world if keep_world else None,
+        trace=world.trace,
     )
     world.sim.close()
     return result

@@ -55,7 +55,7 @@ class Job:
 class JobOutcome:
     scenario: str
     seed: int
-    trace_hash: str
+    trace_hash: str | None  # None: not computed (the local sweep never reads a passing run's hash)
     violations: list[dict[str, Any]]
     invariants: dict[str, dict[str, int]]
     faults: dict[str, int]
@@ -71,16 +71,20 @@ def run_job(job: Job) -> JobOutcome:
     if not result.ok and job.repro_dir is not None:
         repro = repro_from_result(result, git_commit())
         repro_path = str(repro.save(default_repro_path(Path(job.repro_dir), job.scenario, job.seed, job.bug)))
-    return job_outcome(job, result, repro_path)
+    return job_outcome(job, result, repro_path, with_trace_hash=False)
 
 
-def job_outcome(job: Job, result: Any, repro_path: str | None) -> JobOutcome:
+def job_outcome(job: Job, result: Any, repro_path: str | None, *, with_trace_hash: bool = True) -> JobOutcome:
     """The one place a run becomes a summary row: the local pool and the farm (scenarios.farm) share it,
-    so the same scenarios and seeds give the same summary wherever they ran."""
+    so the same scenarios and seeds give the same summary wherever they ran.
+
+    `with_trace_hash=False` leaves the row's hash uncomputed: the local sweep's summary holds no hash
+    (a failing run's repro file records it), and hashing is about a twentieth of a run. The farm's
+    journal compares hashes of a job run twice, so the farm asks for it."""
     return JobOutcome(
         scenario=job.scenario,
         seed=job.seed,
-        trace_hash=result.trace_hash,
+        trace_hash=result.trace_hash if with_trace_hash else None,
         violations=[{"scenario": job.scenario, "seed": job.seed, "repro": repro_path, **v.to_json()}
                     for v in result.violations],
         invariants=result.invariants,

@@ -11,6 +11,7 @@ Field values are stored by reference: do not mutate a list or dict after recordi
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from json.encoder import encode_basestring_ascii
 import math
@@ -105,9 +106,13 @@ class Trace:
         for event in self.events:
             yield canonical_line(event)
 
-    def hash(self) -> str:
-        """SHA-256 hex over the canonical lines joined with '\\n' (no trailing newline)."""
-        return hash_lines(self.canonical_lines())
+    def hash(self, events_count: int | None = None) -> str:
+        """SHA-256 hex over the canonical lines joined with '\\n' (no trailing newline): of every event,
+        or of the first `events_count` (the trace as it stood when it held that many)."""
+        if events_count is None:
+            return hash_lines(self.canonical_lines())
+        assert 0 <= events_count <= len(self.events), (events_count, len(self.events))
+        return hash_lines(map(canonical_line, itertools.islice(self.events, events_count)))
 
     def write_jsonl(self, path: str | Path) -> None:
         """Write the canonical lines as JSON Lines, one event per line (newline-terminated)."""

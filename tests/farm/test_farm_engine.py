@@ -1,6 +1,7 @@
 """The farm's client loop without a cluster: budgets on finished runs, refused workers, a missing Dask."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,6 +11,7 @@ import pytest
 from scenarios.cli import main
 from scenarios.farm.engine import HARNESS_ERROR, HARNESS_LIVENESS, Farm, FarmError, FarmLimits
 from scenarios.farm.task import FarmTask, FarmTaskResult, run_farm_task
+from scenarios.runner import run
 from scenarios.sweep import Job, job_outcome, run_job
 
 
@@ -42,14 +44,16 @@ def test_the_task_returns_the_local_sweeps_row_and_writes_nothing(tmp_path: Path
     job = Job("calm", 1, "push_before_ledger", str(tmp_path / "repros"))
     result = run_farm_task(FarmTask(job, "abc123"))
     assert not (tmp_path / "repros").exists()  # the client writes the repro file, not the worker
-    assert result.outcome == run_job(job)  # the local pool's row, repro path included
+    local = run_job(job)
+    # the local pool's row, repro path included; only the farm's row carries the trace hash (its journal
+    # compares a job run twice), and it is the run's own
+    assert local.trace_hash is None and dataclasses.replace(result.outcome, trace_hash=None) == local
+    assert result.outcome.trace_hash == run(job.scenario, job.seed, bug=job.bug).trace_hash
     assert result.repro_json is not None and '"git_commit": "abc123"' in result.repro_json
     assert result.worker is None and result.wall_seconds > 0
 
 
 def test_a_run_that_finished_past_its_budget_keeps_its_result_and_is_reported(tmp_path: Path) -> None:
-    from scenarios.runner import run
-
     outcome = job_outcome(TASK.job, run("calm", 0), None)
     late = FarmTaskResult(outcome, None, wall_seconds=12.5, worker="tcp://w1")
     collected = Farm(ThreadsClient({}), FarmLimits(run_budget_s=10))._collect(FinishedFuture(late), TASK)
