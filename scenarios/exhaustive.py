@@ -99,23 +99,46 @@ def _findings_in_state(clone: SimDisk, days: list[str], root: str, acknowledged:
     return messages
 
 
+@dataclass
+class CrashCheckMemos:
+    """What the checks of one run share: the reader pointed at the state under check (its memo of
+    verified segments), the oracle's parses and the writers' recovery scans.
+
+    WHY across checks, not only across the states of one: a run checks up to `points_max` instants,
+    and between two of them most segments did not change (sealed ones never do). Every memo keys on
+    a segment's bytes (compared whole) and the rules it was read under, so a state gets the answers
+    it would compute; each is bounded in bytes held. Probes are not shared: they depend on the
+    check's instant.
+    """
+
+    port: _StateUnderCheck
+    reader: LedgerReader
+    parsed: BytesMemo
+    scans: RecoveryScans
+
+
+def crash_check_memos(root: str) -> CrashCheckMemos:
+    """Fresh memos for the checks of one ledger under `root` (one run's)."""
+    port = _StateUnderCheck()
+    return CrashCheckMemos(port=port, reader=LedgerReader(root, fs=port), parsed=BytesMemo(),
+                           scans=recovery_scan_memo())
+
+
 def check_all_crash_states(
-    disk: SimDisk, root: str, acknowledged: set[str], *, now: datetime, states_max: int
+    disk: SimDisk, root: str, acknowledged: set[str], *, now: datetime, states_max: int,
+    memos: CrashCheckMemos | None = None,
 ) -> tuple[int, list[CrashStateFinding]]:
-    """Returns (states checked, findings). Bounded by `states_max`; the disk itself is untouched."""
+    """Returns (states checked, findings). Bounded by `states_max`; the disk itself is untouched.
+    `memos`: shared with the other checks of the same run (`crash_check_memos`), else fresh."""
     states = disk.crash_states(limit=states_max)
     findings: list[CrashStateFinding] = []
-    port = _StateUnderCheck()
-    reader = LedgerReader(root, fs=port)
-    parsed = BytesMemo()
+    if memos is None:
+        memos = crash_check_memos(root)
     probes_by_day: dict[str, SignalEvent] = {}
-    # one memo of recovery scans for every state's writer: the states share most segments, and a scan
-    # is keyed by the segment's path, bytes and rules, so each writer gets what it would compute
-    scans = recovery_scan_memo()
     for index, state in enumerate(states):
         days = _days_with_segments((path for path, _ in state.files), root)
         clone = disk.clone_in_state(state)
         findings.extend(CrashStateFinding(index, len(states), message)
-                        for message in _findings_in_state(clone, days, root, acknowledged, now, reader, port, parsed,
-                                                          probes_by_day, scans))
+                        for message in _findings_in_state(clone, days, root, acknowledged, now, memos.reader,
+                                                          memos.port, memos.parsed, probes_by_day, memos.scans))
     return len(states), findings

@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scenarios.exhaustive import check_all_crash_states
+from scenarios.exhaustive import CrashCheckMemos, check_all_crash_states, crash_check_memos
 from scenarios.invariants.delivery_checks import ACKNOWLEDGED
 from scenarios.observers.files import faults_suspended
 from sim.disk import CrashStateLimitError
@@ -40,18 +40,20 @@ class ExhaustiveCrashPoints:
             raise ValueError("points_max and quiet_checks must be >= 0 and stride >= 1")
 
     def install(self, world: "World", params: "ScenarioParams") -> None:
-        world.disk.fault_hook = _MetadataCrashPoints(self, world, world.disk.fault_hook)
-        world.spawn("source", self._quiet_instants, world, params.duration_s, name="source.exhaustive")
+        memos = crash_check_memos(world.ledger_root)  # this run's: shared by its checks, dropped with it
+        world.disk.fault_hook = _MetadataCrashPoints(self, world, world.disk.fault_hook, memos)
+        world.spawn("source", self._quiet_instants, world, params.duration_s, memos, name="source.exhaustive")
 
-    async def _quiet_instants(self, world: "World", duration_s: float) -> None:
+    async def _quiet_instants(self, world: "World", duration_s: float, memos: CrashCheckMemos) -> None:
         interval_s = duration_s / (self.quiet_checks + 1)
         for _ in range(self.quiet_checks):
             await asyncio.sleep(interval_s)
             if world.nodes["omen"].alive and world.writer is not None:
-                self.check_now(world, "between writes")
+                self.check_now(world, "between writes", memos)
 
-    def check_now(self, world: "World", where: str) -> None:
-        """Enumerate every state a power loss right now could leave; the writer must recover from each."""
+    def check_now(self, world: "World", where: str, memos: CrashCheckMemos | None = None) -> None:
+        """Enumerate every state a power loss right now could leave; the writer must recover from each.
+        `memos`: the run's, shared by its checks (see scenarios.exhaustive.CrashCheckMemos)."""
         acknowledged = {
             event.fields["signal_id"]
             for event in world.trace.events
@@ -61,7 +63,7 @@ class ExhaustiveCrashPoints:
             try:
                 checked, findings = check_all_crash_states(
                     world.disk, world.ledger_root, acknowledged, now=world.nodes["omen"].clock.now(),
-                    states_max=self.states_max,
+                    states_max=self.states_max, memos=memos,
                 )
             except CrashStateLimitError as error:
                 # the pending history is too long to enumerate here: another instant will be shorter
@@ -78,10 +80,12 @@ class _MetadataCrashPoints:
     """Wraps the disk's fault hook: checks every crash state before chosen metadata steps, then lets
     the fault layer decide as usual."""
 
-    def __init__(self, spec: ExhaustiveCrashPoints, world: "World", inner: object) -> None:
+    def __init__(self, spec: ExhaustiveCrashPoints, world: "World", inner: object,
+                 memos: CrashCheckMemos | None = None) -> None:
         self._spec = spec
         self._world = world
         self._inner = inner
+        self._memos = memos
         self.points_left = spec.points_max
         self._steps_seen = 0
 
@@ -92,5 +96,5 @@ class _MetadataCrashPoints:
         if (metadata_step and self._steps_seen % self._spec.stride == 1 % self._spec.stride
                 and self.points_left > 0 and self._world.nodes["omen"].alive):
             self.points_left -= 1
-            self._spec.check_now(self._world, f"before {op} {path}")
+            self._spec.check_now(self._world, f"before {op} {path}", self._memos)
         return self._inner.decide(op, path, nbytes) if self._inner is not None else None

@@ -1,6 +1,8 @@
 """The audit's two mandatory tests, run as scenarios inside the simulation."""
 from __future__ import annotations
 
+import pytest
+
 from faults import FaultPlan
 from scenarios.runner import run
 
@@ -47,3 +49,21 @@ def test_the_exhaustive_mode_drives_the_writers_own_recovery_in_every_crash_stat
     checked = [e.fields for e in result.world.trace.events if e.kind == "exhaustive.checked"]
     assert any(c["findings"] > 0 for c in checked)
     assert any(v.invariant == "recoverability" and "enumerated crash state" in v.message for v in result.violations)
+
+
+@pytest.mark.parametrize(("bug", "findings_min"), [(None, 0), ("sequence_in_unsynced_sidecar", 1), ("replace_without_fsync", 1)])
+def test_the_checks_of_a_run_share_memos_and_find_what_fresh_memos_find(monkeypatch, bug, findings_min) -> None:
+    """A run's crash-state checks share one reader, oracle memo and recovery-scan memo
+    (`CrashCheckMemos`); every memo keys on bytes, so each check finds what it finds with fresh memos."""
+    import scenarios.drivers.exhaustive_points as points
+
+    shared = run("power_loss_metadata", 1, bug=bug, keep_world=True)
+    fresh_check = points.check_all_crash_states
+    monkeypatch.setattr(points, "check_all_crash_states",
+                        lambda *args, memos=None, **kwargs: fresh_check(*args, **kwargs))
+    fresh = run("power_loss_metadata", 1, bug=bug, keep_world=True)
+    assert shared.world.observations.crash_state_findings == fresh.world.observations.crash_state_findings
+    assert len(shared.world.observations.crash_state_findings) >= findings_min
+    assert shared.trace_hash == fresh.trace_hash
+    checked = [e.fields for e in shared.world.trace.events if e.kind == "exhaustive.checked"]
+    assert sum(1 for c in checked if c["states"] >= 2) >= 5  # checks that share something
