@@ -17,11 +17,13 @@ import struct
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+import functools
 from functools import partial
 from typing import TypeVar
 
 FRAME_HEADER = struct.Struct(">II")
 FRAME_MAX_BYTES = 16 * 1024 * 1024
+PATHS_KNOWN_MAX = 65_536  # paths whose split is remembered (a pure function's memo)
 T = TypeVar("T")
 
 
@@ -212,20 +214,31 @@ class BytesMemo:
         return value
 
 
+@functools.lru_cache(maxsize=PATHS_KNOWN_MAX)
+def _partition_and_name(path: str, root: str) -> tuple[str, str] | None:
+    """(partition, file name) of a file two levels under `root`, else None. Remembered: the exhaustive
+    check parses a ledger per crash state, and every state has nearly the same paths."""
+    if posixpath.dirname(posixpath.dirname(path)) != root:
+        return None
+    return posixpath.basename(posixpath.dirname(path)), posixpath.basename(path)
+
+
 def parse_ledger(files: Mapping[str, bytes], root: str, *, memo: BytesMemo | None = None) -> dict[str, OraclePartition]:
     """Partitions (sorted) of the ledger under `root` found in a path -> bytes mapping (segments
     through `memo` when given: the same parse, shared)."""
     root = root.rstrip("/")
     partitions: dict[str, OraclePartition] = {}
     for path in sorted(files):
-        if posixpath.dirname(posixpath.dirname(path)) != root:
+        parts = _partition_and_name(path, root)
+        if parts is None:
             continue
-        partition = posixpath.basename(posixpath.dirname(path))
-        name = posixpath.basename(path)
+        partition, name = parts
         if name == "_manifest.json":
             entry = partitions.setdefault(partition, OraclePartition(partition))
-            entry.sealed = _manifest_sealed(files[path])
-            entry.held_segments = _manifest_held_segments(files[path])
+            # the manifest parsed once per distinct bytes when a memo is given (its key: no segment's name)
+            sealed, held = (_manifest_facts(files[path]) if memo is None else
+                            memo.get((partition, name), files[path], _manifest_facts))
+            entry.sealed, entry.held_segments = sealed, dict(held)
             continue
         if not (name.startswith("segment-") and name.endswith(".log")):
             continue
@@ -236,21 +249,26 @@ def parse_ledger(files: Mapping[str, bytes], root: str, *, memo: BytesMemo | Non
     return dict(sorted((name, entry) for name, entry in partitions.items() if entry.segments))
 
 
-def _manifest_sealed(data: bytes) -> bool | None:
+def _manifest_facts(data: bytes) -> tuple[bool | None, dict[str, tuple[int, int]]]:
+    """(the manifest's `sealed`, the segments it holds to counts): one parse of its bytes for both."""
     try:
-        sealed = json.loads(data).get("sealed")
-    except (ValueError, AttributeError):
-        return None
+        document = json.loads(data)
+    except ValueError:
+        return None, {}
+    return _manifest_sealed(document), _manifest_held_segments(document)
+
+
+def _manifest_sealed(document: object) -> bool | None:
+    sealed = document.get("sealed") if isinstance(document, dict) else None
     return sealed if isinstance(sealed, bool) else None
 
 
-def _manifest_held_segments(data: bytes) -> dict[str, tuple[int, int]]:
+def _manifest_held_segments(document: object) -> dict[str, tuple[int, int]]:
     try:
-        document = json.loads(data)
-        sealed = document["sealed"] is True
+        sealed = document["sealed"] is True  # type: ignore[index]
         return {
             str(entry["name"]): (int(entry["record_count"]), int(entry["size_bytes"]))
-            for entry in document["segments"]
+            for entry in document["segments"]  # type: ignore[index]
             if sealed or entry["sealed"] is True
         }
     except (ValueError, KeyError, TypeError, AttributeError):
