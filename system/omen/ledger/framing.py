@@ -146,14 +146,15 @@ def scan_frames(data: bytes, frame_max_bytes: int, *, tolerate_torn_tail: bool) 
     unpack_from = HEADER.unpack_from
     crc32 = zlib.crc32
     append = frames.append
-    last_header_offset = size - HEADER_BYTES
+    header_bytes = HEADER_BYTES  # a local: read once per frame
+    last_header_offset = size - header_bytes
     for _ in range(frame_count_max):
         if offset > last_header_offset:
             break
         length, crc = unpack_from(data, offset)
-        start = offset + HEADER_BYTES
+        start = offset + header_bytes
         end = start + length
-        if not 0 < length <= frame_max_bytes or end > size or crc32(data[start:end]) != crc:
+        if not length or length > frame_max_bytes or end > size or crc32(data[start:end]) != crc:
             break  # (a bytes slice: for payloads of a few KiB it is cheaper than a memoryview's)
         append((offset, length))
         offset = end
