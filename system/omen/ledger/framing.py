@@ -139,24 +139,28 @@ def scan_frames(data: bytes, frame_max_bytes: int, *, tolerate_torn_tail: bool) 
     size = len(data)
     frames: list[tuple[int, int]] = []
     offset = 0
-    checked = 0
     frame_count_max = size // (HEADER_BYTES + 1) + 1
-    # frame_at, inlined: this loop is the reader's hot path (one iteration per record)
+    # frame_at, inlined: this loop is the reader's hot path (one iteration per record). It keeps to
+    # the fewest steps per frame: the payload bytes checked are counted once at the end (they are
+    # every valid frame's length), and the header bound is one comparison.
     unpack_from = HEADER.unpack_from
     crc32 = zlib.crc32
     append = frames.append
+    header_bytes = HEADER_BYTES  # a local: read once per frame
+    last_header_offset = size - header_bytes
     for _ in range(frame_count_max):
-        if offset == size:
-            return SegmentScan(tuple(frames), offset, size, END_CLEAN, "", checked)
-        if offset + HEADER_BYTES > size:
+        if offset > last_header_offset:
             break
         length, crc = unpack_from(data, offset)
-        end = offset + HEADER_BYTES + length
-        if length == 0 or length > frame_max_bytes or end > size or crc32(data[offset + HEADER_BYTES : end]) != crc:
+        start = offset + header_bytes
+        end = start + length
+        if not length or length > frame_max_bytes or end > size or crc32(data[start:end]) != crc:
             break  # (a bytes slice: for payloads of a few KiB it is cheaper than a memoryview's)
         append((offset, length))
         offset = end
-        checked += length
+    checked = offset - HEADER_BYTES * len(frames)  # the payload bytes whose CRC was computed
+    if offset == size:
+        return SegmentScan(tuple(frames), offset, size, END_CLEAN, "", checked)
     assert offset < size, "the loop bound covers every possible frame"
     reason = _why_bad(data, offset, frame_max_bytes)
     if not tolerate_torn_tail:
