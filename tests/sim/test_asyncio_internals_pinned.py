@@ -362,3 +362,53 @@ def test_a_failing_callback_reaches_the_exception_handler_as_handle_run_sends_it
     finally:
         ours.close()
         reference.close()
+
+
+def test_the_loops_sleep_leaves_its_timer_as_timer_cancel_would() -> None:
+    """SimLoop.sleep cancels its timer inline (cancel_timer's steps): a sleep that ended and a sleep
+    cancelled midway leave their timers, and the loop's count of cancelled timers, as
+    TimerHandle.cancel leaves them."""
+    def fields(loop: SimLoop, timer: asyncio.TimerHandle) -> tuple:
+        return (timer._cancelled, timer._callback, timer._args, timer._scheduled, loop._timer_cancelled_count)
+
+    def run(sleep_of_the_loop: bool) -> list:
+        loop = SimLoop()
+        seen: list = []
+
+        async def sleep(delay_s: float) -> None:
+            if sleep_of_the_loop:
+                await loop.sleep(delay_s)
+                return
+            future = loop.create_future()
+            timer = loop.call_later(delay_s, asyncio.futures._set_result_unless_cancelled, future, None)
+            try:
+                await future
+            finally:
+                timer.cancel()
+
+        async def main() -> None:
+            await sleep(0.5)
+            seen.append(fields(loop, loop._last_timer))
+            sleeper = loop.create_task(sleep(5.0))
+            await asyncio.sleep(0)
+            timer = loop._last_timer
+            sleeper.cancel()
+            await asyncio.gather(sleeper, return_exceptions=True)
+            seen.append(fields(loop, timer))
+
+        original = loop.call_later
+
+        def call_later(*args, **kwargs):
+            loop._last_timer = original(*args, **kwargs)
+            return loop._last_timer
+
+        loop.call_later = call_later  # type: ignore[method-assign]
+        try:
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
+        return seen
+
+    ours, theirs = run(True), run(False)
+    assert ours == theirs and len(ours) == 2
+    assert all(state[:3] == (True, None, None) for state in ours)
