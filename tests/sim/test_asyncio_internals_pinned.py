@@ -21,6 +21,53 @@ def test_base_event_loop_has_run_once_and_run_forever_drives_it() -> None:
     assert "self._run_once()" in inspect.getsource(asyncio.BaseEventLoop.run_forever)
 
 
+def test_run_forever_only_calls_run_once_until_stopping() -> None:
+    """SimLoop._run_once runs turns until `_stopping` is set: that is the same as one turn per call
+    only while run_forever's loop does nothing else between its calls than check `_stopping`."""
+    lines = [line.strip() for line in inspect.getsource(asyncio.BaseEventLoop.run_forever).splitlines()]
+    at = lines.index("while True:")
+    assert lines[at + 1:at + 4] == ["self._run_once()", "if self._stopping:", "break"]
+    assert lines[at + 4] == "finally:" and "self._stopping = False" in lines[at + 5:]
+
+
+def test_the_loops_turns_stop_where_run_forever_would() -> None:
+    """A stop() asked inside a turn ends run_forever after that turn; the callbacks still ready run
+    at the next run, in the order they were queued."""
+    loop = SimLoop()
+    order: list[str] = []
+    try:
+        loop.call_soon(order.append, "a")
+        loop.call_soon(loop.stop)
+        loop.call_soon(order.append, "b")
+        loop.run_forever()
+        loop.call_soon(order.append, "c")
+        assert order == ["a", "b"] and loop.iterations == 1
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+        assert order == ["a", "b", "c"] and loop.iterations == 2
+    finally:
+        loop.close()
+
+
+def test_the_loops_get_debug_and_create_future_are_asyncios() -> None:
+    """SimLoop binds `get_debug` and `create_future` as C callables on the instance: asyncio's must
+    still be exactly `return self._debug` and `return futures.Future(loop=self)`."""
+    assert inspect.getsource(asyncio.BaseEventLoop.get_debug).strip().endswith("return self._debug")
+    assert inspect.getsource(asyncio.BaseEventLoop.create_future).strip().endswith(
+        "return futures.Future(loop=self)")
+    assert asyncio.futures.Future is asyncio.Future
+    loop = SimLoop()
+    try:
+        assert loop.get_debug() is False
+        loop.set_debug(True)
+        assert loop.get_debug() is True and loop._debug is True
+        loop.set_debug(False)
+        future = loop.create_future()
+        assert type(future) is asyncio.Future and future.get_loop() is loop and not future.done()
+    finally:
+        loop.close()
+
+
 def test_the_ready_queue_is_a_deque_and_the_timers_a_list_heap() -> None:
     loop = SimLoop()
     try:
@@ -200,6 +247,37 @@ def test_the_loops_handles_are_asyncios_handles_slot_for_slot() -> None:
         loop.close()
 
 
+def test_call_soon_and_call_later_build_the_handles_asyncio_builds() -> None:
+    """call_soon and call_later build their handles inline (not through `_handle`/`_timer_handle`):
+    each must still equal asyncio's own, slot for slot, and sit where asyncio would put it."""
+    import contextvars
+
+    handle_slots = ("_callback", "_args", "_cancelled", "_loop", "_source_traceback", "_repr")
+    loop = SimLoop()
+    try:
+        context = contextvars.copy_context()
+        for given in (context, None):
+            ours = loop.call_soon(print, 1, 2, context=given)
+            theirs = asyncio.Handle(print, (1, 2), loop, given)
+            ours_timer = loop.call_later(3.5, print, 1, context=given)
+            theirs_timer = asyncio.TimerHandle(3.5, print, (1,), loop, given)
+            theirs_timer._scheduled = True  # call_at marks it so once pushed
+            assert type(ours) is asyncio.Handle and type(ours_timer) is asyncio.TimerHandle
+            for name in handle_slots:
+                assert getattr(ours, name) == getattr(theirs, name), name
+                assert getattr(ours_timer, name) == getattr(theirs_timer, name), name
+            for name in ("_scheduled", "_when"):
+                assert getattr(ours_timer, name) == getattr(theirs_timer, name), name
+            if given is None:
+                assert type(ours._context) is contextvars.Context and ours._context is not context
+                assert type(ours_timer._context) is contextvars.Context and ours_timer._context is not context
+            else:
+                assert ours._context is given and ours_timer._context is given
+            assert loop._ready[-1] is ours and any(entry.handle is ours_timer for entry in loop._scheduled)
+    finally:
+        loop.close()
+
+
 def test_the_loops_timer_cancel_is_asyncios_cancel() -> None:
     """SimLoop.cancel_timer changes the same fields the same way as TimerHandle.cancel: pending,
     already cancelled, and already run (popped from the heap) timers alike."""
@@ -284,3 +362,53 @@ def test_a_failing_callback_reaches_the_exception_handler_as_handle_run_sends_it
     finally:
         ours.close()
         reference.close()
+
+
+def test_the_loops_sleep_leaves_its_timer_as_timer_cancel_would() -> None:
+    """SimLoop.sleep cancels its timer inline (cancel_timer's steps): a sleep that ended and a sleep
+    cancelled midway leave their timers, and the loop's count of cancelled timers, as
+    TimerHandle.cancel leaves them."""
+    def fields(loop: SimLoop, timer: asyncio.TimerHandle) -> tuple:
+        return (timer._cancelled, timer._callback, timer._args, timer._scheduled, loop._timer_cancelled_count)
+
+    def run(sleep_of_the_loop: bool) -> list:
+        loop = SimLoop()
+        seen: list = []
+
+        async def sleep(delay_s: float) -> None:
+            if sleep_of_the_loop:
+                await loop.sleep(delay_s)
+                return
+            future = loop.create_future()
+            timer = loop.call_later(delay_s, asyncio.futures._set_result_unless_cancelled, future, None)
+            try:
+                await future
+            finally:
+                timer.cancel()
+
+        async def main() -> None:
+            await sleep(0.5)
+            seen.append(fields(loop, loop._last_timer))
+            sleeper = loop.create_task(sleep(5.0))
+            await asyncio.sleep(0)
+            timer = loop._last_timer
+            sleeper.cancel()
+            await asyncio.gather(sleeper, return_exceptions=True)
+            seen.append(fields(loop, timer))
+
+        original = loop.call_later
+
+        def call_later(*args, **kwargs):
+            loop._last_timer = original(*args, **kwargs)
+            return loop._last_timer
+
+        loop.call_later = call_later  # type: ignore[method-assign]
+        try:
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
+        return seen
+
+    ours, theirs = run(True), run(False)
+    assert ours == theirs and len(ours) == 2
+    assert all(state[:3] == (True, None, None) for state in ours)

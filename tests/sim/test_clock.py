@@ -106,3 +106,26 @@ def test_bad_input_is_refused_with_typed_errors() -> None:
         NodeClock(FakeTime(), EPOCH).skew(float("nan"))
     with pytest.raises(TypeError):
         NodeClock(FakeTime(), EPOCH).jump("5")  # type: ignore[arg-type]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.floats(min_value=-86_400.0 * 365 * 50, max_value=86_400.0 * 365 * 50, allow_nan=False)
+       | st.integers(-10**9, 10**9).map(lambda us: us / 1e6)            # exact microsecond ties
+       | st.integers(-10**12, 10**12).map(lambda n: n / 2e6))          # half-microsecond ties
+def test_the_positional_timedelta_now_builds_is_the_seconds_keyword_one(seconds: float) -> None:
+    """`now()` builds `timedelta(0, s)`, not `timedelta(seconds=s)` (no keyword to parse): the days
+    argument adds an exact 0 before the same float rounding, so the two agree to the microsecond,
+    half-microsecond ties (rounded half to even) included."""
+    assert timedelta(0, seconds) == timedelta(seconds=seconds)
+    assert EPOCH + timedelta(0, seconds) == EPOCH + timedelta(seconds=seconds)
+
+
+def test_now_reads_the_keyword_timedelta_of_its_wall_seconds() -> None:
+    virtual = FakeTime()
+    clock = NodeClock(virtual, EPOCH, offset_s=0.1234565, rate=1.0000003)
+    for now_s in (0.0, 0.0000005, 1.5, 12345.6789015, 86_399.9999995):
+        virtual.now_s = now_s
+        assert clock.now() == EPOCH + timedelta(seconds=clock.wall_s())
