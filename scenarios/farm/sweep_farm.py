@@ -2,8 +2,8 @@
 
 Results arrive in any order; the summary is folded in job order (seed-major, scenarios in the
 plan's order) with the local sweep's own builder (`SweepSummary.add` over `job_outcome` rows), so
-the same scenarios and seeds give the same runs, violations, trace hashes, fault counts, signals
-and simulated seconds. Each result is journaled (after its repro file is written) the moment it
+the same scenarios and seeds give the same runs, violations, fault counts, signals and simulated
+seconds (the farm's rows also carry each run's trace hash, which its journal compares). Each result is journaled (after its repro file is written) the moment it
 arrives; a resumed sweep runs only the jobs its journal has no result for.
 """
 from __future__ import annotations
