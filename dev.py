@@ -5,6 +5,11 @@ Why a script and not a Makefile: a fresh clone has only Python 3.11+, and the tw
 commands in the README must work there unchanged. The venv lives in `.venv/` and
 is (re)installed only when `pyproject.toml` changed since the last install.
 
+`test` with no arguments runs the whole suite on two pytest-xdist workers, a file per worker at a
+time (`--dist loadfile`: a module's fixtures are built once, in one process), as `sweep` runs two
+workers: the suite is mostly single-threaded CPU work, and two cores halve it. With arguments,
+pytest runs exactly as given (add `-n 2` yourself to parallelise a subset).
+
     python3 dev.py sweep [omen-sim sweep args]   the main job: scenarios over seeds
     python3 dev.py test  [pytest args]           the test suite (what CI runs)
     python3 dev.py bench [pytest args]           the benchmarks, timed
@@ -22,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".installed-from"
+TEST_WORKERS_DEFAULT = ["-n", "2", "--dist", "loadfile"]
 
 
 def _venv_python() -> Path:
@@ -51,7 +57,7 @@ def main(argv: list[str]) -> int:
     job, rest = argv[0], argv[1:]
     python = str(_ensure_venv())
     if job == "test":
-        command = [python, "-m", "pytest", "-q", "--benchmark-disable", *rest]
+        command = [python, "-m", "pytest", "-q", "--benchmark-disable", *(rest or TEST_WORKERS_DEFAULT)]
     elif job == "bench":
         command = [python, "-m", "pytest", "benchmarks", "--benchmark-only", *rest]
     elif job == "sweep":
