@@ -292,23 +292,54 @@ def consecutive_sequences(partition: str, data: bytes, frames_end: int, tails: l
     zeros = bytes(count)
     low = first_sequence
     index = 0
-    while low <= last_sequence:  # one run per digit count: at most 19
+    for _ in range(_SEQUENCE_DIGITS_MAX):  # one run of tails per digit count
         digits = len(str(low))
         high = min(last_sequence, 10 ** digits - 1)
         run = high - low + 1
         before = written_at - digits - len(key)
-        # mask what the comparison does not hold: the bytes before the key, and after the written_at key
-        for column in (*range(before), *range(tail_bytes - after, tail_bytes)):
-            actual[index * tail_bytes + column : (index + run) * tail_bytes : tail_bytes] = zeros[:run]
-        middle = _WRITTEN_AT_KEY + bytes(after + before) + key
-        texts = repr(list(range(low, high + 1)))[1:-1].encode("ascii").replace(b", ", middle)
-        expected.append(bytes(before) + key + texts + _WRITTEN_AT_KEY + bytes(after))
+        first_byte, end_byte = index * tail_bytes, (index + run) * tail_bytes
+        # the digits, one column of the tails at a time (C-speed strided slices, no int per frame);
+        # then masked, with what the comparison does not hold (before the key, after the written_at key)
+        for place in range(digits):
+            column = first_byte + written_at - 1 - place
+            if actual[column:end_byte:tail_bytes] != _digit_column(low, high, place):
+                return None
+        for column in (*range(before), *range(before + len(key), written_at), *range(tail_bytes - after, tail_bytes)):
+            actual[first_byte + column:end_byte:tail_bytes] = zeros[:run]
+        expected.append((bytes(before) + key + bytes(digits) + _WRITTEN_AT_KEY + bytes(after)) * run)
         index += run
         low = high + 1
+        if low > last_sequence:
+            break
     assert index == count, "every frame in one run"
     if actual != b"".join(expected):
         return None
     return list(range(first_sequence, last_sequence + 1))
+
+
+_DIGIT_BYTES = [bytes([48 + digit]) for digit in range(10)]
+# place -> the digit at that place of 0, 1, 2, ... up to one full cycle (10 ** (place + 1) bytes)
+_DIGIT_CYCLES = [b"".join(_DIGIT_BYTES[n // 10 ** place % 10] for n in range(10 ** (place + 1))) for place in range(3)]
+
+
+def _digit_column(low: int, high: int, place: int) -> bytes:
+    """The ASCII digit at `place` (0: units) of each of low, low + 1, ..., high."""
+    count = high - low + 1
+    if place < len(_DIGIT_CYCLES):  # a cycle of at most 1,000 bytes, repeated
+        cycle = _DIGIT_CYCLES[place]
+        start = low % len(cycle)
+        return (cycle * ((start + count) // len(cycle) + 1))[start : start + count]
+    unit = 10 ** place  # runs of `unit` equal digits: at most count // unit + 2 of them
+    parts = []
+    sequence = low
+    for _ in range(count // unit + 2):
+        if sequence > high:
+            break
+        last = min(high, (sequence // unit + 1) * unit - 1)
+        parts.append(_DIGIT_BYTES[sequence // unit % 10] * (last - sequence + 1))
+        sequence = last + 1
+    assert sequence == high + 1, "every sequence in one run"
+    return b"".join(parts)
 
 
 @lru_cache(maxsize=4096)
