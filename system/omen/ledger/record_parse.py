@@ -94,7 +94,8 @@ class SegmentRecords:
     """The CRC-checked frames of one segment and the fields read from their bytes, shared by its records.
 
     Sequences are read for every frame at once by one compiled pattern over the segment's bytes (C
-    speed), signal ids likewise on first demand. When a pattern does not match exactly once per
+    speed), signal ids likewise on first demand; given the frames' tails (the reader's first read),
+    consecutive sequences are read from those instead, when that provably gives the same list. When a pattern does not match exactly once per
     frame (a payload that itself holds such bytes, or does not hold them), every frame is read on
     its own, and a frame whose bytes stay ambiguous is fully validated.
     """
