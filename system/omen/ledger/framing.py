@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HEADER = struct.Struct(">II")
 HEADER_BYTES = HEADER.size
 FRAME_MAX_BYTES_DEFAULT = 1024 * 1024
+# How many of a frame's last bytes `scan_frames_with_tails` hands to the record layer: the writer puts
+# a record's sequence near its payload's end (see omen.ledger.record_parse), and 120 bytes hold it with
+# the longest partition name of the writer's and the longest timestamp after it.
+FRAME_TAIL_BYTES = 120
 
 END_CLEAN = "clean"
 END_TORN = "torn"
@@ -51,6 +55,9 @@ class SegmentScan:
     end: str
     reason: str
     checked_bytes: int = 0
+    # `scan_frames_with_tails` only: each frame's last FRAME_TAIL_BYTES bytes, or None when a frame
+    # is shorter. Not part of the scan's answer (equal scans stay equal): a reading aid.
+    tails: list[bytes] | None = field(default=None, compare=False, repr=False)
 
 
 def frame_at(data: bytes, offset: int, frame_max_bytes: int) -> int | None:
@@ -158,33 +165,95 @@ def scan_frames(data: bytes, frame_max_bytes: int, *, tolerate_torn_tail: bool) 
             break  # (a bytes slice: for payloads of a few KiB it is cheaper than a memoryview's)
         append((offset, length))
         offset = end
+    return _scanned(data, frames, offset, frame_max_bytes, tolerate_torn_tail, None)
+
+
+def scan_frames_with_tails(data: bytes, frame_max_bytes: int, *, tolerate_torn_tail: bool) -> SegmentScan:
+    """`scan_frames`, and each valid frame's last FRAME_TAIL_BYTES bytes in `tails` (None when a
+    frame is shorter): the reader's first read, whose record layer reads sequences from them.
+
+    WHY in the walk: a frame's tail is read by the same `unpack_from` that reads the next frame's
+    header (they are adjacent), one bytes object per frame; a separate slice per frame costs more
+    than the regex over the whole segment it replaces. Same signature and answer as `scan_frames`
+    (a test holds them equal over any bytes), so a stand-in for `scan_frames` stays one for this.
+    """
+    assert frame_max_bytes > 0
+    tail_bytes = FRAME_TAIL_BYTES
+    size = len(data)
+    frames: list[tuple[int, int]] = []
+    tails: list[bytes] = []
+    offset = 0
+    frame_count_max = size // (HEADER_BYTES + 1) + 1
+    unpack_from = HEADER.unpack_from
+    unpack_tail_then_header = _TAIL_THEN_HEADER.unpack_from
+    crc32 = zlib.crc32
+    append = frames.append
+    tail_append = tails.append
+    header_bytes = HEADER_BYTES
+    last_header_offset = size - header_bytes
+    short_frames = 0
+    if last_header_offset >= 0:
+        length, crc = unpack_from(data, 0)  # each later header is read with the tail before it
+    for _ in range(frame_count_max):
+        if offset > last_header_offset:
+            break
+        start = offset + header_bytes
+        end = start + length
+        if not length or length > frame_max_bytes or end > size or crc32(data[start:end]) != crc:
+            break
+        append((offset, length))
+        offset = end
+        if length >= tail_bytes and end <= last_header_offset:
+            tail, length, crc = unpack_tail_then_header(data, end - tail_bytes)
+            tail_append(tail)
+        else:  # the last frame, or a short one: its tail and the next header apart
+            if length < tail_bytes:
+                short_frames += 1  # (then no tails are handed on)
+                tail_append(b"")
+            else:
+                tail_append(data[end - tail_bytes:end])
+            if end <= last_header_offset:
+                length, crc = unpack_from(data, end)
+    assert len(tails) == len(frames), "one tail per frame"
+    return _scanned(data, frames, offset, frame_max_bytes, tolerate_torn_tail, None if short_frames else tails)
+
+
+_TAIL_THEN_HEADER = struct.Struct(f">{FRAME_TAIL_BYTES}sII")
+assert _TAIL_THEN_HEADER.size == FRAME_TAIL_BYTES + HEADER_BYTES
+
+
+def _scanned(data: bytes, frame_list: list[tuple[int, int]], offset: int, frame_max_bytes: int,
+             tolerate_torn_tail: bool, tails: list[bytes] | None) -> SegmentScan:
+    """The scan of `data` whose valid frames `frame_list` end at `offset`: how its bytes end."""
+    size = len(data)
+    frames = tuple(frame_list)
     checked = offset - HEADER_BYTES * len(frames)  # the payload bytes whose CRC was computed
     if offset == size:
-        return SegmentScan(tuple(frames), offset, size, END_CLEAN, "", checked)
+        return SegmentScan(frames, offset, size, END_CLEAN, "", checked, tails)
     assert offset < size, "the loop bound covers every possible frame"
     reason = _why_bad(data, offset, frame_max_bytes)
     if not tolerate_torn_tail:
-        return SegmentScan(tuple(frames), offset, size, END_CORRUPT, reason + " in a sealed segment", checked)
+        return SegmentScan(frames, offset, size, END_CORRUPT, reason + " in a sealed segment", checked, tails)
     tail_bytes = size - offset
     if tail_bytes > HEADER_BYTES + frame_max_bytes:
         return SegmentScan(
-            tuple(frames), offset, size, END_CORRUPT,
-            f"{reason}, followed by {tail_bytes} bytes: more than one torn frame can leave", checked,
+            frames, offset, size, END_CORRUPT,
+            f"{reason}, followed by {tail_bytes} bytes: more than one torn frame can leave", checked, tails,
         )
     search = find_valid_frame(data, offset + 1, frame_max_bytes, TAIL_SEARCH_CRC_FACTOR * tail_bytes)
     checked += search.checked_bytes
     if search.exhausted:
         return SegmentScan(
-            tuple(frames), offset, size, END_CORRUPT,
+            frames, offset, size, END_CORRUPT,
             f"{reason}, followed by a tail of {tail_bytes} bytes holding more frame-like headers than "
-            "one torn append can leave", checked,
+            "one torn append can leave", checked, tails,
         )
     if search.offset is not None:
         return SegmentScan(
-            tuple(frames), offset, size, END_CORRUPT,
-            f"{reason}, followed by a valid frame at byte {search.offset}", checked,
+            frames, offset, size, END_CORRUPT,
+            f"{reason}, followed by a valid frame at byte {search.offset}", checked, tails,
         )
-    return SegmentScan(tuple(frames), offset, size, END_TORN, reason, checked)
+    return SegmentScan(frames, offset, size, END_TORN, reason, checked, tails)
 
 
 __all__ = [
@@ -192,6 +261,7 @@ __all__ = [
     "END_CORRUPT",
     "END_TORN",
     "FRAME_MAX_BYTES_DEFAULT",
+    "FRAME_TAIL_BYTES",
     "HEADER",
     "HEADER_BYTES",
     "FrameSearch",
@@ -201,4 +271,5 @@ __all__ = [
     "find_valid_frame",
     "frame_at",
     "scan_frames",
+    "scan_frames_with_tails",
 ]

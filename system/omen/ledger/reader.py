@@ -35,7 +35,10 @@ from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_port import ReadOnlyFileSystem
 from omen.ledger.fs_ops import read_all
-from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, scan_frames
+from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES
+# The reader's walk also hands each frame's tail to the record layer; under the name `scan_frames`,
+# which a planted bug of the zoo replaces by name (its stand-in returns no tails: the pattern reads).
+from omen.ledger.framing import scan_frames_with_tails as scan_frames
 from omen.ledger.layout import is_partition_name, partition_dir, require_partition_name, segment_names
 from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes
 from omen.ledger.record_parse import ScannedRecord, SegmentRecords
@@ -294,7 +297,7 @@ class LedgerReader:
                 f"sealed segment holds {len(scan.frames)} records in {scan.size_bytes} bytes, its manifest "
                 f"says {entry.record_count} in {entry.size_bytes}",
             )
-        segment = SegmentRecords(partition, name, data, scan.frames)
+        segment = SegmentRecords(partition, name, data, scan.frames, tails=scan.tails)
         sequences = segment.sequences
         increasing = all(map(operator.lt, sequences, sequences[1:]))
         if increasing:

@@ -14,14 +14,14 @@ them); a `ScannedRecord` is one of its frames, validated whole only when `.recor
 from __future__ import annotations
 
 import re
-from functools import partial
+from functools import lru_cache, partial
 from itertools import repeat
 from operator import add, itemgetter, le
 
 from pydantic import ValidationError
 
 from omen.ledger.errors import LedgerCorruptionError
-from omen.ledger.framing import HEADER_BYTES
+from omen.ledger.framing import FRAME_TAIL_BYTES, HEADER_BYTES
 from omen.schema import LedgerRecord
 
 # Everything pydantic or a validator can raise on hostile bytes: a timestamp overflowing on its way
@@ -31,6 +31,7 @@ PAYLOAD_ERRORS = (ValidationError, ValueError, OverflowError, TypeError, Recursi
 _SIGNAL_ID_KEY = b'"signal_id":"'
 _SEQUENCE_DIGITS_MAX = 19  # a sequence is below 2**63 (SQLite's integer range ends there)
 _SIGNAL_ID_BYTES_MAX = 64
+_WRITTEN_AT_KEY = b',"ledger_written_at":"'
 
 
 def parse_record(partition: str, segment: str, offset_bytes: int, payload: bytes) -> LedgerRecord:
@@ -93,7 +94,8 @@ class SegmentRecords:
     """The CRC-checked frames of one segment and the fields read from their bytes, shared by its records.
 
     Sequences are read for every frame at once by one compiled pattern over the segment's bytes (C
-    speed), signal ids likewise on first demand. When a pattern does not match exactly once per
+    speed), signal ids likewise on first demand; given the frames' tails (the reader's first read),
+    consecutive sequences are read from those instead, when that provably gives the same list. When a pattern does not match exactly once per
     frame (a payload that itself holds such bytes, or does not hold them), every frame is read on
     its own, and a frame whose bytes stay ambiguous is fully validated.
     """
@@ -102,9 +104,12 @@ class SegmentRecords:
                  "_frames_end", "_validated")
 
     def __init__(self, partition: str, segment: str, data: bytes, frames: tuple[tuple[int, int], ...],
-                 *, base_offset_bytes: int = 0, read: tuple[list[int], list[str]] | None = None) -> None:
+                 *, base_offset_bytes: int = 0, read: tuple[list[int], list[str]] | None = None,
+                 tails: list[bytes] | None = None) -> None:
         """`frames` are (offset in `data`, payload length); `data` starts at `base_offset_bytes` of the segment.
-        `read`: the frames' sequences and signal ids as `frames_read_alone_alike` read them from `data`."""
+        `read`: the frames' sequences and signal ids as `frames_read_alone_alike` read them from `data`.
+        `tails`: each frame's last FRAME_TAIL_BYTES bytes (`scan_frames_with_tails`); with them the
+        sequences are read without the pattern when `consecutive_sequences` proves that equal."""
         self.partition = partition
         self.base_offset_bytes = base_offset_bytes
         self.segment = segment
@@ -119,6 +124,12 @@ class SegmentRecords:
             self.sequences: list[int] = read[0]
             self._signal_ids = read[1]
             return
+        if tails is not None:
+            assert len(tails) == len(frames), "one tail per frame"
+            consecutive = consecutive_sequences(partition, data, self._frames_end, tails)
+            if consecutive is not None:
+                self.sequences = consecutive
+                return
         found = list(map(int, _sequence_pattern(partition).findall(data, 0, self._frames_end)))
         if len(found) != len(frames):
             key = sequence_key(partition)
@@ -242,6 +253,104 @@ def scanned_record_of(record: LedgerRecord, *, segment: str = "", offset_bytes: 
     return scanned
 
 
+def consecutive_sequences(partition: str, data: bytes, frames_end: int, tails: list[bytes]) -> list[int] | None:
+    """The frames' sequences when they are consecutive and the bytes prove that the pattern over
+    `data[:frames_end]` reads exactly these (what `SegmentRecords` reads without tails); else None.
+
+    `tails` are the last FRAME_TAIL_BYTES bytes of each frame, back to back in `data` up to
+    `frames_end`, each inside its frame's payload. WHY: the writer gives a segment's records
+    consecutive sequences, and puts each one at the same distance from its payload's end (only the
+    digit count moves it). So one bytes comparison of all tails at once, against the tails those
+    sequences give (everything but the bytes before the key and after the written_at key masked),
+    checks every frame; a per-frame regex match and int() cost three times that.
+
+    Exact: the comparison shows the key, then the digits of s0 + i (canonical: no sign, no leading
+    zero, at most 19), then `,"ledger_written_at":"` inside frame i's payload. When the key occurs
+    exactly once per frame in all of `data[:frames_end]` (`count`, which sees every occurrence since
+    the key cannot overlap itself), those are the only places the pattern can match, its matches
+    there cannot overlap (each lies in its own payload), and findall returns exactly these digits.
+    """
+    count = len(tails)
+    tail_bytes = FRAME_TAIL_BYTES
+    key, overlaps = _tail_key(partition)
+    if not count or overlaps or data.count(key, 0, frames_end) != count:
+        return None
+    first = tails[0]
+    first_sequence = peek_sequence(first, key)  # the key once in this tail, digits, the written_at key
+    if first_sequence is None:
+        return None
+    last_sequence = first_sequence + count - 1
+    if last_sequence >= 10 ** _SEQUENCE_DIGITS_MAX:
+        return None
+    # where the written_at key starts in every tail: after frame 0's digits; what follows it (the
+    # timestamp, the closing braces) must have the same length in every frame, or the comparison fails
+    written_at = first.find(key) + len(key) + len(str(first_sequence))
+    after = tail_bytes - written_at - len(_WRITTEN_AT_KEY)
+    if written_at - len(key) - len(str(last_sequence)) < 0:
+        return None  # the longest sequence's key would start before the tail
+    actual = bytearray().join(tails)
+    expected: list[bytes] = []
+    zeros = bytes(count)
+    low = first_sequence
+    index = 0
+    for _ in range(_SEQUENCE_DIGITS_MAX):  # one run of tails per digit count
+        digits = len(str(low))
+        high = min(last_sequence, 10 ** digits - 1)
+        run = high - low + 1
+        before = written_at - digits - len(key)
+        first_byte, end_byte = index * tail_bytes, (index + run) * tail_bytes
+        # the digits, one column of the tails at a time (C-speed strided slices, no int per frame);
+        # then masked, with what the comparison does not hold (before the key, after the written_at key)
+        for place in range(digits):
+            column = first_byte + written_at - 1 - place
+            if actual[column:end_byte:tail_bytes] != _digit_column(low, high, place):
+                return None
+        for column in (*range(before), *range(before + len(key), written_at), *range(tail_bytes - after, tail_bytes)):
+            actual[first_byte + column:end_byte:tail_bytes] = zeros[:run]
+        expected.append((bytes(before) + key + bytes(digits) + _WRITTEN_AT_KEY + bytes(after)) * run)
+        index += run
+        low = high + 1
+        if low > last_sequence:
+            break
+    assert index == count, "every frame in one run"
+    if actual != b"".join(expected):
+        return None
+    return list(range(first_sequence, last_sequence + 1))
+
+
+_DIGIT_BYTES = [bytes([48 + digit]) for digit in range(10)]
+# place -> the digit at that place of 0, 1, 2, ... up to one full cycle (10 ** (place + 1) bytes)
+_DIGIT_CYCLES = [b"".join(_DIGIT_BYTES[n // 10 ** place % 10] for n in range(10 ** (place + 1))) for place in range(3)]
+
+
+def _digit_column(low: int, high: int, place: int) -> bytes:
+    """The ASCII digit at `place` (0: units) of each of low, low + 1, ..., high."""
+    count = high - low + 1
+    if place < len(_DIGIT_CYCLES):  # a cycle of at most 1,000 bytes, repeated
+        cycle = _DIGIT_CYCLES[place]
+        start = low % len(cycle)
+        return (cycle * ((start + count) // len(cycle) + 1))[start : start + count]
+    unit = 10 ** place  # runs of `unit` equal digits: at most count // unit + 2 of them
+    parts = []
+    sequence = low
+    for _ in range(count // unit + 2):
+        if sequence > high:
+            break
+        last = min(high, (sequence // unit + 1) * unit - 1)
+        parts.append(_DIGIT_BYTES[sequence // unit % 10] * (last - sequence + 1))
+        sequence = last + 1
+    assert sequence == high + 1, "every sequence in one run"
+    return b"".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def _tail_key(partition: str) -> tuple[bytes, bool]:
+    """The partition's sequence key, and whether two of its occurrences can overlap (a proper
+    prefix that is also a suffix: then `count` would not see them all)."""
+    key = sequence_key(partition)
+    return key, any(key[:size] == key[-size:] for size in range(1, len(key)))
+
+
 def frames_read_alone_alike(partition: str, data: bytes,
                             frames: tuple[tuple[int, int], ...]) -> tuple[list[int], list[str]] | None:
     """The sequences and signal ids of `frames` (CRC-checked, back to back in `data`) read from the
@@ -296,4 +405,4 @@ def _sequence_pattern(partition: str) -> re.Pattern[bytes]:
     return pattern
 
 
-__all__ = ["PAYLOAD_ERRORS", "ScannedRecord", "SegmentRecords", "frames_read_alone_alike", "parse_record", "scanned_record_of", "peek_sequence", "peek_signal_id", "sequence_key"]
+__all__ = ["PAYLOAD_ERRORS", "ScannedRecord", "SegmentRecords", "consecutive_sequences", "frames_read_alone_alike", "parse_record", "scanned_record_of", "peek_sequence", "peek_signal_id", "sequence_key"]
