@@ -24,7 +24,7 @@ import os
 import posixpath
 import random
 import stat as stat_module
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Callable
 
 from sim.crash import SimulatedCrash
@@ -762,12 +762,26 @@ class SimDisk:
         must not draw faults) and this disk is untouched."""
         if not isinstance(state, CrashState):
             raise DiskUsageError(f"clone_in_state needs a CrashState from crash_states(), got {type(state).__name__}")
+        return next(self.clones_in_states((state,)))
+
+    def clones_in_states(self, states: Iterable[CrashState]) -> Iterator["SimDisk"]:
+        """`clone_in_state(state)` for each state in turn (each clone records its `disk.crash` event
+        as the clone is made), the files visible now listed once for all of them. WHY: the exhaustive
+        check clones the disk once per state of an instant, and each clone walked the whole tree for
+        the same list. The disk must not change between two clones: nothing but an entry op or an
+        installed state changes which files are visible, and both are counted (asserted)."""
         before = self._visible_paths()
-        twin = self._twin()
-        twin.fault_hook = None
-        twin._changes = self._changes.copy()  # `_install` resets it, as a crash does
-        twin._install(state, "chosen", before)
-        return twin
+        unchanged = (self._seq, self._installs)
+        for state in states:
+            assert (self._seq, self._installs) == unchanged, "the disk changed between two of its clones"
+            if not isinstance(state, CrashState):
+                raise DiskUsageError(
+                    f"clones_in_states needs CrashStates from crash_states(), got {type(state).__name__}")
+            twin = self._twin()
+            twin.fault_hook = None
+            twin._changes = self._changes.copy()  # `_install` resets it, as a crash does
+            twin._install(state, "chosen", before)
+            yield twin
 
     def _twin(self) -> "SimDisk":
         """A disk sharing every field with this one but its own rng (same state) and path view:
