@@ -20,7 +20,7 @@ from omen.ledger import LedgerCorruptionError, LedgerWriteError, recovery_scan_m
 from omen.ledger.writer import RecoveryScans
 from scenarios.ledger_oracle import BytesMemo, parse_ledger
 from scenarios.observers.ledger_files import is_segment
-from sim.disk import SimDisk
+from sim.disk import CrashState, SimDisk
 
 PROBE_RULESET = "exhaustive-probe"
 
@@ -66,9 +66,34 @@ class _StateUnderCheck:
         return getattr(self.disk, name)
 
 
-def _findings_in_state(clone: SimDisk, days: list[str], root: str, acknowledged: set[str], now: datetime,
-                       reader: LedgerReader, port: _StateUnderCheck, parsed: BytesMemo,
-                       probes_by_day: dict[str, SignalEvent], scans: RecoveryScans) -> list[str]:
+@dataclass(frozen=True)
+class _StateOutcome:
+    """What the check found in one crash state at one instant, but for the acknowledged records:
+    the one input a later check of the same state and instant may not share (`messages` applies it).
+
+    `failure`: the writer did not recover a day (the only message then); `probes`: the probe records
+    written; `ids`: every record id the recovered ledger holds; `later`: the messages that follow the
+    loss message (sequence order, partitions the reader refuses)."""
+
+    failure: str | None
+    probes: frozenset[str]
+    ids: frozenset[str]
+    later: tuple[str, ...]
+
+    def messages(self, acknowledged: set[str]) -> list[str]:
+        if self.failure is not None:
+            return [self.failure]
+        messages = []
+        lost = sorted((acknowledged | self.probes) - self.ids)
+        if lost:
+            messages.append(f"{len(lost)} acknowledged or probe record(s) lost, e.g. {lost[:3]}")
+        messages.extend(self.later)
+        return messages
+
+
+def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime, reader: LedgerReader,
+                      port: _StateUnderCheck, parsed: BytesMemo, probes_by_day: dict[str, SignalEvent],
+                      scans: RecoveryScans) -> _StateOutcome:
     writer = LedgerWriter(root, fs=clone, clock=FixedClock(now), recovery_scans=scans)
     probes: set[str] = set()
     for day in days:
@@ -78,25 +103,79 @@ def _findings_in_state(clone: SimDisk, days: list[str], root: str, acknowledged:
         try:
             probes.add(writer.write(probe).signal_id)
         except (LedgerWriteError, LedgerCorruptionError) as error:
-            return [f"the writer does not recover partition {day}: {type(error).__name__}: {error}"]
+            return _StateOutcome(f"the writer does not recover partition {day}: {type(error).__name__}: {error}",
+                                 frozenset(), frozenset(), ())
     writer.close()
-    messages = []
+    later = []
     recovered = parse_ledger(clone.visible_files(), root, memo=parsed)
-    ids = {record.signal_id for partition in recovered.values() for record in partition.records}
-    lost = sorted((acknowledged | probes) - ids)
-    if lost:
-        messages.append(f"{len(lost)} acknowledged or probe record(s) lost, e.g. {lost[:3]}")
+    ids = frozenset(record.signal_id for partition in recovered.values() for record in partition.records)
     for name, partition in recovered.items():
         sequences = [record.sequence for record in partition.records]
         if any(b <= a for a, b in zip(sequences, sequences[1:])):
-            messages.append(f"{name}: sequence not increasing")
+            later.append(f"{name}: sequence not increasing")
     port.disk = clone  # `reader` reads through `port`
     for name in reader.list_partitions():
         try:
             sum(1 for _ in reader.read_partition(name))
         except LedgerCorruptionError as error:
-            messages.append(f"{name} unreadable after recovery: {error}")
-    return messages
+            later.append(f"{name} unreadable after recovery: {error}")
+    return _StateOutcome(None, frozenset(probes), ids, tuple(later))
+
+
+def _findings_in_state(clone: SimDisk, days: list[str], root: str, acknowledged: set[str], now: datetime,
+                       reader: LedgerReader, port: _StateUnderCheck, parsed: BytesMemo,
+                       probes_by_day: dict[str, SignalEvent], scans: RecoveryScans) -> list[str]:
+    """The messages of one crash state, computed (the path every memo hit is held to)."""
+    return _outcome_in_state(clone, days, root, now, reader, port, parsed, probes_by_day, scans).messages(acknowledged)
+
+
+# A run checks up to `points_max` instants of up to `states_max` states; the states' bytes are what
+# the memo holds, so it is bounded in bytes (and cleared when full, like BytesMemo).
+STATE_OUTCOMES_BYTES_MAX = 32 * 1024 * 1024
+
+
+class StateOutcomes:
+    """Outcomes by (crash state, instant): a state a run already checked at the same instant is not
+    recovered again. Exhaustive checks a few metadata steps apart inside one rollover or seal run at
+    the same simulated instant (no time passes inside a write), and many of their states are byte for
+    byte the same (about one in five in `power_loss_metadata`).
+
+    WHY exact: a check's outcome in a state is a function of the disk the state installs, the instant
+    (the writer's clock and the probes) and the ledger root alone. The key holds all of them whole:
+    every directory's inode, mode and entries and every file's inode, mode and bytes (what
+    `SimDisk.clone_in_state` installs; equal keys compare every byte), the instant and the root. The
+    rest of a clone (op and inode counters, its rng, the change feed) is never read by the writer or
+    the reader, and the other memos the check uses key on bytes. The acknowledged records are applied
+    afresh at every hit (`_StateOutcome.messages`)."""
+
+    def __init__(self, bytes_max: int = STATE_OUTCOMES_BYTES_MAX) -> None:
+        assert bytes_max >= 0
+        self.bytes_max = bytes_max
+        self._known: dict[tuple, _StateOutcome] = {}
+        self._bytes = 0
+        self.hits = 0
+
+    def get(self, key: tuple) -> _StateOutcome | None:
+        found = self._known.get(key)
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def put(self, key: tuple, outcome: _StateOutcome, state_bytes: int) -> None:
+        assert key not in self._known, "an outcome is computed once per key"
+        if state_bytes > self.bytes_max:
+            return
+        if self._bytes + state_bytes > self.bytes_max:
+            self._known.clear()  # dropping the memo changes nothing but speed
+            self._bytes = 0
+        self._known[key] = outcome
+        self._bytes += state_bytes
+
+
+def _state_key(state: CrashState, now: datetime, root: str) -> tuple[tuple, int]:
+    """(the memo key of `state` at `now` under `root`, the bytes it holds)."""
+    dir_installs, file_installs = state.install
+    return (dir_installs, file_installs, now, root), sum(len(data) for _, _, data in file_installs)
 
 
 @dataclass
@@ -115,13 +194,15 @@ class CrashCheckMemos:
     reader: LedgerReader
     parsed: BytesMemo
     scans: RecoveryScans
+    outcomes: StateOutcomes | None  # None: every state is recovered (the slow path the memo is held to)
 
 
-def crash_check_memos(root: str) -> CrashCheckMemos:
-    """Fresh memos for the checks of one ledger under `root` (one run's)."""
+def crash_check_memos(root: str, *, reuse_outcomes: bool = True) -> CrashCheckMemos:
+    """Fresh memos for the checks of one ledger under `root` (one run's). `reuse_outcomes=False`:
+    no state's outcome is reused (`StateOutcomes`), for specs holding the memo to the slow path."""
     port = _StateUnderCheck()
     return CrashCheckMemos(port=port, reader=LedgerReader(root, fs=port), parsed=BytesMemo(),
-                           scans=recovery_scan_memo())
+                           scans=recovery_scan_memo(), outcomes=StateOutcomes() if reuse_outcomes else None)
 
 
 def check_all_crash_states(
@@ -135,10 +216,16 @@ def check_all_crash_states(
     if memos is None:
         memos = crash_check_memos(root)
     probes_by_day: dict[str, SignalEvent] = {}
-    for index, state in enumerate(states):
-        days = _days_with_segments((path for path, _ in state.files), root)
-        clone = disk.clone_in_state(state)
-        findings.extend(CrashStateFinding(index, len(states), message)
-                        for message in _findings_in_state(clone, days, root, acknowledged, now, memos.reader,
-                                                          memos.port, memos.parsed, probes_by_day, memos.scans))
+    outcomes = memos.outcomes
+    # every clone records its `disk.crash` event, memo hit or not: the trace is the same either way
+    for index, (state, clone) in enumerate(zip(states, disk.clones_in_states(states))):
+        key, state_bytes = _state_key(state, now, root) if outcomes is not None else (None, 0)
+        outcome = outcomes.get(key) if outcomes is not None else None
+        if outcome is None:
+            days = _days_with_segments((path for path, _ in state.files), root)
+            outcome = _outcome_in_state(clone, days, root, now, memos.reader, memos.port, memos.parsed,
+                                        probes_by_day, memos.scans)
+            if outcomes is not None:
+                outcomes.put(key, outcome, state_bytes)
+        findings.extend(CrashStateFinding(index, len(states), message) for message in outcome.messages(acknowledged))
     return len(states), findings

@@ -70,6 +70,15 @@ class ChangeFeed:
             changed.append(ino)
         return changed
 
+    def copy_to_reset(self) -> "ChangeFeed":
+        """A copy for a disk that calls `reset()` on it next (a clone installing a crash state): the
+        count and floor, without the stamps that reset drops (a long run's feed holds thousands).
+        Reset, it is what `copy()` then `reset()` give."""
+        twin = ChangeFeed()
+        twin._count = self._count
+        twin._floor = self._floor
+        return twin
+
     def copy(self) -> "ChangeFeed":
         twin = ChangeFeed()
         twin._stamps = dict(self._stamps)

@@ -24,7 +24,7 @@ import os
 import posixpath
 import random
 import stat as stat_module
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Callable
 
 from sim.crash import SimulatedCrash
@@ -368,7 +368,20 @@ class SimDisk:
         if dir_fd is not None:
             raise NotImplementedError("SimDisk.open does not support dir_fd; pass an absolute path")
         given = os.fspath(path)
-        fault = self._begin("open", given if isinstance(given, str) else repr(given), 0)
+        # `self._begin("open", ...)`, inline (the same count, trace and question to the hook, in the
+        # same order): every read of a file and every fsync of a directory opens one, about 26 opens
+        # per state of an exhaustive check
+        self.op_count += 1
+        hook = self.fault_hook
+        if self.trace_ops or hook is not None:
+            op_path = given if isinstance(given, str) else repr(given)
+            if self.trace_ops:
+                self._trace("disk.op", op="open", path=op_path, nbytes=0, op_index=self.op_count)
+            fault = hook.decide("open", op_path, 0) if hook is not None else None
+            if fault is not None:
+                fault = self._fault_begins("open", op_path, fault)
+        else:
+            fault = None
         # `self._norm(given)`, a memo hit without the frame
         given, norm, trailing = (type(given) is str and _norm_memo.get(given)) or self._norm(given)
         access = flags & _ACCESS_MASK
@@ -376,13 +389,25 @@ class SimDisk:
             raise os_error(errno.EINVAL, given)
         readable = access != os.O_WRONLY
         writable = access != os.O_RDONLY
+        nodes = self._nodes
         if norm == "/":
-            node: FileNode | DirNode | None = self._nodes[ROOT_INO]
+            node: FileNode | DirNode | None = nodes[ROOT_INO]
             parent, name = None, ""
         else:
-            parent, name = self._parent(norm, given)
+            # `self._parent(norm, given)`, inline: the same walk and the same errors
+            parts, directories, name = _split_memo.get(norm) or _split(norm)
+            if len(parts) > PATH_DEPTH_MAX:
+                raise os_error(errno.ENAMETOOLONG, given, None)
+            parent = nodes[ROOT_INO]
+            for part in directories:
+                ino = parent.entries.get(part)
+                if ino is None:
+                    raise os_error(errno.ENOENT, given, None)
+                parent = nodes[ino]
+                if not parent.is_dir:
+                    raise os_error(errno.ENOTDIR, given, None)
             ino = parent.entries.get(name)
-            node = self._nodes[ino] if ino is not None else None
+            node = nodes[ino] if ino is not None else None
         if node is None:
             if not flags & os.O_CREAT:
                 raise os_error(errno.ENOENT, given)
@@ -500,8 +525,21 @@ class SimDisk:
 
     def read(self, fd: int, n: int) -> bytes:
         open_file = self._fds.get(fd)
-        fault = self._begin("read", open_file.path if open_file is not None else "", n)
-        data = self._read_at(open_file, fault, "read", n, open_file.offset if open_file else 0)
+        path = open_file.path if open_file is not None else ""
+        # `self._begin("read", path, n)`, inline (the same count, trace and question, in order)
+        self.op_count += 1
+        if self.trace_ops:
+            self._trace("disk.op", op="read", path=path, nbytes=n, op_index=self.op_count)
+        hook = self.fault_hook
+        fault = hook.decide("read", path, n) if hook is not None else None
+        if fault is not None:
+            fault = self._fault_begins("read", path, fault)
+        if fault is None and n >= 0 and open_file is not None and open_file.readable and not open_file.node.is_dir:
+            # `_read_at`'s answer when none of its errors applies, one frame less
+            offset = open_file.offset
+            data = bytes(memoryview(open_file.node.data)[offset:offset + n])
+        else:
+            data = self._read_at(open_file, fault, "read", n, open_file.offset if open_file else 0)
         open_file.offset += len(data)
         return data
 
@@ -762,12 +800,26 @@ class SimDisk:
         must not draw faults) and this disk is untouched."""
         if not isinstance(state, CrashState):
             raise DiskUsageError(f"clone_in_state needs a CrashState from crash_states(), got {type(state).__name__}")
+        return next(self.clones_in_states((state,)))
+
+    def clones_in_states(self, states: Iterable[CrashState]) -> Iterator["SimDisk"]:
+        """`clone_in_state(state)` for each state in turn (each clone records its `disk.crash` event
+        as the clone is made), the files visible now listed once for all of them. WHY: the exhaustive
+        check clones the disk once per state of an instant, and each clone walked the whole tree for
+        the same list. The disk must not change between two clones: nothing but an entry op or an
+        installed state changes which files are visible, and both are counted (asserted)."""
         before = self._visible_paths()
-        twin = self._twin()
-        twin.fault_hook = None
-        twin._changes = self._changes.copy()  # `_install` resets it, as a crash does
-        twin._install(state, "chosen", before)
-        return twin
+        unchanged = (self._seq, self._installs)
+        for state in states:
+            assert (self._seq, self._installs) == unchanged, "the disk changed between two of its clones"
+            if not isinstance(state, CrashState):
+                raise DiskUsageError(
+                    f"clones_in_states needs CrashStates from crash_states(), got {type(state).__name__}")
+            twin = self._twin()
+            twin.fault_hook = None
+            twin._changes = self._changes.copy_to_reset()  # `_install` resets it, as a crash does
+            twin._install(state, "chosen", before)
+            yield twin
 
     def _twin(self) -> "SimDisk":
         """A disk sharing every field with this one but its own rng (same state) and path view:

@@ -94,3 +94,20 @@ def test_the_mark_reader_reads_the_mark_as_it_moves() -> None:
     assert read_mark() == disk.change_mark > 0
     disk.crash()
     assert read_mark() == disk.change_mark
+
+
+def test_a_copy_to_reset_is_reset_what_a_copy_is_reset() -> None:
+    """A clone that installs a crash state takes the feed without its stamps: reset, the two agree on
+    every mark, before the reset and after it, and on what is touched afterwards."""
+    feed = ChangeFeed()
+    for ino in (3, 4, 3, 9):
+        feed.touch(ino)
+    full, light = feed.copy(), feed.copy_to_reset()
+    full.reset()
+    light.reset()
+    for other in (full, light):
+        other.touch(4)
+    assert (full._count, full._floor, full._stamps) == (light._count, light._floor, light._stamps)
+    assert [full.changes_since(mark) for mark in range(full.mark + 1)] == \
+        [light.changes_since(mark) for mark in range(light.mark + 1)]
+    assert feed.changes_since(0) == [9, 3, 4]  # the original keeps its stamps

@@ -445,6 +445,47 @@ def test_clone_in_state_is_a_clone_with_the_state_applied_and_leaves_the_origina
     assert (disk.visible_files(), disk.durable_files(), disk.crash_states(limit=1000)) == before
 
 
+def test_clones_in_states_are_the_clones_clone_in_state_makes_one_by_one():
+    """The exhaustive check's batch form lists the visible files once: each clone, its trace event
+    and its rng are what `clone_in_state` gives for that state, and the original is untouched."""
+    disk = SimDisk(random.Random(5))
+    disk.mkdir("/d")
+    write_file(disk, "/d/kept", b"durable", sync=True)
+    fsync_path(disk, "/d")
+    fsync_path(disk, "/")
+    write_file(disk, "/d/new", b"y" * 700)
+    disk.rename("/d/kept", "/d/moved")
+    write_file(disk, "/gone", b"g")
+    states = disk.crash_states(limit=1000)
+    assert len(states) > 4
+    before = (disk.visible_files(), disk.durable_files())
+    batch_events: list = []
+    single_events: list = []
+    disk.record = lambda node, kind, **fields: batch_events.append((node, kind, fields))
+    batch = list(disk.clones_in_states(states))
+    disk.record = lambda node, kind, **fields: single_events.append((node, kind, fields))
+    singles = [disk.clone_in_state(state) for state in states]
+    assert batch_events == single_events and len(batch_events) == len(states)
+    assert any(fields["lost_files"] for _, _, fields in batch_events)  # `before` was really used
+    for state, one, other in zip(states, batch, singles):
+        assert one.fault_hook is None
+        assert one.visible_files() == other.visible_files() == state.file_map()
+        assert one.durable_files() == other.durable_files()
+        assert one.rng.random() == other.rng.random()
+    assert (disk.visible_files(), disk.durable_files()) == before
+
+
+def test_clones_in_states_refuses_a_disk_that_changed_between_two_clones():
+    disk = SimDisk(random.Random(6))
+    write_file(disk, "/f", b"x" * 100)
+    states = disk.crash_states(limit=1000)
+    clones = disk.clones_in_states(states)
+    next(clones)
+    write_file(disk, "/other", b"y")  # a new entry: the listing taken before the first clone is stale
+    with pytest.raises(AssertionError, match="changed between two of its clones"):
+        next(clones)
+
+
 def test_a_clone_is_independent_of_its_original(disk):
     write_file(disk, "/f", b"one")
     copy = disk.clone()

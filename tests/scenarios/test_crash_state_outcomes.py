@@ -1,0 +1,97 @@
+"""The exhaustive check's memo of crash-state outcomes (`scenarios.exhaustive.StateOutcomes`) finds
+exactly what recovering every state finds: the same findings at every check (all of them, not only
+the few a point keeps), the same trace, the same verdict; fault-free and under planted bugs whose
+findings the checks report."""
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import scenarios.drivers.exhaustive_points as points
+from scenarios.exhaustive import StateOutcomes, _StateOutcome, crash_check_memos
+from scenarios.runner import run
+
+# planted bugs whose findings the exhaustive checks of `power_loss_metadata` report (see the zoo)
+BUGS_WITH_FINDINGS = ("sequence_in_unsynced_sidecar", "replace_without_fsync")
+
+
+def _run_recording_checks(monkeypatch, scenario: str, seed: int, bug: str | None, *, reuse: bool):
+    """The run, every check's (states, findings) in order, and the memo hits (0 when `reuse` is off)."""
+    checks: list = []
+    memos_made: list = []
+    check = points.check_all_crash_states
+
+    def recording_check(*args, **kwargs):
+        result = check(*args, **kwargs)
+        checks.append(result)
+        return result
+
+    def memos(root: str):
+        made = crash_check_memos(root, reuse_outcomes=reuse)
+        memos_made.append(made)
+        return made
+
+    with monkeypatch.context() as patch:
+        patch.setattr(points, "check_all_crash_states", recording_check)
+        patch.setattr(points, "crash_check_memos", memos)
+        result = run(scenario, seed, bug=bug)
+    hits = sum(made.outcomes.hits for made in memos_made if made.outcomes is not None)
+    return result, checks, hits
+
+
+def _assert_same_run(monkeypatch, scenario: str, seed: int, bug: str | None) -> tuple[int, int]:
+    """(memo hits, findings) of the run, after holding it to the run that recovers every state."""
+    fast, fast_checks, hits = _run_recording_checks(monkeypatch, scenario, seed, bug, reuse=True)
+    slow, slow_checks, no_hits = _run_recording_checks(monkeypatch, scenario, seed, bug, reuse=False)
+    assert no_hits == 0
+    assert fast_checks == slow_checks
+    assert fast.trace_hash == slow.trace_hash
+    assert [v.to_json() for v in fast.violations] == [v.to_json() for v in slow.violations]
+    return hits, sum(len(findings) for _, findings in fast_checks)
+
+
+@pytest.mark.parametrize("bug", (None, *BUGS_WITH_FINDINGS))
+def test_reused_outcomes_find_what_recovering_every_state_finds(monkeypatch, bug) -> None:
+    hits, findings = _assert_same_run(monkeypatch, "power_loss_metadata", 1, bug)
+    assert hits > 0, "the run must reuse some outcome, or this proves nothing"
+    assert findings > 0 if bug is not None else findings == 0
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scenario=st.sampled_from(["power_loss_metadata", "power_loss_ext4_ordered"]),
+       seed=st.integers(min_value=0, max_value=10_000),
+       bug=st.sampled_from([None, *BUGS_WITH_FINDINGS]))
+def test_reused_outcomes_hold_on_any_seed(monkeypatch, scenario, seed, bug) -> None:
+    _assert_same_run(monkeypatch, scenario, seed, bug)
+
+
+def test_an_outcome_applies_the_acknowledged_records_of_the_check_that_reuses_it() -> None:
+    """Two checks of one state at one instant may know different acknowledged records: the loss
+    message is made from the asking check's, the rest is the state's."""
+    outcome = _StateOutcome(None, frozenset({"probe-a"}), frozenset({"s1", "probe-a"}), ("p: sequence not increasing",))
+    assert outcome.messages({"s1"}) == ["p: sequence not increasing"]
+    assert outcome.messages({"s1", "s2", "s3"}) == [
+        "2 acknowledged or probe record(s) lost, e.g. ['s2', 's3']", "p: sequence not increasing"]
+    failed = _StateOutcome("the writer does not recover partition 2026-01-01: boom", frozenset(), frozenset(), ())
+    assert failed.messages({"s1"}) == ["the writer does not recover partition 2026-01-01: boom"]
+
+
+def test_the_memo_is_bounded_in_bytes_and_forgets_only_speed() -> None:
+    memo = StateOutcomes(bytes_max=10)
+    outcome = _StateOutcome(None, frozenset(), frozenset(), ())
+    now = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    memo.put(("a", now), outcome, 6)
+    assert memo.get(("a", now)) is outcome and memo.hits == 1
+    memo.put(("b", now), outcome, 6)  # over the bound: the memo starts over
+    assert memo.get(("a", now)) is None and memo.get(("b", now)) is outcome
+    memo.put(("huge", now), outcome, 11)  # never held
+    assert memo.get(("huge", now)) is None
+
+
+def test_reuse_is_on_in_the_runs_memos_by_default() -> None:
+    assert crash_check_memos("/ledger").outcomes is not None
+    assert functools.partial(crash_check_memos, reuse_outcomes=False)("/ledger").outcomes is None
