@@ -49,6 +49,9 @@ def _require_utc(value: datetime) -> datetime:
 
 _UTC = timezone.utc
 
+def _utc_or_none(value: object) -> bool:
+    return value is None or (type(value) is datetime and value.tzinfo is _UTC)
+
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
 # One encoder for every signal: json.dumps with non-default options builds a new one per call.
@@ -229,9 +232,40 @@ class SignalEvent(BaseModel):
             return found[1]
         data = self.__pydantic_serializer__.to_json(self)  # dump_json_bytes(), inlined: once per signal
         if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
-            _event_json_memo.popitem(last=False)  # the oldest entry, O(1) (a dict's first key is not)
+            _, (_, evicted) = _event_json_memo.popitem(last=False)  # the oldest entry, O(1)
+            del _json_event_memo[id(evicted)]
         _event_json_memo[id(self)] = (self, data)
+        _json_event_memo[id(data)] = (data, self)
+        assert len(_json_event_memo) == len(_event_json_memo), "the two memos hold the same entries"
         return data
+
+    def json_bytes_validated_from(self, source: bytes) -> bytes:
+        """`dump_json_bytes()` of this event, which the model's validator made from `source`.
+
+        WHY: RiskCast validates each pushed body and stores the event's JSON; when the body is the
+        very bytes object `json_bytes()` made for a live event (the in-process push and the
+        simulation hand the emitter's bytes over as they are), serializing the validated copy again
+        would give those bytes back. That holds when validating them changed nothing the serializer
+        writes, which is checked here: the two events' fields are equal, of the same types, and
+        the earlier one's timestamps are in `timezone.utc` (validation converts any other zone, and
+        an equal instant in another zone is written differently); an unequal payload (a tuple read
+        back as a list, an int key read back as a str) fails the equality. Anything else, any body
+        that came from elsewhere or was copied, is serialized by the model's serializer. A property
+        test holds the answer to `dump_json_bytes()` over events made with and without validation.
+        """
+        found = _json_event_memo.get(id(source))
+        if found is not None and found[0] is source:
+            earlier = found[1].__dict__
+            fields = self.__dict__
+            if (
+                earlier == fields
+                and list(map(type, earlier.values())) == list(map(type, fields.values()))
+                and _utc_or_none(earlier["observed_at"])
+                and _utc_or_none(earlier["emitted_at"])
+                and _utc_or_none(earlier["ledger_written_at"])
+            ):
+                return source
+        return self.__pydantic_serializer__.to_json(self)
 
     def dump_json_bytes(self) -> bytes:
         """`model_dump_json().encode()`, straight from pydantic-core's serializer (not memoized).
@@ -313,6 +347,8 @@ class LedgerRecord(BaseModel):
         return cls.model_validate_json(payload)
 
 _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
+# The same entries by the identity of their bytes (evicted together): see json_bytes_validated_from.
+_json_event_memo: dict[int, tuple[bytes, SignalEvent]] = {}
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
 _set_attribute = object.__setattr__  # the model is frozen: its own __setattr__ refuses

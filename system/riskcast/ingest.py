@@ -89,7 +89,7 @@ class IngestHandler:
         if placement:
             return 422, {"status": "invalid", "errors": placement}
         try:
-            ack_id = await self._store.store(event)
+            ack_id = await self._store.store(event, source=body)  # its JSON may be the body itself
         except DuplicateSignalError as duplicate:
             return 409, {"status": "duplicate", "signal_id": duplicate.signal_id, "ack_id": duplicate.ack_id}
         return 200, {"status": "accepted", "signal_id": event.signal_id, "ack_id": ack_id}

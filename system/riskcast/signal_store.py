@@ -15,8 +15,8 @@ from operator import itemgetter
 from omen import SignalEvent
 from riskcast.ports import AckIdSource, Clock, SqlRunner
 from riskcast.store_group_commit import StoreGroupCommit
-from riskcast.tables import in_transaction
-from riskcast.timestamp_text import iso_text
+from riskcast.tables import execute_in_transaction
+from riskcast.timestamp_text import emitted_at_text, iso_text
 
 
 # Partitions are days (and their late twins): a bound far above any retention.
@@ -55,14 +55,15 @@ _COLUMNS = (
 )
 
 
+_INSERT_SIGNAL = f"INSERT INTO signals ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"
+
+
 def _insert_signal(row: tuple[object, ...]) -> Callable[[sqlite3.Connection], str]:
     signal_id = row[0]
 
     def insert(conn: sqlite3.Connection) -> str:
         try:
-            in_transaction(
-                conn, lambda: conn.execute(f"INSERT INTO signals ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", row)
-            )
+            execute_in_transaction(conn, _INSERT_SIGNAL, row)
         except sqlite3.IntegrityError:
             original = conn.execute("SELECT ack_id FROM signals WHERE signal_id = ?", (signal_id,)).fetchone()
             if original is None:
@@ -86,25 +87,29 @@ class SignalStore:
         self._ack_ids = ack_ids
         self.group = None if commit_rows_max == 1 else StoreGroupCommit(runner, _COLUMNS, rows_max=commit_rows_max)
 
-    async def store(self, event: SignalEvent) -> str:
+    async def store(self, event: SignalEvent, *, source: bytes | None = None) -> str:
         """Commit the signal and return its new ack_id; raise DuplicateSignalError if it exists.
 
         Returns only after the row is committed (persist-before-ack is structural: callers
         answer 200 after this await, and the insert and its commit happen in one SQL call).
+        `source`: the bytes the model's validator made `event` from (ingest's body), whose JSON
+        may then be the row's without serializing the event again (`json_bytes_validated_from`).
         """
         ack_id = self._ack_ids()
         assert isinstance(ack_id, str) and ack_id, "the ack id source must return a non-empty str"
         received_at = self._clock.now()
         assert received_at.tzinfo is not None, "the clock must return timezone-aware UTC"
+        # model_dump_json(), without its wrapper
+        event_json = (event.dump_json_bytes() if source is None else event.json_bytes_validated_from(source)).decode()
         row = (
             event.signal_id,
             ack_id,
             event.ledger_partition,
             event.ledger_sequence,
             event.trace_id,
-            iso_text(event.emitted_at),  # isoformat()'s text
+            emitted_at_text(event, event_json),  # isoformat()'s text
             iso_text(received_at),
-            event.dump_json_bytes().decode(),  # model_dump_json(), without its wrapper
+            event_json,
         )
         if self.group is None:
             return await self._runner.run(_insert_signal(row))
