@@ -13,6 +13,7 @@ import json
 import math
 from collections import OrderedDict
 from collections.abc import Mapping
+from operator import attrgetter, itemgetter
 from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
@@ -48,9 +49,6 @@ def _require_utc(value: datetime) -> datetime:
         raise ValueError(f"timestamp {value.isoformat()} is out of range once converted to UTC") from None
 
 _UTC = timezone.utc
-
-def _utc_or_none(value: object) -> bool:
-    return value is None or (type(value) is datetime and value.tzinfo is _UTC)
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
@@ -256,13 +254,11 @@ class SignalEvent(BaseModel):
         found = _json_event_memo.get(id(source))
         if found is not None and found[0] is source:
             earlier = found[1].__dict__
-            fields = self.__dict__
+            # in C: a Python-level check per field would cost what the serialization saves
             if (
-                earlier == fields
-                and list(map(type, earlier.values())) == list(map(type, fields.values()))
-                and _utc_or_none(earlier["observed_at"])
-                and _utc_or_none(earlier["emitted_at"])
-                and _utc_or_none(earlier["ledger_written_at"])
+                earlier == self.__dict__
+                and list(map(type, earlier.values())) == _PLACED_FIELD_TYPES
+                and tuple(map(_tzinfo_of, _timestamps_of(earlier))) == _ALL_UTC
             ):
                 return source
         return self.__pydantic_serializer__.to_json(self)
@@ -351,6 +347,17 @@ _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
 _json_event_memo: dict[int, tuple[bytes, SignalEvent]] = {}
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
+# What json_bytes_validated_from asks of the event that made the bytes: a placed event's exact
+# field types (no subclass, no None) and every timestamp in timezone.utc.
+_PLACED_FIELD_TYPES = [int, str, str, str, str, str, str, dict, datetime, datetime, str, int, datetime]
+_TIMESTAMP_FIELDS = ("observed_at", "emitted_at", "ledger_written_at")
+_timestamps_of = itemgetter(*_TIMESTAMP_FIELDS)
+_tzinfo_of = attrgetter("tzinfo")
+_ALL_UTC = (_UTC,) * len(_TIMESTAMP_FIELDS)
+assert len(_PLACED_FIELD_TYPES) == len(SignalEvent.model_fields), "one type per field, in field order"
+assert [list(SignalEvent.model_fields).index(name) for name in _TIMESTAMP_FIELDS] == [
+    i for i, kind in enumerate(_PLACED_FIELD_TYPES) if kind is datetime
+], "the timestamp fields are the datetime-typed ones"
 _set_attribute = object.__setattr__  # the model is frozen: its own __setattr__ refuses
 assert _LEDGER_FIELDS <= set(SignalEvent.model_fields), "the ledger fields are fields of the event"
 assert not SignalEvent.__private_attributes__, "with_ledger_metadata copies no private state"
