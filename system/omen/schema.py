@@ -14,11 +14,11 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping
 from operator import attrgetter, itemgetter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticSerializationError
+from pydantic_core import PydanticSerializationError, TzInfo
 from pydantic_core import to_json as _to_json
 
 SCHEMA_VERSION = 1
@@ -38,17 +38,23 @@ def _require_utc(value: datetime) -> datetime:
     tz = value.tzinfo
     if tz is _UTC:
         return value  # already what the conversion below would return
-    if tz is None or tz.utcoffset(value) is None:
+    # a fixed-offset zone (pydantic-core's own, what every timestamp read from JSON carries, or
+    # the stdlib's) always has an offset: asked only of other zones
+    if type(tz) not in _FIXED_OFFSET_ZONES and (tz is None or tz.utcoffset(value) is None):
         raise ValueError(
             "naive datetime refused: timestamps must be timezone-aware UTC "
             "(use datetime.now(timezone.utc) or append '+00:00' / 'Z')"
         )
     try:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(_UTC)
     except OverflowError:  # e.g. 0001-01-01T00:30+01:00: its UTC instant is before year 1
         raise ValueError(f"timestamp {value.isoformat()} is out of range once converted to UTC") from None
 
 _UTC = timezone.utc
+# Exact types (neither can be subclassed into a zone without an offset: `timezone` cannot be
+# subclassed at all, and a TzInfo subclass is not this type).
+_FIXED_OFFSET_ZONES = frozenset({TzInfo, timezone})
+assert TzInfo(3600).utcoffset(None) == timedelta(hours=1) and TzInfo(0).utcoffset(datetime(1, 1, 1)) == timedelta(0)
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
@@ -177,10 +183,11 @@ class SignalEvent(BaseModel):
 
     @model_validator(mode="after")
     def _identity_is_derived(self) -> "SignalEvent":
-        expected_trace, expected_signal = derived_identity(self.event_id, self.input_event_hash, self.ruleset_version)
-        if self.trace_id != expected_trace:
+        fields = self.__dict__
+        expected_trace, expected_signal = derived_identity(*_IDENTITY_INPUTS(fields))
+        if fields["trace_id"] != expected_trace:
             raise ValueError(f"trace_id {self.trace_id!r} is not derived from its inputs")
-        if self.signal_id != expected_signal:
+        if fields["signal_id"] != expected_signal:
             raise ValueError(f"signal_id {self.signal_id!r} is not derived from its inputs")
         return self
 
@@ -358,6 +365,7 @@ assert len(_PLACED_FIELD_TYPES) == len(SignalEvent.model_fields), "one type per 
 assert [list(SignalEvent.model_fields).index(name) for name in _TIMESTAMP_FIELDS] == [
     i for i, kind in enumerate(_PLACED_FIELD_TYPES) if kind is datetime
 ], "the timestamp fields are the datetime-typed ones"
+_IDENTITY_INPUTS = itemgetter("event_id", "input_event_hash", "ruleset_version")  # derived_identity's order
 _set_attribute = object.__setattr__  # the model is frozen: its own __setattr__ refuses
 assert _LEDGER_FIELDS <= set(SignalEvent.model_fields), "the ledger fields are fields of the event"
 assert not SignalEvent.__private_attributes__, "with_ledger_metadata copies no private state"

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from pydantic_core import to_json
+from pydantic_core import SchemaSerializer, core_schema
 
 from omen import SignalEvent
 
 _UTC = timezone.utc
-_JSON_UTC_SUFFIX = b'Z"'
+_JSON_UTC_SUFFIX = 'Z"'
+# pydantic-core's datetime serializer itself: `to_json` would first infer the value's type
+_datetime_json = SchemaSerializer(core_schema.datetime_schema()).to_json
 _UTC_SUFFIX = "+00:00"
 _EMITTED_AT_KEY = '"emitted_at":"'
 # What follows the top-level emitted_at key in an event's JSON: its timestamp, then the three ledger
@@ -32,9 +34,9 @@ EMITTED_AT_TAIL_CHARS_MAX = 256
 def iso_text(value: datetime) -> str:
     """`value.isoformat()`, the same text for every datetime."""
     if value.tzinfo is _UTC:
-        text = to_json(value)  # b'"YYYY-MM-DDTHH:MM:SS[.ffffff]Z"'
-        assert text[:1] == b'"' and text[-2:] == _JSON_UTC_SUFFIX, text
-        return text[1:-2].decode("ascii") + _UTC_SUFFIX
+        text = _datetime_json(value).decode()  # '"YYYY-MM-DDTHH:MM:SS[.ffffff]Z"'
+        assert text[0] == '"' and text[-2:] == _JSON_UTC_SUFFIX, text
+        return text[1:-2] + _UTC_SUFFIX
     return value.isoformat()
 
 
