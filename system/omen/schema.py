@@ -13,7 +13,7 @@ import json
 import math
 from collections import OrderedDict
 from collections.abc import Mapping
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -251,21 +251,28 @@ class SignalEvent(BaseModel):
         very bytes object `json_bytes()` made for a live event (the in-process push and the
         simulation hand the emitter's bytes over as they are), serializing the validated copy again
         would give those bytes back. That holds when validating them changed nothing the serializer
-        writes, which is checked here: the two events' fields are equal, of the same types, and
-        the earlier one's timestamps are in `timezone.utc` (validation converts any other zone, and
-        an equal instant in another zone is written differently); an unequal payload (a tuple read
-        back as a list, an int key read back as a str) fails the equality. Anything else, any body
+        writes, which is checked here: the two events' fields are equal, the earlier one's ints are
+        exactly ints and its timestamps exactly datetimes in `timezone.utc` (validation converts
+        any other zone, and an equal instant in another zone is written differently); an unequal
+        payload (an int key read back as a str, colliding with a str key) fails the equality. Anything else, any body
         that came from elsewhere or was copied, is serialized by the model's serializer. A property
         test holds the answer to `dump_json_bytes()` over events made with and without validation.
         """
         found = _json_event_memo.get(id(source))
         if found is not None and found[0] is source:
             earlier = found[1].__dict__
-            # in C: a Python-level check per field would cost what the serialization saves
+            # Equal fields, and of the ones validation could rewrite (a str or a payload read back
+            # from its own JSON is what it was; an unequal payload fails the equality): the ints
+            # exactly ints (a float is written "2.0", read back 2), the timestamps exactly
+            # datetimes in timezone.utc (another zone is written with its offset, read back in UTC).
+            observed_at, emitted_at, written_at = _timestamps_of(earlier)
             if (
                 earlier == self.__dict__
-                and list(map(type, earlier.values())) == _PLACED_FIELD_TYPES
-                and tuple(map(_tzinfo_of, _timestamps_of(earlier))) == _ALL_UTC
+                and type(earlier["schema_version"]) is int
+                and type(earlier["ledger_sequence"]) is int
+                and type(observed_at) is datetime and observed_at.tzinfo is _UTC
+                and type(emitted_at) is datetime and emitted_at.tzinfo is _UTC
+                and type(written_at) is datetime and written_at.tzinfo is _UTC
             ):
                 return source
         return self.__pydantic_serializer__.to_json(self)
@@ -354,17 +361,8 @@ _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
 _json_event_memo: dict[int, tuple[bytes, SignalEvent]] = {}
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
-# What json_bytes_validated_from asks of the event that made the bytes: a placed event's exact
-# field types (no subclass, no None) and every timestamp in timezone.utc.
-_PLACED_FIELD_TYPES = [int, str, str, str, str, str, str, dict, datetime, datetime, str, int, datetime]
-_TIMESTAMP_FIELDS = ("observed_at", "emitted_at", "ledger_written_at")
-_timestamps_of = itemgetter(*_TIMESTAMP_FIELDS)
-_tzinfo_of = attrgetter("tzinfo")
-_ALL_UTC = (_UTC,) * len(_TIMESTAMP_FIELDS)
-assert len(_PLACED_FIELD_TYPES) == len(SignalEvent.model_fields), "one type per field, in field order"
-assert [list(SignalEvent.model_fields).index(name) for name in _TIMESTAMP_FIELDS] == [
-    i for i, kind in enumerate(_PLACED_FIELD_TYPES) if kind is datetime
-], "the timestamp fields are the datetime-typed ones"
+# The timestamps json_bytes_validated_from checks the zone of.
+_timestamps_of = itemgetter("observed_at", "emitted_at", "ledger_written_at")
 _IDENTITY_INPUTS = itemgetter("event_id", "input_event_hash", "ruleset_version")  # derived_identity's order
 _set_attribute = object.__setattr__  # the model is frozen: its own __setattr__ refuses
 assert _LEDGER_FIELDS <= set(SignalEvent.model_fields), "the ledger fields are fields of the event"

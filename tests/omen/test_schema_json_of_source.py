@@ -104,7 +104,10 @@ def test_each_check_turns_the_fast_path_off():
     cases = [
         {"payload": {1: "a", "1": "b"}},  # the equality: the keys collide once read back
         {"ledger_sequence": 2.0},  # the types: written "2.0", read back as 2
+        {"schema_version": 1.0},
         {"emitted_at": BASE.astimezone(timezone(timedelta(hours=2)))},  # the zone: read back in UTC
+        {"observed_at": BASE.astimezone(timezone(timedelta(hours=-3)))},
+        {"ledger_written_at": BASE.astimezone(timezone(timedelta(minutes=30)))},
     ]
     for update in cases:
         earlier = SignalEvent.model_construct(**(dict(model.__dict__) | update))
