@@ -49,11 +49,18 @@ def event_of(payload: dict, emitted_at: datetime, placed: bool, partition_chars:
 def test_the_cut_text_is_the_formatted_text(payload, emitted_at, placed, partition_chars):
     event = event_of(payload, emitted_at, placed, partition_chars)
     event_json = event.dump_json_bytes().decode()
-    assert emitted_at_text(event, event_json) == iso_text(event.emitted_at) == event.emitted_at.isoformat()
+    assert emitted_at_text(event.emitted_at, event_json) == iso_text(event.emitted_at) == event.emitted_at.isoformat()
+
+
+def test_a_json_shorter_than_the_tail_is_searched_less_and_formatted_at_worst():
+    stamp = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+    short = '{"emitted_at":"2026-01-02T03:04:05.000006Z"}'
+    assert len(short) < EMITTED_AT_TAIL_CHARS_MAX
+    assert emitted_at_text(stamp, short) == iso_text(stamp) == emitted_at_text(stamp, "")
 
 
 def test_a_timestamp_in_another_zone_is_formatted():
     event = SignalEvent.model_construct(
         **(dict(event_of({}, datetime(2026, 1, 2, tzinfo=timezone.utc), True, 0).__dict__)
            | {"emitted_at": datetime(2026, 1, 2, 1, tzinfo=timezone(timedelta(hours=1)))}))
-    assert emitted_at_text(event, event.dump_json_bytes().decode()) == "2026-01-02T01:00:00+01:00"
+    assert emitted_at_text(event.emitted_at, event.dump_json_bytes().decode()) == "2026-01-02T01:00:00+01:00"
