@@ -236,13 +236,20 @@ class SignalEvent(BaseModel):
         if found is not None and found[0] is self:
             return found[1]
         data = self.__pydantic_serializer__.to_json(self)  # dump_json_bytes(), inlined: once per signal
-        if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
-            _, (_, evicted) = _event_json_memo.popitem(last=False)  # the oldest entry, O(1)
-            del _json_event_memo[id(evicted)]
-        _event_json_memo[id(self)] = (self, data)
+        _memoize_json(self, data)
         _json_event_memo[id(data)] = (data, self)
-        assert len(_json_event_memo) == len(_event_json_memo), "the two memos hold the same entries"
         return data
+
+    def remember_json_of_source(self, source: bytes) -> None:
+        """Memoize `source` as this event's `json_bytes()` when it is that JSON already.
+
+        For an event the model's validator made from `source` (ingest's body): when
+        `json_bytes_validated_from(source)` is `source` itself, the store's `json_bytes()` then
+        gives those bytes without serializing the event again; otherwise nothing is memoized and
+        `json_bytes()` serializes as ever. (The store is handed the event alone: its signature is
+        the one the planted bugs replace.)"""
+        if self.json_bytes_validated_from(source) is source:
+            _memoize_json(self, source)  # not in the reverse memo: those bytes are another event's
 
     def json_bytes_validated_from(self, source: bytes) -> bytes:
         """`dump_json_bytes()` of this event, which the model's validator made from `source`.
@@ -357,7 +364,20 @@ class LedgerRecord(BaseModel):
         return cls.model_validate_json(payload)
 
 _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
-# The same entries by the identity of their bytes (evicted together): see json_bytes_validated_from.
+
+
+def _memoize_json(event: SignalEvent, data: bytes) -> None:
+    """Remember `data` as the JSON of `event`, evicting the oldest entry (and its bytes' reverse
+    entry, when that names the evicted event) at the bound."""
+    if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
+        _, (evicted, evicted_data) = _event_json_memo.popitem(last=False)  # the oldest entry, O(1)
+        found = _json_event_memo.get(id(evicted_data))
+        if found is not None and found[1] is evicted:
+            del _json_event_memo[id(evicted_data)]
+    _event_json_memo[id(event)] = (event, data)
+    assert len(_json_event_memo) <= len(_event_json_memo) + 1, "every reverse entry has its forward one"
+
+# The serializer's entries by the identity of their bytes (evicted with them): see json_bytes_validated_from.
 _json_event_memo: dict[int, tuple[bytes, SignalEvent]] = {}
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})

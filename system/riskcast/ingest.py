@@ -13,7 +13,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from omen import SignalEvent
-from omen.schema import partition_for
 from riskcast.signal_store import DuplicateSignalError, SignalStore
 
 BODY_MAX_BYTES_DEFAULT = 1_048_576
@@ -93,13 +92,14 @@ class IngestHandler:
         if (
             partition is None
             or fields["ledger_sequence"] is None
-            or (partition != (main := partition_for(fields["emitted_at"])) and partition != main + LATE_SUFFIX)
+            or (partition != (main := event.main_partition) and partition != main + LATE_SUFFIX)
         ):
             placement = _placement_errors(event)
             assert placement, "a misplaced event has placement errors"
             return 422, {"status": "invalid", "errors": placement}
+        event.remember_json_of_source(body)  # the row's JSON is then the body itself, when it is that JSON
         try:
-            ack_id = await self._store.store(event, source=body)  # its JSON may be the body itself
+            ack_id = await self._store.store(event)
         except DuplicateSignalError as duplicate:
             return 409, {"status": "duplicate", "signal_id": duplicate.signal_id, "ack_id": duplicate.ack_id}
         return 200, {"status": "accepted", "signal_id": event.signal_id, "ack_id": ack_id}

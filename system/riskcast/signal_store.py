@@ -88,20 +88,18 @@ class SignalStore:
         self._ack_ids = ack_ids
         self.group = None if commit_rows_max == 1 else StoreGroupCommit(runner, _COLUMNS, rows_max=commit_rows_max)
 
-    async def store(self, event: SignalEvent, *, source: bytes | None = None) -> str:
+    async def store(self, event: SignalEvent) -> str:
         """Commit the signal and return its new ack_id; raise DuplicateSignalError if it exists.
 
         Returns only after the row is committed (persist-before-ack is structural: callers
         answer 200 after this await, and the insert and its commit happen in one SQL call).
-        `source`: the bytes the model's validator made `event` from (ingest's body), whose JSON
-        may then be the row's without serializing the event again (`json_bytes_validated_from`).
         """
         ack_id = self._ack_ids()
         assert isinstance(ack_id, str) and ack_id, "the ack id source must return a non-empty str"
         received_at = self._clock.now()
         assert received_at.tzinfo is not None, "the clock must return timezone-aware UTC"
-        # model_dump_json(), without its wrapper
-        event_json = (event.dump_json_bytes() if source is None else event.json_bytes_validated_from(source)).decode()
+        # model_dump_json(); ingest memoized the body itself when it is that JSON (remember_json_of_source)
+        event_json = event.json_bytes().decode()
         signal_id, partition, sequence, trace_id, emitted_at = _ROW_FIELDS(event.__dict__)  # one C call, not five reads
         row = (
             signal_id,
