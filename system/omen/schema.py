@@ -232,11 +232,17 @@ class SignalEvent(BaseModel):
         The event is frozen, so its JSON cannot change: the writer frames these bytes and the
         emitter pushes the same ones. A copy (`model_copy`) is a new object, serialized afresh.
         """
+        vouched = _vouched_json
+        if vouched[0] is self:
+            return vouched[1]
         found = _event_json_memo.get(id(self))
         if found is not None and found[0] is self:
             return found[1]
         data = self.__pydantic_serializer__.to_json(self)  # dump_json_bytes(), inlined: once per signal
-        _memoize_json(self, data)
+        if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
+            _, (_, evicted) = _event_json_memo.popitem(last=False)  # the oldest entry, O(1)
+            del _json_event_memo[id(evicted)]
+        _event_json_memo[id(self)] = (self, data)
         _json_event_memo[id(data)] = (data, self)
         return data
 
@@ -248,8 +254,10 @@ class SignalEvent(BaseModel):
         gives those bytes without serializing the event again; otherwise nothing is memoized and
         `json_bytes()` serializes as ever. (The store is handed the event alone: its signature is
         the one the planted bugs replace.)"""
+        global _vouched_json
         if self.json_bytes_validated_from(source) is source:
-            _memoize_json(self, source)  # not in the reverse memo: those bytes are another event's
+            # one slot, the last event vouched for: the store reads it before its first await
+            _vouched_json = (self, source)
 
     def json_bytes_validated_from(self, source: bytes) -> bytes:
         """`dump_json_bytes()` of this event, which the model's validator made from `source`.
@@ -366,18 +374,9 @@ class LedgerRecord(BaseModel):
 _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
 
 
-def _memoize_json(event: SignalEvent, data: bytes) -> None:
-    """Remember `data` as the JSON of `event`, evicting the oldest entry (and its bytes' reverse
-    entry, when that names the evicted event) at the bound."""
-    if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
-        _, (evicted, evicted_data) = _event_json_memo.popitem(last=False)  # the oldest entry, O(1)
-        found = _json_event_memo.get(id(evicted_data))
-        if found is not None and found[1] is evicted:
-            del _json_event_memo[id(evicted_data)]
-    _event_json_memo[id(event)] = (event, data)
-    assert len(_json_event_memo) <= len(_event_json_memo) + 1, "every reverse entry has its forward one"
-
-# The serializer's entries by the identity of their bytes (evicted with them): see json_bytes_validated_from.
+# The last event remember_json_of_source vouched for, with its JSON (a later one replaces it).
+_vouched_json: tuple[SignalEvent | None, bytes] = (None, b"")
+# The same entries by the identity of their bytes (evicted together): see json_bytes_validated_from.
 _json_event_memo: dict[int, tuple[bytes, SignalEvent]] = {}
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})

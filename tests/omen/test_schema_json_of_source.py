@@ -124,3 +124,16 @@ def test_the_reverse_memo_holds_the_same_entries_and_evicts_with_the_forward_one
     first = SignalEvent.__pydantic_validator__.validate_json(sources[0])
     answer = first.json_bytes_validated_from(sources[0])
     assert answer == sources[0] and answer is not sources[0], "an evicted entry is serialized again"
+
+
+def test_a_vouched_events_json_bytes_are_the_source_and_an_unvouched_ones_are_serialized():
+    earlier = validated({"severity": 1}, BASE, BASE, BASE, 11)
+    source = earlier.json_bytes()
+    event = SignalEvent.__pydantic_validator__.validate_json(source)
+    event.remember_json_of_source(source)
+    assert event.json_bytes() is source
+    changed = SignalEvent.model_construct(**(dict(earlier.__dict__) | {"ledger_sequence": 2.0}))
+    other = SignalEvent.__pydantic_validator__.validate_json(changed.json_bytes())
+    other.remember_json_of_source(changed.json_bytes())
+    assert other.json_bytes() == other.dump_json_bytes() != changed.json_bytes()
+    assert event.json_bytes() is source, "the slot was not replaced by the event it did not vouch for"
