@@ -13,11 +13,12 @@ import json
 import math
 from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from operator import itemgetter
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticSerializationError
+from pydantic_core import PydanticSerializationError, TzInfo
 from pydantic_core import to_json as _to_json
 
 SCHEMA_VERSION = 1
@@ -37,17 +38,23 @@ def _require_utc(value: datetime) -> datetime:
     tz = value.tzinfo
     if tz is _UTC:
         return value  # already what the conversion below would return
-    if tz is None or tz.utcoffset(value) is None:
+    # a fixed-offset zone (pydantic-core's own, what every timestamp read from JSON carries, or
+    # the stdlib's) always has an offset: asked only of other zones
+    if type(tz) not in _FIXED_OFFSET_ZONES and (tz is None or tz.utcoffset(value) is None):
         raise ValueError(
             "naive datetime refused: timestamps must be timezone-aware UTC "
             "(use datetime.now(timezone.utc) or append '+00:00' / 'Z')"
         )
     try:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(_UTC)
     except OverflowError:  # e.g. 0001-01-01T00:30+01:00: its UTC instant is before year 1
         raise ValueError(f"timestamp {value.isoformat()} is out of range once converted to UTC") from None
 
 _UTC = timezone.utc
+# Exact types (neither can be subclassed into a zone without an offset: `timezone` cannot be
+# subclassed at all, and a TzInfo subclass is not this type).
+_FIXED_OFFSET_ZONES = frozenset({TzInfo, timezone})
+assert TzInfo(3600).utcoffset(None) == timedelta(hours=1) and TzInfo(0).utcoffset(datetime(1, 1, 1)) == timedelta(0)
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
 
@@ -176,10 +183,11 @@ class SignalEvent(BaseModel):
 
     @model_validator(mode="after")
     def _identity_is_derived(self) -> "SignalEvent":
-        expected_trace, expected_signal = derived_identity(self.event_id, self.input_event_hash, self.ruleset_version)
-        if self.trace_id != expected_trace:
+        fields = self.__dict__
+        expected_trace, expected_signal = derived_identity(*_IDENTITY_INPUTS(fields))
+        if fields["trace_id"] != expected_trace:
             raise ValueError(f"trace_id {self.trace_id!r} is not derived from its inputs")
-        if self.signal_id != expected_signal:
+        if fields["signal_id"] != expected_signal:
             raise ValueError(f"signal_id {self.signal_id!r} is not derived from its inputs")
         return self
 
@@ -224,14 +232,65 @@ class SignalEvent(BaseModel):
         The event is frozen, so its JSON cannot change: the writer frames these bytes and the
         emitter pushes the same ones. A copy (`model_copy`) is a new object, serialized afresh.
         """
+        vouched = _vouched_json
+        if vouched[0] is self:
+            return vouched[1]
         found = _event_json_memo.get(id(self))
         if found is not None and found[0] is self:
             return found[1]
         data = self.__pydantic_serializer__.to_json(self)  # dump_json_bytes(), inlined: once per signal
         if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
-            _event_json_memo.popitem(last=False)  # the oldest entry, O(1) (a dict's first key is not)
+            _, (_, evicted) = _event_json_memo.popitem(last=False)  # the oldest entry, O(1)
+            del _json_event_memo[id(evicted)]
         _event_json_memo[id(self)] = (self, data)
+        _json_event_memo[id(data)] = (data, self)
         return data
+
+    def remember_json_of_source(self, source: bytes) -> None:
+        """Memoize `source` as this event's `json_bytes()` when it is that JSON already.
+
+        For an event the model's validator made from `source` (ingest's body): when
+        `json_bytes_validated_from(source)` is `source` itself, the store's `json_bytes()` then
+        gives those bytes without serializing the event again; otherwise nothing is memoized and
+        `json_bytes()` serializes as ever. (The store is handed the event alone: its signature is
+        the one the planted bugs replace.)"""
+        global _vouched_json
+        if self.json_bytes_validated_from(source) is source:
+            # one slot, the last event vouched for: the store reads it before its first await
+            _vouched_json = (self, source)
+
+    def json_bytes_validated_from(self, source: bytes) -> bytes:
+        """`dump_json_bytes()` of this event, which the model's validator made from `source`.
+
+        WHY: RiskCast validates each pushed body and stores the event's JSON; when the body is the
+        very bytes object `json_bytes()` made for a live event (the in-process push and the
+        simulation hand the emitter's bytes over as they are), serializing the validated copy again
+        would give those bytes back. That holds when validating them changed nothing the serializer
+        writes, which is checked here: the two events' fields are equal, the earlier one's ints are
+        exactly ints and its timestamps exactly datetimes in `timezone.utc` (validation converts
+        any other zone, and an equal instant in another zone is written differently); an unequal
+        payload (an int key read back as a str, colliding with a str key) fails the equality. Anything else, any body
+        that came from elsewhere or was copied, is serialized by the model's serializer. A property
+        test holds the answer to `dump_json_bytes()` over events made with and without validation.
+        """
+        found = _json_event_memo.get(id(source))
+        if found is not None and found[0] is source:
+            earlier = found[1].__dict__
+            # Equal fields, and of the ones validation could rewrite (a str or a payload read back
+            # from its own JSON is what it was; an unequal payload fails the equality): the ints
+            # exactly ints (a float is written "2.0", read back 2), the timestamps exactly
+            # datetimes in timezone.utc (another zone is written with its offset, read back in UTC).
+            observed_at, emitted_at, written_at = _timestamps_of(earlier)
+            if (
+                earlier == self.__dict__
+                and type(earlier["schema_version"]) is int
+                and type(earlier["ledger_sequence"]) is int
+                and type(observed_at) is datetime and observed_at.tzinfo is _UTC
+                and type(emitted_at) is datetime and emitted_at.tzinfo is _UTC
+                and type(written_at) is datetime and written_at.tzinfo is _UTC
+            ):
+                return source
+        return self.__pydantic_serializer__.to_json(self)
 
     def dump_json_bytes(self) -> bytes:
         """`model_dump_json().encode()`, straight from pydantic-core's serializer (not memoized).
@@ -313,8 +372,17 @@ class LedgerRecord(BaseModel):
         return cls.model_validate_json(payload)
 
 _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
+
+
+# The last event remember_json_of_source vouched for, with its JSON (a later one replaces it).
+_vouched_json: tuple[SignalEvent | None, bytes] = (None, b"")
+# The same entries by the identity of their bytes (evicted together): see json_bytes_validated_from.
+_json_event_memo: dict[int, tuple[bytes, SignalEvent]] = {}
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
+# The timestamps json_bytes_validated_from checks the zone of.
+_timestamps_of = itemgetter("observed_at", "emitted_at", "ledger_written_at")
+_IDENTITY_INPUTS = itemgetter("event_id", "input_event_hash", "ruleset_version")  # derived_identity's order
 _set_attribute = object.__setattr__  # the model is frozen: its own __setattr__ refuses
 assert _LEDGER_FIELDS <= set(SignalEvent.model_fields), "the ledger fields are fields of the event"
 assert not SignalEvent.__private_attributes__, "with_ledger_metadata copies no private state"

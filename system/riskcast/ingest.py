@@ -85,9 +85,19 @@ class IngestHandler:
             event = SignalEvent.__pydantic_validator__.validate_json(body)
         except ValidationError as error:
             return 422, {"status": "invalid", "errors": _validation_errors(error)}
-        placement = _placement_errors(event)
-        if placement:
+        # placed in its day's partition or its late twin, as every signal the ledger wrote: asked of
+        # the validated fields once, the errors built only when it is not
+        fields = event.__dict__
+        partition = fields["ledger_partition"]
+        if (
+            partition is None
+            or fields["ledger_sequence"] is None
+            or (partition != (main := event.main_partition) and partition != main + LATE_SUFFIX)
+        ):
+            placement = _placement_errors(event)
+            assert placement, "a misplaced event has placement errors"
             return 422, {"status": "invalid", "errors": placement}
+        event.remember_json_of_source(body)  # the row's JSON is then the body itself, when it is that JSON
         try:
             ack_id = await self._store.store(event)
         except DuplicateSignalError as duplicate:

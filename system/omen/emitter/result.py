@@ -26,18 +26,38 @@ class EmitResult:
     attempts: int
     error: str | None = None
 
-    def __post_init__(self) -> None:
-        status, attempts = self.status, self.attempts  # one result per signal: read each field once
+    def __init__(
+        self,
+        status: EmitStatus,
+        signal_id: str,
+        ack_id: str | None,
+        ledger_partition: str | None,
+        ledger_sequence: int | None,
+        attempts: int,
+        error: str | None = None,
+    ) -> None:
+        """The generated frozen `__init__`, with its checks, written out: it looks `object.__setattr__`
+        up again for every field, and every emitted signal builds one result (a test holds the
+        fields, the equality and the refusals to the generated one's)."""
         assert attempts >= 0, attempts
-        if status is EmitStatus.FAILED:
+        if status is _FAILED:
             assert attempts == 0, "a failed ledger write must never be followed by a push"
-            assert self.ledger_sequence is None
+            assert ledger_sequence is None
         else:
-            assert self.ledger_partition is not None and self.ledger_sequence is not None, (
+            assert ledger_partition is not None and ledger_sequence is not None, (
                 "every status but FAILED means the ledger write returned"
             )
         if status in _CONFIRMED:
             assert attempts >= 1
+        _set_field(self, "status", status)
+        _set_field(self, "signal_id", signal_id)
+        _set_field(self, "ack_id", ack_id)
+        _set_field(self, "ledger_partition", ledger_partition)
+        _set_field(self, "ledger_sequence", ledger_sequence)
+        _set_field(self, "attempts", attempts)
+        _set_field(self, "error", error)
 
 
 _CONFIRMED = (EmitStatus.DELIVERED, EmitStatus.DUPLICATE)  # the statuses RiskCast answered for
+_FAILED = EmitStatus.FAILED
+_set_field = object.__setattr__  # frozen: the class's own __setattr__ refuses
