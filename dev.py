@@ -5,10 +5,13 @@ Why a script and not a Makefile: a fresh clone has only Python 3.11+, and the tw
 commands in the README must work there unchanged. The venv lives in `.venv/` and
 is (re)installed only when `pyproject.toml` changed since the last install.
 
-`test` with no arguments runs the whole suite on two pytest-xdist workers, a file per worker at a
-time (`--dist loadfile`: a module's fixtures are built once, in one process), as `sweep` runs two
-workers: the suite is mostly single-threaded CPU work, and two cores halve it. With arguments,
-pytest runs exactly as given (add `-n 2` yourself to parallelise a subset).
+`test` with no arguments runs the whole suite in two passes. First everything but the tests that
+start process clusters and kill them, on two pytest-xdist workers, a file per worker at a time
+(`--dist loadfile`: a module's fixtures are built once, in one process), as `sweep` runs two
+workers: that part is mostly single-threaded CPU work, and two cores halve it. Then the farm's and
+the real twin's tests alone (`TESTS_RUN_ALONE`): they SIGKILL workers and processes and wait on
+wall-clock heals, and once, beside another xdist worker on two cores, a killed Dask worker's run came
+back as a harness error. With arguments, pytest runs exactly as given (add `-n 2` yourself).
 
     python3 dev.py sweep [omen-sim sweep args]   the main job: scenarios over seeds
     python3 dev.py test  [pytest args]           the test suite (what CI runs)
@@ -28,6 +31,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".installed-from"
 TEST_WORKERS_DEFAULT = ["-n", "2", "--dist", "loadfile"]
+TESTS_RUN_ALONE = ["tests/farm", "tests/real", "benchmarks/test_bench_farm.py", "benchmarks/test_bench_real_twin.py"]
 
 
 def _venv_python() -> Path:
@@ -57,7 +61,13 @@ def main(argv: list[str]) -> int:
     job, rest = argv[0], argv[1:]
     python = str(_ensure_venv())
     if job == "test":
-        command = [python, "-m", "pytest", "-q", "--benchmark-disable", *(rest or TEST_WORKERS_DEFAULT)]
+        pytest = [python, "-m", "pytest", "-q", "--benchmark-disable"]
+        if rest:
+            return subprocess.call([*pytest, *rest], cwd=ROOT)
+        ignored = [f"--ignore={path}" for path in TESTS_RUN_ALONE]
+        parallel = subprocess.call([*pytest, *TEST_WORKERS_DEFAULT, *ignored], cwd=ROOT)
+        alone = subprocess.call([*pytest, *TESTS_RUN_ALONE], cwd=ROOT)
+        return parallel or alone
     elif job == "bench":
         command = [python, "-m", "pytest", "benchmarks", "--benchmark-only", *rest]
     elif job == "sweep":
