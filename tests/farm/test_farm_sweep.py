@@ -85,7 +85,10 @@ def test_a_worker_killed_in_the_middle_of_a_run_loses_no_seed_and_counts_none_tw
     journal = tmp_path / "journal.jsonl"
     summary = farm_sweep(Farm(farm_client, FarmLimits()), plan, journal, progress=kill_a_busy_worker)
     assert killed and killed[0][1], "the test killed no worker in the middle of a run"
-    assert comparable(summary) == local_summary
+    # the clean local sweep has none: a violation here is the farm's, and its message says which
+    farmed = comparable(summary)
+    assert farmed["violations"] == local_summary["violations"], farmed["violations"]
+    assert farmed == local_summary
     indices = [line["index"] for line in journal_lines(journal)[1:]]
     assert sorted(indices) == list(range(len(plan.jobs())))
 
