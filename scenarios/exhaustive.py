@@ -122,13 +122,6 @@ def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime,
     return _StateOutcome(None, frozenset(probes), ids, tuple(later))
 
 
-def _findings_in_state(clone: SimDisk, days: list[str], root: str, acknowledged: set[str], now: datetime,
-                       reader: LedgerReader, port: _StateUnderCheck, parsed: BytesMemo,
-                       probes_by_day: dict[str, SignalEvent], scans: RecoveryScans) -> list[str]:
-    """The messages of one crash state, computed (the path every memo hit is held to)."""
-    return _outcome_in_state(clone, days, root, now, reader, port, parsed, probes_by_day, scans).messages(acknowledged)
-
-
 # A run checks up to `points_max` instants of up to `states_max` states; the states' bytes are what
 # the memo holds, so it is bounded in bytes (and cleared when full, like BytesMemo).
 STATE_OUTCOMES_BYTES_MAX = 32 * 1024 * 1024
