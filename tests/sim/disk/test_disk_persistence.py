@@ -413,18 +413,25 @@ def test_apply_crash_state_on_clones_lets_a_scenario_check_every_state(disk):
     assert len({tuple(sorted(s.items())) for s in seen}) == 5
 
 
-def test_clone_in_state_is_a_clone_with_the_state_applied_and_leaves_the_original_untouched():
-    """The exhaustive check's one-step form: the same files, durable files, trace event and rng as
-    `clone()` then `apply_crash_state`, with no fault hook; the original keeps its pending history."""
-    events_one_step: list = []
-    events_two_steps: list = []
-    disk = SimDisk(random.Random(3))
+def disk_with_a_durable_file_a_pending_new_file_and_a_pending_rename(*, seed: int) -> SimDisk:
+    """`/d/kept` durable (its entry and `/d`'s fsynced), then `/d/new` written and `/d/kept` renamed to
+    `/d/moved`, neither fsynced: a history with more than four crash states, for the clone tests."""
+    disk = SimDisk(random.Random(seed))
     disk.mkdir("/d")
     write_file(disk, "/d/kept", b"durable", sync=True)
     fsync_path(disk, "/d")
     fsync_path(disk, "/")
     write_file(disk, "/d/new", b"y" * 700)
     disk.rename("/d/kept", "/d/moved")
+    return disk
+
+
+def test_clone_in_state_is_a_clone_with_the_state_applied_and_leaves_the_original_untouched():
+    """The exhaustive check's one-step form: the same files, durable files, trace event and rng as
+    `clone()` then `apply_crash_state`, with no fault hook; the original keeps its pending history."""
+    events_one_step: list = []
+    events_two_steps: list = []
+    disk = disk_with_a_durable_file_a_pending_new_file_and_a_pending_rename(seed=3)
     disk.fault_hook = object()  # any hook: the copies must not keep it
     before = (disk.visible_files(), disk.durable_files(), disk.crash_states(limit=1000))
     states = disk.crash_states(limit=1000)
@@ -448,13 +455,7 @@ def test_clone_in_state_is_a_clone_with_the_state_applied_and_leaves_the_origina
 def test_clones_in_states_are_the_clones_clone_in_state_makes_one_by_one():
     """The exhaustive check's batch form lists the visible files once: each clone, its trace event
     and its rng are what `clone_in_state` gives for that state, and the original is untouched."""
-    disk = SimDisk(random.Random(5))
-    disk.mkdir("/d")
-    write_file(disk, "/d/kept", b"durable", sync=True)
-    fsync_path(disk, "/d")
-    fsync_path(disk, "/")
-    write_file(disk, "/d/new", b"y" * 700)
-    disk.rename("/d/kept", "/d/moved")
+    disk = disk_with_a_durable_file_a_pending_new_file_and_a_pending_rename(seed=5)
     write_file(disk, "/gone", b"g")
     states = disk.crash_states(limit=1000)
     assert len(states) > 4
