@@ -89,7 +89,8 @@ def test_a_worker_killed_in_the_middle_of_a_run_loses_no_seed_and_counts_none_tw
     assert killed and killed[0][1], "the test killed no worker in the middle of a run"
     # the clean local sweep has none: a violation here is the farm's, and its message says which
     farmed = comparable(summary)
-    assert farmed["violations"] == local_summary["violations"], farmed["violations"]
+    assert farmed["violations"] == local_summary["violations"], "; ".join(  # a string: pytest cuts a dict's repr
+        f"{v['scenario']} seed {v['seed']} {v['invariant']}: {v['message']}" for v in farmed["violations"])
     assert farmed == local_summary
     indices = [line["index"] for line in journal_lines(journal)[1:]]
     assert sorted(indices) == list(range(len(plan.jobs())))
@@ -124,7 +125,7 @@ def test_a_run_whose_worker_died_after_it_finished_is_run_again_and_counted_once
     journal = tmp_path / "journal.jsonl"
     summary = farm_sweep(Farm(farm_client, FarmLimits()), plan, journal)
     assert lost, "no run finished on the cluster"
-    assert summary.violations == [], [v["message"] for v in summary.violations]  # the lost run's harness_error
+    assert summary.violations == [], "; ".join(v["message"] for v in summary.violations)  # the lost run's
     local = sweep(plan.jobs(), workers=1)
     assert comparable(summary) == comparable(local)
     assert sorted(line["index"] for line in journal_lines(journal)[1:]) == [0, 1]  # each once
