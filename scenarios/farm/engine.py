@@ -34,7 +34,9 @@ EXIT_HUNG_RUN = 75  # the status a worker exits with when the farm ends it over 
 # done with status "lost" (Dask's `wait` counts every future not "pending" as done). The run did not
 # fail: the farm submits it again. Dask's allowed-failures (3) bounds runs whose worker died while
 # running them, but not results lost after they finished; this bounds those, with the same count,
-# so a cluster whose workers keep dying ends each job in a harness_error instead of looping.
+# so a cluster whose workers keep dying ends each job in a harness_error instead of looping. (Not
+# left to Dask's own recompute of the lost key: a lost future is in every `wait` answer until it is
+# recomputed, so the farm could not count its losses; a fresh future per loss makes each one count.)
 RESULT_LOSSES_MAX = 3
 NOT_DONE_STATUSES = frozenset({"lost", "pending"})  # done when `wait` looked, not any more
 
