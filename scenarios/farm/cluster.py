@@ -5,6 +5,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import dask
 from distributed import Client, LocalCluster
 
 from scenarios.farm.arguments import DaskTarget
@@ -12,6 +13,21 @@ from scenarios.farm.engine import FarmError
 
 CONNECT_TIMEOUT_S = 30.0
 FIRST_WORKER_TIMEOUT_S = 120.0
+# A LocalCluster hard-closes a worker's nanny `distributed.deploy.lost-worker-timeout` (15 s) after
+# the worker left if, at that moment, no worker of its name is registered. The timer is per death,
+# not per worker: when a worker dies again within 15 s (a killed run, then a hung run's restart),
+# the first death's timer can fire while the nanny is restarting it after the second, and the slot
+# is gone for good (seen in the farm's tests under load: "Closing Nanny ... Reason: nanny-close",
+# then every wait for two workers timed out). A nanny restarts its own worker, so the hard close
+# buys a local farm nothing: it is put past any farm's life.
+LOCAL_LOST_WORKER_CLOSE_S = 30 * 24 * 3600.0
+
+
+@contextmanager
+def local_cluster_config() -> Iterator[None]:
+    """Dask config for a farm's LocalCluster, for its whole life (the timer reads it at each death)."""
+    with dask.config.set({"distributed.deploy.lost-worker-timeout": f"{LOCAL_LOST_WORKER_CLOSE_S:.0f}s"}):
+        yield
 
 
 @contextmanager
@@ -19,8 +35,9 @@ def connect(target: DaskTarget) -> Iterator[Client]:
     """A client with at least one worker; a local cluster is closed with it."""
     if target.local_workers is not None:
         # One thread per worker process: runs never share a process (a planted bug patches it whole).
-        with LocalCluster(n_workers=target.local_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        with local_cluster_config(), LocalCluster(
+                n_workers=target.local_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             client.wait_for_workers(target.local_workers, timeout=FIRST_WORKER_TIMEOUT_S)
             yield client
         return

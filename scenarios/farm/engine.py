@@ -5,8 +5,10 @@ on the client, so a million-seed sweep holds a few futures, not a million). Budg
 executing past `run_budget_s` of wall time (asked of the workers each poll), or one that finished
 past it, is reported as a harness liveness problem on that job; a hung run's worker process is ended (its
 nanny starts a fresh one) so the slot takes work again. Worker loss is Dask's to repair: the scheduler runs the lost run again on
-another worker, and each job has one future, so it is counted once. A run that raised, or that
-killed worker after worker, is reported on its job too: every job ends with exactly one result.
+another worker, and each job has one future, so it is counted once. A run that finished on a worker
+that died before the client fetched its result is resubmitted (a bounded number of times). A run
+that raised, or that killed worker after worker, is reported on its job too: every job ends with
+exactly one result.
 """
 from __future__ import annotations
 
@@ -28,6 +30,15 @@ POLL_S_MAX = 1.0
 POLL_S_MIN = 0.01
 WORKERLESS_S_MAX = 300.0  # a cluster that lost every worker for this long ends the farm (journal kept)
 EXIT_HUNG_RUN = 75  # the status a worker exits with when the farm ends it over a hung run
+# A finished run whose worker died before the client fetched its result comes back from `wait` as
+# done with status "lost" (Dask's `wait` counts every future not "pending" as done). The run did not
+# fail: the farm submits it again. Dask's allowed-failures (3) bounds runs whose worker died while
+# running them, but not results lost after they finished; this bounds those, with the same count,
+# so a cluster whose workers keep dying ends each job in a harness_error instead of looping. (Not
+# left to Dask's own recompute of the lost key: a lost future is in every `wait` answer until it is
+# recomputed, so the farm could not count its losses; a fresh future per loss makes each one count.)
+RESULT_LOSSES_MAX = 3
+NOT_DONE_STATUSES = frozenset({"lost", "pending"})  # done when `wait` looked, not any more
 
 
 class FarmError(RuntimeError):
@@ -83,6 +94,7 @@ class Farm:
         assert isinstance(order, range) or len(set(order)) == len(order), "a job listed twice is counted twice"
         is_wanted = wanted or (lambda index: True)
         pending: dict[Future, int] = {}
+        losses: dict[int, int] = {}  # job index -> results lost with their worker; only jobs in flight
         position = 0
         try:
             workerless_since: float | None = None
@@ -100,9 +112,7 @@ class Farm:
                 limit = self.limits.runs_per_worker * max(1, workers)
                 while position < len(order) and len(pending) < limit and is_wanted(order[position]):
                     index = order[position]
-                    future = self.client.submit(run_farm_task, tasks[index], self.runner, self.system_logs,
-                                                pure=False, retries=0)
-                    pending[future] = index
+                    pending[self._submit(tasks[index])] = index
                     position += 1
                 if not pending:
                     return
@@ -112,22 +122,46 @@ class Farm:
                     done = set()
                 for future in sorted(done, key=lambda f: pending[f]):
                     index = pending.pop(future)
-                    on_result(index, self._collect(future, tasks[index]))
+                    result = self._collect(future, tasks[index], lost_before=losses.get(index, 0))
+                    if result is None:
+                        # Its result died with its worker: run the job again under a fresh future (the
+                        # lost one is cancelled, so only the new one can report). In flight count unchanged.
+                        losses[index] = losses.get(index, 0) + 1
+                        future.cancel()
+                        pending[self._submit(tasks[index])] = index
+                        continue
+                    losses.pop(index, None)
+                    on_result(index, result)
                 for future, index, result in self._over_budget(pending, tasks):
                     del pending[future]
+                    losses.pop(index, None)
                     on_result(index, result)
                 for future in [f for f, index in pending.items() if not is_wanted(index)]:
-                    del pending[future]
+                    losses.pop(pending.pop(future), None)
                     future.cancel()
+                assert len(losses) <= len(pending), "a loss counted for a job no longer in flight"
                 if position < len(order) and not is_wanted(order[position]):
                     position = len(order)
         finally:
             if pending:
                 self.client.cancel(list(pending))
 
-    def _collect(self, future: Future, task: FarmTask) -> FarmTaskResult:
+    def _submit(self, task: FarmTask) -> Future:
+        return self.client.submit(run_farm_task, task, self.runner, self.system_logs, pure=False, retries=0)
+
+    def _collect(self, future: Future, task: FarmTask, *, lost_before: int = 0) -> FarmTaskResult | None:
+        """The job's one result from a future `wait` called done; None: its result was lost, submit it again.
+
+        `lost_before` counts the job's earlier results lost with their worker (see RESULT_LOSSES_MAX).
+        The status is read once: the client's thread may change it (finished -> lost) at any moment.
+        A finished future whose data is lost while `result()` fetches it is Dask's own case: its
+        gather waits for the scheduler to compute it again.
+        """
         job = task.job
-        if future.status == "finished":
+        status = future.status
+        if status in NOT_DONE_STATUSES and lost_before < RESULT_LOSSES_MAX:
+            return None
+        if status == "finished":
             result: FarmTaskResult = future.result()
             if result.wall_seconds > self.limits.run_budget_s:
                 result.outcome.violations.append(harness_problem_outcome(
@@ -136,15 +170,19 @@ class Farm:
                     f"{self.limits.run_budget_s:g} s (a liveness problem of the harness, not of the system)",
                 ).violations[0])
             return result
-        error = future.exception() if future.status == "error" else None
-        if isinstance(error, KilledWorker):
+        error = future.exception() if status == "error" else None
+        if status in NOT_DONE_STATUSES:
+            message = (f"its result was lost with the worker holding it {lost_before + 1} times (its future is "
+                       f"{status}); the cluster's workers keep dying: run it alone with `omen-sim run "
+                       f"{job.scenario} --seed {job.seed}`")
+        elif isinstance(error, KilledWorker):
             message = (f"every worker that ran it died ({error}); a run that kills its worker (memory, a crash "
                        f"of the interpreter) cannot be judged: run it alone with `omen-sim run {job.scenario} "
                        f"--seed {job.seed}`")
         elif error is not None:
             message = f"the run raised {type(error).__name__}: {error}"
         else:
-            message = f"the cluster dropped the run (its future is {future.status})"
+            message = f"the cluster dropped the run (its future is {status})"
         return FarmTaskResult(harness_problem_outcome(job, HARNESS_ERROR, message), None, 0.0, None)
 
     def _over_budget(self, pending: dict[Future, int],

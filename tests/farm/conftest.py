@@ -19,8 +19,11 @@ HEAL_TIMEOUT_S = 60
 def farm_cluster() -> Iterator[object]:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.CRITICAL) as cluster:
+    from scenarios.farm.cluster import local_cluster_config
+
+    # The farm's own config: its tests kill the same worker twice within seconds (see the constant).
+    with local_cluster_config(), LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
+                                              dashboard_address=None, silence_logs=logging.CRITICAL) as cluster:
         yield cluster
 
 

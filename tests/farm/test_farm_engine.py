@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from scenarios.cli import main
-from scenarios.farm.engine import HARNESS_ERROR, HARNESS_LIVENESS, Farm, FarmError, FarmLimits
+from scenarios.farm import engine
+from scenarios.farm.engine import HARNESS_ERROR, HARNESS_LIVENESS, RESULT_LOSSES_MAX, Farm, FarmError, FarmLimits
 from scenarios.farm.task import FarmTask, FarmTaskResult, run_farm_task
 from scenarios.runner import run
 from scenarios.sweep import Job, job_outcome, run_job
@@ -84,3 +85,87 @@ def test_dask_missing_is_a_usage_error_naming_the_extra(monkeypatch: pytest.Monk
     assert main(["sweep", "--seeds", "1", "--scenario", "calm", "--dask", "local:1",
                  "--repro-dir", str(tmp_path)]) == 2
     assert "pip install 'omen-testbed[farm]'" in capsys.readouterr().err
+
+
+class ScriptedFuture:
+    """A Dask future whose statuses, one per look of the farm's loop, are scripted; the last one stays."""
+
+    def __init__(self, key: str, statuses: list[str], result: object) -> None:
+        self.key, self._statuses, self._result = key, statuses, result
+        self.cancelled = False
+
+    @property
+    def status(self) -> str:
+        return self._statuses[0]
+
+    def look(self) -> None:
+        if len(self._statuses) > 1:
+            self._statuses.pop(0)
+
+    def result(self) -> object:
+        assert self.status == "finished", self.status
+        return self._result
+
+    def exception(self) -> BaseException | None:
+        return None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class ScriptedClient:
+    """Two one-thread workers; the n-th submission gets the n-th scripted status list."""
+
+    def __init__(self, scripts: list[list[str]], result: FarmTaskResult) -> None:
+        self.scripts, self.result = scripts, result
+        self.futures: list[ScriptedFuture] = []
+
+    def nthreads(self) -> dict[str, int]:
+        return {"tcp://w1": 1, "tcp://w2": 1}
+
+    def submit(self, *args: object, **kwargs: object) -> ScriptedFuture:
+        assert self.scripts, "the farm submitted more runs than scripted"
+        future = ScriptedFuture(f"run_farm_task-{len(self.futures)}", self.scripts.pop(0), self.result)
+        self.futures.append(future)
+        return future
+
+    def run(self, function: object, *args: object, **kwargs: object) -> dict[str, object]:
+        return {}  # no run is executing past its budget
+
+    def cancel(self, futures: list[ScriptedFuture]) -> None:
+        for future in futures:
+            future.cancel()
+
+
+def dasks_wait(futures: list[ScriptedFuture], timeout: float, return_when: str) -> SimpleNamespace:
+    """`distributed.wait`'s answer: every future whose status is not "pending" is done -- a lost one too."""
+    answer = SimpleNamespace(done={future for future in futures if future.status != "pending"})
+    for future in futures:
+        future.look()  # the cluster moves on while the farm handles the answer
+    return answer
+
+
+def test_a_result_lost_with_its_worker_after_wait_saw_it_is_run_again_and_counted_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "wait", dasks_wait)
+    result = FarmTaskResult(job_outcome(TASK.job, run("calm", 0), None), None, 0.5, "tcp://w2")
+    # "finished" when wait looked, "lost" when the farm reads it: its worker died in between (and
+    # Dask's wait counts a lost future as done anyway); the resubmitted run then finishes.
+    client = ScriptedClient([["finished", "lost", "lost"], ["pending", "finished"]], result)
+    results: list[tuple[int, FarmTaskResult]] = []
+    Farm(client, FarmLimits()).run([TASK], lambda index, got: results.append((index, got)))
+    assert results == [(0, result)]  # its one result, the rerun's; never a harness_error
+    assert [future.cancelled for future in client.futures] == [True, False]  # the lost one cannot report
+
+
+def test_a_job_whose_results_keep_getting_lost_ends_in_one_harness_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "wait", dasks_wait)
+    result = FarmTaskResult(job_outcome(TASK.job, run("calm", 0), None), None, 0.5, "tcp://w2")
+    client = ScriptedClient([["lost"] for _ in range(RESULT_LOSSES_MAX + 1)], result)
+    results: list[tuple[int, FarmTaskResult]] = []
+    Farm(client, FarmLimits()).run([TASK], lambda index, got: results.append((index, got)))
+    assert len(client.futures) == RESULT_LOSSES_MAX + 1 and not client.scripts  # resubmitted, bounded
+    [(index, problem_result)] = results
+    [problem] = problem_result.outcome.violations
+    assert (index, problem["seed"], problem["invariant"]) == (0, 0, HARNESS_ERROR)
+    assert f"lost with the worker holding it {RESULT_LOSSES_MAX + 1} times" in problem["message"]
