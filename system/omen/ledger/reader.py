@@ -163,7 +163,15 @@ class LedgerReader:
 
     def get_partition_info(self, partition: str) -> PartitionInfo:
         """Sealed: the manifest's figures, once every segment has the manifest's size. Otherwise a
-        scan with every check of `scan_partition`."""
+        scan with every check of `scan_partition`.
+
+        WHY an open partition is read whole at every call (reconcile asks at every pass, so a long
+        day costs each pass more than the last): the read is the proof that bytes at rest did not
+        rot. No cheaper fact shows rot: on a real disk a flipped bit moves no size, mode or mtime,
+        and the manifest has no checksum to hold the segments to. Reading only what grew would
+        report rot in the open day at the seal, not at the next pass, and `no_silent_loss` and the
+        bit-rot scenarios judge the pass. The verified-segment memo already makes an unchanged
+        segment cost its read and one comparison, not a parse."""
         require_partition_name(partition)
         manifest, names = self._layout(partition)
         revision = manifest.revision if manifest else 0
