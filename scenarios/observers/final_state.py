@@ -20,6 +20,8 @@ from scenarios.observers.ledger_files import SEGMENT_SUFFIX
 from scenarios.observers.observations import Observations
 from scenarios.observers.riskcast_rows import reconcile_highwaters, stored_rows
 
+PARSE_MEMO_BYTES_MIN = 64 * 1024 * 1024  # the memo's default budget: a short run's memo is as before
+
 
 def reader_view(fs: Any, root: str) -> dict[str, list[str] | str]:
     """partition -> the signal ids the system's reader yields, or the error it raised ("<root>": listing failed)."""
@@ -64,8 +66,12 @@ def final_context(
 ) -> CheckContext:
     """The checkers' input; also fills `observations.final_segment_hashes`."""
     # after the liveness phase, what survives a power loss is nearly always what reads see: the two
-    # parses share every segment whose bytes are the same
-    parsed = BytesMemo()
+    # parses share every segment whose bytes are the same. WHY sized to the bytes given: the memo
+    # holds the very bytes objects of the two mappings (no copy), and under the default budget
+    # (64 MiB) a long run's ledger (about 70 MiB at 100,000 signals) was dropped whole before the
+    # durable parse could reuse it. Bounded by what the caller already holds in memory.
+    held_bytes = sum(map(len, visible_files.values())) + sum(map(len, durable_files.values()))
+    parsed = BytesMemo(bytes_max=max(PARSE_MEMO_BYTES_MIN, held_bytes))
     final_visible = parse_ledger(visible_files, root, memo=parsed)
     observations.final_segment_hashes.update(final_segment_hashes(visible_files, root, list(final_visible)))
     state = {partition: int(highwater or 0) for partition, highwater in reconcile_highwaters(conn).items()}

@@ -9,7 +9,6 @@ the simulated disk and a real ledger directory.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from scenarios.ledger_oracle import valid_frame_index
 from scenarios.observers.files import FileView, listdir_or_empty
 from scenarios.observers.ledger_files import is_segment, partition_names
+from scenarios.observers.manifest_json import manifest_document
 
 MANIFEST_NAME = "_manifest.json"
 
@@ -55,7 +55,7 @@ def facts_of_segments(partition: str, manifest_bytes: bytes,
                       segments: Mapping[str, SegmentFacts]) -> dict[str, Any] | None:
     """`manifest_facts` from each segment's facts (in name order) rather than its bytes."""
     try:
-        claims = json.loads(manifest_bytes)
+        claims = manifest_document(manifest_bytes)
         entries = [(str(e["name"]), int(e["record_count"]), int(e["size_bytes"]), bool(e["sealed"]))
                    for e in claims["segments"][:SEGMENTS_PER_MANIFEST_MAX]]
         highwater, record_count = int(claims["highwater_sequence"]), int(claims["record_count"])

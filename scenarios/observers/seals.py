@@ -8,21 +8,22 @@ a seal once, from the bytes: `sealed_immutable` later compares these hashes with
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 
 from scenarios.observers.files import FileView
 from scenarios.observers.ledger_files import partition_names, segments
+from scenarios.observers.manifest_json import manifest_document
 from scenarios.observers.observations import Observations
 
 MANIFEST_NAME = "_manifest.json"
 LATE_SUFFIX = "-late"  # a late partition (signals for a day already sealed) is never sealed itself
+ANSWERS_MAX = 4096  # partitions whose manifest's answer is remembered (a memo, bounded)
 
 
 def manifest_says_sealed(files: FileView, root: str, partition: str) -> bool:
     data = files.read_bytes(f"{root}/{partition}/{MANIFEST_NAME}")
     try:
-        return bool(data) and json.loads(data).get("sealed") is True
+        return bool(data) and manifest_document(data).get("sealed") is True
     except ValueError:
         return False
 
@@ -38,9 +39,25 @@ class SealObserver:
         self._root = root
         self._record = record
         self._observations = observations
+        # partition -> (version, size, answer) of its manifest when the view knows versions (see
+        # FileView.version): same version and size mean the same bytes, so the same answer. WHY: the
+        # open day's manifest lists every segment, and each pass read and parsed it to learn `sealed`.
+        self._answers: dict[str, tuple[object, int, bool]] = {}
 
     def says_sealed(self, partition: str) -> bool:
-        return manifest_says_sealed(self._files, self._root, partition)
+        files = self._files
+        path = f"{self._root}/{partition}/{MANIFEST_NAME}"
+        version = files.version(path)
+        size_bytes = files.size_bytes(path) if version is not None else None
+        known = self._answers.get(partition)
+        if known is not None and size_bytes is not None and known[0] == version and known[1] == size_bytes:
+            return known[2]
+        answer = manifest_says_sealed(files, self._root, partition)
+        if size_bytes is not None:
+            if len(self._answers) >= ANSWERS_MAX:
+                self._answers.clear()  # a memo: dropping it costs speed, never an answer
+            self._answers[partition] = (version, size_bytes, answer)
+        return answer
 
     def observe(self, partition: str) -> None:
         observations = self._observations

@@ -145,7 +145,12 @@ def test_the_templated_line_of_an_event_is_the_encoders_line() -> None:
 
     values = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.lists(st.text(), max_size=4),
                        st.floats(), st.binary(max_size=8), st.lists(st.integers(), max_size=3),
-                       st.tuples(st.text(), st.integers()), st.dictionaries(st.text(), st.integers(), max_size=3))
+                       st.tuples(st.text(), st.integers()), st.dictionaries(st.text(), st.integers(), max_size=3),
+                       # tables (a manifest's segments): flat rows take the C encoder, any other row the slow path
+                       st.lists(st.lists(st.one_of(st.text(), st.integers(), st.booleans(), st.none()), max_size=4),
+                                max_size=4),
+                       st.lists(st.lists(st.one_of(st.text(), st.integers(), st.floats(), st.binary(max_size=2),
+                                                   st.lists(st.integers(), max_size=2)), max_size=3), max_size=3))
     names = st.sampled_from(["a", "b", "req", "%s", "100%", 'q"uote', "é", "signal_id", ""])
 
     @given(st.integers(min_value=0), st.floats(allow_nan=True, allow_infinity=True),
