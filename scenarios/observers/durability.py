@@ -33,15 +33,17 @@ SCOPE_ALL = ("all",)
 SEGMENTS_PER_PARTITION_MAX = 1_000_000
 
 
-@dataclass
+@dataclass(slots=True)
 class _SegmentIndex:
+    path: str = ""
     parsed_bytes: int = 0
     durable_size: int = 0
     version: object = None
+    watched_ino: int | None = None  # the durable inode its watch was set on (None: none yet)
     ids: set[str] = field(default_factory=set)
 
 
-@dataclass
+@dataclass(slots=True)
 class _PartitionIndex:
     stale: bool = True  # its listing (and so which segments it has) must be read again
     listing: list[str] | None = None  # segment names, visible order; None: the directory is unreadable
@@ -59,6 +61,9 @@ class DurableLedgerIndex:
         self._root = root.rstrip("/")
         self._feed: Any = durable if hasattr(durable, "changes_since") else None
         self._mark = 0 if self._feed is None else self._feed.change_mark()
+        # bound once: asked at every question (the mark) and at every segment refresh (the look)
+        self._change_mark = None if self._feed is None else self._feed.change_mark
+        self._look = getattr(durable, "durable_state", None) or self._look_apart
         self._partitions: dict[str, _PartitionIndex] = {}
         self._watch: dict[int, set[tuple[str, ...]]] = {}  # inode -> what a change of it makes stale
         self._watch_roots()
@@ -72,26 +77,34 @@ class DurableLedgerIndex:
         questions come between two writes: the emit's and the push's, the result's.) A caller that
         must read the disk in a special way (without faults) asks this first and skips that setup.
         """
-        if self._feed is not None and self._feed.change_mark() == self._mark:
+        change_mark = self._change_mark
+        if change_mark is not None and change_mark() == self._mark:
             known = self._partitions.get(partition)
             if known is not None and not known.stale and not known.stale_segments:
-                return known.id_counts.get(signal_id, 0) > 0
+                return signal_id in known.id_counts  # a count that falls to 0 is deleted
         return None
 
     def contains(self, partition: str, signal_id: str) -> bool:
         answer = self.known(partition, signal_id)
         if answer is not None:
             return answer
+        return self.read_and_answer(partition, signal_id)
+
+    def read_and_answer(self, partition: str, signal_id: str) -> bool:
+        """`contains` for a caller that has just had None from `known` (it reads the disk under
+        its own setup, e.g. with faults suspended): the same answer, `known` not asked twice."""
         self._take_changes()
         index = self._partitions.get(partition)
         if index is None:
             index = self._partitions[partition] = _PartitionIndex()
         if index.stale:
             self._relist(partition, index)
-        for name in sorted(index.stale_segments):
-            self._refresh_segment(partition, index, name)
-        index.stale_segments.clear()
-        return index.id_counts.get(signal_id, 0) > 0
+        stale_segments = index.stale_segments
+        if stale_segments:
+            for name in sorted(stale_segments) if len(stale_segments) > 1 else stale_segments:
+                self._refresh_segment(partition, index, name)  # never changes `stale_segments`
+            stale_segments.clear()
+        return signal_id in index.id_counts
 
     def forget(self) -> None:
         """After a crash the durable state was redrawn: start over."""
@@ -107,12 +120,18 @@ class DurableLedgerIndex:
             changed = None
         else:
             changed = self._feed.changes_since(self._mark)
-            self._mark = self._feed.change_mark()
+            self._mark = self._change_mark()
         if changed is None:
             self._all_stale(every_segment=True)
             return
+        watch = self._watch
         for ino in changed:
-            for scope in sorted(self._watch.get(ino, ())):
+            scopes = watch.get(ino)
+            if not scopes:
+                continue
+            # a copy: `_all_stale` watches the roots again (it may add to this very set); the order
+            # does not matter, each scope only raises a stale flag
+            for scope in tuple(scopes):
                 if scope == SCOPE_ALL:
                     self._all_stale(every_segment=False)
                     continue
@@ -172,43 +191,43 @@ class DurableLedgerIndex:
                     self._watch.setdefault(ino, set()).add(scope)
 
     def _refresh_segment(self, partition: str, index: _PartitionIndex, name: str) -> None:
-        path = f"{self._root}/{partition}/{name}"
         entry = index.segments.get(name)
-        state = self._file_state(path, entry)
+        path = f"{self._root}/{partition}/{name}" if entry is None else entry.path
+        state = self._look(path, 0 if entry is None else entry.parsed_bytes)
         if state is None:
             self._drop_segment(index, name)
             return
         size, version, ino, data = state
         if entry is None or size < entry.durable_size or version != entry.version:
             if entry is not None:
+                if entry.parsed_bytes:
+                    data = None  # the tail read was for the old entry's parsed prefix
                 self._drop_segment(index, name)
-            entry = index.segments[name] = _SegmentIndex(version=version)
-            data = None  # the tail read was for the old entry's parsed prefix
-        if self._feed is not None:
+            entry = index.segments[name] = _SegmentIndex(path=path, version=version)
+        if self._feed is not None and ino != entry.watched_ino:
+            # a watch is never taken back (but by `forget`, which drops every entry too): set once per inode
             assert ino is not None, path
             self._watch.setdefault(ino, set()).add(("segment", partition, name))
+            entry.watched_ino = ino
         if size == entry.durable_size:
             return
         if data is None:
             data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet
         assert data is not None and len(data) == size - entry.parsed_bytes, path
         ids, valid_bytes = valid_frame_signal_ids(data)
+        entry_ids = entry.ids
         counts = index.id_counts
         for signal_id in ids:
-            if signal_id not in entry.ids:
-                entry.ids.add(signal_id)
+            if signal_id not in entry_ids:
+                entry_ids.add(signal_id)
                 counts[signal_id] = counts.get(signal_id, 0) + 1
         entry.parsed_bytes += valid_bytes
         entry.durable_size = size
 
-    def _file_state(self, path: str, entry: _SegmentIndex | None) -> tuple[int, object, int | None, bytes | None] | None:
-        """(durable size, version, durable inode, the bytes past `entry`'s parsed prefix or None),
-        None for a file that is not durable. A view that answers all four in one look
-        (`durable_state`, one path walk) is asked that; any other view, each question apart."""
-        start_bytes = 0 if entry is None else entry.parsed_bytes
-        one_look = getattr(self._files, "durable_state", None)
-        if one_look is not None:
-            return one_look(path, start_bytes)
+    def _look_apart(self, path: str, start_bytes: int) -> tuple[int, object, int | None, bytes | None] | None:
+        """(durable size, version, durable inode, None), None for a file that is not durable: each
+        question apart, for a view without `durable_state` (which answers all four, and the bytes
+        past `start_bytes`, in one path walk)."""
         size = self._files.size_bytes(path)
         if size is None:
             return None
