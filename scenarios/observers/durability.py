@@ -4,10 +4,13 @@ Ledger-first is a statement about the moment of a push: the record must already 
 the durable side of the disk (data fsynced and every directory entry on its path
 fsynced). The world asks this index at every request the network sends, so it is
 incremental: per segment it keeps the offset up to which durable frames were parsed and
-parses only bytes that became durable since. When a segment's durable bytes changed other
-than by growing (a rollback truncated it and a later record of the same length took its
-place, rot, another inode under the name: the file's `version` moved), or its size shrank,
-its entry is parsed again from the start.
+parses only bytes that became durable since. When a segment's durable bytes may have changed
+other than by growing (a rollback truncated it and a later record of the same length took its
+place, rot, another inode under the name: the file's `version` moved; its size shrank; a crash
+installed a new state, where versions start again), the bytes it parsed are compared whole
+with the file's prefix: equal, only what follows them is parsed; else the entry is parsed again
+from the start. The parsed bytes are kept for that (`PARSED_BYTES_KEPT_MAX` in all; an entry
+past it is parsed again from the start, as every entry was before a crash kept any).
 
 WHY a change feed: a long run's partition holds thousands of segments, and most questions
 are misses (is a signal about to be emitted already durable?), which used to re-check every
@@ -31,6 +34,11 @@ from scenarios.observers.ledger_files import is_segment
 SCOPE_ALL = ("all",)
 # A partition's listing is diffed name by name against its durable entries; bound the walk.
 SEGMENTS_PER_PARTITION_MAX = 1_000_000
+# The parsed bytes kept, all segments together, to tell an unchanged prefix after a crash or a
+# rewrite (a copy of the durable ledger, which a run's disk holds twice already). Past it, entries
+# keep none: they are parsed again from the start, which costs time, never an answer.
+PARSED_BYTES_KEPT_MAX = 256 * 1024 * 1024
+_VERSION_UNKNOWN = object()  # after a crash: no version equals it, so the parsed bytes are compared
 
 
 @dataclass(slots=True)
@@ -41,6 +49,7 @@ class _SegmentIndex:
     version: object = None
     watched_ino: int | None = None  # the durable inode its watch was set on (None: none yet)
     ids: set[str] = field(default_factory=set)
+    parsed: bytearray | None = field(default_factory=bytearray)  # the bytes parsed; None: not kept
 
 
 @dataclass(slots=True)
@@ -66,6 +75,7 @@ class DurableLedgerIndex:
         self._look = getattr(durable, "durable_state", None) or self._look_apart
         self._partitions: dict[str, _PartitionIndex] = {}
         self._watch: dict[int, set[tuple[str, ...]]] = {}  # inode -> what a change of it makes stale
+        self._kept_bytes = 0  # the sum of the entries' `parsed` lengths
         self._watch_roots()
 
     # ---- the answer ---------------------------------------------------------------------------
@@ -107,8 +117,15 @@ class DurableLedgerIndex:
         return signal_id in index.id_counts
 
     def forget(self) -> None:
-        """After a crash the durable state was redrawn: start over."""
-        self._partitions.clear()
+        """After a crash the durable state was redrawn: every listing and every segment is looked at
+        again, and no version is trusted (a crash installs new inodes, whose versions start over).
+        What a segment's entry parsed is kept only where the file still begins with those bytes."""
+        for index in self._partitions.values():
+            index.stale = True
+            index.durable_inos = {}  # so every listed segment is refreshed
+            for entry in index.segments.values():
+                entry.version = _VERSION_UNKNOWN
+                entry.watched_ino = None  # the watches are cleared below
         self._watch.clear()
         if self._feed is not None:
             self._mark = self._feed.change_mark()
@@ -198,14 +215,19 @@ class DurableLedgerIndex:
             self._drop_segment(index, name)
             return
         size, version, ino, data = state
-        if entry is None or size < entry.durable_size or version != entry.version:
-            if entry is not None:
+        if entry is not None and (size < entry.durable_size or version != entry.version):
+            if size >= entry.parsed_bytes and self._still_begins_with(path, entry):
+                entry.version = version
+                entry.durable_size = entry.parsed_bytes  # what follows the parsed bytes is parsed again
+            else:
                 if entry.parsed_bytes:
                     data = None  # the tail read was for the old entry's parsed prefix
                 self._drop_segment(index, name)
+                entry = None
+        if entry is None:
             entry = index.segments[name] = _SegmentIndex(path=path, version=version)
         if self._feed is not None and ino != entry.watched_ino:
-            # a watch is never taken back (but by `forget`, which drops every entry too): set once per inode
+            # a watch is never taken back (but by `forget`, which resets every entry's too): set once per inode
             assert ino is not None, path
             self._watch.setdefault(ino, set()).add(("segment", partition, name))
             entry.watched_ino = ino
@@ -221,8 +243,28 @@ class DurableLedgerIndex:
             if signal_id not in entry_ids:
                 entry_ids.add(signal_id)
                 counts[signal_id] = counts.get(signal_id, 0) + 1
+        kept = entry.parsed
+        if kept is not None and valid_bytes:  # keep what was parsed, within PARSED_BYTES_KEPT_MAX
+            if self._kept_bytes + valid_bytes <= PARSED_BYTES_KEPT_MAX:
+                kept += data if valid_bytes == len(data) else data[:valid_bytes]
+                self._kept_bytes += valid_bytes
+                assert len(kept) == entry.parsed_bytes + valid_bytes, path
+            else:
+                self._kept_bytes -= len(kept)
+                entry.parsed = None  # parsed again from the start if its bytes ever change but by growing
         entry.parsed_bytes += valid_bytes
         entry.durable_size = size
+
+    def _still_begins_with(self, path: str, entry: _SegmentIndex) -> bool:
+        """Whether the durable file begins with the bytes `entry` parsed, compared whole: then its
+        frames, ids and parsed offset are those a parse from the start would find again there (a
+        frame is judged by its own bytes alone, and the parsed bytes end at a frame's end)."""
+        if entry.parsed is None:
+            return False
+        if not entry.parsed_bytes:
+            return True
+        whole = self._files.read_bytes(path, 0)
+        return whole is not None and whole.startswith(entry.parsed)
 
     def _look_apart(self, path: str, start_bytes: int) -> tuple[int, object, int | None, bytes | None] | None:
         """(durable size, version, durable inode, None), None for a file that is not durable: each
@@ -234,11 +276,13 @@ class DurableLedgerIndex:
         ino = None if self._feed is None else self._feed.durable_inode(path)
         return size, self._files.version(path), ino, None
 
-    @staticmethod
-    def _drop_segment(index: _PartitionIndex, name: str) -> None:
+    def _drop_segment(self, index: _PartitionIndex, name: str) -> None:
         entry = index.segments.pop(name, None)
         if entry is None:
             return
+        if entry.parsed is not None:
+            self._kept_bytes -= len(entry.parsed)
+        assert self._kept_bytes >= 0, self._kept_bytes
         counts = index.id_counts
         for signal_id in entry.ids:
             left = counts[signal_id] - 1
