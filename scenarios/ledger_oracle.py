@@ -14,6 +14,7 @@ import json
 import posixpath
 import re
 import struct
+import sys
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -142,46 +143,76 @@ def _salvage(partition: str, name: str, data: bytes, segment: OracleSegment) -> 
 SIGNAL_ID_KEY = b'"signal_id":"'
 SEQUENCE_KEY = b'"ledger_sequence":'
 _DIGITS = re.compile(rb"[0-9]+")
+_SIGNAL_ID_KEY_BYTES = len(SIGNAL_ID_KEY)
+_SEQUENCE_KEY_BYTES = len(SEQUENCE_KEY)
+# A run of fewer digits always converts: no int-digit limit below this is accepted (0 means none).
+_INT_DIGITS_ALWAYS_CONVERTED = sys.int_info.str_digits_check_threshold
 
 
-def valid_frame_index(data: bytes) -> tuple[list[tuple[str, int]], int]:
-    """((signal_id, sequence) of each frame of the CRC-valid prefix, bytes it covers), without JSON.
+def _walk_valid_frames(data: bytes, with_sequences: bool) -> tuple[list, int]:
+    """The one frame walk behind `valid_frame_index` and `valid_frame_signal_ids` (below).
+
+    WHY this shape: the durable index asks it at every segment refresh (once per simulated signal,
+    one new frame each), so its cost is that of the few C calls per frame. The searches run in the
+    payload's own copy (the one the CRC needs): `bytes.find` with `start, end` bounds parses two
+    more arguments per call, which costs more than it saves. With only the ids wanted, a sequence
+    is "a digit follows the key", read as one byte: the digits' value is not needed, and `int()`
+    of a run of ASCII digits cannot fail below `sys.int_info.str_digits_check_threshold` digits
+    (the lowest int-digit limit Python accepts), so a payload with room for a longer run after the
+    key takes the regex and `int()` as well, and raises where `valid_frame_index` raises.
+    """
+    found: list = []
+    append = found.append
+    offset = 0
+    size = len(data)
+    header_size = FRAME_HEADER.size
+    unpack_from = FRAME_HEADER.unpack_from
+    crc32 = zlib.crc32
+    for _ in range(size // header_size + 1):  # every frame takes at least a header and a byte
+        start = offset + header_size
+        if start > size:
+            break
+        length, crc = unpack_from(data, offset)
+        end = start + length
+        if length == 0 or length > FRAME_MAX_BYTES or end > size:
+            break
+        payload = data[start:end]
+        if crc32(payload) != crc:
+            break
+        id_start = payload.find(SIGNAL_ID_KEY)
+        sequence_start = payload.find(SEQUENCE_KEY)
+        if id_start < 0 or sequence_start < 0:
+            break
+        id_start += _SIGNAL_ID_KEY_BYTES
+        digits_start = sequence_start + _SEQUENCE_KEY_BYTES
+        if with_sequences or length - digits_start >= _INT_DIGITS_ALWAYS_CONVERTED:
+            digits = _DIGITS.match(payload, digits_start)  # one match, not a loop per digit
+            if digits is None:
+                break
+            signal_id = payload[id_start:payload.index(b'"', id_start)].decode()
+            sequence = int(digits.group())  # after the id, as always: the same error first
+            append((signal_id, sequence) if with_sequences else signal_id)
+        else:
+            if digits_start >= length or not 48 <= payload[digits_start] <= 57:  # b"0" .. b"9"
+                break
+            append(payload[id_start:payload.index(b'"', id_start)].decode())
+        offset = end
+    return found, offset
+
+
+# Partials, not wrapper functions: no Python frame of their own (the durable index calls one at
+# every segment refresh).
+valid_frame_index: Callable[[bytes], tuple[list[tuple[str, int]], int]] = partial(_walk_valid_frames, with_sequences=True)
+valid_frame_index.__doc__ = """((signal_id, sequence) of each frame of the CRC-valid prefix, bytes it covers), without JSON.
 
     The cheap path for questions asked often ("is this signal durable?", "what is missing?"): a
     frame counts only if its CRC holds; the two fields are read from the payload as the writer
     encodes them (compact JSON, as `LedgerRecord.to_payload` writes). A frame whose payload does
     not have them ends the prefix, as in `parse_segment`.
     """
-    found: list[tuple[str, int]] = []
-    offset = 0
-    header_size = FRAME_HEADER.size
-    for _ in range(len(data) // header_size + 1):
-        if offset + header_size > len(data):
-            break
-        length, crc = FRAME_HEADER.unpack_from(data, offset)
-        end = offset + header_size + length
-        if length == 0 or length > FRAME_MAX_BYTES or end > len(data):
-            break
-        payload = data[offset + header_size:end]
-        if zlib.crc32(payload) != crc:
-            break
-        id_start = payload.find(SIGNAL_ID_KEY)
-        sequence_start = payload.find(SEQUENCE_KEY)
-        if id_start < 0 or sequence_start < 0:
-            break
-        id_start += len(SIGNAL_ID_KEY)
-        digits = _DIGITS.match(payload, sequence_start + len(SEQUENCE_KEY))  # one match, not a loop per digit
-        if digits is None:
-            break
-        found.append((payload[id_start:payload.index(b'"', id_start)].decode(), int(digits.group())))
-        offset = end
-    return found, offset
-
-
-def valid_frame_signal_ids(data: bytes) -> tuple[list[str], int]:
-    """Signal ids of the CRC-valid frame prefix and the bytes it covers (see valid_frame_index)."""
-    found, valid_bytes = valid_frame_index(data)
-    return [signal_id for signal_id, _ in found], valid_bytes
+valid_frame_signal_ids: Callable[[bytes], tuple[list[str], int]] = partial(_walk_valid_frames, with_sequences=False)
+valid_frame_signal_ids.__doc__ = """Signal ids of the CRC-valid frame prefix and the bytes it covers (see valid_frame_index):
+    the same frames, by the same rule, without building the (id, sequence) pairs."""
 
 
 class BytesMemo:

@@ -4,10 +4,13 @@ Ledger-first is a statement about the moment of a push: the record must already 
 the durable side of the disk (data fsynced and every directory entry on its path
 fsynced). The world asks this index at every request the network sends, so it is
 incremental: per segment it keeps the offset up to which durable frames were parsed and
-parses only bytes that became durable since. When a segment's durable bytes changed other
-than by growing (a rollback truncated it and a later record of the same length took its
-place, rot, another inode under the name: the file's `version` moved), or its size shrank,
-its entry is parsed again from the start.
+parses only bytes that became durable since. When a segment's durable bytes may have changed
+other than by growing (a rollback truncated it and a later record of the same length took its
+place, rot, another inode under the name: the file's `version` moved; its size shrank; a crash
+installed a new state, where versions start again), the bytes it parsed are compared whole
+with the file's prefix: equal, only what follows them is parsed; else the entry is parsed again
+from the start. The parsed bytes are kept for that (`PARSED_BYTES_KEPT_MAX` in all; an entry
+past it is parsed again from the start, as every entry was before a crash kept any).
 
 WHY a change feed: a long run's partition holds thousands of segments, and most questions
 are misses (is a signal about to be emitted already durable?), which used to re-check every
@@ -31,17 +34,25 @@ from scenarios.observers.ledger_files import is_segment
 SCOPE_ALL = ("all",)
 # A partition's listing is diffed name by name against its durable entries; bound the walk.
 SEGMENTS_PER_PARTITION_MAX = 1_000_000
+# The parsed bytes kept, all segments together, to tell an unchanged prefix after a crash or a
+# rewrite (a copy of the durable ledger, which a run's disk holds twice already). Past it, entries
+# keep none: they are parsed again from the start, which costs time, never an answer.
+PARSED_BYTES_KEPT_MAX = 256 * 1024 * 1024
+_VERSION_UNKNOWN = object()  # after a crash: no version equals it, so the parsed bytes are compared
 
 
-@dataclass
+@dataclass(slots=True)
 class _SegmentIndex:
+    path: str = ""
     parsed_bytes: int = 0
     durable_size: int = 0
     version: object = None
+    watched_ino: int | None = None  # the durable inode its watch was set on (None: none yet)
     ids: set[str] = field(default_factory=set)
+    parsed: bytearray | None = field(default_factory=bytearray)  # the bytes parsed; None: not kept
 
 
-@dataclass
+@dataclass(slots=True)
 class _PartitionIndex:
     stale: bool = True  # its listing (and so which segments it has) must be read again
     listing: list[str] | None = None  # segment names, visible order; None: the directory is unreadable
@@ -59,8 +70,12 @@ class DurableLedgerIndex:
         self._root = root.rstrip("/")
         self._feed: Any = durable if hasattr(durable, "changes_since") else None
         self._mark = 0 if self._feed is None else self._feed.change_mark()
+        # bound once: asked at every question (the mark) and at every segment refresh (the look)
+        self._change_mark = None if self._feed is None else self._feed.change_mark
+        self._look = getattr(durable, "durable_state", None) or self._look_apart
         self._partitions: dict[str, _PartitionIndex] = {}
         self._watch: dict[int, set[tuple[str, ...]]] = {}  # inode -> what a change of it makes stale
+        self._kept_bytes = 0  # the sum of the entries' `parsed` lengths
         self._watch_roots()
 
     # ---- the answer ---------------------------------------------------------------------------
@@ -72,30 +87,45 @@ class DurableLedgerIndex:
         questions come between two writes: the emit's and the push's, the result's.) A caller that
         must read the disk in a special way (without faults) asks this first and skips that setup.
         """
-        if self._feed is not None and self._feed.change_mark() == self._mark:
+        change_mark = self._change_mark
+        if change_mark is not None and change_mark() == self._mark:
             known = self._partitions.get(partition)
             if known is not None and not known.stale and not known.stale_segments:
-                return known.id_counts.get(signal_id, 0) > 0
+                return signal_id in known.id_counts  # a count that falls to 0 is deleted
         return None
 
     def contains(self, partition: str, signal_id: str) -> bool:
         answer = self.known(partition, signal_id)
         if answer is not None:
             return answer
+        return self.read_and_answer(partition, signal_id)
+
+    def read_and_answer(self, partition: str, signal_id: str) -> bool:
+        """`contains` for a caller that has just had None from `known` (it reads the disk under
+        its own setup, e.g. with faults suspended): the same answer, `known` not asked twice."""
         self._take_changes()
         index = self._partitions.get(partition)
         if index is None:
             index = self._partitions[partition] = _PartitionIndex()
         if index.stale:
             self._relist(partition, index)
-        for name in sorted(index.stale_segments):
-            self._refresh_segment(partition, index, name)
-        index.stale_segments.clear()
-        return index.id_counts.get(signal_id, 0) > 0
+        stale_segments = index.stale_segments
+        if stale_segments:
+            for name in sorted(stale_segments) if len(stale_segments) > 1 else stale_segments:
+                self._refresh_segment(partition, index, name)  # never changes `stale_segments`
+            stale_segments.clear()
+        return signal_id in index.id_counts
 
     def forget(self) -> None:
-        """After a crash the durable state was redrawn: start over."""
-        self._partitions.clear()
+        """After a crash the durable state was redrawn: every listing and every segment is looked at
+        again, and no version is trusted (a crash installs new inodes, whose versions start over).
+        What a segment's entry parsed is kept only where the file still begins with those bytes."""
+        for index in self._partitions.values():
+            index.stale = True
+            index.durable_inos = {}  # so every listed segment is refreshed
+            for entry in index.segments.values():
+                entry.version = _VERSION_UNKNOWN
+                entry.watched_ino = None  # the watches are cleared below
         self._watch.clear()
         if self._feed is not None:
             self._mark = self._feed.change_mark()
@@ -107,12 +137,18 @@ class DurableLedgerIndex:
             changed = None
         else:
             changed = self._feed.changes_since(self._mark)
-            self._mark = self._feed.change_mark()
+            self._mark = self._change_mark()
         if changed is None:
             self._all_stale(every_segment=True)
             return
+        watch = self._watch
         for ino in changed:
-            for scope in sorted(self._watch.get(ino, ())):
+            scopes = watch.get(ino)
+            if not scopes:
+                continue
+            # a copy: `_all_stale` watches the roots again (it may add to this very set); the order
+            # does not matter, each scope only raises a stale flag
+            for scope in tuple(scopes):
                 if scope == SCOPE_ALL:
                     self._all_stale(every_segment=False)
                     continue
@@ -172,54 +208,81 @@ class DurableLedgerIndex:
                     self._watch.setdefault(ino, set()).add(scope)
 
     def _refresh_segment(self, partition: str, index: _PartitionIndex, name: str) -> None:
-        path = f"{self._root}/{partition}/{name}"
         entry = index.segments.get(name)
-        state = self._file_state(path, entry)
+        path = f"{self._root}/{partition}/{name}" if entry is None else entry.path
+        state = self._look(path, 0 if entry is None else entry.parsed_bytes)
         if state is None:
             self._drop_segment(index, name)
             return
         size, version, ino, data = state
-        if entry is None or size < entry.durable_size or version != entry.version:
-            if entry is not None:
+        if entry is not None and (size < entry.durable_size or version != entry.version):
+            if size >= entry.parsed_bytes and self._still_begins_with(path, entry):
+                entry.version = version
+                entry.durable_size = entry.parsed_bytes  # what follows the parsed bytes is parsed again
+            else:
+                if entry.parsed_bytes:
+                    data = None  # the tail read was for the old entry's parsed prefix
                 self._drop_segment(index, name)
-            entry = index.segments[name] = _SegmentIndex(version=version)
-            data = None  # the tail read was for the old entry's parsed prefix
-        if self._feed is not None:
+                entry = None
+        if entry is None:
+            entry = index.segments[name] = _SegmentIndex(path=path, version=version)
+        if self._feed is not None and ino != entry.watched_ino:
+            # a watch is never taken back (but by `forget`, which resets every entry's too): set once per inode
             assert ino is not None, path
             self._watch.setdefault(ino, set()).add(("segment", partition, name))
+            entry.watched_ino = ino
         if size == entry.durable_size:
             return
         if data is None:
             data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet
         assert data is not None and len(data) == size - entry.parsed_bytes, path
         ids, valid_bytes = valid_frame_signal_ids(data)
+        entry_ids = entry.ids
         counts = index.id_counts
         for signal_id in ids:
-            if signal_id not in entry.ids:
-                entry.ids.add(signal_id)
+            if signal_id not in entry_ids:
+                entry_ids.add(signal_id)
                 counts[signal_id] = counts.get(signal_id, 0) + 1
+        kept = entry.parsed
+        if kept is not None and valid_bytes:  # keep what was parsed, within PARSED_BYTES_KEPT_MAX
+            if self._kept_bytes + valid_bytes <= PARSED_BYTES_KEPT_MAX:
+                kept += data if valid_bytes == len(data) else data[:valid_bytes]
+                self._kept_bytes += valid_bytes
+                assert len(kept) == entry.parsed_bytes + valid_bytes, path
+            else:
+                self._kept_bytes -= len(kept)
+                entry.parsed = None  # parsed again from the start if its bytes ever change but by growing
         entry.parsed_bytes += valid_bytes
         entry.durable_size = size
 
-    def _file_state(self, path: str, entry: _SegmentIndex | None) -> tuple[int, object, int | None, bytes | None] | None:
-        """(durable size, version, durable inode, the bytes past `entry`'s parsed prefix or None),
-        None for a file that is not durable. A view that answers all four in one look
-        (`durable_state`, one path walk) is asked that; any other view, each question apart."""
-        start_bytes = 0 if entry is None else entry.parsed_bytes
-        one_look = getattr(self._files, "durable_state", None)
-        if one_look is not None:
-            return one_look(path, start_bytes)
+    def _still_begins_with(self, path: str, entry: _SegmentIndex) -> bool:
+        """Whether the durable file begins with the bytes `entry` parsed, compared whole: then its
+        frames, ids and parsed offset are those a parse from the start would find again there (a
+        frame is judged by its own bytes alone, and the parsed bytes end at a frame's end)."""
+        if entry.parsed is None:
+            return False
+        if not entry.parsed_bytes:
+            return True
+        whole = self._files.read_bytes(path, 0)
+        return whole is not None and whole.startswith(entry.parsed)
+
+    def _look_apart(self, path: str, start_bytes: int) -> tuple[int, object, int | None, bytes | None] | None:
+        """(durable size, version, durable inode, None), None for a file that is not durable: each
+        question apart, for a view without `durable_state` (which answers all four, and the bytes
+        past `start_bytes`, in one path walk)."""
         size = self._files.size_bytes(path)
         if size is None:
             return None
         ino = None if self._feed is None else self._feed.durable_inode(path)
         return size, self._files.version(path), ino, None
 
-    @staticmethod
-    def _drop_segment(index: _PartitionIndex, name: str) -> None:
+    def _drop_segment(self, index: _PartitionIndex, name: str) -> None:
         entry = index.segments.pop(name, None)
         if entry is None:
             return
+        if entry.parsed is not None:
+            self._kept_bytes -= len(entry.parsed)
+        assert self._kept_bytes >= 0, self._kept_bytes
         counts = index.id_counts
         for signal_id in entry.ids:
             left = counts[signal_id] - 1
