@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticSerializationError, TzInfo
+from pydantic_core import PydanticSerializationError, SchemaValidator, TzInfo, core_schema
 from pydantic_core import to_json as _to_json
 
 SCHEMA_VERSION = 1
@@ -38,6 +38,12 @@ def _require_utc(value: datetime) -> datetime:
     tz = value.tzinfo
     if tz is _UTC:
         return value  # already what the conversion below would return
+    if tz is _JSON_UTC and type(value) is datetime and not value.fold:
+        # every "Z" (or "+00:00") timestamp read from JSON, three per ingest: its UTC value is the
+        # same fields in timezone.utc, which `combine` builds for half of `astimezone`'s cost (the
+        # offset asked of pydantic-core's zone, a subtraction, `fromutc`); fold 1 and subclasses
+        # take the conversion below, which a property test holds this to
+        return _combine(value.date(), value.time(), _UTC)
     # a fixed-offset zone (pydantic-core's own, what every timestamp read from JSON carries, or
     # the stdlib's) always has an offset: asked only of other zones
     if type(tz) not in _FIXED_OFFSET_ZONES and (tz is None or tz.utcoffset(value) is None):
@@ -54,6 +60,12 @@ _UTC = timezone.utc
 # Exact types (neither can be subclassed into a zone without an offset: `timezone` cannot be
 # subclassed at all, and a TzInfo subclass is not this type).
 _FIXED_OFFSET_ZONES = frozenset({TzInfo, timezone})
+# pydantic-core's zone of a UTC timestamp read from text: one shared object, whatever the spelling
+# ("Z", "+00:00", "-00:00"); were it a new object per value, the identity check above would fail
+# and each value would take the conversion.
+_JSON_UTC = SchemaValidator(core_schema.datetime_schema()).validate_json(b'"2000-01-01T00:00:00Z"').tzinfo
+assert type(_JSON_UTC) is TzInfo and _JSON_UTC.utcoffset(None) == timedelta(0), _JSON_UTC
+_combine = datetime.combine
 assert TzInfo(3600).utcoffset(None) == timedelta(hours=1) and TzInfo(0).utcoffset(datetime(1, 1, 1)) == timedelta(0)
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
