@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from distributed import Client, Future, wait
+from distributed.client import FuturesCancelledError
 from distributed.scheduler import KilledWorker
 
 from scenarios.farm.task import (FarmTask, FarmTaskResult, exit_worker_process, harness_problem_outcome, run_farm_task,
@@ -38,7 +39,12 @@ EXIT_HUNG_RUN = 75  # the status a worker exits with when the farm ends it over 
 # left to Dask's own recompute of the lost key: a lost future is in every `wait` answer until it is
 # recomputed, so the farm could not count its losses; a fresh future per loss makes each one count.)
 RESULT_LOSSES_MAX = 3
-NOT_DONE_STATUSES = frozenset({"lost", "pending"})  # done when `wait` looked, not any more
+# A future the cluster cancelled (the scheduler forgot its key: a restarted scheduler, a client
+# reconnect) makes Dask's `wait` raise FuturesCancelledError instead of answering, for every other
+# future in the list too. The farm's own cancels never reach `wait` (it drops those futures from its
+# pending set first), so a cancelled one in the set was not ours: it is resubmitted, as a lost
+# result is, with the same bound.
+NOT_DONE_STATUSES = frozenset({"cancelled", "lost", "pending"})  # done when `wait` looked, not any more
 
 
 class FarmError(RuntimeError):
@@ -120,6 +126,9 @@ class Farm:
                     done = wait(list(pending), timeout=self.limits.poll_s, return_when="FIRST_COMPLETED").done
                 except TimeoutError:
                     done = set()
+                except FuturesCancelledError:
+                    done = {future for future in pending if future.status != "pending"}
+                    assert done, "wait raised over cancelled futures, but none of ours is done"
                 for future in sorted(done, key=lambda f: pending[f]):
                     index = pending.pop(future)
                     result = self._collect(future, tasks[index], lost_before=losses.get(index, 0))
@@ -171,7 +180,11 @@ class Farm:
                 ).violations[0])
             return result
         error = future.exception() if status == "error" else None
-        if status in NOT_DONE_STATUSES:
+        if status == "cancelled":
+            message = (f"the cluster cancelled its run {lost_before + 1} times (the scheduler forgot it: was the "
+                       f"scheduler restarted, or the client's connection lost?): check the scheduler's log, or run "
+                       f"it alone with `omen-sim run {job.scenario} --seed {job.seed}`")
+        elif status in NOT_DONE_STATUSES:
             message = (f"its result was lost with the worker holding it {lost_before + 1} times (its future is "
                        f"{status}); the cluster's workers keep dying: run it alone with `omen-sim run "
                        f"{job.scenario} --seed {job.seed}`")

@@ -1,4 +1,5 @@
-"""The farm's client loop without a cluster: budgets on finished runs, refused workers, a missing Dask."""
+"""The farm's client loop without a cluster: budgets on finished runs, refused workers, a missing Dask,
+results lost with their worker and runs the cluster cancelled."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from distributed.client import FuturesCancelledError
 
 from scenarios.cli import main
 from scenarios.farm import engine
@@ -169,3 +171,42 @@ def test_a_job_whose_results_keep_getting_lost_ends_in_one_harness_error(monkeyp
     [problem] = problem_result.outcome.violations
     assert (index, problem["seed"], problem["invariant"]) == (0, 0, HARNESS_ERROR)
     assert f"lost with the worker holding it {RESULT_LOSSES_MAX + 1} times" in problem["message"]
+
+
+def dasks_wait_raising_over_cancelled(futures: list[ScriptedFuture], timeout: float,
+                                      return_when: str) -> SimpleNamespace:
+    """`distributed.wait` when the cluster has cancelled a future: it raises, answering for none."""
+    cancelled = [future for future in futures if future.status == "cancelled"]
+    answer = dasks_wait(futures, timeout, return_when)
+    if cancelled:
+        raise FuturesCancelledError([])
+    return answer
+
+
+def test_a_run_the_cluster_cancelled_is_run_again_and_the_others_are_still_collected(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "wait", dasks_wait_raising_over_cancelled)
+    result = FarmTaskResult(job_outcome(TASK.job, run("calm", 0), None), None, 0.5, "tcp://w2")
+    other = dataclasses.replace(TASK, job=dataclasses.replace(TASK.job, seed=1))
+    # the first job's future is cancelled by the scheduler while the second finishes: wait raises
+    # over both; the farm reruns the first and still takes the second's result
+    client = ScriptedClient([["cancelled"], ["finished"], ["pending", "finished"]], result)
+    results: list[tuple[int, FarmTaskResult]] = []
+    Farm(client, FarmLimits()).run([TASK, other], lambda index, got: results.append((index, got)))
+    assert sorted(index for index, _ in results) == [0, 1]
+    assert all(got is result for _, got in results)  # never a harness_error
+    assert len(client.futures) == 3 and not client.scripts
+
+
+def test_a_job_the_cluster_keeps_cancelling_ends_in_one_harness_error_that_says_so(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "wait", dasks_wait_raising_over_cancelled)
+    result = FarmTaskResult(job_outcome(TASK.job, run("calm", 0), None), None, 0.5, "tcp://w2")
+    client = ScriptedClient([["cancelled"] for _ in range(RESULT_LOSSES_MAX + 1)], result)
+    results: list[tuple[int, FarmTaskResult]] = []
+    Farm(client, FarmLimits()).run([TASK], lambda index, got: results.append((index, got)))
+    assert len(client.futures) == RESULT_LOSSES_MAX + 1 and not client.scripts
+    [(index, problem_result)] = results
+    [problem] = problem_result.outcome.violations
+    assert (index, problem["invariant"]) == (0, HARNESS_ERROR)
+    assert f"the cluster cancelled its run {RESULT_LOSSES_MAX + 1} times" in problem["message"]
