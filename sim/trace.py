@@ -194,12 +194,13 @@ def _is_list_of_flat_lists(value: list) -> bool:
             and _FLAT_TYPES.issuperset(map(type, itertools.chain.from_iterable(value))))
 
 
-# (kind, node, field names in the event's order) -> (field names sorted, the line's %-template, the
-# shape's fill or None): the text of an event around its values, built once per shape. A run records
-# a handful of shapes (about 7 events per simulated signal) and the line is mostly that text; bounded
-# like any memo.
+# (kind, node, field names in the event's order) -> [field names sorted, the line's %-template, the
+# shape's fills, how many fills were tried]: the text of an event around its values, built once per
+# shape. A run records a handful of shapes (about 7 events per simulated signal) and the line is
+# mostly that text; bounded like any memo, and a shape makes at most LINE_FILLS_MAX fills.
 LINE_TEMPLATES_MAX = 4096
-_line_templates: dict[tuple, tuple[tuple[str, ...], str, Callable[[dict, Any, Any], str | None] | None]] = {}
+LINE_FILLS_MAX = 4
+_line_templates: dict[tuple, list] = {}
 _LITERALS = {None: "null", True: "true", False: "false"}
 
 
@@ -211,9 +212,9 @@ def canonical_line(event: TraceEvent) -> str:
     int, bool, None or lists of str (nearly every one) fills its shape's template instead, value by
     value, with the same escaping (the encoder's own `encode_basestring_ascii`) and the same int
     text; anything else takes the encoder's path (`_canonical_line_encoded`), which a test holds
-    equal to this one for every value type. Before the template, the shape's fill (see
-    `_line_fill`) writes the line in one f-string when every value has the type it had in the
-    shape's first event.
+    equal to this one for every value type. Before the template, the shape's fills (see
+    `_line_fill`) write the line in one f-string when every value has the types one of them was made
+    for: the first event of a shape with new types makes one, up to LINE_FILLS_MAX of them.
     """
     index, time_s, node, kind, fields = event
     shape = (kind, node, *fields)
@@ -222,11 +223,19 @@ def canonical_line(event: TraceEvent) -> str:
         found = _line_template(shape, fields)
         if found is None:
             return _canonical_line_encoded(event)
-    names, template, fill = found
-    if fill is not None:
+    names, template, fills, tried = found
+    for fill in fills:
         line = fill(fields, index, time_s)
         if line is not None:
             return line
+    if tried < LINE_FILLS_MAX:
+        found[3] = tried + 1
+        fill = _line_fill(kind, node, names, fields)
+        if fill is not None:
+            found[2] = (*fills, fill)
+            line = fill(fields, index, time_s)
+            if line is not None:
+                return line
     values: list[Any] = []
     for name in names:
         value = fields[name]
@@ -249,7 +258,7 @@ def canonical_line(event: TraceEvent) -> str:
     return template % tuple(values)
 
 
-def _line_template(shape: tuple, fields: dict) -> tuple[tuple[str, ...], str, Any] | None:
+def _line_template(shape: tuple, fields: dict) -> list | None:
     """The template of an event shape, remembered; None when the shape has a non-str name."""
     kind, node = shape[0], shape[1]
     if type(kind) is not str or type(node) is not str or not all(type(name) is str for name in fields):
@@ -260,7 +269,7 @@ def _line_template(shape: tuple, fields: dict) -> tuple[tuple[str, ...], str, An
                 f'"node":{_json_str(node).replace("%", "%%")},"t":%s}}')
     if len(_line_templates) >= LINE_TEMPLATES_MAX:
         _line_templates.clear()  # a pure function's memo: dropping it changes nothing but speed
-    found = _line_templates[shape] = (names, template, _line_fill(kind, node, names, fields))
+    found = _line_templates[shape] = [names, template, (), 0]
     return found
 
 
@@ -273,12 +282,12 @@ _FILL_TEST = {str: "type({v}) is _str", int: "type({v}) is _int", bool: "type({v
 
 def _line_fill(kind: str, node: str, names: tuple[str, ...], fields: dict) -> Callable[[dict, Any, Any], str | None] | None:
     """A function `fill(fields, index, time_s)` that writes the shape's line in one f-string, or None
-    when the shape's first event holds a value of another type (a list, a float: the template's work).
+    when this event of the shape holds a value of another type (a list, a float: the template's work).
 
     WHY: filling the %-template costs a Python loop over the values, a type dispatch per value and a
     parse of the template at every event (about 18 k instructions an event, the bulk of a trace
-    hash). A shape's values nearly always keep their types, so its fill tests each value's type
-    once, as its first event had it, and builds the line with the same escaper, the same int text
+    hash). A shape's values nearly always keep their types, so a fill tests each value's type
+    once, as the event it was made from had it, and builds the line with the same escaper, the same int text
     and the same float format as the template; any other type (or a non-int index, a non-finite
     time) makes it answer None and the template path writes the line. The generated source holds
     only generated names: every text (names, kind, node) reaches it as a constant, never as code.

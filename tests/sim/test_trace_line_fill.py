@@ -1,8 +1,8 @@
-"""A shape's fill (the f-string that writes its canonical line) writes exactly the encoder's line.
+"""A shape's fills (the f-strings that write its canonical line) write exactly the encoder's line.
 
-The fill is specialised to the value types of the first event of its shape; every later event of the
-shape, whatever its types, must still get the encoder's line (through the fill when the types match,
-through the template when they do not).
+A fill is specialised to the value types of the event it was made from; every later event of the
+shape, whatever its types, must still get the encoder's line (through a fill when the types match
+one, through the template when they match none).
 """
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def test_every_event_of_a_shape_gets_the_encoders_line_whatever_types_the_first_
 def _fill_of(event: TraceEvent):
     _line_templates.clear()
     canonical_line(event)
-    (names, template, fill), = _line_templates.values()
-    return fill
+    (names, template, fills, tried), = _line_templates.values()
+    assert tried == 1 and len(fills) <= 1
+    return fills[0] if fills else None
 
 
 def test_a_shape_of_str_int_bool_and_none_values_gets_a_fill_that_writes_the_line() -> None:
@@ -64,6 +65,20 @@ def test_a_fill_answers_none_for_any_value_of_another_type_and_for_a_time_or_ind
         assert fill(fields, 7, time_s) is None, time_s
     assert fill(fields, True, 1.25) is None
     assert fill(fields, 7.0, 1.25) is None
+
+
+def test_a_shape_whose_values_change_type_makes_a_fill_for_each_new_combination_up_to_its_bound() -> None:
+    _line_templates.clear()
+    fields = {"status": "delivered", "sequence": 12, "durable": True, "ack_id": None}
+    changed = [{**fields, "ack_id": "a"}, {**fields, "sequence": None}, {**fields, "status": 3},
+               {**fields, "durable": "yes"}, {**fields, "ack_id": 1}]
+    for number, values in enumerate([fields, *changed, fields, changed[0]]):
+        event = TraceEvent(number, 1.25, "omen", "emit.result", values)
+        assert canonical_line(event) == _canonical_line_encoded(event)
+    (names, template, fills, tried), = _line_templates.values()
+    assert tried == trace_module.LINE_FILLS_MAX and len(fills) == trace_module.LINE_FILLS_MAX
+    assert fills[1](changed[0], 0, 0.5) == _canonical_line_encoded(TraceEvent(0, 0.5, "omen", "emit.result", changed[0]))
+    assert fills[0](changed[0], 0, 0.5) is None
 
 
 def test_a_shape_whose_first_event_holds_a_list_or_a_float_gets_no_fill() -> None:
