@@ -186,11 +186,10 @@ class SimLoop(asyncio.BaseEventLoop):
         timer._repr = None
         timer._source_traceback = None
         timer._when = when
-        timer._scheduled = False
+        timer._scheduled = True  # call_at marks it so once pushed; nothing reads it in between
         entry = _TimerEntry(when)
         entry.handle = timer
         _heappush(self._scheduled, entry)
-        timer._scheduled = True
         return timer
 
     def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
