@@ -286,11 +286,12 @@ def _line_fill(kind: str, node: str, names: tuple[str, ...], fields: dict) -> Ca
 
     WHY: filling the %-template costs a Python loop over the values, a type dispatch per value and a
     parse of the template at every event (about 18 k instructions an event, the bulk of a trace
-    hash). A shape's values nearly always keep their types, so a fill tests each value's type
-    once, as the event it was made from had it, and builds the line with the same escaper, the same int text
-    and the same float format as the template; any other type (or a non-int index, a non-finite
-    time) makes it answer None and the template path writes the line. The generated source holds
-    only generated names: every text (names, kind, node) reaches it as a constant, never as code.
+    hash). A shape's values nearly always keep their types, so a fill tests each value's type once,
+    as the event it was made from had it, and builds the line with the same escaper, the same int
+    text and the same float format as the template; any other type (or a non-int index, a
+    non-finite time) makes it answer None and the next fill or the template writes the line. The
+    generated source holds only generated names: every text (names, kind, node) reaches it as a
+    constant, never as code.
     """
     value_types = [type(fields[name]) for name in names]
     if not all(value_type in _FILL_TEXT for value_type in value_types):
