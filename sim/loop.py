@@ -186,11 +186,10 @@ class SimLoop(asyncio.BaseEventLoop):
         timer._repr = None
         timer._source_traceback = None
         timer._when = when
-        timer._scheduled = False
+        timer._scheduled = True  # call_at marks it so once pushed; nothing reads it in between
         entry = _TimerEntry(when)
         entry.handle = timer
         _heappush(self._scheduled, entry)
-        timer._scheduled = True
         return timer
 
     def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
@@ -330,90 +329,102 @@ class SimLoop(asyncio.BaseEventLoop):
         """
         ready = self._ready
         heappop = heapq.heappop
-        while True:
-            self.iterations += 1
-            scheduled = self._scheduled
-            sched_count = len(scheduled)
-            if (
-                sched_count > CANCELLED_TIMERS_COUNT_MIN
-                and self._timer_cancelled_count / sched_count > CANCELLED_TIMERS_FRACTION_MAX
-            ):
-                live = []
-                for entry in scheduled:
-                    if entry.handle._cancelled:
-                        entry.handle._scheduled = False
-                    else:
-                        live.append(entry)
-                heapq.heapify(live)
-                self._scheduled = scheduled = live
-                self._timer_cancelled_count = 0
-            else:
-                while scheduled and scheduled[0].handle._cancelled:
-                    self._timer_cancelled_count -= 1
-                    heappop(scheduled).handle._scheduled = False
+        popleft = ready.popleft
+        append = ready.append
+        timer_type = _TimerHandle
+        task_types = _TASK_TYPES
+        # Only the rebuild below replaces the heap (asyncio's own code clears it only in close(), which
+        # a running loop refuses), so it is read once here and again after each rebuild.
+        scheduled = self._scheduled
+        # Turns and fused wakeups are counted in locals and added when the call ends, however it ends
+        # (nothing reads either count while the loop runs: they are a run's statistics).
+        turns = fused = 0
+        try:
+            while True:
+                turns += 1
+                sched_count = len(scheduled)
+                if (
+                    sched_count > CANCELLED_TIMERS_COUNT_MIN
+                    and self._timer_cancelled_count / sched_count > CANCELLED_TIMERS_FRACTION_MAX
+                ):
+                    live = []
+                    for entry in scheduled:
+                        if entry.handle._cancelled:
+                            entry.handle._scheduled = False
+                        else:
+                            live.append(entry)
+                    heapq.heapify(live)
+                    self._scheduled = scheduled = live
+                    self._timer_cancelled_count = 0
+                else:
+                    while scheduled and scheduled[0].handle._cancelled:
+                        self._timer_cancelled_count -= 1
+                        heappop(scheduled).handle._scheduled = False
 
-            if not ready and not self._stopping:
-                if not scheduled:
-                    raise self._deadlock()
-                when_s = scheduled[0].handle._when
-                if when_s > self._now_s:
-                    limit_s = self.time_limit_s
-                    if limit_s is not None and when_s > limit_s:
-                        raise SimulationTimeLimit(self._now_s, limit_s, when_s)
-                    self._now_s = when_s  # the jump: no real waiting, ever
+                now_s = self._now_s
+                if not ready and not self._stopping:
+                    if not scheduled:
+                        raise self._deadlock()
+                    when_s = scheduled[0].handle._when
+                    if when_s > now_s:
+                        limit_s = self.time_limit_s
+                        if limit_s is not None and when_s > limit_s:
+                            raise SimulationTimeLimit(now_s, limit_s, when_s)
+                        self._now_s = now_s = when_s  # the jump: no real waiting, ever
 
-            now_s = self._now_s
-            while scheduled and scheduled[0] <= now_s:
-                handle = heappop(scheduled).handle
-                handle._scheduled = False
-                ready.append(handle)
+                while scheduled and scheduled[0] <= now_s:
+                    handle = heappop(scheduled).handle
+                    handle._scheduled = False
+                    append(handle)
 
-            ntodo = len(ready)
-            if ntodo > 1 and self._scheduler_rng is not None:
-                batch = list(ready)
-                shuffle_like_random(self._scheduler_rng, batch)
-                ready.clear()
-                ready.extend(batch)
-            popleft = ready.popleft
-            # Each callback runs as Handle._run runs it (`_context.run(_callback, *_args)`, an error to
-            # the exception handler), inline: one Python frame less per callback, about 10 per signal.
-            for _ in range(ntodo):
-                handle = popleft()
-                if handle._cancelled:
-                    continue
-                if type(handle) is not _TimerHandle:
+                ntodo = len(ready)
+                if ntodo > 1 and self._scheduler_rng is not None:
+                    batch = list(ready)
+                    shuffle_like_random(self._scheduler_rng, batch)
+                    ready.clear()
+                    ready.extend(batch)
+                # Each callback runs as Handle._run runs it (`_context.run(_callback, *_args)`, an error to
+                # the exception handler), inline: one Python frame less per callback, about 10 per signal.
+                for _ in range(ntodo):
+                    handle = popleft()
+                    if handle._cancelled:
+                        continue
+                    if type(handle) is not timer_type:
+                        try:
+                            handle._context.run(handle._callback, *handle._args)
+                        except (SystemExit, KeyboardInterrupt):
+                            raise
+                        except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
+                            _callback_failed(handle, error)
+                        continue
+                    waiting = len(ready)
                     try:
                         handle._context.run(handle._callback, *handle._args)
                     except (SystemExit, KeyboardInterrupt):
                         raise
                     except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
                         _callback_failed(handle, error)
-                    continue
-                waiting = len(ready)
-                try:
-                    handle._context.run(handle._callback, *handle._args)
-                except (SystemExit, KeyboardInterrupt):
-                    raise
-                except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
-                    _callback_failed(handle, error)
-                if len(ready) == waiting + 1:
-                    # The timer woke exactly one task (a sleep ending, a response arriving, a request
-                    # delivered): that task's step runs now, in the timer's slot of the shuffled
-                    # batch, instead of in a turn of its own. Same instant, one hop less; the wakeup
-                    # is not chained further, so no task can starve the others.
-                    follow = ready[-1]
-                    if type(getattr(follow._callback, "__self__", None)) in _TASK_TYPES and not follow._cancelled:
-                        ready.pop()
-                        self.fused_wakeups += 1
-                        try:
-                            follow._context.run(follow._callback, *follow._args)
-                        except (SystemExit, KeyboardInterrupt):
-                            raise
-                        except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
-                            _callback_failed(follow, error)
-            handle = follow = error = None  # break the reference cycle an exception would keep
-            if self._stopping:
-                return  # run_forever breaks here, as after each of its own calls
+                    if len(ready) == waiting + 1:
+                        # The timer woke exactly one task (a sleep ending, a response arriving, a request
+                        # delivered): that task's step runs now, in the timer's slot of the shuffled
+                        # batch, instead of in a turn of its own. Same instant, one hop less; the wakeup
+                        # is not chained further, so no task can starve the others.
+                        follow = ready[-1]
+                        if type(getattr(follow._callback, "__self__", None)) in task_types and not follow._cancelled:
+                            ready.pop()
+                            fused += 1
+                            try:
+                                follow._context.run(follow._callback, *follow._args)
+                            except (SystemExit, KeyboardInterrupt):
+                                raise
+                            except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
+                                _callback_failed(follow, error)
+                handle = follow = error = None  # break the reference cycle an exception would keep
+                if self._stopping:
+                    return  # run_forever breaks here, as after each of its own calls
+        finally:
+            self.iterations += turns
+            self.fused_wakeups += fused
 
     def _deadlock(self) -> DeadlockError:
         pending = [task for task in asyncio.all_tasks(self) if not task.done()]

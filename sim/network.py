@@ -53,6 +53,7 @@ URL_SCHEME = "http://"
 ENDPOINTS_MAX = 1_000
 PARTITIONS_MAX = 10_000
 TIMEOUT_S_MAX = 7 * 24 * 3600.0
+URLS_MAX = 1_000  # the parsed-URL memo's size limit (a run posts to a handful of URLs)
 
 # The kinds a hook may return, at the point where each makes sense.
 NET_FAULT_KINDS: dict[str, frozenset[str]] = {
@@ -113,6 +114,9 @@ class _Call:
     future: asyncio.Future
 
 
+_new_call = object.__new__
+
+
 class SimNetwork:
     """Addresses -> (node, handler), and the legs between them."""
 
@@ -142,6 +146,7 @@ class SimNetwork:
         self._endpoints: dict[str, _Endpoint] = {}
         self._partitions: dict[tuple[str, str], tuple[float, bool]] = {}
         self._req = 0
+        self._urls: dict[str, tuple[str, str]] = {}  # url -> (address, path), bounded by URLS_MAX
 
     # ---- wiring ---------------------------------------------------------------------------------
 
@@ -211,36 +216,52 @@ class SimNetwork:
         return self._latency_s_min + self._rng.random() * self._latency_s_span
 
     async def _post(self, src: Node, url: str, body: bytes, timeout_s: float) -> tuple[int, bytes]:
-        if not url.startswith(URL_SCHEME):
-            raise ValueError(f"url must look like 'http://address/path', got {url!r}")
-        rest = url[len(URL_SCHEME):]
-        slash = rest.find("/")
-        address, path = (rest, "/") if slash < 0 else (rest[:slash], rest[slash:])
-        if not isinstance(body, (bytes, bytearray)):
-            raise TypeError(f"body must be bytes, got {type(body).__name__}")
-        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
-            0.0 < timeout_s <= TIMEOUT_S_MAX
-        ):
-            raise ValueError(f"timeout_s must be a number of seconds in (0, {TIMEOUT_S_MAX}], got {timeout_s!r}")
-        body = bytes(body)
+        # The common call (a known URL, exact bytes, a float timeout in range) passes its checks in
+        # three tests; anything else takes the full checks, which raise what they always raised.
+        found = self._urls.get(url)
+        if found is None:
+            found = self._parse_url(url)
+        address, path = found
+        if type(body) is not bytes:
+            if not isinstance(body, (bytes, bytearray)):
+                raise TypeError(f"body must be bytes, got {type(body).__name__}")
+            body = bytes(body)
+        if type(timeout_s) is not float or not 0.0 < timeout_s <= TIMEOUT_S_MAX:
+            if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
+                0.0 < timeout_s <= TIMEOUT_S_MAX
+            ):
+                raise ValueError(f"timeout_s must be a number of seconds in (0, {TIMEOUT_S_MAX}], got {timeout_s!r}")
         loop = self._loop
         self._req += 1
         req = self._req
         endpoint = self._endpoints.get(address)
+        src_name = src.name
         dst = endpoint.node.name if endpoint is not None else address
         extra = self._describe(body) if self._describe is not None else None
         if extra:
-            self._record(src.name, "net.send", req=req, src=src.name, dst=dst, path=path, **extra)
+            self._record(src_name, "net.send", req=req, src=src_name, dst=dst, path=path, **extra)
         else:
-            self._record(src.name, "net.send", req=req, src=src.name, dst=dst, path=path)
+            self._record(src_name, "net.send", req=req, src=src_name, dst=dst, path=path)
 
         future: asyncio.Future = loop.create_future()
-        timer = loop.call_later(timeout_s, self._expire, future, src.name, req)
+        timer = loop.call_later(timeout_s, self._expire, future, src_name, req)
         try:
             self._send(src, req, endpoint, dst, path, body, future, url)
             return await future
         finally:
             loop.cancel_timer(timer)
+
+    def _parse_url(self, url: str) -> tuple[str, str]:
+        """(address, path) of `url`, checked, and remembered: a run posts to a handful of URLs."""
+        if type(url) is not str or not url.startswith(URL_SCHEME):
+            raise ValueError(f"url must look like 'http://address/path', got {url!r}")
+        rest = url[len(URL_SCHEME):]
+        slash = rest.find("/")
+        found = (rest, "/") if slash < 0 else (rest[:slash], rest[slash:])
+        if len(self._urls) >= URLS_MAX:
+            self._urls.clear()  # a pure function's memo: dropping it changes nothing but speed
+        self._urls[url] = found
+        return found
 
     def _send(
         self, src: Node, req: int, endpoint: _Endpoint | None, dst: str, path: str, body: bytes,
@@ -252,13 +273,23 @@ class SimNetwork:
         if endpoint is None or not endpoint.node.alive:
             loop.call_later(latency_s, self._refuse, future, src.name, req, url, "destination down")
             return
-        cut, refuse = self.partitioned(src.name, dst)
+        cut, refuse = self.partitioned(src.name, dst) if self._partitions else (False, False)
         if cut:
             if refuse:
                 loop.call_later(latency_s, self._refuse, future, src.name, req, url, "partitioned")
             return  # dropped: the caller times out
         fault = self.fault_hook.decide("net.request", src.name, dst) if self.fault_hook is not None else None
-        call = _Call(req, src, src.incarnation, endpoint, endpoint.node.incarnation, path, body, future)
+        # `_Call(req, src, src.incarnation, endpoint, endpoint.node.incarnation, path, body, future)`,
+        # without the dataclass __init__'s frame (a test holds the two equal, slot for slot)
+        call = _new_call(_Call)
+        call.req = req
+        call.src = src
+        call.src_incarnation = src.incarnation
+        call.endpoint = endpoint
+        call.dst_incarnation = endpoint.node.incarnation
+        call.path = path
+        call.body = body
+        call.future = future
         if fault is None:
             loop.call_later(latency_s, self._deliver, call, False)
             return
@@ -312,8 +343,10 @@ class SimNetwork:
                          error=type(error).__name__)
             status, body = HANDLER_ERROR_STATUS, HANDLER_ERROR_BODY
         else:
-            if isinstance(status, bool) or not isinstance(status, int) or not isinstance(body, (bytes, bytearray)):
-                raise TypeError(f"a handler must return (int status, bytes body), got ({status!r}, {type(body).__name__})")
+            if type(status) is not int or type(body) is not bytes:  # the common answer passes in two tests
+                if isinstance(status, bool) or not isinstance(status, int) or not isinstance(body, (bytes, bytearray)):
+                    raise TypeError(f"a handler must return (int status, bytes body), got ({status!r}, {type(body).__name__})")
+                body = bytes(body)
             self._record(node.name, "net.reply", req=call.req, status=status)
         if duplicate:
             return  # the second copy's response has no one waiting for it
@@ -328,7 +361,7 @@ class SimNetwork:
                 if fault.kind == "drop_response":
                     return  # the handler's effect stays; the caller times out
                 latency_s += fault.delay_s
-        self._loop.call_later(latency_s, self._respond, call, status, bytes(body))
+        self._loop.call_later(latency_s, self._respond, call, status, body)
 
     def _respond(self, call: _Call, status: int, body: bytes) -> None:
         future = call.future

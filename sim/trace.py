@@ -109,10 +109,19 @@ class Trace:
     def hash(self, events_count: int | None = None) -> str:
         """SHA-256 hex over the canonical lines joined with '\\n' (no trailing newline): of every event,
         or of the first `events_count` (the trace as it stood when it held that many)."""
+        events = self.events
         if events_count is None:
-            return hash_lines(self.canonical_lines())
-        assert 0 <= events_count <= len(self.events), (events_count, len(self.events))
-        return hash_lines(map(canonical_line, itertools.islice(self.events, events_count)))
+            events_count = len(events)
+        assert 0 <= events_count <= len(events), (events_count, len(events))
+        # `hash_lines(map(canonical_line, events[:events_count]))`, a chunk of lines joined in C at a
+        # time: no Python step per line (the same bytes reach the digest, so the same hash)
+        digest = hashlib.sha256()
+        for start in range(0, events_count, HASH_CHUNK_LINES):
+            if start:
+                digest.update(b"\n")
+            end = min(start + HASH_CHUNK_LINES, events_count)
+            digest.update("\n".join(map(canonical_line, events[start:end])).encode("utf-8"))
+        return digest.hexdigest()
 
     def write_jsonl(self, path: str | Path) -> None:
         """Write the canonical lines as JSON Lines, one event per line (newline-terminated)."""
@@ -185,11 +194,13 @@ def _is_list_of_flat_lists(value: list) -> bool:
             and _FLAT_TYPES.issuperset(map(type, itertools.chain.from_iterable(value))))
 
 
-# (kind, node, field names in the event's order) -> (field names sorted, the line's %-template): the
-# text of an event around its values, built once per shape. A run records a handful of shapes
-# (about 7 events per simulated signal) and the line is mostly that text; bounded like any memo.
+# (kind, node, field names in the event's order) -> [field names sorted, the line's %-template, the
+# shape's fills, how many fills were tried]: the text of an event around its values, built once per
+# shape. A run records a handful of shapes (about 7 events per simulated signal) and the line is
+# mostly that text; bounded like any memo, and a shape makes at most LINE_FILLS_MAX fills.
 LINE_TEMPLATES_MAX = 4096
-_line_templates: dict[tuple, tuple[tuple[str, ...], str]] = {}
+LINE_FILLS_MAX = 4
+_line_templates: dict[tuple, list] = {}
 _LITERALS = {None: "null", True: "true", False: "false"}
 
 
@@ -201,7 +212,9 @@ def canonical_line(event: TraceEvent) -> str:
     int, bool, None or lists of str (nearly every one) fills its shape's template instead, value by
     value, with the same escaping (the encoder's own `encode_basestring_ascii`) and the same int
     text; anything else takes the encoder's path (`_canonical_line_encoded`), which a test holds
-    equal to this one for every value type.
+    equal to this one for every value type. Before the template, the shape's fills (see
+    `_line_fill`) write the line in one f-string when every value has the types one of them was made
+    for: the first event of a shape with new types makes one, up to LINE_FILLS_MAX of them.
     """
     index, time_s, node, kind, fields = event
     shape = (kind, node, *fields)
@@ -210,7 +223,19 @@ def canonical_line(event: TraceEvent) -> str:
         found = _line_template(shape, fields)
         if found is None:
             return _canonical_line_encoded(event)
-    names, template = found
+    names, template, fills, tried = found
+    for fill in fills:
+        line = fill(fields, index, time_s)
+        if line is not None:
+            return line
+    if tried < LINE_FILLS_MAX:
+        found[3] = tried + 1
+        fill = _line_fill(kind, node, names, fields)
+        if fill is not None:
+            found[2] = (*fills, fill)
+            line = fill(fields, index, time_s)
+            if line is not None:
+                return line
     values: list[Any] = []
     for name in names:
         value = fields[name]
@@ -233,7 +258,7 @@ def canonical_line(event: TraceEvent) -> str:
     return template % tuple(values)
 
 
-def _line_template(shape: tuple, fields: dict) -> tuple[tuple[str, ...], str] | None:
+def _line_template(shape: tuple, fields: dict) -> list | None:
     """The template of an event shape, remembered; None when the shape has a non-str name."""
     kind, node = shape[0], shape[1]
     if type(kind) is not str or type(node) is not str or not all(type(name) is str for name in fields):
@@ -244,8 +269,55 @@ def _line_template(shape: tuple, fields: dict) -> tuple[tuple[str, ...], str] | 
                 f'"node":{_json_str(node).replace("%", "%%")},"t":%s}}')
     if len(_line_templates) >= LINE_TEMPLATES_MAX:
         _line_templates.clear()  # a pure function's memo: dropping it changes nothing but speed
-    found = _line_templates[shape] = (names, template)
+    found = _line_templates[shape] = [names, template, (), 0]
     return found
+
+
+# The value types a fill writes itself, and the expression that writes each (`v` is the value):
+# exactly the template path's text for that type.
+_FILL_TEXT = {str: "_json_str({v})", int: "{v}", bool: "_LITERALS[{v}]", type(None): "_null"}
+_FILL_TEST = {str: "type({v}) is _str", int: "type({v}) is _int", bool: "type({v}) is _bool",
+              type(None): "{v} is None"}
+
+
+def _line_fill(kind: str, node: str, names: tuple[str, ...], fields: dict) -> Callable[[dict, Any, Any], str | None] | None:
+    """A function `fill(fields, index, time_s)` that writes the shape's line in one f-string, or None
+    when this event of the shape holds a value of another type (a list, a float: the template's work).
+
+    WHY: filling the %-template costs a Python loop over the values, a type dispatch per value and a
+    parse of the template at every event (about 18 k instructions an event, the bulk of a trace
+    hash). A shape's values nearly always keep their types, so a fill tests each value's type once,
+    as the event it was made from had it, and builds the line with the same escaper, the same int
+    text and the same float format as the template; any other type (or a non-int index, a
+    non-finite time) makes it answer None and the next fill or the template writes the line. The
+    generated source holds only generated names: every text (names, kind, node) reaches it as a
+    constant, never as code.
+    """
+    value_types = [type(fields[name]) for name in names]
+    if not all(value_type in _FILL_TEXT for value_type in value_types):
+        return None
+    constants: dict[str, Any] = {"_json_str": _json_str, "_LITERALS": _LITERALS, "_str": str, "_int": int,
+                                 "_bool": bool, "_float": float, "_null": "null"}
+    loads, tests, parts = [], ["type(index) is _int", "type(time_s) is _float", "time_s - time_s == 0.0"], []
+    for position, (name, value_type) in enumerate(zip(names, value_types)):
+        value, key, text = f"v{position}", f"k{position}", f"p{position}"
+        constants[key] = name
+        constants[text] = ("{" if position == 0 else ",") + _json_str(name) + ":"
+        loads.append(f"    {value} = fields[{key}]")
+        tests.append(_FILL_TEST[value_type].format(v=value))
+        parts.append("{" + text + "}{" + _FILL_TEXT[value_type].format(v=value) + "}")
+    constants["p_open"] = '{"fields":' + ("" if names else "{")
+    constants["p_index"] = '},"i":'
+    constants["p_time"] = f',"kind":{_json_str(kind)},"node":{_json_str(node)},"t":'
+    source = "\n".join([
+        "def fill(fields, index, time_s):",
+        *loads,
+        "    if not (" + " and ".join(tests) + "):",
+        "        return None",
+        '    return f"{p_open}' + "".join(parts) + '{p_index}{index}{p_time}{time_s:.6f}}}"',
+    ])
+    exec(compile(source, f"<trace line fill {len(names)}>", "exec"), constants)  # noqa: S102 - generated names only
+    return constants["fill"]
 
 
 def _canonical_line_encoded(event: TraceEvent) -> str:
