@@ -17,6 +17,7 @@ from typing import Any
 
 from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
 from omen.ledger import LedgerCorruptionError, LedgerWriteError, recovery_scan_memo
+from omen.ledger.layout import TEMP_SUFFIX
 from omen.ledger.writer import RecoveryScans
 from scenarios.ledger_oracle import BytesMemo, parse_ledger
 from scenarios.observers.ledger_files import is_segment
@@ -131,7 +132,8 @@ class StateOutcomes:
     """Outcomes by (crash state, instant): a state a run already checked at the same instant is not
     recovered again. Exhaustive checks a few metadata steps apart inside one rollover or seal run at
     the same simulated instant (no time passes inside a write), and many of their states are byte for
-    byte the same (about one in five in `power_loss_metadata`).
+    byte the same (about one in five in `power_loss_metadata`), or differ only in what a leftover
+    temp file holds (a replace's temp: empty, cut, garbage, whole).
 
     WHY exact: a check's outcome in a state is a function of the disk the state installs, the instant
     (the writer's clock and the probes) and the ledger root alone. The key holds all of them whole:
@@ -139,7 +141,14 @@ class StateOutcomes:
     `SimDisk.clone_in_state` installs; equal keys compare every byte), the instant and the root. The
     rest of a clone (op and inode counters, its rng, the change feed) is never read by the writer or
     the reader, and the other memos the check uses key on bytes. The acknowledged records are applied
-    afresh at every hit (`_StateOutcome.messages`)."""
+    afresh at every hit (`_StateOutcome.messages`).
+
+    The second key, blind to the bytes of temp-only files (`_temp_blind_key`), is shared only by an
+    outcome whose check was watched touching none of those files (`_TempTouches`): no open, stat,
+    read or rename of one, only unlinks. The check is deterministic, so a state that differs from
+    it only in those bytes (same names, inodes, modes and lengths) runs the same ops to the same
+    outcome. Nothing is assumed of the code under test: a writer that opens a leftover temp (a bug
+    or a design) has its states recovered one by one."""
 
     def __init__(self, bytes_max: int = STATE_OUTCOMES_BYTES_MAX) -> None:
         assert bytes_max >= 0
@@ -148,20 +157,27 @@ class StateOutcomes:
         self._bytes = 0
         self.hits = 0
 
-    def get(self, key: tuple) -> _StateOutcome | None:
+    def get(self, key: tuple, blind_key: tuple | None = None) -> _StateOutcome | None:
         found = self._known.get(key)
+        if found is None and blind_key is not None:
+            found = self._known.get(blind_key)
         if found is not None:
             self.hits += 1
         return found
 
-    def put(self, key: tuple, outcome: _StateOutcome, state_bytes: int) -> None:
+    def put(self, key: tuple, outcome: _StateOutcome, state_bytes: int, blind_key: tuple | None = None) -> None:
+        """`blind_key`: also share it with the states that differ only in temp-only bytes (only for
+        an outcome whose check touched none of them)."""
         assert key not in self._known, "an outcome is computed once per key"
+        assert blind_key != key, "a blind key differs from the exact one (its temp bytes are lengths)"
         if state_bytes > self.bytes_max:
             return
         if self._bytes + state_bytes > self.bytes_max:
             self._known.clear()  # dropping the memo changes nothing but speed
             self._bytes = 0
         self._known[key] = outcome
+        if blind_key is not None:
+            self._known.setdefault(blind_key, outcome)
         self._bytes += state_bytes
 
 
@@ -169,6 +185,43 @@ def _state_key(state: CrashState, now: datetime, root: str) -> tuple[tuple, int]
     """(the memo key of `state` at `now` under `root`, the bytes it holds)."""
     dir_installs, file_installs = state.install
     return (dir_installs, file_installs, now, root), sum(len(data) for _, _, data in file_installs)
+
+
+def _temp_only_inodes(state: CrashState) -> frozenset[int]:
+    """The files of `state` that only names ending in `TEMP_SUFFIX` link (a replace's leftover temp)."""
+    dir_installs, _ = state.install
+    temp_linked: set[int] = set()
+    other_linked: set[int] = set()
+    for _, _, entries in dir_installs:
+        for name, child in entries:
+            (temp_linked if name.endswith(TEMP_SUFFIX) else other_linked).add(child)
+    return frozenset(temp_linked - other_linked)
+
+
+def _temp_blind_key(state: CrashState, now: datetime, root: str, temp_only: frozenset[int]) -> tuple:
+    """The exact key with each temp-only file's bytes replaced by their length: every name, inode,
+    mode and size stays (a listing or a directory entry's stat sees those without an op on the file)."""
+    dir_installs, file_installs = state.install
+    files = tuple((ino, mode, len(data)) if ino in temp_only else (ino, mode, data)
+                  for ino, mode, data in file_installs)
+    return (dir_installs, files, now, root)
+
+
+class _TempTouches:
+    """A clone's fault hook that decides no fault and notes whether an op other than an unlink or
+    a listing named a temp-only file (`SimDisk` asks its hook at every op, with the op's path: an
+    open, stat, read, rename or replace of it). An fd's reads and writes follow an open, which is
+    noted. The oracle's own parse reads only segment and manifest names (`parse_ledger`)."""
+
+    def __init__(self, clone: SimDisk, temp_only: frozenset[int]) -> None:
+        self._inode_of = clone.visible_inode
+        self._temp_only = temp_only
+        self.touched = False
+
+    def decide(self, op: str, path: str, nbytes: int) -> None:
+        if not self.touched and op not in ("unlink", "listdir") and self._inode_of(path) in self._temp_only:
+            self.touched = True
+        return None
 
 
 @dataclass
@@ -213,12 +266,20 @@ def check_all_crash_states(
     # every clone records its `disk.crash` event, memo hit or not: the trace is the same either way
     for index, (state, clone) in enumerate(zip(states, disk.clones_in_states(states))):
         key, state_bytes = _state_key(state, now, root) if outcomes is not None else (None, 0)
-        outcome = outcomes.get(key) if outcomes is not None else None
+        temp_only = _temp_only_inodes(state) if outcomes is not None else frozenset()
+        blind_key = _temp_blind_key(state, now, root, temp_only) if temp_only else None
+        outcome = outcomes.get(key, blind_key) if outcomes is not None else None
         if outcome is None:
             days = _days_with_segments((path for path, _ in state.files), root)
-            outcome = _outcome_in_state(clone, days, root, now, memos.reader, memos.port, memos.parsed,
-                                        probes_by_day, memos.scans)
+            watch = _TempTouches(clone, temp_only) if temp_only else None
+            assert clone.fault_hook is None, "a clone draws no fault"
+            clone.fault_hook = watch
+            try:
+                outcome = _outcome_in_state(clone, days, root, now, memos.reader, memos.port, memos.parsed,
+                                            probes_by_day, memos.scans)
+            finally:
+                clone.fault_hook = None
             if outcomes is not None:
-                outcomes.put(key, outcome, state_bytes)
+                outcomes.put(key, outcome, state_bytes, None if watch is None or watch.touched else blind_key)
         findings.extend(CrashStateFinding(index, len(states), message) for message in outcome.messages(acknowledged))
     return len(states), findings
