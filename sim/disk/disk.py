@@ -537,7 +537,16 @@ class SimDisk:
         if fault is None and n >= 0 and open_file is not None and open_file.readable and not open_file.node.is_dir:
             # `_read_at`'s answer when none of its errors applies, one frame less
             offset = open_file.offset
-            data = bytes(memoryview(open_file.node.data)[offset:offset + n])
+            node = open_file.node
+            if offset or n < len(node.data):
+                data = bytes(memoryview(node.data)[offset:offset + n])
+            else:
+                # the whole file: the node's snapshot (no copy while unchanged), checked here as
+                # `visible_snapshot` checks it, one frame less on a hit
+                data = node.snapshot
+                if (data is None or len(data) != len(node.data)
+                        or node.snapshot_rewrites != node.visible_rewrites):
+                    data = node.visible_snapshot()
         else:
             data = self._read_at(open_file, fault, "read", n, open_file.offset if open_file else 0)
         open_file.offset += len(data)
@@ -851,6 +860,8 @@ class SimDisk:
             file_node = FileNode(ino, mode)
             file_node.data = bytearray(data)
             file_node.durable = bytearray(data)
+            # already the bytes reads see, when immutable (a drawn or enumerated state's are)
+            file_node.snapshot = data if type(data) is bytes else None
             nodes[ino] = file_node
             used += len(data)
         assert ROOT_INO in nodes and nodes[ROOT_INO].is_dir
@@ -919,7 +930,7 @@ class SimDisk:
     def visible_files(self) -> dict[str, bytes]:
         """path -> bytes that reads see now (sorted by path)."""
         _, files = crash_model.walk(self._nodes, lambda d: d.entries)
-        return {path: bytes(self._nodes[ino].data) for path, ino in files}
+        return {path: self._nodes[ino].visible_snapshot() for path, ino in files}
 
     def durable_size(self, path: str) -> int | None:
         """Durable byte length of `path` if its whole entry chain is durable, else None."""
@@ -1013,7 +1024,7 @@ class SimDisk:
     def visible_bytes(self, path: str) -> bytes | None:
         """What reads of `path` see now, without an fd and without the fault hook (observers only)."""
         node = self._file_node(path, durable=False)
-        return None if node is None else bytes(node.data)
+        return None if node is None else node.visible_snapshot()
 
     def _durable_node(self, path: str) -> FileNode | None:
         return self._file_node(path, durable=True)
@@ -1043,6 +1054,8 @@ def _copy_node(node: FileNode | DirNode, ops: dict[int, EntryOp]) -> FileNode | 
         file_copy.dropped = list(node.dropped)
         file_copy.durable_rewrites = node.durable_rewrites
         file_copy.visible_rewrites = node.visible_rewrites
+        file_copy.snapshot = node.snapshot  # immutable: shared, and valid in the copy exactly when in the original
+        file_copy.snapshot_rewrites = node.snapshot_rewrites
         return file_copy
     dir_copy = DirNode(node.ino, node.mode)
     dir_copy.entries = dict(node.entries)
