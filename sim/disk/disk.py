@@ -942,11 +942,25 @@ class SimDisk:
         at `path`, in one path walk; None when `durable_size` would be None. For an incremental
         reader that asks all four at every look (the durability index, at every segment refresh)."""
         assert start_bytes >= 0, start_bytes
-        node = self._file_node(path, durable=True)  # `_durable_node(path)`, one frame less
-        if node is None:
+        # `self._durable_node(path)`, inline (the same memo reads and the same walk): no frame of its own
+        norm = ((type(path) is str and _norm_memo.get(path)) or self._norm(path))[1]
+        nodes = self._nodes
+        node = nodes[ROOT_INO]
+        if norm != "/":
+            for part in (_split_memo.get(norm) or _split(norm))[0]:
+                if node.is_dir:
+                    ino = node.durable.get(part)
+                    if ino is not None:
+                        node = nodes[ino]
+                        continue
+                return None
+        if node.is_dir:
             return None
         durable = node.durable
-        return len(durable), (node.ino, node.durable_rewrites), node.ino, bytes(memoryview(durable)[start_bytes:])
+        size = len(durable)
+        # nothing past `start_bytes` (a look with nothing new): the empty bytes, without a view and a copy
+        tail = bytes(memoryview(durable)[start_bytes:]) if start_bytes < size else b""
+        return size, (node.ino, node.durable_rewrites), node.ino, tail
 
     def durable_version(self, path: str) -> tuple[int, int] | None:
         """(inode, rewrites) of the durable file at `path`, else None: it changes whenever the durable
@@ -1031,10 +1045,20 @@ class SimDisk:
 
     def _file_node(self, path: str, *, durable: bool) -> FileNode | None:
         """The file at `path` through the durable entries (or the visible ones), else None."""
-        # `self._norm(path)`, a memo hit without the frame (observers look at every refresh)
+        # `self._norm(path)`, a memo hit without the frame (observers look at every refresh), and
+        # `self._walk(norm, durable=durable)` inline: the same walk, one frame less
         norm = ((type(path) is str and _norm_memo.get(path)) or self._norm(path))[1]
-        node = self._walk(norm, durable=durable)
-        return None if node is None or node.is_dir else node
+        nodes = self._nodes
+        node = nodes[ROOT_INO]
+        if norm != "/":
+            for part in (_split_memo.get(norm) or _split(norm))[0]:
+                if node.is_dir:
+                    ino = (node.durable if durable else node.entries).get(part)
+                    if ino is not None:
+                        node = nodes[ino]
+                        continue
+                return None
+        return None if node.is_dir else node
 
 
 _CLONED_ATTRIBUTES = frozenset({
