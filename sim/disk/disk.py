@@ -629,9 +629,22 @@ class SimDisk:
 
     @staticmethod
     def _stat_of(node: FileNode | DirNode) -> os.stat_result:
-        if node.is_dir:
-            return os.stat_result((node.mode, node.ino, 1, 2, 0, 0, 0, 0, 0, 0))
-        return os.stat_result((node.mode, node.ino, 1, 1, 0, 0, len(node.data), 0, 0, 0))
+        """The node's stat result: the one made last while its mode and size are unchanged.
+
+        WHY: building an `os.stat_result` costs more than the rest of an fstat, and every segment
+        read and writer recovery stats its file. A result's other fields never change for a node
+        (inode, link count, owner, times 0), and a stat result is immutable, so sharing it is safe."""
+        is_dir = node.is_dir
+        size = 0 if is_dir else len(node.data)
+        cached = node.stat_cache
+        if cached is not None and cached[0] == node.mode and cached[1] == size:
+            return cached[2]
+        if is_dir:
+            result = os.stat_result((node.mode, node.ino, 1, 2, 0, 0, 0, 0, 0, 0))
+        else:
+            result = os.stat_result((node.mode, node.ino, 1, 1, 0, 0, size, 0, 0, 0))
+        node.stat_cache = (node.mode, size, result)
+        return result
 
     def listdir(self, path="/") -> list[str]:
         """Entry names, sorted (the real order is arbitrary; sorted is deterministic)."""

@@ -39,7 +39,7 @@ class FileNode:
     """A regular file's inode: visible data, durable data, pending data ops."""
 
     __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped", "durable_rewrites", "visible_rewrites",
-                 "snapshot", "snapshot_rewrites")
+                 "snapshot", "snapshot_rewrites", "stat_cache")
     is_dir = False
 
     def __init__(self, ino: int, mode: int) -> None:
@@ -60,6 +60,8 @@ class FileNode:
         # `visible_snapshot`); at most one per file, so at most the file's own size again
         self.snapshot: bytes | None = None
         self.snapshot_rewrites = 0
+        # (mode, size, its os.stat_result): see `SimDisk._stat_of`
+        self.stat_cache: tuple | None = None
 
     def visible_snapshot(self) -> bytes:
         """`bytes(self.data)`, the same object while the data is unchanged.
@@ -143,13 +145,14 @@ class EntryOp:
 class DirNode:
     """A directory's inode: visible entries, durable entries, pending entry ops."""
 
-    __slots__ = ("ino", "mode", "entries", "durable", "pending")
+    __slots__ = ("ino", "mode", "entries", "durable", "pending", "stat_cache")
     is_dir = True
 
     def __init__(self, ino: int, mode: int) -> None:
         assert ino > 0
         self.ino = ino
         self.mode = mode
+        self.stat_cache: tuple | None = None  # (mode, 0, its os.stat_result): see `SimDisk._stat_of`
         self.entries: dict[str, int] = {}
         self.durable: dict[str, int] = {}
         self.pending: list[EntryOp] = []
