@@ -367,7 +367,7 @@ class SimDisk:
     def open(self, path, flags: int, mode: int = 0o777, *, dir_fd=None) -> int:
         if dir_fd is not None:
             raise NotImplementedError("SimDisk.open does not support dir_fd; pass an absolute path")
-        given = os.fspath(path)
+        given = path if type(path) is str else os.fspath(path)  # `os.fspath` returns a str as it is
         # `self._begin("open", ...)`, inline (the same count, trace and question to the hook, in the
         # same order): every read of a file and every fsync of a directory opens one, about 26 opens
         # per state of an exhaustive check
@@ -484,6 +484,8 @@ class SimDisk:
                 cut_bytes = self.rng.randrange(len(payload)) if payload else 0
                 self._apply_write(open_file, node, pos, payload[:cut_bytes])
                 self._fire_crash("write", path, offset=pos, nbytes=len(payload), written=cut_bytes)
+        if self.capacity_bytes is None:  # `_write_fitting` without a capacity: all of it fits, one frame less
+            return self._apply_write(open_file, node, pos, payload)
         return self._write_fitting(open_file, node, pos, size, payload)
 
     def _write_fitting(self, open_file: OpenFile, node: FileNode, pos: int, size: int, payload: bytes) -> int:

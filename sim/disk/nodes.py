@@ -82,7 +82,11 @@ class FileNode:
         """fsync: make every pending op durable, in issue order."""
         durable = self.durable
         for op in self.pending:
-            if op[0] < len(durable):  # a truncate into, or a write over, bytes already durable
+            pos, payload = op
+            if pos == len(durable) and payload is not None:
+                durable += payload  # an append: `apply_data_op`'s first case, without its frame
+                continue
+            if pos < len(durable):  # a truncate into, or a write over, bytes already durable
                 self.durable_rewrites += 1
             apply_data_op(durable, op)
         self.pending = []
