@@ -876,7 +876,7 @@ class SimDisk:
             file_node.data = bytearray(data)
             file_node.durable = bytearray(data)
             # already the bytes reads see, when immutable (a drawn or enumerated state's are)
-            file_node.snapshot = data if type(data) is bytes else None
+            file_node.snapshot = file_node.kept_durable = data if type(data) is bytes else None
             nodes[ino] = file_node
             used += len(data)
         assert ROOT_INO in nodes and nodes[ROOT_INO].is_dir
@@ -940,7 +940,7 @@ class SimDisk:
     def durable_files(self) -> dict[str, bytes]:
         """path -> durable bytes of every file whose entry chain is durable (sorted by path)."""
         _, files = crash_model.walk(self._nodes, lambda d: d.durable)
-        return {path: bytes(self._nodes[ino].durable) for path, ino in files}
+        return {path: self._nodes[ino].durable_snapshot() for path, ino in files}
 
     def visible_files(self) -> dict[str, bytes]:
         """path -> bytes that reads see now (sorted by path)."""
@@ -1048,7 +1048,9 @@ class SimDisk:
         """
         assert start_bytes >= 0, start_bytes
         node = self._durable_node(path)
-        return None if node is None else bytes(memoryview(node.durable)[start_bytes:])
+        if node is None:
+            return None
+        return node.durable_snapshot() if not start_bytes else bytes(memoryview(node.durable)[start_bytes:])
 
     def visible_bytes(self, path: str) -> bytes | None:
         """What reads of `path` see now, without an fd and without the fault hook (observers only)."""
@@ -1095,6 +1097,8 @@ def _copy_node(node: FileNode | DirNode, ops: dict[int, EntryOp]) -> FileNode | 
         file_copy.visible_rewrites = node.visible_rewrites
         file_copy.snapshot = node.snapshot  # immutable: shared, and valid in the copy exactly when in the original
         file_copy.snapshot_rewrites = node.snapshot_rewrites
+        file_copy.kept_durable = node.kept_durable
+        file_copy.kept_durable_rewrites = node.kept_durable_rewrites
         return file_copy
     dir_copy = DirNode(node.ino, node.mode)
     dir_copy.entries = dict(node.entries)

@@ -39,7 +39,7 @@ class FileNode:
     """A regular file's inode: visible data, durable data, pending data ops."""
 
     __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped", "durable_rewrites", "visible_rewrites",
-                 "snapshot", "snapshot_rewrites", "stat_cache")
+                 "snapshot", "snapshot_rewrites", "kept_durable", "kept_durable_rewrites", "stat_cache")
     is_dir = False
 
     def __init__(self, ino: int, mode: int) -> None:
@@ -60,6 +60,9 @@ class FileNode:
         # `visible_snapshot`); at most one per file, so at most the file's own size again
         self.snapshot: bytes | None = None
         self.snapshot_rewrites = 0
+        # the same for the durable bytes, as of `kept_durable_rewrites` (see `durable_snapshot`)
+        self.kept_durable: bytes | None = None
+        self.kept_durable_rewrites = 0
         # (mode, size, its os.stat_result): see `SimDisk._stat_of`
         self.stat_cache: tuple | None = None
 
@@ -77,6 +80,18 @@ class FileNode:
         snapshot = self.snapshot = bytes(self.data)
         self.snapshot_rewrites = self.visible_rewrites
         return snapshot
+
+    def durable_snapshot(self) -> bytes:
+        """`bytes(self.durable)`, the same object while the durable bytes are unchanged: what
+        `visible_snapshot` is for reads, for the observers of durable bytes (same
+        `durable_rewrites` and same length mean the same bytes, which the durability index already
+        relies on)."""
+        kept = self.kept_durable
+        if kept is not None and len(kept) == len(self.durable) and self.kept_durable_rewrites == self.durable_rewrites:
+            return kept
+        kept = self.kept_durable = bytes(self.durable)
+        self.kept_durable_rewrites = self.durable_rewrites
+        return kept
 
     def commit(self) -> None:
         """fsync: make every pending op durable, in issue order."""

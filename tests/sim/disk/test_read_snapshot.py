@@ -1,5 +1,8 @@
 """A whole-file read hands out the file's snapshot: it must always be the bytes reads see now.
 
+(And the durable side: `durable_bytes` from offset 0 and `durable_files` hand out the file's
+durable snapshot, which must always be its durable bytes.)
+
 `FileNode.visible_snapshot` keeps one immutable copy of a file's visible bytes and hands it out
 again while the bytes are unchanged (`read` of a whole file from offset 0, `visible_bytes`,
 `visible_files`). The slow path it replaces copied the bytes at every look; `pread`, which still
@@ -55,8 +58,24 @@ def _partial_read(disk: SimDisk, path: str, size: int) -> bytes:
 LOOKS = ("none", "read", "bytes", "files", "partial")
 
 
+def _durable_reference(disk: SimDisk, path: str) -> bytes | None:
+    """The durable bytes at `path`, copied from the inode (never its snapshot), or None."""
+    node = disk._durable_node(path)
+    return None if node is None else bytes(node.durable)
+
+
 def _check(disk: SimDisk, first: str, extra_bytes: int) -> None:
     expected = {path: _reference(disk, path) for path in PATHS}  # copies: never touch a snapshot
+    durable = {path: _durable_reference(disk, path) for path in PATHS}
+    if first in ("bytes", "files"):  # the durable looks first too, in either order
+        assert {path: disk.durable_bytes(path) for path in PATHS} == durable
+    assert {path: disk.durable_bytes(path, 1) for path in PATHS} == {
+        path: None if data is None else data[1:] for path, data in durable.items()}
+    durable_files = disk.durable_files()
+    assert {path: durable_files.get(path) for path in PATHS} == durable
+    assert {path: disk.durable_bytes(path) for path in PATHS} == durable
+    assert {path: disk.durable_bytes(path, 1) for path in PATHS} == {
+        path: None if data is None else data[1:] for path, data in durable.items()}
     order = (first,) + tuple(look for look in LOOKS[1:] if look != first)
     for look in order:
         if look == "files":
@@ -74,8 +93,8 @@ def _check(disk: SimDisk, first: str, extra_bytes: int) -> None:
 
 
 OPS = st.lists(st.tuples(
-    st.sampled_from(["write", "append", "truncate", "flip", "rename", "recreate", "fsync", "crash", "clone",
-                     "state"]),
+    st.sampled_from(["write", "append", "truncate", "flip", "rename", "recreate", "fsync", "fsync_dir", "crash",
+                     "clone", "state"]),
     st.sampled_from(PATHS), st.integers(0, 12), st.binary(min_size=1, max_size=4),
     st.sampled_from(LOOKS + ("none",) * 4)),  # often several changes between two looks
     max_size=30)
@@ -121,6 +140,10 @@ def test_every_whole_read_is_the_bytes_reads_see(ops: list, extra_bytes: int) ->
             fd_of(path)
         elif op == "fsync" and path in fds:
             disk.fsync(fds[path])
+        elif op == "fsync_dir":  # the files' entries durable: their durable bytes count from now
+            dir_fd = disk.open("/d", os.O_RDONLY)
+            disk.fsync(dir_fd)
+            disk.close(dir_fd)
         elif op == "crash":
             disk.crash()
             fds.clear()
@@ -162,3 +185,20 @@ def test_a_clone_of_a_file_rewritten_since_its_last_look_reads_the_new_bytes() -
     disk.write(fd, b"X")  # the snapshot is now stale, and nobody looked
     twin = disk.clone()
     assert _whole_read(twin, "/d/a", 0) == b"Xbcdef" == disk.visible_bytes("/d/a")
+
+
+def test_a_clone_of_a_file_rotted_since_its_last_durable_look_reads_the_rotten_bytes() -> None:
+    disk = SimDisk(random.Random(1))
+    disk.mkdir("/d")
+    fd = disk.open("/d/a", os.O_RDWR | os.O_CREAT, 0o644)
+    disk.write(fd, b"abcdef")
+    disk.fsync(fd)
+    for directory in ("/", "/d"):
+        dir_fd = disk.open(directory, os.O_RDONLY)
+        disk.fsync(dir_fd)
+        disk.close(dir_fd)
+    assert disk.durable_bytes("/d/a") == b"abcdef"
+    disk.flip_bit("/d/a", 0)  # the durable snapshot is now stale, and nobody looked
+    twin = disk.clone()
+    assert twin.durable_bytes("/d/a") == b"`bcdef" == disk.durable_bytes("/d/a")
+    assert twin.durable_files()["/d/a"] == b"`bcdef"
