@@ -367,7 +367,7 @@ class SimDisk:
     def open(self, path, flags: int, mode: int = 0o777, *, dir_fd=None) -> int:
         if dir_fd is not None:
             raise NotImplementedError("SimDisk.open does not support dir_fd; pass an absolute path")
-        given = os.fspath(path)
+        given = path if type(path) is str else os.fspath(path)  # `os.fspath` returns a str as it is
         # `self._begin("open", ...)`, inline (the same count, trace and question to the hook, in the
         # same order): every read of a file and every fsync of a directory opens one, about 26 opens
         # per state of an exhaustive check
@@ -484,6 +484,8 @@ class SimDisk:
                 cut_bytes = self.rng.randrange(len(payload)) if payload else 0
                 self._apply_write(open_file, node, pos, payload[:cut_bytes])
                 self._fire_crash("write", path, offset=pos, nbytes=len(payload), written=cut_bytes)
+        if self.capacity_bytes is None:  # `_write_fitting` without a capacity: all of it fits, one frame less
+            return self._apply_write(open_file, node, pos, payload)
         return self._write_fitting(open_file, node, pos, size, payload)
 
     def _write_fitting(self, open_file: OpenFile, node: FileNode, pos: int, size: int, payload: bytes) -> int:
@@ -537,7 +539,16 @@ class SimDisk:
         if fault is None and n >= 0 and open_file is not None and open_file.readable and not open_file.node.is_dir:
             # `_read_at`'s answer when none of its errors applies, one frame less
             offset = open_file.offset
-            data = bytes(memoryview(open_file.node.data)[offset:offset + n])
+            node = open_file.node
+            if offset or n < len(node.data):
+                data = bytes(memoryview(node.data)[offset:offset + n])
+            else:
+                # the whole file: the node's snapshot (no copy while unchanged), checked here as
+                # `visible_snapshot` checks it, one frame less on a hit
+                data = node.snapshot
+                if (data is None or len(data) != len(node.data)
+                        or node.snapshot_rewrites != node.visible_rewrites):
+                    data = node.visible_snapshot()
         else:
             data = self._read_at(open_file, fault, "read", n, open_file.offset if open_file else 0)
         open_file.offset += len(data)
@@ -620,9 +631,22 @@ class SimDisk:
 
     @staticmethod
     def _stat_of(node: FileNode | DirNode) -> os.stat_result:
-        if node.is_dir:
-            return os.stat_result((node.mode, node.ino, 1, 2, 0, 0, 0, 0, 0, 0))
-        return os.stat_result((node.mode, node.ino, 1, 1, 0, 0, len(node.data), 0, 0, 0))
+        """The node's stat result: the one made last while its mode and size are unchanged.
+
+        WHY: building an `os.stat_result` costs more than the rest of an fstat, and every segment
+        read and writer recovery stats its file. A result's other fields never change for a node
+        (inode, link count, owner, times 0), and a stat result is immutable, so sharing it is safe."""
+        is_dir = node.is_dir
+        size = 0 if is_dir else len(node.data)
+        cached = node.stat_cache
+        if cached is not None and cached[0] == node.mode and cached[1] == size:
+            return cached[2]
+        if is_dir:
+            result = os.stat_result((node.mode, node.ino, 1, 2, 0, 0, 0, 0, 0, 0))
+        else:
+            result = os.stat_result((node.mode, node.ino, 1, 1, 0, 0, size, 0, 0, 0))
+        node.stat_cache = (node.mode, size, result)
+        return result
 
     def listdir(self, path="/") -> list[str]:
         """Entry names, sorted (the real order is arbitrary; sorted is deterministic)."""
@@ -851,6 +875,8 @@ class SimDisk:
             file_node = FileNode(ino, mode)
             file_node.data = bytearray(data)
             file_node.durable = bytearray(data)
+            # already the bytes reads see, when immutable (a drawn or enumerated state's are)
+            file_node.snapshot = file_node.kept_durable = data if type(data) is bytes else None
             nodes[ino] = file_node
             used += len(data)
         assert ROOT_INO in nodes and nodes[ROOT_INO].is_dir
@@ -914,12 +940,12 @@ class SimDisk:
     def durable_files(self) -> dict[str, bytes]:
         """path -> durable bytes of every file whose entry chain is durable (sorted by path)."""
         _, files = crash_model.walk(self._nodes, lambda d: d.durable)
-        return {path: bytes(self._nodes[ino].durable) for path, ino in files}
+        return {path: self._nodes[ino].durable_snapshot() for path, ino in files}
 
     def visible_files(self) -> dict[str, bytes]:
         """path -> bytes that reads see now (sorted by path)."""
         _, files = crash_model.walk(self._nodes, lambda d: d.entries)
-        return {path: bytes(self._nodes[ino].data) for path, ino in files}
+        return {path: self._nodes[ino].visible_snapshot() for path, ino in files}
 
     def durable_size(self, path: str) -> int | None:
         """Durable byte length of `path` if its whole entry chain is durable, else None."""
@@ -931,11 +957,25 @@ class SimDisk:
         at `path`, in one path walk; None when `durable_size` would be None. For an incremental
         reader that asks all four at every look (the durability index, at every segment refresh)."""
         assert start_bytes >= 0, start_bytes
-        node = self._file_node(path, durable=True)  # `_durable_node(path)`, one frame less
-        if node is None:
+        # `self._durable_node(path)`, inline (the same memo reads and the same walk): no frame of its own
+        norm = ((type(path) is str and _norm_memo.get(path)) or self._norm(path))[1]
+        nodes = self._nodes
+        node = nodes[ROOT_INO]
+        if norm != "/":
+            for part in (_split_memo.get(norm) or _split(norm))[0]:
+                if node.is_dir:
+                    ino = node.durable.get(part)
+                    if ino is not None:
+                        node = nodes[ino]
+                        continue
+                return None
+        if node.is_dir:
             return None
         durable = node.durable
-        return len(durable), (node.ino, node.durable_rewrites), node.ino, bytes(memoryview(durable)[start_bytes:])
+        size = len(durable)
+        # nothing past `start_bytes` (a look with nothing new): the empty bytes, without a view and a copy
+        tail = bytes(memoryview(durable)[start_bytes:]) if start_bytes < size else b""
+        return size, (node.ino, node.durable_rewrites), node.ino, tail
 
     def durable_version(self, path: str) -> tuple[int, int] | None:
         """(inode, rewrites) of the durable file at `path`, else None: it changes whenever the durable
@@ -1008,22 +1048,34 @@ class SimDisk:
         """
         assert start_bytes >= 0, start_bytes
         node = self._durable_node(path)
-        return None if node is None else bytes(memoryview(node.durable)[start_bytes:])
+        if node is None:
+            return None
+        return node.durable_snapshot() if not start_bytes else bytes(memoryview(node.durable)[start_bytes:])
 
     def visible_bytes(self, path: str) -> bytes | None:
         """What reads of `path` see now, without an fd and without the fault hook (observers only)."""
         node = self._file_node(path, durable=False)
-        return None if node is None else bytes(node.data)
+        return None if node is None else node.visible_snapshot()
 
     def _durable_node(self, path: str) -> FileNode | None:
         return self._file_node(path, durable=True)
 
     def _file_node(self, path: str, *, durable: bool) -> FileNode | None:
         """The file at `path` through the durable entries (or the visible ones), else None."""
-        # `self._norm(path)`, a memo hit without the frame (observers look at every refresh)
+        # `self._norm(path)`, a memo hit without the frame (observers look at every refresh), and
+        # `self._walk(norm, durable=durable)` inline: the same walk, one frame less
         norm = ((type(path) is str and _norm_memo.get(path)) or self._norm(path))[1]
-        node = self._walk(norm, durable=durable)
-        return None if node is None or node.is_dir else node
+        nodes = self._nodes
+        node = nodes[ROOT_INO]
+        if norm != "/":
+            for part in (_split_memo.get(norm) or _split(norm))[0]:
+                if node.is_dir:
+                    ino = (node.durable if durable else node.entries).get(part)
+                    if ino is not None:
+                        node = nodes[ino]
+                        continue
+                return None
+        return None if node.is_dir else node
 
 
 _CLONED_ATTRIBUTES = frozenset({
@@ -1043,6 +1095,10 @@ def _copy_node(node: FileNode | DirNode, ops: dict[int, EntryOp]) -> FileNode | 
         file_copy.dropped = list(node.dropped)
         file_copy.durable_rewrites = node.durable_rewrites
         file_copy.visible_rewrites = node.visible_rewrites
+        file_copy.snapshot = node.snapshot  # immutable: shared, and valid in the copy exactly when in the original
+        file_copy.snapshot_rewrites = node.snapshot_rewrites
+        file_copy.kept_durable = node.kept_durable
+        file_copy.kept_durable_rewrites = node.kept_durable_rewrites
         return file_copy
     dir_copy = DirNode(node.ino, node.mode)
     dir_copy.entries = dict(node.entries)

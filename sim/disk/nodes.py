@@ -38,7 +38,8 @@ def apply_data_op(buf: bytearray, op: DataOp) -> None:
 class FileNode:
     """A regular file's inode: visible data, durable data, pending data ops."""
 
-    __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped", "durable_rewrites", "visible_rewrites")
+    __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped", "durable_rewrites", "visible_rewrites",
+                 "snapshot", "snapshot_rewrites", "kept_durable", "kept_durable_rewrites", "stat_cache")
     is_dir = False
 
     def __init__(self, ino: int, mode: int) -> None:
@@ -55,12 +56,52 @@ class FileNode:
         self.durable_rewrites = 0
         # the same for the visible bytes (what reads see): an overwrite, a truncate that cuts, rot
         self.visible_rewrites = 0
+        # `bytes(data)` as of `snapshot_rewrites`, handed out while it is still what reads see (see
+        # `visible_snapshot`); at most one per file, so at most the file's own size again
+        self.snapshot: bytes | None = None
+        self.snapshot_rewrites = 0
+        # the same for the durable bytes, as of `kept_durable_rewrites` (see `durable_snapshot`)
+        self.kept_durable: bytes | None = None
+        self.kept_durable_rewrites = 0
+        # (mode, size, its os.stat_result): see `SimDisk._stat_of`
+        self.stat_cache: tuple | None = None
+
+    def visible_snapshot(self) -> bytes:
+        """`bytes(self.data)`, the same object while the data is unchanged.
+
+        WHY: reconcile reads every sealed segment whole at every pass, and observers look at the
+        same files again and again; each look copied every byte. Same `visible_rewrites` and same
+        length mean the same bytes (the data only grew at the end, and it did not grow), which
+        `tests/sim/disk/test_visible_version.py` holds over any history; the snapshot's callers
+        get an immutable copy either way, and equal copies compare by identity first."""
+        snapshot = self.snapshot
+        if snapshot is not None and len(snapshot) == len(self.data) and self.snapshot_rewrites == self.visible_rewrites:
+            return snapshot
+        snapshot = self.snapshot = bytes(self.data)
+        self.snapshot_rewrites = self.visible_rewrites
+        return snapshot
+
+    def durable_snapshot(self) -> bytes:
+        """`bytes(self.durable)`, the same object while the durable bytes are unchanged: what
+        `visible_snapshot` is for reads, for the observers of durable bytes (same
+        `durable_rewrites` and same length mean the same bytes, which the durability index already
+        relies on)."""
+        kept = self.kept_durable
+        if kept is not None and len(kept) == len(self.durable) and self.kept_durable_rewrites == self.durable_rewrites:
+            return kept
+        kept = self.kept_durable = bytes(self.durable)
+        self.kept_durable_rewrites = self.durable_rewrites
+        return kept
 
     def commit(self) -> None:
         """fsync: make every pending op durable, in issue order."""
         durable = self.durable
         for op in self.pending:
-            if op[0] < len(durable):  # a truncate into, or a write over, bytes already durable
+            pos, payload = op
+            if pos == len(durable) and payload is not None:
+                durable += payload  # an append: `apply_data_op`'s first case, without its frame
+                continue
+            if pos < len(durable):  # a truncate into, or a write over, bytes already durable
                 self.durable_rewrites += 1
             apply_data_op(durable, op)
         self.pending = []
@@ -123,13 +164,14 @@ class EntryOp:
 class DirNode:
     """A directory's inode: visible entries, durable entries, pending entry ops."""
 
-    __slots__ = ("ino", "mode", "entries", "durable", "pending")
+    __slots__ = ("ino", "mode", "entries", "durable", "pending", "stat_cache")
     is_dir = True
 
     def __init__(self, ino: int, mode: int) -> None:
         assert ino > 0
         self.ino = ino
         self.mode = mode
+        self.stat_cache: tuple | None = None  # (mode, 0, its os.stat_result): see `SimDisk._stat_of`
         self.entries: dict[str, int] = {}
         self.durable: dict[str, int] = {}
         self.pending: list[EntryOp] = []
