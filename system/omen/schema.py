@@ -28,8 +28,10 @@ LATE_SUFFIX = "-late"
 # A signal's identity is derived at creation and checked again at every validation from bytes
 # (ingest, each ledger read): the derivation is memoized for the signals a process saw last.
 IDENTITY_MEMO_MAX = 16_384
-# The JSON of the events serialized last, by object identity: the writer frames it, the emitter
-# pushes the same bytes. Entries hold the event itself, so an id is never reused while memoized.
+# The JSON of the events serialized last and not yet asked for again, by object identity: the writer
+# frames it, the emitter's push takes the same bytes. Entries hold the event itself, so an id is never
+# reused while memoized. The bound covers a group commit's batch (every write of a batch precedes its
+# pushes) several times over.
 EVENT_JSON_MEMO_MAX = 1024
 # The partition names of the dates seen last (see partition_for).
 PARTITION_NAMES_MAX = 64
@@ -239,23 +241,34 @@ class SignalEvent(BaseModel):
         return partition_for(self.emitted_at)
 
     def json_bytes(self) -> bytes:
-        """`model_dump_json()` as UTF-8 bytes, serialized once per event object.
+        """`model_dump_json()` as UTF-8 bytes; the serialization a first call made is handed to the next.
 
         The event is frozen, so its JSON cannot change: the writer frames these bytes and the
         emitter pushes the same ones. A copy (`model_copy`) is a new object, serialized afresh.
+
+        WHY the entry leaves the memo at its first hit: a held entry keeps its event alive, and
+        every event the memo held outlived young garbage collections and was traversed by each one
+        (a thousand entries: every signal's event, its field dict, fields-set and payload, and
+        the entry tuples, about 10 k instructions a signal). The writer's serialization has one
+        reader, the push right after the write; the bytes also stay in the reverse memo for
+        ingest (`json_bytes_validated_from`), which takes them out the same way. A third call
+        serializes again (the same bytes: the event is frozen).
         """
         vouched = _vouched_json
         if vouched[0] is self:
             return vouched[1]
-        found = _event_json_memo.get(id(self))
-        if found is not None and found[0] is self:
+        found = _event_json_memo.pop(id(self), None)
+        if found is not None:
+            assert found[0] is self, "an entry holds its event, so its id is no other live object's"
             return found[1]
         data = self.__pydantic_serializer__.to_json(self)  # dump_json_bytes(), inlined: once per signal
         if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
-            _, (_, evicted) = _event_json_memo.popitem(last=False)  # the oldest entry, O(1)
-            del _json_event_memo[id(evicted)]
+            _event_json_memo.popitem(last=False)  # the oldest entry, O(1): its push never came
+        if len(_json_event_memo) >= EVENT_JSON_MEMO_MAX:
+            _json_event_memo.popitem(last=False)  # the oldest entry: its ingest never came
         _event_json_memo[id(self)] = (self, data)
         _json_event_memo[id(data)] = (data, self)
+        assert len(_event_json_memo) <= EVENT_JSON_MEMO_MAX and len(_json_event_memo) <= EVENT_JSON_MEMO_MAX
         return data
 
     def remember_json_of_source(self, source: bytes) -> None:
@@ -285,7 +298,7 @@ class SignalEvent(BaseModel):
         that came from elsewhere or was copied, is serialized by the model's serializer. A property
         test holds the answer to `dump_json_bytes()` over events made with and without validation.
         """
-        found = _json_event_memo.get(id(source))
+        found = _json_event_memo.pop(id(source), None)  # one ingest per push: see json_bytes
         if found is not None and found[0] is source:
             earlier = found[1].__dict__
             # Equal fields, and of the ones validation could rewrite (a str or a payload read back
@@ -383,13 +396,16 @@ class LedgerRecord(BaseModel):
     def from_payload(cls, payload: bytes) -> "LedgerRecord":
         return cls.model_validate_json(payload)
 
+# Both memos are ordered by insertion, for eviction of the oldest entry when full; an entry leaves
+# at its first hit (see json_bytes), so in a steady stream they hold the signals in flight.
 _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
 
 
 # The last event remember_json_of_source vouched for, with its JSON (a later one replaces it).
 _vouched_json: tuple[SignalEvent | None, bytes] = (None, b"")
-# The same entries by the identity of their bytes (evicted together): see json_bytes_validated_from.
-_json_event_memo: dict[int, tuple[bytes, SignalEvent]] = {}
+# The same entries by the identity of their bytes (each memo is emptied by its own reader): see
+# json_bytes_validated_from.
+_json_event_memo: OrderedDict[int, tuple[bytes, SignalEvent]] = OrderedDict()
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
 # The timestamps json_bytes_validated_from checks the zone of.
