@@ -275,12 +275,13 @@ class SignalEvent(BaseModel):
         """Memoize `source` as this event's `json_bytes()` when it is that JSON already.
 
         For an event the model's validator made from `source` (ingest's body): when
-        `json_bytes_validated_from(source)` is `source` itself, the store's `json_bytes()` then
-        gives those bytes without serializing the event again; otherwise nothing is memoized and
-        `json_bytes()` serializes as ever. (The store is handed the event alone: its signature is
-        the one the planted bugs replace.)"""
+        `json_bytes_validated_from(source)` would be `source` itself, the store's `json_bytes()`
+        then gives those bytes without serializing the event again; otherwise nothing is memoized
+        and `json_bytes()` serializes as ever, once (the check serializes nothing: a body from
+        elsewhere, a replay or a retried push, is serialized by the store alone). (The store is
+        handed the event alone: its signature is the one the planted bugs replace.)"""
         global _vouched_json
-        if self.json_bytes_validated_from(source) is source:
+        if _is_json_of(self, source):
             # one slot, the last event vouched for: the store reads it before its first await
             _vouched_json = (self, source)
 
@@ -291,31 +292,11 @@ class SignalEvent(BaseModel):
         very bytes object `json_bytes()` made for a live event (the in-process push and the
         simulation hand the emitter's bytes over as they are), serializing the validated copy again
         would give those bytes back. That holds when validating them changed nothing the serializer
-        writes, which is checked here: the two events' fields are equal, the earlier one's ints are
-        exactly ints and its timestamps exactly datetimes in `timezone.utc` (validation converts
-        any other zone, and an equal instant in another zone is written differently); an unequal
-        payload (an int key read back as a str, colliding with a str key) fails the equality. Anything else, any body
-        that came from elsewhere or was copied, is serialized by the model's serializer. A property
-        test holds the answer to `dump_json_bytes()` over events made with and without validation.
+        writes, which `_is_json_of` checks. Anything else, any body that came from elsewhere or was
+        copied, is serialized by the model's serializer. A property test holds the answer to
+        `dump_json_bytes()` over events made with and without validation.
         """
-        found = _json_event_memo.pop(id(source), None)  # one ingest per push: see json_bytes
-        if found is not None and found[0] is source:
-            earlier = found[1].__dict__
-            # Equal fields, and of the ones validation could rewrite (a str or a payload read back
-            # from its own JSON is what it was; an unequal payload fails the equality): the ints
-            # exactly ints (a float is written "2.0", read back 2), the timestamps exactly
-            # datetimes in timezone.utc (another zone is written with its offset, read back in UTC).
-            observed_at, emitted_at, written_at = _timestamps_of(earlier)
-            if (
-                earlier == self.__dict__
-                and type(earlier["schema_version"]) is int
-                and type(earlier["ledger_sequence"]) is int
-                and type(observed_at) is datetime and observed_at.tzinfo is _UTC
-                and type(emitted_at) is datetime and emitted_at.tzinfo is _UTC
-                and type(written_at) is datetime and written_at.tzinfo is _UTC
-            ):
-                return source
-        return self.__pydantic_serializer__.to_json(self)
+        return source if _is_json_of(self, source) else self.__pydantic_serializer__.to_json(self)
 
     def dump_json_bytes(self) -> bytes:
         """`model_dump_json().encode()`, straight from pydantic-core's serializer (not memoized).
@@ -396,6 +377,33 @@ class LedgerRecord(BaseModel):
     def from_payload(cls, payload: bytes) -> "LedgerRecord":
         return cls.model_validate_json(payload)
 
+def _is_json_of(event: SignalEvent, source: bytes) -> bool:
+    """Is `source` the JSON `json_bytes()` made for a live event whose fields `event` (validated
+    from `source`) has, so that serializing `event` would give `source` back? Takes the entry out
+    of the reverse memo (one ingest per push: see json_bytes).
+
+    Equal fields, and of the ones validation could rewrite (a str or a payload read back from its
+    own JSON is what it was; an unequal payload, an int key read back as a str colliding with a str
+    key, fails the equality): the ints exactly ints (a float is written "2.0", read back 2), the
+    timestamps exactly datetimes in timezone.utc (another zone is written with its offset, read
+    back in UTC). The types are asked after the equality, so every field is there.
+    """
+    found = _json_event_memo.pop(id(source), None)
+    if found is None or found[0] is not source:
+        return False
+    earlier = found[1].__dict__
+    if earlier != event.__dict__:
+        return False
+    observed_at, emitted_at, written_at = _timestamps_of(earlier)
+    return (
+        type(earlier["schema_version"]) is int
+        and type(earlier["ledger_sequence"]) is int
+        and type(observed_at) is datetime and observed_at.tzinfo is _UTC
+        and type(emitted_at) is datetime and emitted_at.tzinfo is _UTC
+        and type(written_at) is datetime and written_at.tzinfo is _UTC
+    )
+
+
 # Both memos are ordered by insertion, for eviction of the oldest entry when full; an entry leaves
 # at its first hit (see json_bytes), so in a steady stream they hold the signals in flight.
 _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
@@ -408,7 +416,7 @@ _vouched_json: tuple[SignalEvent | None, bytes] = (None, b"")
 _json_event_memo: OrderedDict[int, tuple[bytes, SignalEvent]] = OrderedDict()
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
-# The timestamps json_bytes_validated_from checks the zone of.
+# The timestamps _is_json_of checks the zone of.
 _timestamps_of = itemgetter("observed_at", "emitted_at", "ledger_written_at")
 _IDENTITY_INPUTS = itemgetter("event_id", "input_event_hash", "ruleset_version")  # derived_identity's order
 # The model is frozen (its own __setattr__ refuses), so a placed copy's four attributes are set by

@@ -6,7 +6,8 @@ event once (ingest of that push). Each entry leaves at its hit, so a stream of s
 nothing behind for the garbage collector to traverse. Every answer is held to the model's own
 serialization (`dump_json_bytes`), whatever the order of the calls. Mutants each spec catches:
 `get` for either `pop` (the stream leaves entries behind), dropping the eviction of either memo
-(the bound), evicting the newest entry instead of the oldest.
+(the bound), evicting the newest entry instead of the oldest, a vouching check that serializes
+the event on a miss (a body from elsewhere then costs two serializations).
 """
 from __future__ import annotations
 
@@ -107,3 +108,39 @@ def test_any_order_of_calls_answers_the_models_serialization(calls, memo_max):
     finally:
         schema.EVENT_JSON_MEMO_MAX = saved
         clear_memos()
+
+
+class _CountingSerializer:
+    """Stands in for the model's serializer: counts the events it serializes."""
+
+    def __init__(self, serializer) -> None:
+        self.serializer = serializer
+        self.calls = 0
+
+    def to_json(self, value, **options):
+        self.calls += 1
+        return self.serializer.to_json(value, **options)
+
+
+def test_ingest_of_a_body_from_elsewhere_serializes_the_event_once(monkeypatch):
+    """remember_json_of_source on a body no live event made (a replay, a retried push, HTTP)
+    vouches for nothing and serializes nothing: the store's json_bytes serializes it, once."""
+    clear_memos()
+    body = placed_event(3).dump_json_bytes()  # not the memoized bytes of any event
+    counting = _CountingSerializer(SignalEvent.__pydantic_serializer__)
+    validated = SignalEvent.__pydantic_validator__.validate_json(body)
+    monkeypatch.setattr(SignalEvent, "__pydantic_serializer__", counting)
+    validated.remember_json_of_source(body)
+    assert counting.calls == 0, "the check serialized the event"
+    stored = validated.json_bytes()
+    assert counting.calls == 1 and stored == body and stored is not body
+
+
+def test_ingest_of_the_pushed_bytes_vouches_for_them_without_serializing(monkeypatch):
+    clear_memos()
+    body = placed_event(4).json_bytes()
+    validated = SignalEvent.__pydantic_validator__.validate_json(body)
+    counting = _CountingSerializer(SignalEvent.__pydantic_serializer__)
+    monkeypatch.setattr(SignalEvent, "__pydantic_serializer__", counting)
+    validated.remember_json_of_source(body)
+    assert validated.json_bytes() is body and counting.calls == 0
