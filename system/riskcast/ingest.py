@@ -13,7 +13,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from omen import SignalEvent
-from omen.schema import partition_for
 from riskcast.signal_store import DuplicateSignalError, SignalStore
 
 BODY_MAX_BYTES_DEFAULT = 1_048_576
@@ -87,14 +86,13 @@ class IngestHandler:
         except ValidationError as error:
             return 422, {"status": "invalid", "errors": _validation_errors(error)}
         # placed in its day's partition or its late twin, as every signal the ledger wrote: asked of
-        # the validated fields once (`event.main_partition` without the property's frame), the
-        # errors built only when it is not
+        # the validated fields once, the errors built only when it is not
         fields = event.__dict__
         partition = fields["ledger_partition"]
         if (
             partition is None
             or fields["ledger_sequence"] is None
-            or (partition != (main := partition_for(fields["emitted_at"])) and partition != main + LATE_SUFFIX)
+            or (partition != (main := event.main_partition) and partition != main + LATE_SUFFIX)
         ):
             placement = _placement_errors(event)
             assert placement, "a misplaced event has placement errors"
