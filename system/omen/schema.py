@@ -28,8 +28,10 @@ LATE_SUFFIX = "-late"
 # A signal's identity is derived at creation and checked again at every validation from bytes
 # (ingest, each ledger read): the derivation is memoized for the signals a process saw last.
 IDENTITY_MEMO_MAX = 16_384
-# The JSON of the events serialized last, by object identity: the writer frames it, the emitter
-# pushes the same bytes. Entries hold the event itself, so an id is never reused while memoized.
+# The JSON of the events serialized last and not yet asked for again, by object identity: the writer
+# frames it, the emitter's push takes the same bytes. Entries hold the event itself, so an id is never
+# reused while memoized. The bound covers a group commit's batch (every write of a batch precedes its
+# pushes) several times over.
 EVENT_JSON_MEMO_MAX = 1024
 # The partition names of the dates seen last (see partition_for).
 PARTITION_NAMES_MAX = 64
@@ -239,35 +241,47 @@ class SignalEvent(BaseModel):
         return partition_for(self.emitted_at)
 
     def json_bytes(self) -> bytes:
-        """`model_dump_json()` as UTF-8 bytes, serialized once per event object.
+        """`model_dump_json()` as UTF-8 bytes; the serialization a first call made is handed to the next.
 
         The event is frozen, so its JSON cannot change: the writer frames these bytes and the
         emitter pushes the same ones. A copy (`model_copy`) is a new object, serialized afresh.
+
+        WHY the entry leaves the memo at its first hit: a held entry keeps its event alive, and
+        every event the memo held outlived young garbage collections and was traversed by each one
+        (a thousand entries: every signal's event, its field dict, fields-set and payload, and
+        the entry tuples: about 8 k instructions a signal, driven directly). The writer's serialization has one
+        reader, the push right after the write; the bytes also stay in the reverse memo for
+        ingest (`json_bytes_validated_from`), which takes them out the same way. A third call
+        serializes again (the same bytes: the event is frozen).
         """
         vouched = _vouched_json
         if vouched[0] is self:
             return vouched[1]
-        found = _event_json_memo.get(id(self))
-        if found is not None and found[0] is self:
+        found = _event_json_memo.pop(id(self), None)
+        if found is not None:
+            assert found[0] is self, "an entry holds its event, so its id is no other live object's"
             return found[1]
         data = self.__pydantic_serializer__.to_json(self)  # dump_json_bytes(), inlined: once per signal
         if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
-            _, (_, evicted) = _event_json_memo.popitem(last=False)  # the oldest entry, O(1)
-            del _json_event_memo[id(evicted)]
+            _event_json_memo.popitem(last=False)  # the oldest entry, O(1): its push never came
+        if len(_json_event_memo) >= EVENT_JSON_MEMO_MAX:
+            _json_event_memo.popitem(last=False)  # the oldest entry: its ingest never came
         _event_json_memo[id(self)] = (self, data)
         _json_event_memo[id(data)] = (data, self)
+        assert len(_event_json_memo) <= EVENT_JSON_MEMO_MAX and len(_json_event_memo) <= EVENT_JSON_MEMO_MAX
         return data
 
     def remember_json_of_source(self, source: bytes) -> None:
         """Memoize `source` as this event's `json_bytes()` when it is that JSON already.
 
         For an event the model's validator made from `source` (ingest's body): when
-        `json_bytes_validated_from(source)` is `source` itself, the store's `json_bytes()` then
-        gives those bytes without serializing the event again; otherwise nothing is memoized and
-        `json_bytes()` serializes as ever. (The store is handed the event alone: its signature is
-        the one the planted bugs replace.)"""
+        `json_bytes_validated_from(source)` would be `source` itself, the store's `json_bytes()`
+        then gives those bytes without serializing the event again; otherwise nothing is memoized
+        and `json_bytes()` serializes as ever, once (the check serializes nothing: a body from
+        elsewhere, a replay or a retried push, is serialized by the store alone). (The store is
+        handed the event alone: its signature is the one the planted bugs replace.)"""
         global _vouched_json
-        if self.json_bytes_validated_from(source) is source:
+        if _is_json_of(self, source):
             # one slot, the last event vouched for: the store reads it before its first await
             _vouched_json = (self, source)
 
@@ -278,31 +292,11 @@ class SignalEvent(BaseModel):
         very bytes object `json_bytes()` made for a live event (the in-process push and the
         simulation hand the emitter's bytes over as they are), serializing the validated copy again
         would give those bytes back. That holds when validating them changed nothing the serializer
-        writes, which is checked here: the two events' fields are equal, the earlier one's ints are
-        exactly ints and its timestamps exactly datetimes in `timezone.utc` (validation converts
-        any other zone, and an equal instant in another zone is written differently); an unequal
-        payload (an int key read back as a str, colliding with a str key) fails the equality. Anything else, any body
-        that came from elsewhere or was copied, is serialized by the model's serializer. A property
-        test holds the answer to `dump_json_bytes()` over events made with and without validation.
+        writes, which `_is_json_of` checks. Anything else, any body that came from elsewhere or was
+        copied, is serialized by the model's serializer. A property test holds the answer to
+        `dump_json_bytes()` over events made with and without validation.
         """
-        found = _json_event_memo.get(id(source))
-        if found is not None and found[0] is source:
-            earlier = found[1].__dict__
-            # Equal fields, and of the ones validation could rewrite (a str or a payload read back
-            # from its own JSON is what it was; an unequal payload fails the equality): the ints
-            # exactly ints (a float is written "2.0", read back 2), the timestamps exactly
-            # datetimes in timezone.utc (another zone is written with its offset, read back in UTC).
-            observed_at, emitted_at, written_at = _timestamps_of(earlier)
-            if (
-                earlier == self.__dict__
-                and type(earlier["schema_version"]) is int
-                and type(earlier["ledger_sequence"]) is int
-                and type(observed_at) is datetime and observed_at.tzinfo is _UTC
-                and type(emitted_at) is datetime and emitted_at.tzinfo is _UTC
-                and type(written_at) is datetime and written_at.tzinfo is _UTC
-            ):
-                return source
-        return self.__pydantic_serializer__.to_json(self)
+        return source if _is_json_of(self, source) else self.__pydantic_serializer__.to_json(self)
 
     def dump_json_bytes(self) -> bytes:
         """`model_dump_json().encode()`, straight from pydantic-core's serializer (not memoized).
@@ -329,11 +323,11 @@ class SignalEvent(BaseModel):
         fields["ledger_sequence"] = sequence
         fields["ledger_written_at"] = written_at if written_at.tzinfo is _UTC else _require_utc(written_at)
         cls = type(self)
-        placed = cls.__new__(cls)
-        _set_attribute(placed, "__dict__", fields)
-        _set_attribute(placed, "__pydantic_extra__", None)
-        _set_attribute(placed, "__pydantic_fields_set__", self.__pydantic_fields_set__ | _LEDGER_FIELDS)
-        _set_attribute(placed, "__pydantic_private__", None)
+        placed = _new_object(cls) if cls is SignalEvent else cls.__new__(cls)
+        _set_dict(placed, fields)
+        _set_extra(placed, None)
+        _set_fields_set(placed, self.__pydantic_fields_set__ | _LEDGER_FIELDS)
+        _set_private(placed, None)
         return placed
 
 class LedgerRecord(BaseModel):
@@ -383,19 +377,59 @@ class LedgerRecord(BaseModel):
     def from_payload(cls, payload: bytes) -> "LedgerRecord":
         return cls.model_validate_json(payload)
 
+def _is_json_of(event: SignalEvent, source: bytes) -> bool:
+    """Is `source` the JSON `json_bytes()` made for a live event whose fields `event` (validated
+    from `source`) has, so that serializing `event` would give `source` back? Takes the entry out
+    of the reverse memo (one ingest per push: see json_bytes).
+
+    Equal fields, and of the ones validation could rewrite (a str or a payload read back from its
+    own JSON is what it was; an unequal payload, an int key read back as a str colliding with a str
+    key, fails the equality): the ints exactly ints (a float is written "2.0", read back 2), the
+    timestamps exactly datetimes in timezone.utc (another zone is written with its offset, read
+    back in UTC). The types are asked after the equality, so every field is there.
+    """
+    found = _json_event_memo.pop(id(source), None)
+    if found is None or found[0] is not source:
+        return False
+    earlier = found[1].__dict__
+    if earlier != event.__dict__:
+        return False
+    observed_at, emitted_at, written_at = _timestamps_of(earlier)
+    return (
+        type(earlier["schema_version"]) is int
+        and type(earlier["ledger_sequence"]) is int
+        and type(observed_at) is datetime and observed_at.tzinfo is _UTC
+        and type(emitted_at) is datetime and emitted_at.tzinfo is _UTC
+        and type(written_at) is datetime and written_at.tzinfo is _UTC
+    )
+
+
+# Both memos are ordered by insertion, for eviction of the oldest entry when full; an entry leaves
+# at its first hit (see json_bytes), so in a steady stream they hold the signals in flight.
 _event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
 
 
 # The last event remember_json_of_source vouched for, with its JSON (a later one replaces it).
 _vouched_json: tuple[SignalEvent | None, bytes] = (None, b"")
-# The same entries by the identity of their bytes (evicted together): see json_bytes_validated_from.
-_json_event_memo: dict[int, tuple[bytes, SignalEvent]] = {}
+# The same entries by the identity of their bytes (each memo is emptied by its own reader): see
+# json_bytes_validated_from.
+_json_event_memo: OrderedDict[int, tuple[bytes, SignalEvent]] = OrderedDict()
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
-# The timestamps json_bytes_validated_from checks the zone of.
+# The timestamps _is_json_of checks the zone of.
 _timestamps_of = itemgetter("observed_at", "emitted_at", "ledger_written_at")
 _IDENTITY_INPUTS = itemgetter("event_id", "input_event_hash", "ruleset_version")  # derived_identity's order
-_set_attribute = object.__setattr__  # the model is frozen: its own __setattr__ refuses
+# The model is frozen (its own __setattr__ refuses), so a placed copy's four attributes are set by
+# BaseModel's own descriptors: `object.__setattr__` on a model checks the type's setattr chain and
+# looks the name up first, about 800 instructions of each of its four calls (3.2 k a placement).
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_new_object = object.__new__  # what `SignalEvent.__new__` is: neither BaseModel nor the event defines one
+assert SignalEvent.__new__ is object.__new__, "with_ledger_metadata builds the instance as object.__new__"
+assert all(name not in SignalEvent.__dict__ for name in ("__dict__", "__pydantic_extra__", "__pydantic_fields_set__",
+                                                      "__pydantic_private__")), "the descriptors are BaseModel's"
 assert _LEDGER_FIELDS <= set(SignalEvent.model_fields), "the ledger fields are fields of the event"
 assert not SignalEvent.__private_attributes__, "with_ledger_metadata copies no private state"
 _RECORD_PREFIX = b'{"schema_version":%d,"event":' % SCHEMA_VERSION
