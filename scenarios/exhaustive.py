@@ -263,14 +263,17 @@ def check_all_crash_states(
         memos = crash_check_memos(root)
     probes_by_day: dict[str, SignalEvent] = {}
     outcomes = memos.outcomes
-    # every clone records its `disk.crash` event, memo hit or not: the trace is the same either way
-    for index, (state, clone) in enumerate(zip(states, disk.clones_in_states(states))):
+    # every visit records the `disk.crash` event of its state, memo hit or not: a clone is made
+    # only for a state recovered, and the trace is the one cloning every state gives
+    for index, visit in enumerate(disk.crash_state_visits(states)):
+        state = visit.state
         key, state_bytes = _state_key(state, now, root) if outcomes is not None else (None, 0)
         temp_only = _temp_only_inodes(state) if outcomes is not None else frozenset()
         blind_key = _temp_blind_key(state, now, root, temp_only) if temp_only else None
         outcome = outcomes.get(key, blind_key) if outcomes is not None else None
         if outcome is None:
             days = _days_with_segments((path for path, _ in state.files), root)
+            clone = visit.clone()
             watch = _TempTouches(clone, temp_only) if temp_only else None
             assert clone.fault_hook is None, "a clone draws no fault"
             clone.fault_hook = watch

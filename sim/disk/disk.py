@@ -839,11 +839,36 @@ class SimDisk:
             if not isinstance(state, CrashState):
                 raise DiskUsageError(
                     f"clones_in_states needs CrashStates from crash_states(), got {type(state).__name__}")
-            twin = self._twin()
-            twin.fault_hook = None
-            twin._changes = self._changes.copy_to_reset()  # `_install` resets it, as a crash does
+            twin = self._twin_for_state()
             twin._install(state, "chosen", before)
             yield twin
+
+    def crash_state_visits(self, states: Iterable[CrashState]) -> Iterator["CrashStateVisit"]:
+        """`clones_in_states(states)` with each clone made only if asked (`CrashStateVisit.clone`):
+        each visit records the `disk.crash` event its clone would record (same fields, same point of
+        the trace: as the visit is yielded), and a clone asked for records none. WHY: the exhaustive
+        check reuses the outcome of a state it already recovered, and made a clone of the disk only
+        for that clone to record its event. The disk must not change between two visits (asserted)."""
+        before = self._visible_paths()
+        unchanged = (self._seq, self._installs)
+        for state in states:
+            assert (self._seq, self._installs) == unchanged, "the disk changed between two of its visits"
+            if not isinstance(state, CrashState):
+                raise DiskUsageError(
+                    f"crash_state_visits needs CrashStates from crash_states(), got {type(state).__name__}")
+            # a clone's `_install` traces with the clone's node, profile and op count: this disk's
+            self._trace_crash(CrashReport(state, _lost_paths(before, state)), "chosen")
+            visit = CrashStateVisit(self, state, unchanged)
+            yield visit
+            visit.closed = True
+
+    def _twin_for_state(self) -> "SimDisk":
+        """A twin about to install a crash state: no fault hook (a check's probes must not draw
+        faults), its own change feed (`_install` resets it, as a crash does)."""
+        twin = self._twin()
+        twin.fault_hook = None
+        twin._changes = self._changes.copy_to_reset()
+        return twin
 
     def _twin(self) -> "SimDisk":
         """A disk sharing every field with this one but its own rng (same state) and path view:
@@ -861,8 +886,9 @@ class SimDisk:
         """The paths `visible_files` would list (sorted), without copying their bytes."""
         return [path for path, _ in crash_model.walk(self._nodes, lambda d: d.entries)[1]]
 
-    def _install(self, state: CrashState, how: str, before: Iterable[str]) -> CrashReport:
-        """Replace every inode by the state's; `before` names the files visible until now."""
+    def _install(self, state: CrashState, how: str | None, before: Iterable[str]) -> CrashReport | None:
+        """Replace every inode by the state's; `before` names the files visible until now. `how`:
+        the `disk.crash` event's, None for no event (a `CrashStateVisit` recorded it already)."""
         dir_installs, file_installs = state.install
         nodes: dict[int, FileNode | DirNode] = {}
         for ino, mode, entries in dir_installs:
@@ -889,11 +915,15 @@ class SimDisk:
         self._next_fd = FD_FIRST
         self._used_bytes = used
         self._changes.reset()
-        after = {path for path, _ in state.files}
-        report = CrashReport(state, tuple(path for path in before if path not in after))
+        if how is None:
+            return None
+        report = CrashReport(state, _lost_paths(before, state))
+        self._trace_crash(report, how)
+        return report
+
+    def _trace_crash(self, report: CrashReport, how: str) -> None:
         self._trace("disk.crash", how=how, profile=self.profile, op_index=self.op_count,
                     **report.trace_fields())
-        return report
 
     def clone(self) -> "SimDisk":
         """A deep copy (rng state included) sharing `record` and `fault_hook`.
@@ -1076,6 +1106,38 @@ class SimDisk:
                         continue
                 return None
         return None if node.is_dir else node
+
+
+def _lost_paths(before: Iterable[str], state: CrashState) -> tuple[str, ...]:
+    """The paths of `before` (files visible until a crash) that `state` does not keep."""
+    after = {path for path, _ in state.files}
+    return tuple(path for path in before if path not in after)
+
+
+class CrashStateVisit:
+    """One state of `SimDisk.crash_state_visits`, its `disk.crash` event already recorded: `clone()`
+    makes the disk in that state, at most once and before the next visit (the disk it clones must
+    be the one the event was recorded for)."""
+
+    __slots__ = ("state", "closed", "_disk", "_unchanged", "_cloned")
+
+    def __init__(self, disk: SimDisk, state: CrashState, unchanged: tuple[int, int]) -> None:
+        self.state = state
+        self.closed = False
+        self._disk = disk
+        self._unchanged = unchanged
+        self._cloned = False
+
+    def clone(self) -> SimDisk:
+        """What `clone_in_state(self.state)` makes, but for its `disk.crash` event (recorded once)."""
+        assert not self.closed, "a visit's clone is made before the next visit"
+        assert not self._cloned, "a visit records one event: its clone is made once"
+        disk = self._disk
+        assert (disk._seq, disk._installs) == self._unchanged, "the disk changed since its event"
+        self._cloned = True
+        twin = disk._twin_for_state()
+        twin._install(self.state, None, ())
+        return twin
 
 
 _CLONED_ATTRIBUTES = frozenset({
