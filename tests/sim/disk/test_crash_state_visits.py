@@ -1,0 +1,110 @@
+"""`SimDisk.crash_state_visits` is `clones_in_states` with each clone made only when asked: whichever
+visits ask for their clone, the trace is the one cloning every state records (each state's
+`disk.crash` event, with the same fields, before whatever its clone then does), the clones asked for
+are the clones `clones_in_states` makes, and the original is untouched."""
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.disk import SimDisk
+
+W = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+
+
+def _write(disk: SimDisk, path: str, data: bytes, *, sync: bool = False) -> None:
+    fd = disk.open(path, W, 0o644)
+    disk.write(fd, data)
+    if sync:
+        disk.fsync(fd)
+    disk.close(fd)
+
+
+def _fsync_dir(disk: SimDisk, path: str) -> None:
+    fd = disk.open(path, os.O_RDONLY)
+    disk.fsync(fd)
+    disk.close(fd)
+
+
+def _disk_with_pending_history(seed: int) -> tuple[SimDisk, int]:
+    """A durable file, then a new file, a rename and a lost file left unsynced: states that lose files
+    (so `lost_files` is not empty), traced op by op (so a clone's ops show in the trace); and the
+    change mark before the unsynced part (the changes a clone must not reset in the original)."""
+    disk = SimDisk(random.Random(seed), trace_ops=True)
+    disk.mkdir("/d")
+    _write(disk, "/d/kept", b"durable", sync=True)
+    _fsync_dir(disk, "/d")
+    _fsync_dir(disk, "/")
+    mark = disk.change_mark
+    _write(disk, "/d/new", b"y" * 700)
+    disk.rename("/d/kept", "/d/moved")
+    _write(disk, "/gone", b"g")
+    return disk, mark
+
+
+def _use(clone: SimDisk) -> tuple:
+    """Ops on a clone (traced), and what the clone holds."""
+    _write(clone, "/d/after", b"z", sync=True)
+    return clone.visible_files(), clone.durable_files(), clone.rng.random(), clone.fault_hook, clone.change_mark
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=1000), asked=st.lists(st.booleans(), min_size=100, max_size=100))
+def test_visits_record_the_trace_of_cloning_every_state_whichever_clones_are_asked(seed, asked) -> None:
+    disk, mark = _disk_with_pending_history(seed)
+    disk.fault_hook = object()  # any hook: a clone must not keep it
+    states = disk.crash_states(limit=1000)
+    assert 4 < len(states) <= len(asked)
+
+    def original() -> tuple:
+        return (disk.visible_files(), disk.durable_files(), disk.op_count, disk.rng.getstate(),
+                disk.change_mark, disk.changes_since(mark))
+
+    before = original()
+    assert before[5], "the feed holds the pending history's changes"
+
+    eager_events: list = []
+    disk.record = lambda node, kind, **fields: eager_events.append((node, kind, fields))
+    eager = [_use(clone) if ask else None for clone, ask in zip(disk.clones_in_states(states), asked)]
+
+    lazy_events: list = []
+    disk.record = lambda node, kind, **fields: lazy_events.append((node, kind, fields))
+    lazy = []
+    for visit, ask in zip(disk.crash_state_visits(states), asked):
+        lazy.append(_use(visit.clone()) if ask else None)
+    disk.record = None
+    assert [visit.state for visit in disk.crash_state_visits(states)] == states
+
+    assert lazy_events == eager_events
+    assert sum(kind == "disk.crash" for _, kind, _ in lazy_events) == len(states)
+    assert any(fields.get("lost_files") for _, _, fields in lazy_events)  # the listing before is used
+    assert lazy == eager
+    assert all(used is None or used[3] is None for used in lazy)
+    assert original() == before
+
+
+def test_a_visit_clones_once_and_only_before_the_next_visit() -> None:
+    disk, _ = _disk_with_pending_history(1)
+    visits = disk.crash_state_visits(disk.crash_states(limit=1000))
+    first = next(visits)
+    first.clone()
+    with pytest.raises(AssertionError, match="made once"):
+        first.clone()
+    next(visits)
+    with pytest.raises(AssertionError, match="before the next visit"):
+        first.clone()
+
+
+def test_visits_refuse_a_disk_that_changed_between_two_visits() -> None:
+    disk, _ = _disk_with_pending_history(2)
+    visits = disk.crash_state_visits(disk.crash_states(limit=1000))
+    visit = next(visits)
+    _write(disk, "/other", b"y")  # a new entry: the listing taken before the first event is stale
+    with pytest.raises(AssertionError, match="changed since its event"):
+        visit.clone()
+    with pytest.raises(AssertionError, match="changed between two of its visits"):
+        next(visits)
