@@ -225,8 +225,20 @@ def file_outcome(node: FileNode, choice: FileChoice, garbage: Callable[[int], by
     return bytes(buf), torn
 
 
-def build_state(nodes: Nodes, keep: dict[int, int], choose: Callable[[FileNode], FileChoice],
-                garbage: Callable[[int], bytes], names: dict[int, str]) -> CrashState:
+@dataclass(frozen=True, slots=True)
+class _Namespace:
+    """What a post-crash state is made of before any file's bytes: the tree a namespace choice
+    (`keep`) leaves, and its kept and dropped entry ops. The same for every file choice under one
+    namespace choice, so the enumeration builds it once per namespace choice, not once per state."""
+
+    dirs: tuple[str, ...]
+    files: tuple[tuple[str, int], ...]  # (path, ino), sorted by path
+    kept_ops: tuple[str, ...]
+    dropped_ops: tuple[str, ...]
+    dir_installs: tuple
+
+
+def namespace_of(nodes: Nodes, keep: dict[int, int], names: dict[int, str]) -> _Namespace:
     listings: dict[int, dict[str, int]] = {}
 
     def listing(directory: DirNode) -> dict[str, int]:
@@ -242,25 +254,42 @@ def build_state(nodes: Nodes, keep: dict[int, int], choose: Callable[[FileNode],
         pending = nodes[dir_ino].pending
         kept_ops.extend(f"{label}: {op.describe()}" for op in pending[:keep[dir_ino]])
         dropped_ops.extend(f"{label}: {op.describe()}" for op in pending[keep[dir_ino]:])
+    dir_installs = tuple(
+        (ino, nodes[ino].mode, tuple(sorted(listing(nodes[ino]).items()))) for _, ino in dirs)
+    return _Namespace(tuple(path for path, _ in dirs), tuple(files), tuple(kept_ops), tuple(dropped_ops),
+                      dir_installs)
+
+
+def build_state(nodes: Nodes, keep: dict[int, int], choose: Callable[[FileNode], FileChoice],
+                garbage: Callable[[int], bytes], names: dict[int, str],
+                namespace: _Namespace | None = None) -> CrashState:
+    """The state `keep` and the file choices `choose` makes (in path order) leave. `namespace`:
+    `namespace_of(nodes, keep, names)` if already built."""
+    if namespace is None:
+        namespace = namespace_of(nodes, keep, names)
     file_items: list[tuple[str, bytes]] = []
     file_installs: list[tuple[int, int, bytes]] = []
     torn: list[TornRegion] = []
     data_ops: list[tuple[str, int, int]] = []
-    for path, ino in files:
+    for path, ino in namespace.files:
         node = nodes[ino]
-        choice = choose(node) if node.pending else (0, None)
-        data, regions = file_outcome(node, choice, garbage)
-        if node.pending:
-            data_ops.append((path, choice[0], len(node.pending) - choice[0]))
-        torn.extend(TornRegion(path, start, end, fill) for start, end, fill in regions)
+        if not node.pending and not node.dropped:
+            # `file_outcome(node, (0, None), garbage)`: the durable bytes, no torn region; the
+            # node's own immutable copy, so every state holding this file shares one bytes object
+            # (hashed once: the enumeration's dedup and the check's memo hash every state)
+            data = node.durable_snapshot()
+        else:
+            choice = choose(node) if node.pending else (0, None)
+            data, regions = file_outcome(node, choice, garbage)
+            if node.pending:
+                data_ops.append((path, choice[0], len(node.pending) - choice[0]))
+            torn.extend(TornRegion(path, start, end, fill) for start, end, fill in regions)
         file_items.append((path, data))
         file_installs.append((ino, node.mode, data))
-    dir_installs = tuple(
-        (ino, nodes[ino].mode, tuple(sorted(listing(nodes[ino]).items()))) for _, ino in dirs)
     return CrashState(
-        dirs=tuple(path for path, _ in dirs), files=tuple(file_items), torn=tuple(torn),
-        kept_entry_ops=tuple(kept_ops), dropped_entry_ops=tuple(dropped_ops),
-        data_ops=tuple(data_ops), install=(dir_installs, tuple(file_installs)))
+        dirs=namespace.dirs, files=tuple(file_items), torn=tuple(torn),
+        kept_entry_ops=namespace.kept_ops, dropped_entry_ops=namespace.dropped_ops,
+        data_ops=tuple(data_ops), install=(namespace.dir_installs, tuple(file_installs)))
 
 
 def draw_state(nodes: Nodes, dirty: dict[int, None], rng: random.Random) -> CrashState:
@@ -298,8 +327,8 @@ def enumerate_states(nodes: Nodes, dirty: dict[int, None], limit: int) -> list[C
         keep = dict(zip(dirs, combo))
         if _first_inconsistency(nodes, keep) is not None:
             continue
-        _, files = walk(nodes, lambda d: listing_of(d, keep))
-        pending_files = [nodes[ino] for _, ino in files if nodes[ino].pending]
+        namespace = namespace_of(nodes, keep, names)
+        pending_files = [nodes[ino] for _, ino in namespace.files if nodes[ino].pending]
         option_lists = [file_options(node) for node in pending_files]
         count = 1
         for options in option_lists:
@@ -311,6 +340,6 @@ def enumerate_states(nodes: Nodes, dirty: dict[int, None], limit: int) -> list[C
                 "the history you check, shorten it, raise `limit`, or use seeded crash() instead")
         for picks in itertools.product(*option_lists):
             by_ino = {node.ino: pick for node, pick in zip(pending_files, picks)}
-            state = build_state(nodes, keep, lambda node: by_ino[node.ino], _pattern, names)
+            state = build_state(nodes, keep, lambda node: by_ino[node.ino], _pattern, names, namespace)
             found.setdefault(state, state)
     return list(found.values())
