@@ -320,7 +320,7 @@ def enumerate_states(nodes: Nodes, dirty: dict[int, None], limit: int) -> list[C
         raise CrashStateLimitError(
             f"{namespace_count} namespace choices alone exceed the crash state limit {limit}: "
             "fsync directories earlier in the history you check, shorten it, or raise `limit`")
-    names = visible_paths(nodes)
+    names = visible_paths(nodes) if dirs else {}  # only the labels of pending directories' ops
     found: dict[CrashState, CrashState] = {}
     candidates = 0
     for combo in itertools.product(*ranges):
