@@ -858,7 +858,7 @@ class SimDisk:
                     f"crash_state_visits needs CrashStates from crash_states(), got {type(state).__name__}")
             # a clone's `_install` traces with the clone's node, profile and op count: this disk's
             self._trace_crash(CrashReport(state, _lost_paths(before, state)), "chosen")
-            visit = CrashStateVisit(self, state, unchanged)
+            visit = CrashStateVisit(self, state, (*unchanged, self.op_count))
             yield visit
             visit.closed = True
 
@@ -1121,7 +1121,7 @@ class CrashStateVisit:
 
     __slots__ = ("state", "closed", "_disk", "_unchanged", "_cloned")
 
-    def __init__(self, disk: SimDisk, state: CrashState, unchanged: tuple[int, int]) -> None:
+    def __init__(self, disk: SimDisk, state: CrashState, unchanged: tuple[int, int, int]) -> None:
         self.state = state
         self.closed = False
         self._disk = disk
@@ -1133,7 +1133,8 @@ class CrashStateVisit:
         assert not self.closed, "a visit's clone is made before the next visit"
         assert not self._cloned, "a visit records one event: its clone is made once"
         disk = self._disk
-        assert (disk._seq, disk._installs) == self._unchanged, "the disk changed since its event"
+        # the op count too: a clone copies it, and the eager clone copied it as the event was recorded
+        assert (disk._seq, disk._installs, disk.op_count) == self._unchanged, "the disk changed since its event"
         self._cloned = True
         twin = disk._twin_for_state()
         twin._install(self.state, None, ())

@@ -108,3 +108,12 @@ def test_visits_refuse_a_disk_that_changed_between_two_visits() -> None:
         visit.clone()
     with pytest.raises(AssertionError, match="changed between two of its visits"):
         next(visits)
+
+
+def test_a_visit_refuses_to_clone_a_disk_that_ran_an_op_since_its_event() -> None:
+    """A read changes no entry, but the clone would copy a later op count than its event says."""
+    disk, _ = _disk_with_pending_history(3)
+    visit = next(disk.crash_state_visits(disk.crash_states(limit=1000)))
+    disk.listdir("/d")
+    with pytest.raises(AssertionError, match="changed since its event"):
+        visit.clone()
