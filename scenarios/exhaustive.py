@@ -211,7 +211,9 @@ class _TempTouches:
     """A clone's fault hook that decides no fault and notes whether an op other than an unlink or
     a listing named a temp-only file (`SimDisk` asks its hook at every op, with the op's path: an
     open, stat, read, rename or replace of it). An fd's reads and writes follow an open, which is
-    noted. The oracle's own parse reads only segment and manifest names (`parse_ledger`)."""
+    noted. The oracle's own parse reads only segment and manifest names (`parse_ledger`). Only a
+    path whose last name ends in `TEMP_SUFFIX` is walked: a temp-only file has no other name (the
+    disk has no symlinks), so no other path reaches it."""
 
     def __init__(self, clone: SimDisk, temp_only: frozenset[int]) -> None:
         self._inode_of = clone.visible_inode
@@ -219,7 +221,8 @@ class _TempTouches:
         self.touched = False
 
     def decide(self, op: str, path: str, nbytes: int) -> None:
-        if not self.touched and op not in ("unlink", "listdir") and self._inode_of(path) in self._temp_only:
+        if (not self.touched and path.endswith(TEMP_SUFFIX) and op not in ("unlink", "listdir")
+                and self._inode_of(path) in self._temp_only):
             self.touched = True
         return None
 
