@@ -24,14 +24,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from zlib import crc32
 
 from omen.clock import Clock, SystemClock
 from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError, LedgerRecordTooLargeError, LedgerWriteError
 from omen.ledger.fs_port import FileSystem
 from omen.ledger.fs_ops import fsync_dir, fsync_file, read_all, read_file, replace_atomically, write_all
-from omen.ledger.framing import (END_CORRUPT, END_TORN, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES, SegmentScan, encode_frame,
-                                 scan_frames)
+from omen.ledger.framing import (END_CORRUPT, END_TORN, FRAME_MAX_BYTES_DEFAULT, HEADER, HEADER_BYTES, SegmentScan,
+                                 encode_frame, scan_frames)
 from omen.ledger.layout import (
     CURRENT_NAME,
     FILE_MODE_NEW,
@@ -57,6 +58,8 @@ WRITE_BITS = 0o222
 RECOVERY_SCAN_BYTES_MAX = 64 * 1024 * 1024
 # the manifests the writer parsed, one per partition, kept with their bytes
 PARSED_MANIFEST_BYTES_MAX = 16 * 1024 * 1024
+# `encode_frame`'s header packing, bound once: `write` frames every record inline
+_pack_header = HEADER.pack
 
 # segment path -> (its scan, its last record's sequence, or None if the scan ended corrupt), under
 # (tail rule, frame limit): what `LedgerWriter` remembers of the segments its recoveries read
@@ -181,25 +184,36 @@ class LedgerWriter:
         LedgerCorruptionError (the partition's bytes are damaged beyond a torn tail),
         LedgerRecordTooLargeError (the record can never fit a frame).
         """
-        self._require_open()
-        try:
-            state = self._partition_for_write(partition_for(event.emitted_at))
-        except OSError as error:
-            raise LedgerWriteError(f"could not open the ledger partition for signal {event.signal_id}", error) from error
+        if self._closed:  # `_require_open`, inlined: every record pays for this method's frames
+            raise ValueError("this LedgerWriter is closed; construct a new one to write again")
+        main = partition_for(event.emitted_at)
+        state = self._partitions.get(main)
+        if state is None or state.needs_recovery or state.sealed:
+            # `_partition_for_write` answers an open, recovered, unsealed partition with itself; only
+            # the rest (first touch, a rescan, the detour to `{date}-late`) needs its frame
+            try:
+                state = self._partition_for_write(main)
+            except OSError as error:
+                raise LedgerWriteError(f"could not open the ledger partition for signal {event.signal_id}", error) from error
         written_at = self._clock.now()
         assert written_at.tzinfo is not None, "the clock port must return tz-aware UTC datetimes"
-        sequence = max(state.highwater, state.sequence_floor) + 1
-        assert sequence > state.highwater, "a new record's sequence lies above the partition's highwater"
+        highwater, floor = state.highwater, state.sequence_floor
+        sequence = (highwater if highwater > floor else floor) + 1
+        assert sequence > highwater, "a new record's sequence lies above the partition's highwater"
         placed = event.with_ledger_metadata(partition=state.name, sequence=sequence, written_at=written_at)
         payload = LedgerRecord.payload_of(placed)
-        if len(payload) > self._frame_max_bytes:
+        payload_bytes = len(payload)
+        if payload_bytes > self._frame_max_bytes:
             raise LedgerRecordTooLargeError(
-                f"signal {event.signal_id} encodes to {len(payload)} bytes, above frame_max_bytes="
+                f"signal {event.signal_id} encodes to {payload_bytes} bytes, above frame_max_bytes="
                 f"{self._frame_max_bytes}; shrink its payload or raise the limit for writer and readers"
             )
         state.sequence_floor = sequence
+        # `encode_frame(payload)`, inlined (a test holds the segment bytes to it)
+        assert payload_bytes > 0, "an empty payload cannot be framed: a zero header must never be valid"
+        frame = _pack_header(payload_bytes, crc32(payload)) + payload
         try:
-            self._append(state, encode_frame(payload), sequence)
+            self._append(state, frame, sequence)
         except OSError as error:
             self._roll_back(state)
             raise LedgerWriteError(
@@ -483,31 +497,35 @@ class LedgerWriter:
 
     def _append(self, state: _Partition, frame: bytes, sequence: int) -> None:
         fs = self._fs
+        frame_bytes = len(frame)
         segment = state.segments[-1] if state.segments else None
         if (
             segment is None
             or segment.sealed
             or segment.record_count >= self._segment_max_records
-            or (segment.size_bytes > 0 and segment.size_bytes + len(frame) > self._segment_max_bytes)
+            or (segment.size_bytes > 0 and segment.size_bytes + frame_bytes > self._segment_max_bytes)
         ):
             segment = self._start_segment(state)
-        path = _segment_path(state, segment)
-        if state.fd is None:
-            state.fd = fs.open(path, os.O_WRONLY)
-            fs.lseek(state.fd, segment.size_bytes, os.SEEK_SET)
-        size_before_bytes, records_before = segment.size_bytes, segment.record_count
+        cached_segment, path = state.active_path
+        if cached_segment is not segment:
+            path = _segment_path(state, segment)
+        fd = state.fd
+        if fd is None:
+            fd = state.fd = fs.open(path, os.O_WRONLY)
+            fs.lseek(fd, segment.size_bytes, os.SEEK_SET)
+        size_before_bytes = segment.size_bytes
+        size_after_bytes, records_after = size_before_bytes + frame_bytes, segment.record_count + 1
         state.rollback = (path, size_before_bytes)
-        write_all(fs, state.fd, frame)
-        fs.fsync(state.fd)
-        segment.size_bytes += len(frame)
-        segment.record_count += 1
+        write_all(fs, fd, frame)
+        fs.fsync(fd)
+        # the writer alone changes its segments (the port never calls back into it), so the segment
+        # still holds what it held before the write, and grows by exactly the frame and one record
+        segment.size_bytes = size_after_bytes
+        segment.record_count = records_after
         state.highwater = sequence
-        # postconditions, paired with the preconditions above: the segment grew by exactly the frame,
-        # by one record, within its bounds, and the appended sequence is the partition's highwater
-        assert segment.size_bytes == size_before_bytes + len(frame) and segment.record_count == records_before + 1
-        assert segment.record_count <= self._segment_max_records
-        assert segment.size_bytes <= self._segment_max_bytes or segment.record_count == 1, "only a lone frame may exceed"
-        assert state.highwater == sequence
+        # postconditions, paired with the preconditions above: within its bounds
+        assert records_after <= self._segment_max_records
+        assert size_after_bytes <= self._segment_max_bytes or records_after == 1, "only a lone frame may exceed"
         state.rollback = None
         if state.is_late:
             self._follow_late_growth(state)
