@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import scenarios.exhaustive as exhaustive
 from omen import FixedClock, LedgerWriter, SignalEvent
 from omen.ledger import LedgerCorruptionError
+from omen.ledger.fs_ops import fsync_dir
 from omen.ledger.writer import LedgerWriter as Writer
 from scenarios.exhaustive import check_all_crash_states, crash_check_memos
 from sim.disk import SimDisk
@@ -30,14 +31,6 @@ def _event(index: int) -> SignalEvent:
     moment = NOW - timedelta(minutes=index + 1)
     return SignalEvent.create(event_id=f"e-{index}", input_event={"n": index}, ruleset_version="spec",
                               category="spec", observed_at=moment, emitted_at=moment)
-
-
-def _fsync_dir(disk: SimDisk, path: str) -> None:
-    fd = disk.open(path, os.O_RDONLY)
-    try:
-        disk.fsync(fd)
-    finally:
-        disk.close(fd)
 
 
 def _ledger_with_temps(records: int, temps: list[tuple[str, bytes, bytes]]) -> tuple[SimDisk, set[str]]:
@@ -59,7 +52,7 @@ def _ledger_with_temps(records: int, temps: list[tuple[str, bytes, bytes]]) -> t
         finally:
             disk.close(fd)
     for directory in ("/other", DAY_DIR, ROOT, "/"):
-        _fsync_dir(disk, directory)
+        fsync_dir(disk, directory)
     return disk, acknowledged
 
 

@@ -10,21 +10,25 @@ from __future__ import annotations
 import os
 import random
 
+from omen.ledger.fs_ops import fsync_dir
 from scenarios.observers import DurableLedgerIndex, SimDiskView
 from sim.disk import SimDisk
 
 from tests.scenarios.test_world_facts import frame
 
 
-def test_a_same_size_rewrite_after_a_truncate_is_parsed_again() -> None:
+def _a_durable_empty_segment() -> tuple[SimDisk, int]:
+    """A disk whose /ledger/p/segment-000001.log exists, durably named, and a write fd on it."""
     disk = SimDisk(random.Random(1), lambda *args, **kwargs: 0)
-    for directory in ("/ledger", "/ledger/p"):
-        disk.mkdir(directory)
+    disk.makedirs("/ledger/p")
     fd = disk.open("/ledger/p/segment-000001.log", os.O_WRONLY | os.O_CREAT, 0o644)
     for directory in ("/", "/ledger", "/ledger/p"):
-        dir_fd = disk.open(directory, os.O_RDONLY)
-        disk.fsync(dir_fd)
-        disk.close(dir_fd)
+        fsync_dir(disk, directory)
+    return disk, fd
+
+
+def test_a_same_size_rewrite_after_a_truncate_is_parsed_again() -> None:
+    disk, fd = _a_durable_empty_segment()
     disk.write(fd, frame("A", 1))
     disk.fsync(fd)
     index = DurableLedgerIndex(SimDiskView(disk, durable=True), "/ledger")
@@ -41,14 +45,7 @@ def test_a_torn_tail_rewritten_whole_at_the_same_size_is_parsed_past_the_kept_fr
     frame of exactly the torn bytes' length (the size does not change, the version does). The
     index keeps the frames it parsed (the file still begins with them) and must parse what follows
     them again: the new frame's record is durable now."""
-    disk = SimDisk(random.Random(1), lambda *args, **kwargs: 0)
-    for directory in ("/ledger", "/ledger/p"):
-        disk.mkdir(directory)
-    fd = disk.open("/ledger/p/segment-000001.log", os.O_WRONLY | os.O_CREAT, 0o644)
-    for directory in ("/", "/ledger", "/ledger/p"):
-        dir_fd = disk.open(directory, os.O_RDONLY)
-        disk.fsync(dir_fd)
-        disk.close(dir_fd)
+    disk, fd = _a_durable_empty_segment()
     whole = frame("C", 3)
     torn = frame("B", 123_456_789)[: len(whole)]  # a longer frame cut at the new frame's length
     disk.write(fd, frame("A", 1) + torn)
