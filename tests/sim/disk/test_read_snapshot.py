@@ -17,7 +17,10 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from omen.ledger.fs_ops import fsync_dir
 from sim.disk import SimDisk
+
+from tests.sim.disk.test_visible_version import apply_file_op
 
 PATHS = ("/d/a", "/d/b")
 
@@ -105,48 +108,11 @@ OPS = st.lists(st.tuples(
 def test_every_whole_read_is_the_bytes_reads_see(ops: list, extra_bytes: int) -> None:
     disk = SimDisk(random.Random(7))
     disk.mkdir("/d")
-    root_fd = disk.open("/", os.O_RDONLY)
-    disk.fsync(root_fd)  # "/d" survives every crash: the history is about the files in it
-    disk.close(root_fd)
+    fsync_dir(disk, "/")  # "/d" survives every crash: the history is about the files in it
     fds: dict[str, int] = {}
-
-    def fd_of(path: str) -> int:
-        if path not in fds:
-            fds[path] = disk.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        return fds[path]
-
     for op, path, number, payload, look in ops:
-        if op == "write":
-            fd = fd_of(path)
-            disk.lseek(fd, number, os.SEEK_SET)
-            disk.write(fd, payload)
-        elif op == "append":
-            fd = fd_of(path)
-            disk.lseek(fd, 0, os.SEEK_END)
-            disk.write(fd, payload)
-        elif op == "truncate":
-            disk.ftruncate(fd_of(path), number)
-        elif op == "flip" and (disk.durable_size(path) or 0) > 0:
-            disk.flip_bit(path, number % (8 * disk.durable_size(path)))
-        elif op == "rename" and disk.visible_size(path) is not None:
-            other = PATHS[1] if path == PATHS[0] else PATHS[0]
-            fd_of(path)
-            disk.rename(path, other)
-            fds.pop(other, None)
-            fds[other] = fds.pop(path)
-        elif op == "recreate" and disk.visible_size(path) is not None:
-            disk.close(fds.pop(path)) if path in fds else None
-            disk.unlink(path)
-            fd_of(path)
-        elif op == "fsync" and path in fds:
-            disk.fsync(fds[path])
-        elif op == "fsync_dir":  # the files' entries durable: their durable bytes count from now
-            dir_fd = disk.open("/d", os.O_RDONLY)
-            disk.fsync(dir_fd)
-            disk.close(dir_fd)
-        elif op == "crash":
-            disk.crash()
-            fds.clear()
+        if op == "fsync_dir":  # the files' entries durable: their durable bytes count from now
+            fsync_dir(disk, "/d")
         elif op == "clone":
             # the copy shares the original's snapshots: both must go on answering their own bytes
             original, disk = disk, disk.clone()
@@ -156,6 +122,8 @@ def test_every_whole_read_is_the_bytes_reads_see(ops: list, extra_bytes: int) ->
             states = disk.crash_states()
             disk = disk.clone_in_state(states[number % len(states)])
             fds.clear()
+        else:
+            apply_file_op(disk, fds, op, path, number, payload)
         if look != "none":  # changes with no look between them must show as well
             _check(disk, look, extra_bytes)
     _check(disk, "read", extra_bytes)

@@ -85,6 +85,46 @@ OPS = st.lists(st.tuples(st.sampled_from(["write", "append", "truncate", "flip",
                max_size=30)
 
 
+def apply_file_op(disk: SimDisk, fds: dict[str, int], op: str, path: str, number: int, payload: bytes) -> None:
+    """One step of a history over the files /d/a and /d/b (`fds`: the fds kept open, by path): a
+    write at `number`, an append, a truncate to `number`, rot, a rename over the other file, an
+    unlink and re-creation, an fsync, a crash. A step its file's state does not allow is a no-op."""
+
+    def fd_of(path: str) -> int:
+        if path not in fds:
+            fds[path] = disk.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return fds[path]
+
+    if op == "write":
+        fd = fd_of(path)
+        disk.lseek(fd, number, os.SEEK_SET)
+        disk.write(fd, payload)
+    elif op == "append":
+        fd = fd_of(path)
+        disk.lseek(fd, 0, os.SEEK_END)
+        disk.write(fd, payload)
+    elif op == "truncate":
+        disk.ftruncate(fd_of(path), number)
+    elif op == "flip" and (disk.durable_size(path) or 0) > 0:
+        disk.flip_bit(path, number % (8 * disk.durable_size(path)))
+    elif op == "rename" and disk.visible_size(path) is not None:
+        other = "/d/b" if path == "/d/a" else "/d/a"
+        fd_of(path)
+        disk.rename(path, other)
+        fds.pop(other, None)
+        fds[other] = fds.pop(path)
+    elif op == "recreate" and disk.visible_size(path) is not None:
+        if path in fds:
+            disk.close(fds.pop(path))
+        disk.unlink(path)
+        fd_of(path)
+    elif op == "fsync" and path in fds:
+        disk.fsync(fds[path])
+    elif op == "crash":
+        disk.crash()
+        fds.clear()
+
+
 @settings(max_examples=150, deadline=None)
 @given(OPS)
 def test_a_version_that_did_not_move_means_the_bytes_only_grew(ops: list) -> None:
@@ -93,41 +133,9 @@ def test_a_version_that_did_not_move_means_the_bytes_only_grew(ops: list) -> Non
     disk = SimDisk(random.Random(5))
     disk.mkdir("/d")
     fds: dict[str, int] = {}
-
-    def fd_of(path: str) -> int:
-        if path not in fds:
-            fds[path] = disk.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        return fds[path]
-
     looked: dict[str, tuple] = {}
     for op, path, number, payload in ops:
-        if op == "write":
-            fd = fd_of(path)
-            disk.lseek(fd, number, os.SEEK_SET)
-            disk.write(fd, payload)
-        elif op == "append":
-            fd = fd_of(path)
-            disk.lseek(fd, 0, os.SEEK_END)
-            disk.write(fd, payload)
-        elif op == "truncate":
-            disk.ftruncate(fd_of(path), number)
-        elif op == "flip" and (disk.durable_size(path) or 0) > 0:
-            disk.flip_bit(path, number % (8 * disk.durable_size(path)))
-        elif op == "rename" and disk.visible_size(path) is not None:
-            other = "/d/b" if path == "/d/a" else "/d/a"
-            fd_of(path)
-            disk.rename(path, other)
-            fds.pop(other, None)
-            fds[other] = fds.pop(path)
-        elif op == "recreate" and disk.visible_size(path) is not None:
-            disk.close(fds.pop(path)) if path in fds else None
-            disk.unlink(path)
-            fd_of(path)
-        elif op == "fsync" and path in fds:
-            disk.fsync(fds[path])
-        elif op == "crash":
-            disk.crash()
-            fds.clear()
+        apply_file_op(disk, fds, op, path, number, payload)
         for seen in ("/d/a", "/d/b"):
             now = (disk.visible_version(seen), disk.visible_bytes(seen))
             assert (now[1] is None) == (now[0] is None) == (disk.visible_size(seen) is None)
