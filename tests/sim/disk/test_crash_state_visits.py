@@ -4,30 +4,16 @@ visits ask for their clone, the trace is the one cloning every state records (ea
 are the clones `clones_in_states` makes, and the original is untouched."""
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from omen.ledger.fs_ops import fsync_dir
 from sim.disk import SimDisk
 
-W = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-
-
-def _write(disk: SimDisk, path: str, data: bytes, *, sync: bool = False) -> None:
-    fd = disk.open(path, W, 0o644)
-    disk.write(fd, data)
-    if sync:
-        disk.fsync(fd)
-    disk.close(fd)
-
-
-def _fsync_dir(disk: SimDisk, path: str) -> None:
-    fd = disk.open(path, os.O_RDONLY)
-    disk.fsync(fd)
-    disk.close(fd)
+from tests.sim.disk.test_disk_persistence import write_file
 
 
 def _disk_with_pending_history(seed: int) -> tuple[SimDisk, int]:
@@ -36,19 +22,19 @@ def _disk_with_pending_history(seed: int) -> tuple[SimDisk, int]:
     change mark before the unsynced part (the changes a clone must not reset in the original)."""
     disk = SimDisk(random.Random(seed), trace_ops=True)
     disk.mkdir("/d")
-    _write(disk, "/d/kept", b"durable", sync=True)
-    _fsync_dir(disk, "/d")
-    _fsync_dir(disk, "/")
+    write_file(disk, "/d/kept", b"durable", sync=True)
+    fsync_dir(disk, "/d")
+    fsync_dir(disk, "/")
     mark = disk.change_mark
-    _write(disk, "/d/new", b"y" * 700)
+    write_file(disk, "/d/new", b"y" * 700)
     disk.rename("/d/kept", "/d/moved")
-    _write(disk, "/gone", b"g")
+    write_file(disk, "/gone", b"g")
     return disk, mark
 
 
 def _use(clone: SimDisk) -> tuple:
     """Ops on a clone (traced), and what the clone holds."""
-    _write(clone, "/d/after", b"z", sync=True)
+    write_file(clone, "/d/after", b"z", sync=True)
     return clone.visible_files(), clone.durable_files(), clone.rng.random(), clone.fault_hook, clone.change_mark
 
 
@@ -103,7 +89,7 @@ def test_visits_refuse_a_disk_that_changed_between_two_visits() -> None:
     disk, _ = _disk_with_pending_history(2)
     visits = disk.crash_state_visits(disk.crash_states(limit=1000))
     visit = next(visits)
-    _write(disk, "/other", b"y")  # a new entry: the listing taken before the first event is stale
+    write_file(disk, "/other", b"y")  # a new entry: the listing taken before the first event is stale
     with pytest.raises(AssertionError, match="changed since its event"):
         visit.clone()
     with pytest.raises(AssertionError, match="changed between two of its visits"):
