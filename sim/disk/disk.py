@@ -828,20 +828,12 @@ class SimDisk:
 
     def clones_in_states(self, states: Iterable[CrashState]) -> Iterator["SimDisk"]:
         """`clone_in_state(state)` for each state in turn (each clone records its `disk.crash` event
-        as the clone is made), the files visible now listed once for all of them. WHY: the exhaustive
-        check clones the disk once per state of an instant, and each clone walked the whole tree for
-        the same list. The disk must not change between two clones: nothing but an entry op or an
-        installed state changes which files are visible, and both are counted (asserted)."""
-        before = self._visible_paths()
-        unchanged = (self._seq, self._installs)
-        for state in states:
-            assert (self._seq, self._installs) == unchanged, "the disk changed between two of its clones"
-            if not isinstance(state, CrashState):
-                raise DiskUsageError(
-                    f"clones_in_states needs CrashStates from crash_states(), got {type(state).__name__}")
-            twin = self._twin_for_state()
-            twin._install(state, "chosen", before)
-            yield twin
+        as the clone is made), the files visible now listed once for all of them: every visit of
+        `crash_state_visits` cloned. WHY: the exhaustive check clones the disk once per state of an
+        instant, and each clone walked the whole tree for the same list. The disk must not change
+        between two clones (asserted)."""
+        for visit in self.crash_state_visits(states):
+            yield visit.clone()
 
     def crash_state_visits(self, states: Iterable[CrashState]) -> Iterator["CrashStateVisit"]:
         """`clones_in_states(states)` with each clone made only if asked (`CrashStateVisit.clone`):
@@ -855,7 +847,7 @@ class SimDisk:
             assert (self._seq, self._installs) == unchanged, "the disk changed between two of its visits"
             if not isinstance(state, CrashState):
                 raise DiskUsageError(
-                    f"crash_state_visits needs CrashStates from crash_states(), got {type(state).__name__}")
+                    f"a disk visits or clones only CrashStates from crash_states(), got {type(state).__name__}")
             # a clone's `_install` traces with the clone's node, profile and op count: this disk's
             self._trace_crash(CrashReport(state, _lost_paths(before, state)), "chosen")
             visit = CrashStateVisit(self, state, (*unchanged, self.op_count))

@@ -1,6 +1,6 @@
 """The exhaustive check makes a clone only for a crash state it recovers (`SimDisk.crash_state_visits`):
-held to the eager form that clones every state (`SimDisk.clones_in_states`, each clone recording its
-`disk.crash` event), the run records the very same trace, event for event, and every check finds the
+held to the eager form that clones every state (`clone()` then `apply_crash_state`, each clone
+recording its `disk.crash` event), the run records the very same trace, event for event, and every check finds the
 same; fault-free and under planted bugs whose findings the checks report."""
 from __future__ import annotations
 
@@ -29,8 +29,12 @@ class _EagerVisit:
 
 
 def _eager_visits(disk: SimDisk, states):
-    states = list(states)
-    for state, clone in zip(states, disk.clones_in_states(states)):
+    """Every state cloned as the visit is yielded, in the two-step form `clone_in_state` is held to
+    (`clone()`, no fault hook, `apply_crash_state`: the clone records the state's event)."""
+    for state in list(states):
+        clone = disk.clone()
+        clone.fault_hook = None
+        clone.apply_crash_state(state)
         yield _EagerVisit(state, clone)
 
 

@@ -1,7 +1,7 @@
-"""`SimDisk.crash_state_visits` is `clones_in_states` with each clone made only when asked: whichever
-visits ask for their clone, the trace is the one cloning every state records (each state's
-`disk.crash` event, with the same fields, before whatever its clone then does), the clones asked for
-are the clones `clones_in_states` makes, and the original is untouched."""
+"""`SimDisk.crash_state_visits` is `clone()` then `apply_crash_state` for every state, with each
+clone made only when asked: whichever visits ask for their clone, the trace is the one cloning
+every state records (each state's `disk.crash` event, with the same fields, before whatever its
+clone then does), the clones asked for are those clones, and the original is untouched."""
 from __future__ import annotations
 
 import random
@@ -55,7 +55,12 @@ def test_visits_record_the_trace_of_cloning_every_state_whichever_clones_are_ask
 
     eager_events: list = []
     disk.record = lambda node, kind, **fields: eager_events.append((node, kind, fields))
-    eager = [_use(clone) if ask else None for clone, ask in zip(disk.clones_in_states(states), asked)]
+    eager = []
+    for state, ask in zip(states, asked):  # the two-step form clone_in_state is held to
+        clone = disk.clone()
+        clone.fault_hook = None
+        clone.apply_crash_state(state)
+        eager.append(_use(clone) if ask else None)
 
     lazy_events: list = []
     disk.record = lambda node, kind, **fields: lazy_events.append((node, kind, fields))

@@ -483,7 +483,7 @@ def test_clones_in_states_refuses_a_disk_that_changed_between_two_clones():
     clones = disk.clones_in_states(states)
     next(clones)
     write_file(disk, "/other", b"y")  # a new entry: the listing taken before the first clone is stale
-    with pytest.raises(AssertionError, match="changed between two of its clones"):
+    with pytest.raises(AssertionError, match="the disk changed between two of its visits"):
         next(clones)
 
 
