@@ -54,3 +54,17 @@ def test_a_bad_stream_name_is_refused() -> None:
         SeededStreams(1).stream("")
     with pytest.raises(TypeError):
         SeededStreams(1).stream(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2**31, 10**30])
+def test_a_stream_is_exactly_what_random_random_of_its_derived_seed_builds(seed: int) -> None:
+    streams = SeededStreams(seed)
+    for name in ("scheduler", "network", "disk", "a" * 200):
+        built = streams.stream(name)
+        reference = random.Random(derive_seed(seed, name))
+        assert type(built) is random.Random
+        assert vars(built) == vars(reference)
+        assert built.getstate() == reference.getstate()
+        assert [built.random() for _ in range(3)] == [reference.random() for _ in range(3)]
+        assert built.gauss(0.0, 1.0) == reference.gauss(0.0, 1.0)
+        assert built.getstate() == reference.getstate()
