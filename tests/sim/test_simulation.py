@@ -139,6 +139,74 @@ def test_close_cancels_what_is_still_pending_and_lets_it_unwind() -> None:
     sim.close()  # idempotent
 
 
+def test_close_still_finalizes_an_open_async_generator() -> None:
+    finalized: list[str] = []
+    sim = Simulation(1)
+
+    async def ticks():
+        try:
+            while True:
+                yield 1
+        finally:
+            finalized.append("aclose ran")
+
+    kept = []
+
+    async def main() -> None:
+        generator = ticks()
+        kept.append(generator)  # still referenced, so only shutdown_asyncgens closes it
+        await generator.__anext__()
+
+    sim.run(main())
+    sim.close()
+    assert finalized == ["aclose ran"]
+    assert sim.loop.is_closed() and sim.loop._asyncgens_shutdown_called
+
+
+def _leftovers_run_at_close(ready: bool) -> tuple[list[str], list[str]]:
+    """Leave a loop with a timer due now (and a callback ready, if asked) when `run` returns: what
+    ran before close and what ran by its end. They are left by a callback that runs in the turn
+    that stops the loop (a done callback of `main`, beside run_until_complete's own)."""
+    ran: list[str] = []
+    sim = Simulation(3)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        def leave(_task: asyncio.Task) -> None:
+            loop.call_later(5.0, ran.append, "later")
+            loop.call_at(loop.time(), ran.append, "due now")
+            if ready:
+                loop.call_soon(ran.append, "ready")
+
+        asyncio.current_task().add_done_callback(leave)
+
+    sim.run(main())
+    before = list(ran)
+    sim.close()
+    assert sim.loop.is_closed() and sim.loop._asyncgens_shutdown_called
+    return before, ran
+
+
+def test_close_still_runs_what_is_ready_or_due_and_nothing_later() -> None:
+    assert _leftovers_run_at_close(ready=False) == ([], ["due now"])
+    before, after = _leftovers_run_at_close(ready=True)
+    assert before == [] and sorted(after) == ["due now", "ready"]
+
+
+def test_close_with_nothing_ready_or_due_ends_as_shutdown_asyncgens_would() -> None:
+    sim = Simulation(4)
+
+    async def main() -> None:
+        asyncio.get_running_loop().call_later(5.0, print, "never")
+
+    sim.run(main())
+    turns = sim.loop.iterations
+    sim.close()
+    assert sim.loop.is_closed() and sim.loop._asyncgens_shutdown_called
+    assert sim.loop.iterations == turns, "no turn was needed to finish closing"
+
+
 def test_close_after_a_deadlock_does_not_hang() -> None:
     sim = Simulation(1)
 
