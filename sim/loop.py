@@ -372,6 +372,38 @@ class SimLoop(asyncio.BaseEventLoop):
                             raise SimulationTimeLimit(now_s, limit_s, when_s)
                         self._now_s = now_s = when_s  # the jump: no real waiting, ever
 
+                if not ready and scheduled and scheduled[0] <= now_s:
+                    handle = heappop(scheduled).handle
+                    handle._scheduled = False
+                    if (scheduled and scheduled[0] <= now_s) or type(handle) is not timer_type:
+                        append(handle)  # a batch of more than one: the general path below
+                    else:
+                        # A batch of one timer (nearly every turn: ready was empty and one timer is
+                        # due). It runs as the batch's for-loop below would run it (the same
+                        # callback, the same error handling, the same fused wakeup); only its trip
+                        # through the ready queue is skipped. The drop loop above left a live head,
+                        # so it is not cancelled.
+                        try:
+                            handle._context.run(handle._callback, *handle._args)
+                        except (SystemExit, KeyboardInterrupt):
+                            raise
+                        except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
+                            _callback_failed(handle, error)
+                        if len(ready) == 1:  # the timer woke exactly one task: see the fused wakeup below
+                            follow = ready[-1]
+                            if type(getattr(follow._callback, "__self__", None)) in task_types and not follow._cancelled:
+                                ready.pop()
+                                fused += 1
+                                try:
+                                    follow._context.run(follow._callback, *follow._args)
+                                except (SystemExit, KeyboardInterrupt):
+                                    raise
+                                except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
+                                    _callback_failed(follow, error)
+                        handle = follow = error = None  # break the reference cycle an exception would keep
+                        if self._stopping:
+                            return  # run_forever breaks here, as after each of its own calls
+                        continue
                 while scheduled and scheduled[0] <= now_s:
                     handle = heappop(scheduled).handle
                     handle._scheduled = False
