@@ -246,10 +246,44 @@ class SimNetwork:
         future: asyncio.Future = loop.create_future()
         timer = loop.call_later(timeout_s, self._expire, future, src_name, req)
         try:
-            self._send(src, req, endpoint, dst, path, body, future, url)
+            # The request leg's fate, decided here inline (one frame less per request); a fault's
+            # kinds are `_send_faulted`'s.
+            latency_s = self._latency_s_min + self._rng.random() * self._latency_s_span  # _latency_s(), inline
+            if endpoint is None or not endpoint.node.alive:
+                loop.call_later(latency_s, self._refuse, future, src_name, req, url, "destination down")
+            else:
+                cut, refuse = self.partitioned(src_name, dst) if self._partitions else (False, False)
+                if cut:
+                    if refuse:
+                        loop.call_later(latency_s, self._refuse, future, src_name, req, url, "partitioned")
+                    # else dropped: the caller times out
+                else:
+                    fault = self.fault_hook.decide("net.request", src_name, dst) if self.fault_hook is not None else None
+                    # `_Call(req, src, src.incarnation, endpoint, endpoint.node.incarnation, path, body,
+                    # future)`, without the dataclass __init__'s frame (a test holds the two equal)
+                    call = _new_call(_Call)
+                    call.req = req
+                    call.src = src
+                    call.src_incarnation = src.incarnation
+                    call.endpoint = endpoint
+                    call.dst_incarnation = endpoint.node.incarnation
+                    call.path = path
+                    call.body = body
+                    call.future = future
+                    if fault is None:
+                        loop.call_later(latency_s, self._deliver, call, False)
+                    else:
+                        self._send_faulted(call, fault, latency_s, dst, url)
             return await future
         finally:
-            loop.cancel_timer(timer)
+            if loop._debug:
+                loop.cancel_timer(timer)
+            elif not timer._cancelled:  # `loop.cancel_timer(timer)`, inline as `SimLoop.sleep` does it
+                if timer._scheduled:
+                    loop._timer_cancelled_count += 1
+                timer._cancelled = True
+                timer._callback = None
+                timer._args = None
 
     def _parse_url(self, url: str) -> tuple[str, str]:
         """(address, path) of `url`, checked, and remembered: a run posts to a handful of URLs."""
@@ -263,46 +297,22 @@ class SimNetwork:
         self._urls[url] = found
         return found
 
-    def _send(
-        self, src: Node, req: int, endpoint: _Endpoint | None, dst: str, path: str, body: bytes,
-        future: asyncio.Future, url: str,
-    ) -> None:
-        """Decide the fate of the request leg and schedule what follows."""
+    def _send_faulted(self, call: _Call, fault: NetFault, latency_s: float, dst: str, url: str) -> None:
+        """The request leg of a request the hook gave a fault: schedule what the fault makes of it."""
         loop = self._loop
-        latency_s = self._latency_s_min + self._rng.random() * self._latency_s_span  # _latency_s(), inline
-        if endpoint is None or not endpoint.node.alive:
-            loop.call_later(latency_s, self._refuse, future, src.name, req, url, "destination down")
-            return
-        cut, refuse = self.partitioned(src.name, dst) if self._partitions else (False, False)
-        if cut:
-            if refuse:
-                loop.call_later(latency_s, self._refuse, future, src.name, req, url, "partitioned")
-            return  # dropped: the caller times out
-        fault = self.fault_hook.decide("net.request", src.name, dst) if self.fault_hook is not None else None
-        # `_Call(req, src, src.incarnation, endpoint, endpoint.node.incarnation, path, body, future)`,
-        # without the dataclass __init__'s frame (a test holds the two equal, slot for slot)
-        call = _new_call(_Call)
-        call.req = req
-        call.src = src
-        call.src_incarnation = src.incarnation
-        call.endpoint = endpoint
-        call.dst_incarnation = endpoint.node.incarnation
-        call.path = path
-        call.body = body
-        call.future = future
-        if fault is None:
-            loop.call_later(latency_s, self._deliver, call, False)
-            return
+        future = call.future
+        req = call.req
+        src_name = call.src.name
         kind = fault.kind
         assert kind in NET_FAULT_KINDS["net.request"], f"hook returned {kind!r} at net.request"
         if kind == "refused":
-            loop.call_later(latency_s, self._refuse, future, src.name, req, url, "refused")
+            loop.call_later(latency_s, self._refuse, future, src_name, req, url, "refused")
         elif kind == "partition":
-            until_s = self.partition(src.name, dst, fault.duration_s, refuse=fault.refuse)
-            self._record(src.name, "net.partition", req=req, a=src.name, b=dst, until_s=until_s,
+            until_s = self.partition(src_name, dst, fault.duration_s, refuse=fault.refuse)
+            self._record(src_name, "net.partition", req=req, a=src_name, b=dst, until_s=until_s,
                          refuse=fault.refuse)
             if fault.refuse:
-                loop.call_later(latency_s, self._refuse, future, src.name, req, url, "partitioned")
+                loop.call_later(latency_s, self._refuse, future, src_name, req, url, "partitioned")
         elif kind == "http_5xx":
             loop.call_later(latency_s + self._latency_s(), self._respond, call, OVERLOADED_STATUS, OVERLOADED_BODY)
         elif kind == "drop_request":
@@ -314,7 +324,7 @@ class SimNetwork:
             loop.call_later(latency_s + fault.delay_s, self._deliver, call, False)
         elif kind == "reset":
             loop.call_later(latency_s, self._deliver, call, False)
-            loop.call_later(latency_s, self._reset, future, src.name, req, url)
+            loop.call_later(latency_s, self._reset, future, src_name, req, url)
         else:  # pragma: no cover - NET_FAULT_KINDS is checked above
             raise AssertionError(kind)
 

@@ -1,4 +1,4 @@
-"""The record of a request in flight (`_Call`), built slot by slot in `_send`, is the dataclass's own."""
+"""The record of a request in flight (`_Call`), built slot by slot in `_post`, is the dataclass's own."""
 from __future__ import annotations
 
 import dataclasses
