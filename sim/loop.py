@@ -371,18 +371,18 @@ class SimLoop(asyncio.BaseEventLoop):
                         if limit_s is not None and when_s > limit_s:
                             raise SimulationTimeLimit(now_s, limit_s, when_s)
                         self._now_s = now_s = when_s  # the jump: no real waiting, ever
-
-                if not ready and scheduled and scheduled[0] <= now_s:
+                    # The head is due now (the jump made it so, if it was not): the batch's first timer.
                     handle = heappop(scheduled).handle
                     handle._scheduled = False
                     if (scheduled and scheduled[0] <= now_s) or type(handle) is not timer_type:
                         append(handle)  # a batch of more than one: the general path below
                     else:
-                        # A batch of one timer (nearly every turn: ready was empty and one timer is
+                        # A batch of one timer (nearly every turn: nothing was ready and one timer is
                         # due). It runs as the batch's for-loop below would run it (the same
                         # callback, the same error handling, the same fused wakeup); only its trip
                         # through the ready queue is skipped. The drop loop above left a live head,
-                        # so it is not cancelled.
+                        # so it is not cancelled. (Stopping with nothing ready takes the general
+                        # path: its due timers still run, then the loop stops.)
                         try:
                             handle._context.run(handle._callback, *handle._args)
                         except (SystemExit, KeyboardInterrupt):
