@@ -32,6 +32,9 @@ __all__ = ["SimLoop", "DeadlockError", "SimulationTimeLimit", "ThreadsForbiddenE
 # them, are cancelled timers (the same policy as asyncio: wait_for leaves cancelled timers).
 CANCELLED_TIMERS_COUNT_MIN = 100
 CANCELLED_TIMERS_FRACTION_MAX = 0.5
+# Fewer cancelled timers than this cannot meet the policy (more than the fraction of more than the
+# minimum): the count is tested first, one attribute instead of the heap's length and a division.
+_CANCELLED_TIMERS_REBUILD_AT_LEAST = CANCELLED_TIMERS_COUNT_MIN * CANCELLED_TIMERS_FRACTION_MAX
 DEADLOCK_REPORT_TASKS_MAX = 50
 # The task classes whose step or wakeup a timer may run in its own slot (the C and Python ones).
 _TASK_TYPES = frozenset({asyncio.Task, asyncio.tasks._PyTask})
@@ -146,7 +149,7 @@ class SimLoop(asyncio.BaseEventLoop):
         self._scheduler_rng = scheduler_rng
         self._task_serial = 0
         self._clock_resolution = 0.0
-        self.time_limit_s: float | None = None
+        self.time_limit_s = None  # the property below
         self.iterations = 0
         self.fused_wakeups = 0
         # Two asyncio methods as C callables on the instance (an instance attribute shadows a method):
@@ -157,6 +160,19 @@ class SimLoop(asyncio.BaseEventLoop):
         self.create_future = partial(_Future, loop=self)
 
     # -- time -------------------------------------------------------------------------------
+
+    @property
+    def time_limit_s(self) -> float | None:
+        """The virtual time past which the next timer is refused (SimulationTimeLimit), or None."""
+        return self._time_limit_s
+
+    @time_limit_s.setter
+    def time_limit_s(self, limit_s: float | None) -> None:
+        # WHY a property: every jump of the clock compares the next timer with the limit, and with no
+        # limit standing for +inf that is one comparison (no finite time exceeds inf, and a NaN time
+        # exceeds neither inf nor any limit: the same answers as the None test and the comparison)
+        self._time_limit_s = limit_s
+        self._time_limit_or_inf_s = math.inf if limit_s is None else limit_s
 
     def time(self) -> float:
         """Simulated seconds since the loop's start (plus start_time_s)."""
@@ -342,10 +358,10 @@ class SimLoop(asyncio.BaseEventLoop):
         try:
             while True:
                 turns += 1
-                sched_count = len(scheduled)
                 if (
-                    sched_count > CANCELLED_TIMERS_COUNT_MIN
-                    and self._timer_cancelled_count / sched_count > CANCELLED_TIMERS_FRACTION_MAX
+                    self._timer_cancelled_count > _CANCELLED_TIMERS_REBUILD_AT_LEAST  # implied by the two below
+                    and len(scheduled) > CANCELLED_TIMERS_COUNT_MIN
+                    and self._timer_cancelled_count / len(scheduled) > CANCELLED_TIMERS_FRACTION_MAX
                 ):
                     live = []
                     for entry in scheduled:
@@ -367,14 +383,14 @@ class SimLoop(asyncio.BaseEventLoop):
                         raise self._deadlock()
                     when_s = scheduled[0].handle._when
                     if when_s > now_s:
-                        limit_s = self.time_limit_s
-                        if limit_s is not None and when_s > limit_s:
-                            raise SimulationTimeLimit(now_s, limit_s, when_s)
+                        if when_s > self._time_limit_or_inf_s:
+                            raise SimulationTimeLimit(now_s, self.time_limit_s, when_s)
                         self._now_s = now_s = when_s  # the jump: no real waiting, ever
                     # The head is due now (the jump made it so, if it was not): the batch's first timer.
                     handle = heappop(scheduled).handle
                     handle._scheduled = False
-                    if (scheduled and scheduled[0] <= now_s) or type(handle) is not timer_type:
+                    # (a TimerHandle: only call_at and call_later push onto the heap, and both push one)
+                    if scheduled and scheduled[0] <= now_s:
                         append(handle)  # a batch of more than one: the general path below
                     else:
                         # A batch of one timer (nearly every turn: nothing was ready and one timer is

@@ -124,6 +124,25 @@ def test_the_time_limit_stops_a_run_whose_next_timer_lies_beyond_it(loop: SimLoo
     assert caught.value.next_timer_s == 11.0
 
 
+def test_a_time_limit_reads_back_as_set_and_none_lifts_it(loop: SimLoop) -> None:
+    assert loop.time_limit_s is None
+    for limit_s in (10.5, 3, None, 0.0):
+        loop.time_limit_s = limit_s
+        assert loop.time_limit_s == limit_s and type(loop.time_limit_s) is type(limit_s)
+
+    async def late() -> None:
+        await asyncio.sleep(1e9)  # any finite time is within no limit
+
+    loop.time_limit_s = 2.0
+    loop.time_limit_s = None
+    loop.run_until_complete(late())
+    assert loop.time() == 1e9
+    loop.time_limit_s = loop.time() + 5
+    with pytest.raises(SimulationTimeLimit) as caught:
+        loop.run_until_complete(asyncio.sleep(6))
+    assert caught.value.limit_s == 1e9 + 5 and caught.value.next_timer_s == 1e9 + 6
+
+
 def test_run_in_executor_is_refused_because_threads_are_nondeterministic(loop: SimLoop) -> None:
     async def main() -> None:
         await loop.run_in_executor(None, print)
