@@ -158,6 +158,38 @@ class SimLoop(asyncio.BaseEventLoop):
         # source), without a Python frame each: about five per simulated signal.
         self.get_debug = partial(getattr, self, "_debug")
         self.create_future = partial(_Future, loop=self)
+        self._refresh_plain()
+
+    # -- the fast paths' one flag ----------------------------------------------------------------
+
+    def _refresh_plain(self) -> None:
+        """`_plain`: open, out of debug mode and without a task factory: the fast paths of call_soon,
+        call_later, call_at, create_task and Node.spawn (with a factory set, the first three take
+        asyncio's own path, which does the same then).
+
+        WHY: every callback, timer and task asked two or three attributes (about 14 times a simulated
+        signal); one flag is one. asyncio changes `_closed`, `_debug` and `_task_factory` only in
+        __init__, close, set_debug and set_task_factory (a pin test holds its source to that), and each
+        of those refreshes the flag here. One flag, not two: a loop object with 30 or more attributes
+        loses CPython's shared-key instance dict, and every attribute read of it costs more (about 17
+        instructions each, on the hottest object of a run; it has 29).
+        """
+        # set_debug runs inside BaseEventLoop.__init__ before `_task_factory` exists: None then
+        self._plain = not (self._closed or self._debug or getattr(self, "_task_factory", None) is not None)
+
+    def set_debug(self, enabled: bool) -> None:
+        super().set_debug(enabled)
+        self._refresh_plain()
+
+    def set_task_factory(self, factory: Any) -> None:
+        super().set_task_factory(factory)
+        self._refresh_plain()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._refresh_plain()
 
     # -- time -------------------------------------------------------------------------------
 
@@ -189,7 +221,7 @@ class SimLoop(asyncio.BaseEventLoop):
         if delay is None:
             raise TypeError("delay must not be None")
         when = self._now_s + delay
-        if self._closed or self._debug:
+        if not self._plain:  # closed, in debug mode or with a task factory
             return self.call_at(when, callback, *args, context=context)
         # `_timer_handle(when, callback, args, self, context)`, inline (one frame less per timer;
         # a pin test holds this handle to asyncio's slot for slot)
@@ -218,7 +250,7 @@ class SimLoop(asyncio.BaseEventLoop):
         """
         if when is None:
             raise TypeError("when cannot be None")
-        if self._closed or self._debug:
+        if not self._plain:  # closed, in debug mode or with a task factory
             self._check_closed()  # raises: a closed loop takes no timer
             self._check_thread()
             self._check_callback(callback, "call_at")
@@ -290,7 +322,7 @@ class SimLoop(asyncio.BaseEventLoop):
         if name is None:
             qualname = getattr(coro, "__qualname__", None) or type(coro).__name__
             name = f"{qualname}#{self._task_serial}"
-        if self._closed or self._debug or self._task_factory is not None:
+        if not self._plain:  # closed, in debug mode or with a task factory
             return super().create_task(coro, name=name, context=context)
         # asyncio's create_task does exactly this when open, without a factory and out of debug mode
         return _Task(coro, loop=self, name=name, context=context)
@@ -302,7 +334,7 @@ class SimLoop(asyncio.BaseEventLoop):
         signal); asyncio's goes through a closed check, a debug check and a second method. The same
         Handle is appended to the same ready queue, so the order of callbacks is unchanged.
         """
-        if self._closed or self._debug:
+        if not self._plain:  # closed, in debug mode or with a task factory
             return super().call_soon(callback, *args, context=context)  # raises if closed
         # `_handle(callback, args, self, context)`, inline: one frame less per step and wakeup (a
         # pin test holds this handle to asyncio's slot for slot)

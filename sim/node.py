@@ -65,7 +65,7 @@ class Node:
             coro.close()
             raise RuntimeError(f"node {self.name!r} already has {NODE_TASKS_MAX} live tasks; is a loop spawning without awaiting?")
         loop = self.loop
-        if type(loop) is SimLoop and not (loop._closed or loop._debug or loop._task_factory is not None):
+        if type(loop) is SimLoop and loop._plain:  # open, out of debug mode, no task factory
             # `loop.create_task(coro, name=...)` on its fast path, inline (one frame less per task: a
             # request's handler and a signal's emission each make one); a test holds the two equal
             loop._task_serial += 1

@@ -412,3 +412,53 @@ def test_the_loops_sleep_leaves_its_timer_as_timer_cancel_would() -> None:
     ours, theirs = run(True), run(False)
     assert ours == theirs and len(ours) == 2
     assert all(state[:3] == (True, None, None) for state in ours)
+
+
+def test_closed_debug_and_task_factory_change_only_where_the_plain_flags_are_refreshed() -> None:
+    """SimLoop's fast paths read `_plain` instead of `_closed`, `_debug` and
+    `_task_factory`: asyncio must still change those only in __init__, close, set_debug and
+    set_task_factory (each refreshes the flags), and the flags must follow every change."""
+    import re
+
+    source = inspect.getsource(asyncio.base_events)
+    writers = {name: [] for name in ("_closed", "_debug", "_task_factory")}
+    current = None
+    for line in source.splitlines():
+        found = re.match(r"    def (\w+)\(", line)
+        if found:
+            current = found.group(1)
+        for name in writers:
+            if re.search(rf"\bself\.{name}\s*=[^=]", line):
+                writers[name].append(current)
+    assert writers == {"_closed": ["__init__", "close"], "_debug": ["set_debug"],
+                       "_task_factory": ["__init__", "set_task_factory"]}
+    assert "self.set_debug(" in inspect.getsource(asyncio.BaseEventLoop.__init__)
+
+    def plain(loop: SimLoop) -> bool:
+        assert loop._plain is not (loop._closed or loop._debug or loop._task_factory is not None)
+        return loop._plain
+
+    loop = SimLoop()
+    assert plain(loop)
+    loop.set_debug(True)
+    assert not plain(loop)
+    loop.set_debug(False)
+    loop.set_task_factory(lambda loop, coro, **kwargs: asyncio.Task(coro, loop=loop, **kwargs))
+    assert not plain(loop)
+    timer = loop.call_later(1.0, print)  # asyncio's own path while a factory is set: the same handle
+    assert type(timer) is asyncio.TimerHandle and loop.scheduled_timers() == [timer]
+    loop.set_task_factory(None)
+    assert plain(loop)
+    loop.close()
+    assert not plain(loop)
+
+
+def test_the_loop_keeps_fewer_than_30_attributes() -> None:
+    """CPython 3.11 keeps an instance's attributes in a dict that shares its keys with the
+    class's other instances only up to 30 keys; past that every attribute read of the loop, the
+    hottest object of a run, costs more. Adding one means taking one away."""
+    loop = SimLoop()
+    try:
+        assert len(vars(loop)) < 30, sorted(vars(loop))
+    finally:
+        loop.close()
