@@ -18,6 +18,7 @@ from omen import SignalEvent
 
 CATEGORIES = ("weather", "port_congestion", "geopolitical", "supplier_risk", "fx_shock")
 SIGNALS_MAX = 2_000_000
+_OBSERVED_BEFORE_EMITTED = timedelta(milliseconds=250)
 
 
 class WorkloadSpec(BaseModel):
@@ -54,15 +55,19 @@ class PlannedSignal:
     ruleset_version: str
 
     def build(self, now: datetime) -> SignalEvent:
-        emitted_at = now - timedelta(seconds=self.lag_s)
+        # one dict of the inputs, its severity read before the event takes it (the same values the
+        # two copies gave); a lag of 0 (every signal but a late one) emits at `now` itself, the
+        # same moment and zone `now - timedelta(0)` is
+        emitted_at = now - timedelta(seconds=self.lag_s) if self.lag_s else now
+        input_event = dict(self.input_event)
         return SignalEvent.create(
             event_id=self.event_id,
-            input_event=dict(self.input_event),
+            input_event=input_event,
             ruleset_version=self.ruleset_version,
             category=self.category,
-            observed_at=emitted_at - timedelta(milliseconds=250),
+            observed_at=emitted_at - _OBSERVED_BEFORE_EMITTED,
             emitted_at=emitted_at,
-            payload={"index": self.index, "severity": dict(self.input_event)["severity"]},
+            payload={"index": self.index, "severity": input_event["severity"]},
         )
 
 
