@@ -5,6 +5,8 @@ the system's reader: a planted bug may live in the reader.
 """
 from __future__ import annotations
 
+import weakref
+
 from scenarios.ledger_oracle import BytesMemo, valid_frame_index
 from scenarios.observers.files import FileView, listdir_or_empty
 
@@ -34,17 +36,79 @@ def segments(files: FileView, root: str, partition: str) -> dict[str, bytes]:
 # WHY: the liveness phase asks "is every ledger record stored?" after each pass, and the reconcile
 # and crash observers ask for partitions' records, each time indexing every frame of every segment,
 # though only the active one changes. The index is a function of the bytes alone, so one memo may
-# serve every view and every run.
+# serve every view and every run. For views that know versions, `_SegmentRecords` below.
 _FRAME_INDEXES = BytesMemo(bytes_max=16 * 1024 * 1024)
+# Segments whose records a view's `_SegmentRecords` remembers; past it the memo starts again empty.
+VERSIONED_SEGMENTS_MAX = 100_000
 
 
 def _records_of(data: bytes) -> list[tuple[str, int]]:
     return valid_frame_index(data)[0]
 
 
+class _SegmentRecords:
+    """One view's segments' records by path, kept by (version, size) and grown from the tail.
+
+    WHY: under `_FRAME_INDEXES` each look read every segment and compared its bytes whole with those
+    indexed, and past 16 MiB of ledger (about 30,000 signals) the memo was dropped whole at every
+    look and every frame indexed again. `FileView.version` changes whenever a file's bytes change
+    other than by growing at the end: the same version and size are the same bytes (nothing is
+    read), and the same version with more bytes is the same bytes followed by new ones. Then the
+    walk from the start would reach the offset where the last walk stopped with the same frames
+    (each frame judged by its own bytes, all inside the unchanged prefix) and go on from there over
+    the bytes that follow: so only those are read and walked, from that offset.
+    """
+
+    __slots__ = ("_known",)
+
+    def __init__(self) -> None:
+        # path -> (version, size, bytes the valid frames cover, their (signal_id, sequence))
+        self._known: dict[str, tuple[object, int, int, list[tuple[str, int]]]] = {}
+
+    def records(self, files: FileView, path: str, version: object) -> list[tuple[str, int]]:
+        """The records of the file at `path`, whose version is `version` (not None); callers must
+        not mutate the list."""
+        size = files.size_bytes(path)
+        known = self._known.get(path)
+        if known is not None and known[0] == version and size is not None:
+            if known[1] == size:
+                return known[3]
+            if known[1] < size:
+                tail = files.read_bytes(path, known[2]) or b""
+                assert known[2] + len(tail) == size, (path, known[2], len(tail), size)
+                frames, valid_bytes = valid_frame_index(tail)
+                records = known[3] + frames if frames else known[3]
+                self._remember(path, version, known[2] + len(tail), known[2] + valid_bytes, records)
+                return records
+        data = files.read_bytes(path) or b""
+        frames, valid_bytes = valid_frame_index(data)
+        self._remember(path, version, len(data), valid_bytes, frames)
+        return frames
+
+    def _remember(self, path: str, version: object, size: int, valid_bytes: int,
+                  records: list[tuple[str, int]]) -> None:
+        assert valid_bytes <= size, (path, valid_bytes, size)
+        known = self._known
+        if path not in known and len(known) >= VERSIONED_SEGMENTS_MAX:
+            known.clear()  # a memo: dropping it costs speed, never an answer
+        known[path] = (version, size, valid_bytes, records)
+
+
+# a view's memo lives and dies with the view (a version means nothing on another disk)
+_SEGMENT_RECORDS: "weakref.WeakKeyDictionary[FileView, _SegmentRecords]" = weakref.WeakKeyDictionary()
+
+
 def partition_records(files: FileView, root: str, partition: str) -> list[tuple[str, int]]:
     """(signal_id, sequence) of the partition's CRC-valid records, in read order."""
     directory = f"{root}/{partition}"
+    names = [name for name in listdir_or_empty(files, directory) if is_segment(name)]
+    versions = [files.version(f"{directory}/{name}") for name in names]
+    if names and None not in versions:
+        memo = _SEGMENT_RECORDS.get(files)
+        if memo is None:
+            memo = _SEGMENT_RECORDS[files] = _SegmentRecords()
+        return [record for name, version in zip(names, versions)
+                for record in memo.records(files, f"{directory}/{name}", version)]
     return [record for name, data in segments(files, root, partition).items()
             for record in _FRAME_INDEXES.get(f"{directory}/{name}", data, _records_of)]
 

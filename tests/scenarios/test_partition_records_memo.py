@@ -1,0 +1,118 @@
+"""`partition_records` on a view that knows versions keeps each segment's records by version and size
+and walks only the bytes a segment grew by. Its answers must be those of indexing every segment's
+bytes again at every look, whatever happened to the files in between: appends (torn frames
+included), overwrites, truncations, rot, a file replaced under its name, a crash."""
+from __future__ import annotations
+
+import os
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scenarios.ledger_oracle import valid_frame_index
+from scenarios.observers import SimDiskView
+from scenarios.observers.ledger_files import is_segment, partition_records
+from sim.disk import SimDisk
+
+from tests.scenarios.test_world_facts import frame, fsync_dir
+
+ROOT = "/ledger"
+DAY = "2026-01-01"
+NAMES = ("segment-000001.log", "segment-000002.log")
+
+
+def spec_partition_records(disk: SimDisk) -> list[tuple[str, int]]:
+    """Every segment's bytes indexed from the start, as if nothing had been seen before."""
+    directory = f"{ROOT}/{DAY}"
+    return [record for name in disk.visible_names(directory) if is_segment(name)
+            for record in valid_frame_index(disk.visible_bytes(f"{directory}/{name}") or b"")[0]]
+
+
+class CountingView(SimDiskView):
+    __slots__ = ("read_starts",)
+
+    def __init__(self, disk: SimDisk) -> None:
+        super().__init__(disk)
+        inner = self.read_bytes
+        self.read_starts: list[int] = []
+
+        def counted(path: str, start_bytes: int = 0) -> bytes | None:
+            self.read_starts.append(start_bytes)
+            return inner(path, start_bytes)
+
+        self.read_bytes = counted
+
+
+def _write_at(disk: SimDisk, path: str, data: bytes, *, at: int | None, fsync: bool) -> None:
+    fd = disk.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    disk.lseek(fd, at if at is not None else disk.fstat(fd).st_size, os.SEEK_SET)
+    disk.write(fd, data)
+    if fsync:
+        disk.fsync(fd)
+    disk.close(fd)
+
+
+_op = st.one_of(
+    st.tuples(st.just("append"), st.sampled_from(NAMES), st.integers(1, 40), st.integers(0, 30), st.booleans()),
+    st.tuples(st.just("overwrite"), st.sampled_from(NAMES), st.integers(0, 200), st.binary(min_size=1, max_size=6),
+              st.booleans()),
+    st.tuples(st.just("truncate"), st.sampled_from(NAMES), st.integers(0, 200), st.none(), st.none()),
+    st.tuples(st.just("rot"), st.sampled_from(NAMES), st.integers(0, 4000), st.none(), st.none()),
+    st.tuples(st.just("replace"), st.sampled_from(NAMES), st.integers(1, 40), st.none(), st.none()),
+    st.tuples(st.just("crash"), st.none(), st.none(), st.none(), st.none()),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops=st.lists(_op, max_size=25), seed=st.integers(0, 2**16))
+def test_the_records_are_those_of_a_fresh_index_after_any_history(ops: list, seed: int) -> None:
+    disk = SimDisk(random.Random(seed))
+    for directory in (ROOT, f"{ROOT}/{DAY}"):
+        disk.mkdir(directory)
+    for directory in (f"{ROOT}/{DAY}", ROOT, "/"):
+        fsync_dir(disk, directory)
+    view = SimDiskView(disk)
+    sequence = 0
+    for kind, name, number, extra, flag in ops:
+        path = f"{ROOT}/{DAY}/{name}" if name is not None else ""
+        exists = name is not None and disk.visible_size(path) is not None
+        if kind == "append":
+            sequence += 1
+            data = frame(f"S{sequence}-{number}", sequence)
+            _write_at(disk, path, data[:len(data) - extra] if extra < len(data) else data, at=None, fsync=flag)
+        elif kind == "overwrite" and exists:
+            _write_at(disk, path, extra, at=min(number, disk.visible_size(path)), fsync=flag)
+        elif kind == "truncate" and exists:
+            fd = disk.open(path, os.O_WRONLY)
+            disk.ftruncate(fd, min(number, disk.visible_size(path)))
+            disk.close(fd)
+        elif kind == "rot" and exists and disk.durable_size(path):
+            disk.flip_bit(path, number % (disk.durable_size(path) * 8))
+        elif kind == "replace":
+            sequence += 1
+            _write_at(disk, f"{path}.tmp", frame(f"R{sequence}", sequence) * (1 + number % 3), at=None, fsync=True)
+            disk.rename(f"{path}.tmp", path)
+            if flag is None and number % 2:
+                fsync_dir(disk, f"{ROOT}/{DAY}")
+        elif kind == "crash":
+            disk.crash()
+        assert partition_records(view, ROOT, DAY) == spec_partition_records(disk)
+
+
+def test_an_unchanged_segment_is_not_read_again_and_a_grown_one_only_past_its_frames() -> None:
+    disk = SimDisk(random.Random(1))
+    for directory in (ROOT, f"{ROOT}/{DAY}"):
+        disk.mkdir(directory)
+    view = CountingView(disk)
+    path = f"{ROOT}/{DAY}/{NAMES[0]}"
+    first = frame("A", 1)
+    _write_at(disk, path, first + frame("B", 2)[:5], at=None, fsync=True)  # a torn second frame
+    assert partition_records(view, ROOT, DAY) == [("A", 1)] and view.read_starts == [0]
+    assert partition_records(view, ROOT, DAY) == [("A", 1)] and view.read_starts == [0]
+    _write_at(disk, path, frame("B", 2)[5:] + frame("C", 3), at=None, fsync=True)
+    assert partition_records(view, ROOT, DAY) == [("A", 1), ("B", 2), ("C", 3)]
+    assert view.read_starts == [0, len(first)]  # from the end of the last whole frame
+    flipped = len(first) * 8 + 70
+    disk.flip_bit(path, flipped)  # rot in the second frame: its version moves, read whole again
+    assert partition_records(view, ROOT, DAY) == [("A", 1)] and view.read_starts[-1] == 0
