@@ -40,6 +40,10 @@ def segments(files: FileView, root: str, partition: str) -> dict[str, bytes]:
 _FRAME_INDEXES = BytesMemo(bytes_max=16 * 1024 * 1024)
 # Segments whose records a view's `_SegmentRecords` remembers; past it the memo starts again empty.
 VERSIONED_SEGMENTS_MAX = 100_000
+# The segment bytes a view's memo keeps, all together, to tell an unchanged prefix when a version
+# moved (a crash installs a new state: every version changes, nearly no byte does). Past it entries
+# keep none and are walked again from the start when their version moves: time, never an answer.
+KEPT_BYTES_MAX = 256 * 1024 * 1024
 
 
 def _records_of(data: bytes) -> list[tuple[str, int]]:
@@ -53,45 +57,55 @@ class _SegmentRecords:
     indexed, and past 16 MiB of ledger (about 30,000 signals) the memo was dropped whole at every
     look and every frame indexed again. `FileView.version` changes whenever a file's bytes change
     other than by growing at the end: the same version and size are the same bytes (nothing is
-    read), and the same version with more bytes is the same bytes followed by new ones. Then the
-    walk from the start would reach the offset where the last walk stopped with the same frames
-    (each frame judged by its own bytes, all inside the unchanged prefix) and go on from there over
-    the bytes that follow: so only those are read and walked, from that offset.
+    read), and the same version with more bytes is the same bytes followed by new ones. When the
+    version moved, the bytes kept are compared whole with the file's prefix instead. With the
+    prefix unchanged, the walk from the start would reach the offset where the last walk stopped
+    with the same frames (each frame is judged by its own bytes, all inside the prefix) and go on
+    from there: so only the bytes from that offset are walked.
     """
 
-    __slots__ = ("_known",)
+    __slots__ = ("_known", "_kept_bytes")
 
     def __init__(self) -> None:
-        # path -> (version, size, bytes the valid frames cover, their (signal_id, sequence))
-        self._known: dict[str, tuple[object, int, int, list[tuple[str, int]]]] = {}
+        # path -> (version, size, bytes the valid frames cover, their (signal_id, sequence), the
+        # bytes walked or None when not kept)
+        self._known: dict[str, tuple[object, int, int, list[tuple[str, int]], bytes | None]] = {}
+        self._kept_bytes = 0
 
     def records(self, files: FileView, path: str, version: object) -> list[tuple[str, int]]:
         """The records of the file at `path`, whose version is `version` (not None); callers must
         not mutate the list."""
-        size = files.size_bytes(path)
         known = self._known.get(path)
-        if known is not None and known[0] == version and size is not None:
-            if known[1] == size:
-                return known[3]
-            if known[1] < size:
-                tail = files.read_bytes(path, known[2]) or b""
-                assert known[2] + len(tail) == size, (path, known[2], len(tail), size)
-                frames, valid_bytes = valid_frame_index(tail)
-                records = known[3] + frames if frames else known[3]
-                self._remember(path, version, known[2] + len(tail), known[2] + valid_bytes, records)
-                return records
+        if known is not None and known[0] == version and known[1] == files.size_bytes(path):
+            return known[3]
         data = files.read_bytes(path) or b""
-        frames, valid_bytes = valid_frame_index(data)
-        self._remember(path, version, len(data), valid_bytes, frames)
-        return frames
+        size = len(data)
+        if known is not None and known[1] <= size and (
+                known[0] == version or (known[4] is not None and data.startswith(known[4]))):
+            valid_bytes, records = known[2], known[3]  # the bytes walked are still the file's prefix
+            if size > known[1]:
+                frames, covered = valid_frame_index(data[valid_bytes:])
+                valid_bytes += covered
+                records = records + frames if frames else records
+        else:
+            records, valid_bytes = valid_frame_index(data)
+        self._remember(path, version, valid_bytes, records, data)
+        return records
 
-    def _remember(self, path: str, version: object, size: int, valid_bytes: int,
-                  records: list[tuple[str, int]]) -> None:
-        assert valid_bytes <= size, (path, valid_bytes, size)
+    def _remember(self, path: str, version: object, valid_bytes: int, records: list[tuple[str, int]],
+                  data: bytes) -> None:
+        assert valid_bytes <= len(data), (path, valid_bytes, len(data))
         known = self._known
-        if path not in known and len(known) >= VERSIONED_SEGMENTS_MAX:
+        old = known.get(path)
+        if old is None and len(known) >= VERSIONED_SEGMENTS_MAX:
             known.clear()  # a memo: dropping it costs speed, never an answer
-        known[path] = (version, size, valid_bytes, records)
+            self._kept_bytes = 0
+        elif old is not None and old[4] is not None:
+            self._kept_bytes -= len(old[4])
+        kept = data if self._kept_bytes + len(data) <= KEPT_BYTES_MAX else None
+        self._kept_bytes += 0 if kept is None else len(kept)
+        assert 0 <= self._kept_bytes <= KEPT_BYTES_MAX, self._kept_bytes
+        known[path] = (version, len(data), valid_bytes, records, kept)
 
 
 # a view's memo lives and dies with the view (a version means nothing on another disk)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scenarios.ledger_oracle import valid_frame_index
-from scenarios.observers import SimDiskView
+from scenarios.observers import SimDiskView, ledger_files
 from scenarios.observers.ledger_files import is_segment, partition_records
 from sim.disk import SimDisk
 
@@ -100,19 +100,30 @@ def test_the_records_are_those_of_a_fresh_index_after_any_history(ops: list, see
         assert partition_records(view, ROOT, DAY) == spec_partition_records(disk)
 
 
-def test_an_unchanged_segment_is_not_read_again_and_a_grown_one_only_past_its_frames() -> None:
+def test_an_unchanged_segment_is_not_read_again_and_a_grown_one_only_walked_past_its_frames(monkeypatch) -> None:
+    walked: list[int] = []
+
+    def counted_index(data: bytes) -> tuple[list[tuple[str, int]], int]:
+        walked.append(len(data))
+        return valid_frame_index(data)
+
+    monkeypatch.setattr(ledger_files, "valid_frame_index", counted_index)
     disk = SimDisk(random.Random(1))
     for directory in (ROOT, f"{ROOT}/{DAY}"):
         disk.mkdir(directory)
+    for directory in (f"{ROOT}/{DAY}", ROOT, "/"):
+        fsync_dir(disk, directory)
     view = CountingView(disk)
     path = f"{ROOT}/{DAY}/{NAMES[0]}"
-    first = frame("A", 1)
-    _write_at(disk, path, first + frame("B", 2)[:5], at=None, fsync=True)  # a torn second frame
-    assert partition_records(view, ROOT, DAY) == [("A", 1)] and view.read_starts == [0]
-    assert partition_records(view, ROOT, DAY) == [("A", 1)] and view.read_starts == [0]
-    _write_at(disk, path, frame("B", 2)[5:] + frame("C", 3), at=None, fsync=True)
+    first, second, third = frame("A", 1), frame("B", 2), frame("C", 3)
+    _write_at(disk, path, first + second[:5], at=None, fsync=True)  # a torn second frame
+    fsync_dir(disk, f"{ROOT}/{DAY}")
+    assert partition_records(view, ROOT, DAY) == [("A", 1)] and walked == [len(first) + 5]
+    assert partition_records(view, ROOT, DAY) == [("A", 1)] and len(view.read_starts) == 1  # not read again
+    _write_at(disk, path, second[5:] + third, at=None, fsync=True)
     assert partition_records(view, ROOT, DAY) == [("A", 1), ("B", 2), ("C", 3)]
-    assert view.read_starts == [0, len(first)]  # from the end of the last whole frame
-    flipped = len(first) * 8 + 70
-    disk.flip_bit(path, flipped)  # rot in the second frame: its version moves, read whole again
-    assert partition_records(view, ROOT, DAY) == [("A", 1)] and view.read_starts[-1] == 0
+    assert walked[-1] == len(second) + len(third)  # from the end of the last whole frame
+    disk.crash()  # every version moves, no byte does: the kept bytes are compared, nothing walked
+    assert partition_records(view, ROOT, DAY) == [("A", 1), ("B", 2), ("C", 3)] and len(walked) == 2
+    disk.flip_bit(path, len(first) * 8 + 70)  # rot in the second frame: not its prefix, walked whole
+    assert partition_records(view, ROOT, DAY) == [("A", 1)] and walked[-1] == len(first + second + third)
