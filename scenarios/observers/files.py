@@ -66,7 +66,7 @@ class SimDiskView:
     then read through its durable entry chain), as the durability index has always asked it.
     """
 
-    __slots__ = ("_disk", "read_bytes", "size_bytes", "version", "durable_state", "change_mark", "__weakref__")
+    __slots__ = ("_disk", "read_bytes", "size_bytes", "version", "durable_state", "change_mark")
 
     def __init__(self, disk: Any, *, durable: bool = False) -> None:
         self._disk = disk

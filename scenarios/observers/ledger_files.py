@@ -5,9 +5,7 @@ the system's reader: a planted bug may live in the reader.
 """
 from __future__ import annotations
 
-import weakref
-
-from scenarios.ledger_oracle import BytesMemo, valid_frame_index
+from scenarios.ledger_oracle import valid_frame_index
 from scenarios.observers.files import FileView, listdir_or_empty
 
 SEGMENT_PREFIX = "segment-"
@@ -33,98 +31,76 @@ def segments(files: FileView, root: str, partition: str) -> dict[str, bytes]:
     }
 
 
-# WHY: the liveness phase asks "is every ledger record stored?" after each pass, and the reconcile
-# and crash observers ask for partitions' records, each time indexing every frame of every segment,
-# though only the active one changes. The index is a function of the bytes alone, so one memo may
-# serve every view and every run. For views that know versions, `_SegmentRecords` below.
-_FRAME_INDEXES = BytesMemo(bytes_max=16 * 1024 * 1024)
-# Segments whose records a view's `_SegmentRecords` remembers; past it the memo starts again empty.
-VERSIONED_SEGMENTS_MAX = 100_000
-# The segment bytes a view's memo keeps, all together, to tell an unchanged prefix when a version
-# moved (a crash installs a new state: every version changes, nearly no byte does). Past it entries
-# keep none and are walked again from the start when their version moves: time, never an answer.
-KEPT_BYTES_MAX = 256 * 1024 * 1024
-
-
-def _records_of(data: bytes) -> list[tuple[str, int]]:
-    return valid_frame_index(data)[0]
+# Segments whose records `_SEGMENT_RECORDS` remembers, and the bytes it keeps for them in all.
+SEGMENTS_KEPT_MAX = 100_000
+SEGMENT_BYTES_KEPT_MAX = 256 * 1024 * 1024
 
 
 class _SegmentRecords:
-    """One view's segments' records by path, kept by (version, size) and grown from the tail.
+    """Segments' (signal_id, sequence) of their CRC-valid frames by path, kept with the bytes walked.
 
-    WHY: under `_FRAME_INDEXES` each look read every segment and compared its bytes whole with those
-    indexed, and past 16 MiB of ledger (about 30,000 signals) the memo was dropped whole at every
-    look and every frame indexed again. `FileView.version` changes whenever a file's bytes change
-    other than by growing at the end: the same version and size are the same bytes (nothing is
-    read), and the same version with more bytes is the same bytes followed by new ones. When the
-    version moved, the bytes kept are compared whole with the file's prefix instead. With the
-    prefix unchanged, the walk from the start would reach the offset where the last walk stopped
-    with the same frames (each frame is judged by its own bytes, all inside the prefix) and go on
-    from there: so only the bytes from that offset are walked.
+    WHY: the liveness phase asks "is every ledger record stored?" after each pass, and the reconcile
+    and crash observers ask for partitions' records, each time indexing every frame of every
+    segment, though only the active one changes. The answer is a function of the bytes alone, so
+    one memo serves every view and every run. A file's bytes equal to those kept (compared whole;
+    the simulated disk hands out the same bytes object while a file is unchanged) give the same
+    records. Bytes that begin with those kept (a segment grown at the end) give the records kept
+    and then those of a walk from where the last walk stopped: the walk from the start would have
+    reached that offset with the same frames (each frame is judged by its own bytes, all inside
+    the unchanged prefix) and gone on from there. So a look walks only what was appended.
+    Under a 16 MiB memo of whole indexes this was dropped at every look past about 30,000 signals
+    and every frame indexed again. Bounded: past `SEGMENT_BYTES_KEPT_MAX` a segment is not kept
+    (it is walked whole at each look, as before the memo), past `SEGMENTS_KEPT_MAX` the memo starts
+    again empty; either costs time, never an answer.
     """
 
     __slots__ = ("_known", "_kept_bytes")
 
     def __init__(self) -> None:
-        # path -> (version, size, bytes the valid frames cover, their (signal_id, sequence), the
-        # bytes walked or None when not kept)
-        self._known: dict[str, tuple[object, int, int, list[tuple[str, int]], bytes | None]] = {}
+        self._known: dict[str, tuple[bytes, int, list[tuple[str, int]]]] = {}  # path -> (bytes, valid bytes, records)
         self._kept_bytes = 0
 
-    def records(self, files: FileView, path: str, version: object) -> list[tuple[str, int]]:
-        """The records of the file at `path`, whose version is `version` (not None); callers must
-        not mutate the list."""
+    def records(self, path: str, data: bytes) -> list[tuple[str, int]]:
+        """The records of `data`, the bytes of the segment at `path`; callers must not mutate the list."""
         known = self._known.get(path)
-        if known is not None and known[0] == version and known[1] == files.size_bytes(path):
-            return known[3]
-        data = files.read_bytes(path) or b""
-        size = len(data)
-        if known is not None and known[1] <= size and (
-                known[0] == version or (known[4] is not None and data.startswith(known[4]))):
-            valid_bytes, records = known[2], known[3]  # the bytes walked are still the file's prefix
-            if size > known[1]:
+        if known is not None:
+            kept, valid_bytes, records = known
+            if kept == data:
+                return records
+            if len(kept) < len(data) and data.startswith(kept):
                 frames, covered = valid_frame_index(data[valid_bytes:])
                 valid_bytes += covered
-                records = records + frames if frames else records
-        else:
-            records, valid_bytes = valid_frame_index(data)
-        self._remember(path, version, valid_bytes, records, data)
+                if frames:
+                    records = records + frames
+                self._keep(path, data, valid_bytes, records)
+                return records
+        records, valid_bytes = valid_frame_index(data)
+        self._keep(path, data, valid_bytes, records)
         return records
 
-    def _remember(self, path: str, version: object, valid_bytes: int, records: list[tuple[str, int]],
-                  data: bytes) -> None:
+    def _keep(self, path: str, data: bytes, valid_bytes: int, records: list[tuple[str, int]]) -> None:
         assert valid_bytes <= len(data), (path, valid_bytes, len(data))
         known = self._known
-        old = known.get(path)
-        if old is None and len(known) >= VERSIONED_SEGMENTS_MAX:
-            known.clear()  # a memo: dropping it costs speed, never an answer
+        old = known.pop(path, None)
+        if old is not None:
+            self._kept_bytes -= len(old[0])
+        elif len(known) >= SEGMENTS_KEPT_MAX:
+            known.clear()
             self._kept_bytes = 0
-        elif old is not None and old[4] is not None:
-            self._kept_bytes -= len(old[4])
-        kept = data if self._kept_bytes + len(data) <= KEPT_BYTES_MAX else None
-        self._kept_bytes += 0 if kept is None else len(kept)
-        assert 0 <= self._kept_bytes <= KEPT_BYTES_MAX, self._kept_bytes
-        known[path] = (version, len(data), valid_bytes, records, kept)
+        if self._kept_bytes + len(data) <= SEGMENT_BYTES_KEPT_MAX:
+            known[path] = (bytes(data) if type(data) is not bytes else data, valid_bytes, records)
+            self._kept_bytes += len(data)
+        assert 0 <= self._kept_bytes <= SEGMENT_BYTES_KEPT_MAX, self._kept_bytes
 
 
-# a view's memo lives and dies with the view (a version means nothing on another disk)
-_SEGMENT_RECORDS: "weakref.WeakKeyDictionary[FileView, _SegmentRecords]" = weakref.WeakKeyDictionary()
+_SEGMENT_RECORDS = _SegmentRecords()
 
 
 def partition_records(files: FileView, root: str, partition: str) -> list[tuple[str, int]]:
     """(signal_id, sequence) of the partition's CRC-valid records, in read order."""
     directory = f"{root}/{partition}"
-    names = [name for name in listdir_or_empty(files, directory) if is_segment(name)]
-    versions = [files.version(f"{directory}/{name}") for name in names]
-    if names and None not in versions:
-        memo = _SEGMENT_RECORDS.get(files)
-        if memo is None:
-            memo = _SEGMENT_RECORDS[files] = _SegmentRecords()
-        return [record for name, version in zip(names, versions)
-                for record in memo.records(files, f"{directory}/{name}", version)]
     return [record for name, data in segments(files, root, partition).items()
-            for record in _FRAME_INDEXES.get(f"{directory}/{name}", data, _records_of)]
+            for record in _SEGMENT_RECORDS.records(f"{directory}/{name}", data)]
 
 
 def ledger_signal_ids(files: FileView, root: str) -> set[str]:
