@@ -80,6 +80,14 @@ class OraclePartition:
         return [record for segment in self.segments for record in (*segment.records, *segment.salvaged)]
 
 
+# `json.loads(text)` of a str is these steps of its default decoder (`JSONDecoder.decode` and
+# `raw_decode`): a leading BOM refused, whitespace skipped, one scan, only whitespace after it. Taken
+# here without the three Python frames around them: the run's end parses every record of the ledger.
+# A BOM needs no test of its own: it is not whitespace, so the scan starts on it and fails.
+_SCAN_ONCE = json.JSONDecoder().scan_once  # the scanner of a decoder with json.loads' defaults
+_SKIP_WHITESPACE = json.decoder.WHITESPACE.match
+
+
 def _record_at(partition: str, name: str, data: bytes, offset: int) -> OracleRecord | None:
     header_size = FRAME_HEADER.size
     if offset + header_size > len(data):
@@ -93,16 +101,16 @@ def _record_at(partition: str, name: str, data: bytes, offset: int) -> OracleRec
     try:
         # UTF-8 only, as docs/ledger-format.md says: json.loads(bytes) would also take UTF-16/32 and a BOM,
         # and spent a call per record finding out which (UnicodeDecodeError is a ValueError)
-        document = json.loads(payload.decode("utf-8"))
+        text = payload.decode("utf-8")
+        try:
+            document, end = _SCAN_ONCE(text, _SKIP_WHITESPACE(text, 0).end())
+        except StopIteration:
+            return None  # json.loads: "Expecting value"
+        if end != len(text) and _SKIP_WHITESPACE(text, end).end() != len(text):
+            return None  # json.loads: "Extra data"
         event = document["event"]
-        return OracleRecord(
-            partition=partition,
-            segment=name,
-            offset_bytes=offset,
-            signal_id=str(event["signal_id"]),
-            sequence=int(event["ledger_sequence"]),
-            event=event,
-        )
+        # positional, in the fields' order (the id converted before the sequence, as always)
+        return OracleRecord(partition, name, offset, str(event["signal_id"]), int(event["ledger_sequence"]), event)
     except (ValueError, KeyError, TypeError):
         return None
 

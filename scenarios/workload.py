@@ -8,6 +8,7 @@ signals (the same inputs again, so the same `signal_id`).
 """
 from __future__ import annotations
 
+import operator
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from omen import SignalEvent
 
 CATEGORIES = ("weather", "port_congestion", "geopolitical", "supplier_risk", "fx_shock")
 SIGNALS_MAX = 2_000_000
+_OBSERVED_BEFORE_EMITTED = timedelta(milliseconds=250)
 
 
 class WorkloadSpec(BaseModel):
@@ -54,48 +56,59 @@ class PlannedSignal:
     ruleset_version: str
 
     def build(self, now: datetime) -> SignalEvent:
-        emitted_at = now - timedelta(seconds=self.lag_s)
+        # one dict of the inputs, its severity read before the event takes it (the same values the
+        # two copies gave); a lag of 0 (every signal but a late one) emits at `now` itself, the
+        # same moment and zone `now - timedelta(0)` is
+        emitted_at = now - timedelta(seconds=self.lag_s) if self.lag_s else now
+        input_event = dict(self.input_event)
         return SignalEvent.create(
             event_id=self.event_id,
-            input_event=dict(self.input_event),
+            input_event=input_event,
             ruleset_version=self.ruleset_version,
             category=self.category,
-            observed_at=emitted_at - timedelta(milliseconds=250),
+            observed_at=emitted_at - _OBSERVED_BEFORE_EMITTED,
             emitted_at=emitted_at,
-            payload={"index": self.index, "severity": dict(self.input_event)["severity"]},
+            payload={"index": self.index, "severity": input_event["severity"]},
         )
 
 
 def generate(spec: WorkloadSpec, rng: random.Random, *, start_s: float = 0.0) -> list[PlannedSignal]:
-    """The planned signals in time order. Pure: same spec and stream state, same list."""
+    """The planned signals in time order. Pure: same spec and stream state, same list.
+
+    WHY the draws are spelled this way: a run of a few hundred signals spent a few percent of its
+    instructions here, half of it in `randrange` and `randint`, three Python frames each around
+    one `_randbelow`. `randrange(n)` is `_randbelow(n)` and `randint(a, b)` is
+    `a + _randbelow(b - a + 1)` for the positive widths drawn here, the same draws in the same
+    order (`tests/scenarios/test_workload_draws.py` holds the list to the one they gave).
+    """
     planned: list[PlannedSignal] = []
+    append = planned.append
     at_s = start_s
     burst_left = 0
+    uniform_01, below, expovariate = rng.random, rng._randbelow, rng.expovariate
+    rate_per_s, burst_probability, burst_size_max = spec.rate_per_s, spec.burst_probability, spec.burst_size_max
+    reemit_fraction, late_fraction, late_lag_s_max = spec.reemit_fraction, spec.late_fraction, spec.late_lag_s_max
+    ruleset_version = spec.ruleset_version
+    categories = len(CATEGORIES)
+    assert burst_size_max >= 1  # the width `randint(1, burst_size_max)` draws below
     for index in range(spec.signal_count):
         if burst_left > 0:
             burst_left -= 1
         else:
-            at_s += rng.expovariate(spec.rate_per_s)
-            if rng.random() < spec.burst_probability:
-                burst_left = rng.randint(1, spec.burst_size_max)
-        if planned and rng.random() < spec.reemit_fraction:
-            original = planned[rng.randrange(len(planned))]
+            at_s += expovariate(rate_per_s)
+            if uniform_01() < burst_probability:
+                burst_left = 1 + below(burst_size_max)  # randint(1, burst_size_max)
+        if planned and uniform_01() < reemit_fraction:
+            original = planned[below(len(planned))]  # randrange(len(planned))
             event_id, input_event, category = original.event_id, original.input_event, original.category
         else:
             event_id = f"evt-{index:07d}"
-            input_event = (("source", f"feed-{rng.randrange(8)}"), ("severity", rng.randint(1, 5)), ("n", index))
-            category = CATEGORIES[rng.randrange(len(CATEGORIES))]
-        lag_s = rng.uniform(0.0, spec.late_lag_s_max) if rng.random() < spec.late_fraction else 0.0
-        planned.append(
-            PlannedSignal(
-                index=index,
-                at_s=at_s,
-                event_id=event_id,
-                input_event=input_event,
-                category=category,
-                lag_s=lag_s,
-                ruleset_version=spec.ruleset_version,
-            )
-        )
-    assert all(a.at_s <= b.at_s for a, b in zip(planned, planned[1:])), "workload must be in time order"
+            # randrange(8), randint(1, 5), randrange(len(CATEGORIES)), in this order
+            input_event = (("source", f"feed-{below(8)}"), ("severity", 1 + below(5)), ("n", index))
+            category = CATEGORIES[below(categories)]
+        lag_s = rng.uniform(0.0, late_lag_s_max) if uniform_01() < late_fraction else 0.0
+        # positional, in the fields' order: index, at_s, event_id, input_event, category, lag_s, ruleset_version
+        append(PlannedSignal(index, at_s, event_id, input_event, category, lag_s, ruleset_version))
+    times = [item.at_s for item in planned]
+    assert all(map(operator.le, times, times[1:])), "workload must be in time order"
     return planned

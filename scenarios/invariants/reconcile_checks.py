@@ -68,18 +68,16 @@ def _utc_moment(text: object) -> datetime | None:
     return moment if offset is not None and not offset else None
 
 
-def _is_utc(text: object) -> bool:
-    return _utc_moment(text) is not None
-
-
 def utc_time(ctx: CheckContext) -> Iterator[Violation]:
     """Every stored timestamp is tz-aware UTC; the partition is the UTC date of emitted_at."""
+    # `_utc_moment(...) is None` asked directly: five timestamps per signal, one frame each
     for name, partition in ctx.final_visible.items():
         day_of_partition = name.removesuffix(LATE_SUFFIX)
         for record in partition.records:
             event = record.event
             emitted = _utc_moment(event.get("emitted_at"))
-            if emitted is None or not (_is_utc(event.get("observed_at")) and _is_utc(event.get("ledger_written_at"))):
+            if (emitted is None or _utc_moment(event.get("observed_at")) is None
+                    or _utc_moment(event.get("ledger_written_at")) is None):
                 yield Violation("utc_time", f"ledger record {record.signal_id} carries a non-UTC timestamp",
                                 signal_ids=(record.signal_id,), partition=name)
                 return
@@ -89,7 +87,7 @@ def utc_time(ctx: CheckContext) -> Iterator[Violation]:
                                 signal_ids=(record.signal_id,), partition=name)
                 return
     for row in ctx.stored_rows:
-        if not (_is_utc(row[4]) and _is_utc(row[5])):
+        if _utc_moment(row[4]) is None or _utc_moment(row[5]) is None:
             yield Violation("utc_time", f"stored row {row[0]} carries a non-UTC timestamp", signal_ids=(row[0],))
             return
 

@@ -9,6 +9,7 @@ that is not. The facts are the world's: the durable bytes at the moment of the a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import itemgetter
 
 from scenarios.invariants.model import CheckContext, Violation
 
@@ -24,7 +25,8 @@ def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
     in_flight: dict[str, int] = {}  # emits of a signal started and not yet answered
     alone: dict[str, bool] = {}  # no other emit of the signal overlapped the one in flight
     events = sorted([*ctx.of_kind("ingest.result"), *ctx.of_kind("emit.start"), *ctx.of_kind("emit.result"),
-                     *ctx.of_kind("reconcile.result")], key=lambda event: event.index)
+                     *ctx.of_kind("reconcile.result")], key=itemgetter(0))  # by `index`
+    beyond_promise = ctx.beyond_promise  # a fact of the whole run: asked once, not at every answer
     placed = {(record.partition, record.sequence): record.signal_id
               for partition in ctx.final_visible.values() for record in partition.records}
     for index, _, _, kind, fields in events:
@@ -62,9 +64,9 @@ def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
         if wanted is not None and (sid, wanted, str(fields.get("ack_id"))) not in answered:
             message = f"the emitter said {status} with ack {fields.get('ack_id')}, but RiskCast never answered {wanted} with it"
         elif (status == "failed" and fields.get("durable") and not durable_at_start.get(sid, False)
-              and not overlapped and not ctx.beyond_promise):
+              and not overlapped and not beyond_promise):
             message = "the emitter said failed (nothing written), but the record was durable in the ledger"
-        elif status in NOT_FAILED and not ctx.beyond_promise:
+        elif status in NOT_FAILED and not beyond_promise:
             holder = placed.get((fields.get("partition"), fields.get("sequence")))
             if fields.get("durable") is False:
                 message = f"the emitter said {status} (in the ledger), but the record was not durable"

@@ -5,7 +5,7 @@ the system's reader: a planted bug may live in the reader.
 """
 from __future__ import annotations
 
-from scenarios.ledger_oracle import BytesMemo, valid_frame_index
+from scenarios.ledger_oracle import valid_frame_index
 from scenarios.observers.files import FileView, listdir_or_empty
 
 SEGMENT_PREFIX = "segment-"
@@ -31,22 +31,76 @@ def segments(files: FileView, root: str, partition: str) -> dict[str, bytes]:
     }
 
 
-# WHY: the liveness phase asks "is every ledger record stored?" after each pass, and the reconcile
-# and crash observers ask for partitions' records, each time indexing every frame of every segment,
-# though only the active one changes. The index is a function of the bytes alone, so one memo may
-# serve every view and every run.
-_FRAME_INDEXES = BytesMemo(bytes_max=16 * 1024 * 1024)
+# Segments whose records `_SEGMENT_RECORDS` remembers, and the bytes it keeps for them in all.
+SEGMENTS_KEPT_MAX = 100_000
+SEGMENT_BYTES_KEPT_MAX = 256 * 1024 * 1024
 
 
-def _records_of(data: bytes) -> list[tuple[str, int]]:
-    return valid_frame_index(data)[0]
+class _SegmentRecords:
+    """Segments' (signal_id, sequence) of their CRC-valid frames by path, kept with the bytes walked.
+
+    WHY: the liveness phase asks "is every ledger record stored?" after each pass, and the reconcile
+    and crash observers ask for partitions' records, each time indexing every frame of every
+    segment, though only the active one changes. The answer is a function of the bytes alone, so
+    one memo serves every view and every run. A file's bytes equal to those kept (compared whole;
+    the simulated disk hands out the same bytes object while a file is unchanged) give the same
+    records. Bytes that begin with those kept (a segment grown at the end) give the records kept
+    and then those of a walk from where the last walk stopped: the walk from the start would have
+    reached that offset with the same frames (each frame is judged by its own bytes, all inside
+    the unchanged prefix) and gone on from there. So a look walks only what was appended.
+    Under a 16 MiB memo of whole indexes this was dropped at every look past about 30,000 signals
+    and every frame indexed again. Bounded: past `SEGMENT_BYTES_KEPT_MAX` a segment is not kept
+    (it is walked whole at each look, as before the memo), past `SEGMENTS_KEPT_MAX` the memo starts
+    again empty; either costs time, never an answer.
+    """
+
+    __slots__ = ("_known", "_kept_bytes")
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[bytes, int, list[tuple[str, int]]]] = {}  # path -> (bytes, valid bytes, records)
+        self._kept_bytes = 0
+
+    def records(self, path: str, data: bytes) -> list[tuple[str, int]]:
+        """The records of `data`, the bytes of the segment at `path`; callers must not mutate the list."""
+        known = self._known.get(path)
+        if known is not None:
+            kept, valid_bytes, records = known
+            if kept == data:
+                return records
+            if len(kept) < len(data) and data.startswith(kept):
+                frames, covered = valid_frame_index(data[valid_bytes:])
+                valid_bytes += covered
+                if frames:
+                    records = records + frames
+                self._keep(path, data, valid_bytes, records)
+                return records
+        records, valid_bytes = valid_frame_index(data)
+        self._keep(path, data, valid_bytes, records)
+        return records
+
+    def _keep(self, path: str, data: bytes, valid_bytes: int, records: list[tuple[str, int]]) -> None:
+        assert valid_bytes <= len(data), (path, valid_bytes, len(data))
+        known = self._known
+        old = known.pop(path, None)
+        if old is not None:
+            self._kept_bytes -= len(old[0])
+        elif len(known) >= SEGMENTS_KEPT_MAX:
+            known.clear()
+            self._kept_bytes = 0
+        if self._kept_bytes + len(data) <= SEGMENT_BYTES_KEPT_MAX:
+            known[path] = (bytes(data) if type(data) is not bytes else data, valid_bytes, records)
+            self._kept_bytes += len(data)
+        assert 0 <= self._kept_bytes <= SEGMENT_BYTES_KEPT_MAX, self._kept_bytes
+
+
+_SEGMENT_RECORDS = _SegmentRecords()
 
 
 def partition_records(files: FileView, root: str, partition: str) -> list[tuple[str, int]]:
     """(signal_id, sequence) of the partition's CRC-valid records, in read order."""
     directory = f"{root}/{partition}"
     return [record for name, data in segments(files, root, partition).items()
-            for record in _FRAME_INDEXES.get(f"{directory}/{name}", data, _records_of)]
+            for record in _SEGMENT_RECORDS.records(f"{directory}/{name}", data)]
 
 
 def ledger_signal_ids(files: FileView, root: str) -> set[str]:
