@@ -969,6 +969,34 @@ class SimDisk:
         _, files = crash_model.walk(self._nodes, lambda d: d.entries)
         return {path: self._nodes[ino].visible_snapshot() for path, ino in files}
 
+    def visible_state(self) -> tuple[tuple, dict[str, bytes]]:
+        """(a key such that two disks with equal keys answer every op of the `os`-like API alike from
+        now on, `visible_files()`), from one walk of the tree.
+
+        WHY: the exhaustive check reads each recovered crash state through the API (the system's
+        reader) and many states recover to the same disk; equal keys let it read one. What an op
+        can see: every reachable directory's inode, mode and entries, every reachable file's inode,
+        mode and bytes (stat shows inode, mode and size), the open descriptors and the next ones
+        handed out, the next inode, the used bytes against the capacity, the umask and whether
+        permissions are checked. Durable bytes and pending ops are left out: no op of the API
+        reads them (only a crash, and the seeded rng drawing it, which the key does not cover)."""
+        nodes = self._nodes
+        dirs, files = crash_model.walk(nodes, lambda d: d.entries)
+        visible = {path: nodes[ino].visible_snapshot() for path, ino in files}
+        open_files = []
+        for fd, handle in sorted(self._fds.items()):
+            node = handle.node  # an unlinked file read through its descriptor: its bytes too
+            held = tuple(sorted(node.entries.items())) if node.is_dir else node.visible_snapshot()
+            open_files.append((fd, node.ino, node.mode, held, handle.path, handle.readable, handle.writable,
+                               handle.append, handle.offset))
+        key = (
+            tuple((ino, nodes[ino].mode, tuple(sorted(nodes[ino].entries.items()))) for _, ino in dirs),
+            tuple((ino, nodes[ino].mode, visible[path]) for path, ino in files),
+            tuple(open_files), tuple(sorted(self._free_fds)), self._next_fd, self._next_ino,
+            self._used_bytes, self.capacity_bytes, self.umask, self.root_user, self.profile,
+        )
+        return key, visible
+
     def durable_size(self, path: str) -> int | None:
         """Durable byte length of `path` if its whole entry chain is durable, else None."""
         node = self._durable_node(path)
