@@ -209,6 +209,26 @@ class SimDisk:
     # ---------------------------------------------------------------- bookkeeping
 
     @property
+    def rng(self) -> random.Random:
+        """The seeded 'disk' stream (crash draws, a crash fault's cut of a write).
+
+        A twin made to install a crash state holds only the stream's state, the one tuple its parent
+        took for all of its visits, and builds its own generator at its first draw. WHY: a check's
+        clone draws nothing, and copying a Mersenne Twister per clone (seed, get and set its 625
+        words) cost about as much as installing the state; the draws are the ones a copy makes."""
+        rng = self._rng
+        if rng is None:
+            rng = random.Random(0)  # any seed: the state is overwritten with the parent's
+            rng.setstate(self._rng_state)
+            self._rng, self._rng_state = rng, None
+        return rng
+
+    @rng.setter
+    def rng(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._rng_state = None
+
+    @property
     def used_bytes(self) -> int:
         """Sum of visible file sizes: what `capacity_bytes` limits."""
         return self._used_bytes
@@ -843,6 +863,9 @@ class SimDisk:
         for that clone to record its event. The disk must not change between two visits (asserted)."""
         before = self._visible_paths()
         unchanged = (self._seq, self._installs)
+        # every twin's stream starts here: a draw of this disk's own moves its op count (a crash
+        # fault's cut) or its installs (a crash), both asserted unchanged when a twin is made
+        rng, rng_state = self.rng, self.rng.getstate()
         for state in states:
             assert (self._seq, self._installs) == unchanged, "the disk changed between two of its visits"
             if not isinstance(state, CrashState):
@@ -850,27 +873,29 @@ class SimDisk:
                     f"a disk visits or clones only CrashStates from crash_states(), got {type(state).__name__}")
             # a clone's `_install` traces with the clone's node, profile and op count: this disk's
             self._trace_crash(CrashReport(state, _lost_paths(before, state)), "chosen")
-            visit = CrashStateVisit(self, state, (*unchanged, self.op_count))
+            visit = CrashStateVisit(self, state, (*unchanged, self.op_count), rng, rng_state)
             yield visit
             visit.closed = True
 
-    def _twin_for_state(self) -> "SimDisk":
+    def _twin_for_state(self, rng_state: tuple) -> "SimDisk":
         """A twin about to install a crash state: no fault hook (a check's probes must not draw
-        faults), its own change feed (`_install` resets it, as a crash does)."""
-        twin = self._twin()
+        faults), its own change feed (`_install` resets it, as a crash does), its stream built from
+        `rng_state` (this disk's stream's state, taken once for a batch of visits) at its first draw."""
+        twin = self._twin(None)
+        twin._rng_state = rng_state
         twin.fault_hook = None
         twin._changes = self._changes.copy_to_reset()
         return twin
 
-    def _twin(self) -> "SimDisk":
-        """A disk sharing every field with this one but its own rng (same state) and path view:
-        the start of `clone` and `clone_in_state`, which then replace what each must own."""
+    def _twin(self, rng: random.Random | None) -> "SimDisk":
+        """A disk sharing every field with this one but its stream (`rng`, None for one built at
+        its first draw) and path view: the start of `clone` and `clone_in_state`, which then replace
+        what each must own."""
         unknown = set(vars(self)) - _CLONED_ATTRIBUTES
         assert not unknown, f"SimDisk cannot copy {sorted(unknown)}: add it to _CLONED_ATTRIBUTES and to clone()"
         twin = object.__new__(type(self))
         twin.__dict__.update(vars(self))
-        twin.rng = random.Random(0)  # any seed: the state is overwritten with this disk's next line
-        twin.rng.setstate(self.rng.getstate())
+        twin._rng, twin._rng_state = rng, None
         twin.path = DiskPath(twin)
         return twin
 
@@ -925,7 +950,9 @@ class SimDisk:
         array and entry op cost more than checking the state itself. An `EntryOp` shared by two
         directories (a rename) stays one shared object in the copy.
         """
-        twin = self._twin()
+        rng = random.Random(0)  # any seed: the state is overwritten with this disk's
+        rng.setstate(self.rng.getstate())
+        twin = self._twin(rng)
         ops: dict[int, EntryOp] = {}
         twin._nodes = {ino: _copy_node(node, ops) for ino, node in self._nodes.items()}
         twin._dirty = dict(self._dirty)
@@ -1139,14 +1166,17 @@ class CrashStateVisit:
     makes the disk in that state, at most once and before the next visit (the disk it clones must
     be the one the event was recorded for)."""
 
-    __slots__ = ("state", "closed", "_disk", "_unchanged", "_cloned")
+    __slots__ = ("state", "closed", "_disk", "_unchanged", "_cloned", "_rng", "_rng_state")
 
-    def __init__(self, disk: SimDisk, state: CrashState, unchanged: tuple[int, int, int]) -> None:
+    def __init__(self, disk: SimDisk, state: CrashState, unchanged: tuple[int, int, int], rng: random.Random,
+                 rng_state: tuple) -> None:
         self.state = state
         self.closed = False
         self._disk = disk
         self._unchanged = unchanged
         self._cloned = False
+        self._rng = rng  # the disk's stream, and its state as the visits began
+        self._rng_state = rng_state
 
     def clone(self) -> SimDisk:
         """What `clone_in_state(self.state)` makes, but for its `disk.crash` event (recorded once)."""
@@ -1155,14 +1185,15 @@ class CrashStateVisit:
         disk = self._disk
         # the op count too: a clone copies it, and the eager clone copied it as the event was recorded
         assert (disk._seq, disk._installs, disk.op_count) == self._unchanged, "the disk changed since its event"
+        assert disk.rng is self._rng, "the disk's stream was replaced since its event"
         self._cloned = True
-        twin = disk._twin_for_state()
+        twin = disk._twin_for_state(self._rng_state)
         twin._install(self.state, None, ())
         return twin
 
 
 _CLONED_ATTRIBUTES = frozenset({
-    "rng", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
+    "_rng", "_rng_state", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
     "umask", "path", "_nodes", "_next_ino", "_dirty", "_seq", "_fds", "_free_fds", "_next_fd", "_used_bytes",
     "_changes", "_installs",
 })
