@@ -128,7 +128,7 @@ def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime,
     visible_key, files = clone.visible_state()
     found = reads.get(visible_key, root) if reads is not None else None
     if found is None:
-        found = _read_recovered(clone, files, root, reader, port, parsed, watch)
+        found = _read_recovered(clone, visible_key, files, root, reader, port, parsed, watch)
         if reads is not None:
             reads.put(visible_key, root, found, sum(len(data) for data in files.values()))
     elif watch is not None and found.temp_named & watch.temp_only:
@@ -141,17 +141,23 @@ class _RecoveredRead:
     """What the oracle and the reader find in a recovered ledger: `ids` and `later` of its
     `_StateOutcome`; `temp_named`: the inodes the read's ops named through a path ending in
     `TEMP_SUFFIX` (any op but an unlink or a listing), for `_TempTouches` of a state sharing it; None
-    when the reader was handed more than the `os`-like API (never shared)."""
+    when the reader was handed more than the `os`-like API, or linked names unwatched (never shared)."""
 
     ids: frozenset[str]
     later: tuple[str, ...]
     temp_named: frozenset[int] | None
 
 
-def _read_recovered(clone: SimDisk, files: dict[str, bytes], root: str, reader: LedgerReader,
+def _read_recovered(clone: SimDisk, visible_key: tuple, files: dict[str, bytes], root: str, reader: LedgerReader,
                     port: _StateUnderCheck, parsed: BytesMemo, watch: "_TempTouches | None") -> _RecoveredRead:
-    """The ledger the writer left in `clone` (`files`: its `visible_files()`), read by the oracle and
-    by the system's reader: every record id, the sequence order, the partitions the reader refuses."""
+    """The ledger the writer left in `clone` (`files`: its `visible_files()`, `visible_key` its
+    `visible_state()` key), read by the oracle and by the system's reader: every record id, the
+    sequence order, the partitions the reader refuses.
+
+    The reader's ops are watched (`_TempTouches`, noting every inode a temp path names) only when a
+    name in the tree ends in `TEMP_SUFFIX`: with none, a temp path names nothing unless the read
+    itself links one (an entry op, which the disk counts), so `temp_named` is empty without a
+    question per op; a read that made an entry op unwatched is taken as touching every temp."""
     later = []
     recovered = parse_ledger(files, root, memo=parsed)
     ids = frozenset(record.signal_id for partition in recovered.values() for record in partition.records)
@@ -160,7 +166,11 @@ def _read_recovered(clone: SimDisk, files: dict[str, bytes], root: str, reader: 
         if any(b <= a for a, b in zip(sequences, sequences[1:])):
             later.append(f"{name}: sequence not increasing")
     assert clone.fault_hook is watch, "the read is watched by the state's watch alone"
-    reading = _TempTouches(clone, watch.temp_only if watch is not None else frozenset(), named=set())
+    dir_installs = visible_key[0]  # (inode, mode, ((name, inode), ...)) per reachable directory
+    temp_names = any(name.endswith(TEMP_SUFFIX) for _, _, entries in dir_installs for name, _ in entries)
+    reading = (_TempTouches(clone, watch.temp_only if watch is not None else frozenset(), named=set())
+               if temp_names else None)
+    entry_ops_before = clone.entry_op_count
     clone.fault_hook = reading
     port.disk = clone  # `reader` reads through `port`
     port.other_names = False
@@ -172,10 +182,18 @@ def _read_recovered(clone: SimDisk, files: dict[str, bytes], root: str, reader: 
                 later.append(f"{name} unreadable after recovery: {error}")
     finally:
         clone.fault_hook = watch
-    if watch is not None and reading.touched:
-        watch.touched = True
-    assert reading.named is not None
-    return _RecoveredRead(ids, tuple(later), frozenset(reading.named) if not port.other_names else None)
+    if reading is not None:
+        assert reading.named is not None
+        named: frozenset[int] | None = frozenset(reading.named)
+        if watch is not None and reading.touched:
+            watch.touched = True
+    elif clone.entry_op_count == entry_ops_before:
+        named = frozenset()  # no temp name existed and none was made: no temp path named an inode
+    else:
+        named = None  # linked names unwatched: not shared, and every temp taken as touched
+        if watch is not None:
+            watch.touched = True
+    return _RecoveredRead(ids, tuple(later), named if not port.other_names else None)
 
 
 # A recovered ledger's read is kept with its whole visible state (`SimDisk.visible_state`): bounded

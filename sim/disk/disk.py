@@ -247,6 +247,12 @@ class SimDisk:
         self._rng_state = None
 
     @property
+    def entry_op_count(self) -> int:
+        """Entry ops (a link, an unlink, a rename) made so far: it moves whenever a name is made or
+        dropped, so a caller that saw no name of a kind knows none was made while it did not move."""
+        return self._seq
+
+    @property
     def used_bytes(self) -> int:
         """Sum of visible file sizes: what `capacity_bytes` limits."""
         return self._used_bytes

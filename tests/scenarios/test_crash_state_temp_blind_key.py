@@ -203,3 +203,28 @@ def test_a_reader_that_reads_a_leftover_temp_keeps_the_states_apart(monkeypatch:
     states, findings = fresh
     assert reused == fresh and 0 < len({finding.state_index for finding in findings}) < states
     assert memos.reads is not None and memos.reads.hits > 0, "some recovered ledger's read is shared"
+
+
+def test_a_reader_that_links_a_name_is_never_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that makes a name while no temp name exists (it is not watched then, see
+    `_read_recovered`): nothing says what its ops named, so its read is kept for no other state."""
+    disk, acknowledged = _ledger_with_temps(1, [])
+    disk.fault_hook = _LieAboutSegmentFsyncs()
+    writer = LedgerWriter(ROOT, fs=disk, clock=FixedClock(NOW))
+    acknowledged.add(writer.write(_event(7)).signal_id)
+    writer.close()
+    disk.fault_hook = None
+    read_partition = LedgerReader.read_partition
+
+    def marking(self, partition):  # noqa: ANN001
+        fd = self._fs.open(f"{ROOT}/{partition}/read.mark", os.O_WRONLY | os.O_CREAT, 0o644)
+        self._fs.close(fd)
+        yield from read_partition(self, partition)
+
+    monkeypatch.setattr(LedgerReader, "read_partition", marking)
+    memos = crash_check_memos(ROOT)
+    reused = check_all_crash_states(disk, ROOT, acknowledged, now=NOW, states_max=256, memos=memos)
+    fresh = check_all_crash_states(disk, ROOT, acknowledged, now=NOW, states_max=256,
+                                   memos=crash_check_memos(ROOT, reuse_outcomes=False))
+    assert reused == fresh and reused[0] > 1
+    assert memos.reads is not None and memos.reads.hits == 0
