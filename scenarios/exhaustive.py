@@ -126,6 +126,8 @@ def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime,
                                  frozenset(), frozenset(), ())
     writer.close()
     visible_key, files = clone.visible_state()
+    if clone.trace_ops:
+        reads = None  # each op of the read is a trace event: a shared read would drop them
     found = reads.get(visible_key, root) if reads is not None else None
     if found is None:
         found = _read_recovered(clone, visible_key, files, root, reader, port, parsed, watch)
@@ -214,7 +216,8 @@ class RecoveredReads:
     bytes (`CrashCheckMemos`), so the same ops give the same answers, and the read does not depend
     on the instant (no clock reaches it: the probes and the acknowledged records are applied by the
     state's outcome). What the read's ops named through temp paths is kept with it, so a state
-    sharing it learns whether the read touched one of its temp-only files (`_TempTouches`)."""
+    sharing it learns whether the read touched one of its temp-only files (`_TempTouches`). A clone
+    that traces its ops (`trace_ops`) reads every state: its read's events reach the trace."""
 
     def __init__(self, bytes_max: int = RECOVERED_READS_BYTES_MAX) -> None:
         assert bytes_max >= 0
