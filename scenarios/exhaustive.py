@@ -138,16 +138,20 @@ def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime,
     return _StateOutcome(None, frozenset(probes), found.ids, found.later)
 
 
-@dataclass(frozen=True)
 class _RecoveredRead:
     """What the oracle and the reader find in a recovered ledger: `ids` and `later` of its
     `_StateOutcome`; `temp_named`: the inodes the read's ops named through a path ending in
     `TEMP_SUFFIX` (any op but an unlink or a listing), for `_TempTouches` of a state sharing it; None
-    when the reader was handed more than the `os`-like API, or linked names unwatched (never shared)."""
+    when the reader was handed more than the `os`-like API, or linked names unwatched (never shared).
+    Never changed once made. A plain class: a frozen dataclass costs about 4 M instructions to make
+    at import, in every process."""
 
-    ids: frozenset[str]
-    later: tuple[str, ...]
-    temp_named: frozenset[int] | None
+    __slots__ = ("ids", "later", "temp_named")
+
+    def __init__(self, ids: frozenset[str], later: tuple[str, ...], temp_named: frozenset[int] | None) -> None:
+        self.ids = ids
+        self.later = later
+        self.temp_named = temp_named
 
 
 def _read_recovered(clone: SimDisk, visible_key: tuple, files: dict[str, bytes], root: str, reader: LedgerReader,
