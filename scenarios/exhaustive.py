@@ -54,16 +54,31 @@ def _days_with_segments(paths: Iterable[str], root: str) -> list[str]:
     return sorted(days)
 
 
+# What the reader's port may hand out for a read of a recovered state to be shared (`RecoveredReads`):
+# the `os`-like API, whose answers `SimDisk.visible_state` covers, and its constants.
+_PORT_NAMES_SHARED = frozenset({
+    "open", "read", "pread", "lseek", "fstat", "close", "stat", "listdir", "scandir", "path", "sep",
+    "O_RDONLY", "O_WRONLY", "O_RDWR", "O_CREAT", "O_EXCL", "O_TRUNC", "O_APPEND", "O_DIRECTORY",
+    "SEEK_SET", "SEEK_CUR", "SEEK_END",
+})
+
+
 class _StateUnderCheck:
     """The `fs` port of one reader kept across the states of a check, pointed at the state under
     check: the reader's memo (by bytes, see omen.ledger.reader) then validates each segment the
-    states share once, not once per state. The answers are the same: the memo keys on the bytes."""
+    states share once, not once per state. The answers are the same: the memo keys on the bytes.
+
+    `other_names`: whether the reader was handed anything but the `os`-like API (a SimDisk method of
+    its own, say `visible_version`): then its read of a state is not shared (`RecoveredReads`)."""
 
     def __init__(self) -> None:
         self.disk: SimDisk | None = None
+        self.other_names = False
 
     def __getattr__(self, name: str) -> Any:
         assert self.disk is not None, "no crash state is under check"
+        if name not in _PORT_NAMES_SHARED:
+            self.other_names = True
         return getattr(self.disk, name)
 
 
@@ -94,7 +109,10 @@ class _StateOutcome:
 
 def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime, reader: LedgerReader,
                       port: _StateUnderCheck, parsed: BytesMemo, probes_by_day: dict[str, SignalEvent],
-                      scans: RecoveryScans) -> _StateOutcome:
+                      scans: RecoveryScans, reads: "RecoveredReads | None" = None,
+                      watch: "_TempTouches | None" = None) -> _StateOutcome:
+    """`watch`: the clone's fault hook (None: no temp-only file); `reads`: the run's shared reads of
+    recovered ledgers (None: every recovered ledger is read)."""
     writer = LedgerWriter(root, fs=clone, clock=FixedClock(now), recovery_scans=scans)
     probes: set[str] = set()
     for day in days:
@@ -107,20 +125,128 @@ def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime,
             return _StateOutcome(f"the writer does not recover partition {day}: {type(error).__name__}: {error}",
                                  frozenset(), frozenset(), ())
     writer.close()
+    visible_key, files = clone.visible_state()
+    if clone.trace_ops:
+        reads = None  # each op of the read is a trace event: a shared read would drop them
+    found = reads.get(visible_key, root) if reads is not None else None
+    if found is None:
+        found = _read_recovered(clone, visible_key, files, root, reader, port, parsed, watch)
+        if reads is not None:
+            reads.put(visible_key, root, found, sum(len(data) for data in files.values()))
+    elif watch is not None and found.temp_named & watch.temp_only:
+        watch.touched = True  # the shared read named one of this state's temp-only files
+    return _StateOutcome(None, frozenset(probes), found.ids, found.later)
+
+
+class _RecoveredRead:
+    """What the oracle and the reader find in a recovered ledger: `ids` and `later` of its
+    `_StateOutcome`; `temp_named`: the inodes the read's ops named through a path ending in
+    `TEMP_SUFFIX` (any op but an unlink or a listing), for `_TempTouches` of a state sharing it; None
+    when the reader was handed more than the `os`-like API, or linked names unwatched (never shared).
+    Never changed once made. A plain class: a frozen dataclass costs about 4 M instructions to make
+    at import, in every process."""
+
+    __slots__ = ("ids", "later", "temp_named")
+
+    def __init__(self, ids: frozenset[str], later: tuple[str, ...], temp_named: frozenset[int] | None) -> None:
+        self.ids = ids
+        self.later = later
+        self.temp_named = temp_named
+
+
+def _read_recovered(clone: SimDisk, visible_key: tuple, files: dict[str, bytes], root: str, reader: LedgerReader,
+                    port: _StateUnderCheck, parsed: BytesMemo, watch: "_TempTouches | None") -> _RecoveredRead:
+    """The ledger the writer left in `clone` (`files`: its `visible_files()`, `visible_key` its
+    `visible_state()` key), read by the oracle and by the system's reader: every record id, the
+    sequence order, the partitions the reader refuses.
+
+    The reader's ops are watched (`_TempTouches`, noting every inode a temp path names) only when a
+    name in the tree ends in `TEMP_SUFFIX`: with none, a temp path names nothing unless the read
+    itself links one (an entry op, which the disk counts), so `temp_named` is empty without a
+    question per op; a read that made an entry op unwatched is taken as touching every temp."""
     later = []
-    recovered = parse_ledger(clone.visible_files(), root, memo=parsed)
+    recovered = parse_ledger(files, root, memo=parsed)
     ids = frozenset(record.signal_id for partition in recovered.values() for record in partition.records)
     for name, partition in recovered.items():
         sequences = [record.sequence for record in partition.records]
         if any(b <= a for a, b in zip(sequences, sequences[1:])):
             later.append(f"{name}: sequence not increasing")
+    assert clone.fault_hook is watch, "the read is watched by the state's watch alone"
+    dir_installs = visible_key[0]  # (inode, mode, ((name, inode), ...)) per reachable directory
+    temp_names = any(name.endswith(TEMP_SUFFIX) for _, _, entries in dir_installs for name, _ in entries)
+    reading = (_TempTouches(clone, watch.temp_only if watch is not None else frozenset(), named=set())
+               if temp_names else None)
+    entry_ops_before = clone.entry_op_count
+    clone.fault_hook = reading
     port.disk = clone  # `reader` reads through `port`
-    for name in reader.list_partitions():
-        try:
-            sum(1 for _ in reader.read_partition(name))
-        except LedgerCorruptionError as error:
-            later.append(f"{name} unreadable after recovery: {error}")
-    return _StateOutcome(None, frozenset(probes), ids, tuple(later))
+    port.other_names = False
+    try:
+        for name in reader.list_partitions():
+            try:
+                sum(1 for _ in reader.read_partition(name))
+            except LedgerCorruptionError as error:
+                later.append(f"{name} unreadable after recovery: {error}")
+    finally:
+        clone.fault_hook = watch
+    if reading is not None:
+        assert reading.named is not None
+        named: frozenset[int] | None = frozenset(reading.named)
+        if watch is not None and reading.touched:
+            watch.touched = True
+    elif clone.entry_op_count == entry_ops_before:
+        named = frozenset()  # no temp name existed and none was made: no temp path named an inode
+    else:
+        named = None  # linked names unwatched: not shared, and every temp taken as touched
+        if watch is not None:
+            watch.touched = True
+    return _RecoveredRead(ids, tuple(later), named if not port.other_names else None)
+
+
+# A recovered ledger's read is kept with its whole visible state (`SimDisk.visible_state`): bounded
+# in the bytes of its files, and cleared when full (dropping it changes nothing but speed).
+RECOVERED_READS_BYTES_MAX = 32 * 1024 * 1024
+
+
+class RecoveredReads:
+    """Reads of recovered ledgers by their whole visible state: a crash state the writer recovered
+    to the same disk as one already read is not read again. In the exhaustive scenarios about two
+    in five recovered states end the same (their probe written, their manifest rewritten, their torn
+    tail cut), whatever they started from.
+
+    WHY exact: the read after `writer.close()` is the oracle's parse of `visible_files()` and the
+    system's reader going through the `os`-like API of the clone (the port notes any other name it
+    hands out, and such a read is never kept); two clones with equal `SimDisk.visible_state` keys
+    answer every op of that API alike. The reader is the check's shared one, whose memos key on
+    bytes (`CrashCheckMemos`), so the same ops give the same answers, and the read does not depend
+    on the instant (no clock reaches it: the probes and the acknowledged records are applied by the
+    state's outcome). What the read's ops named through temp paths is kept with it, so a state
+    sharing it learns whether the read touched one of its temp-only files (`_TempTouches`). A clone
+    that traces its ops (`trace_ops`) reads every state: its read's events reach the trace."""
+
+    def __init__(self, bytes_max: int = RECOVERED_READS_BYTES_MAX) -> None:
+        assert bytes_max >= 0
+        self.bytes_max = bytes_max
+        self._known: dict[tuple, _RecoveredRead] = {}
+        self._bytes = 0
+        self.hits = 0
+
+    def get(self, visible_key: tuple, root: str) -> _RecoveredRead | None:
+        found = self._known.get((visible_key, root))
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def put(self, visible_key: tuple, root: str, found: _RecoveredRead, state_bytes: int) -> None:
+        """Keeps `found` unless its read went past the `os`-like API (`temp_named` None)."""
+        key = (visible_key, root)
+        assert key not in self._known, "a recovered ledger is read once per visible state"
+        if found.temp_named is None or state_bytes > self.bytes_max:
+            return
+        if self._bytes + state_bytes > self.bytes_max:
+            self._known.clear()
+            self._bytes = 0
+        self._known[key] = found
+        self._bytes += state_bytes
 
 
 # A run checks up to `points_max` instants of up to `states_max` states; the states' bytes are what
@@ -215,15 +341,21 @@ class _TempTouches:
     path whose last name ends in `TEMP_SUFFIX` is walked: a temp-only file has no other name (the
     disk has no symlinks), so no other path reaches it."""
 
-    def __init__(self, clone: SimDisk, temp_only: frozenset[int]) -> None:
+    def __init__(self, clone: SimDisk, temp_only: frozenset[int], named: set[int] | None = None) -> None:
         self._inode_of = clone.visible_inode
-        self._temp_only = temp_only
+        self.temp_only = temp_only
         self.touched = False
+        # when a set: every inode such an op named, temp-only or not (what `RecoveredReads` keeps)
+        self.named = named
 
     def decide(self, op: str, path: str, nbytes: int) -> None:
-        if (not self.touched and path.endswith(TEMP_SUFFIX) and op not in ("unlink", "listdir")
-                and self._inode_of(path) in self._temp_only):
-            self.touched = True
+        if (path.endswith(TEMP_SUFFIX) and op not in ("unlink", "listdir")
+                and (not self.touched or self.named is not None)):
+            ino = self._inode_of(path)
+            if ino in self.temp_only:
+                self.touched = True
+            if self.named is not None and ino is not None:
+                self.named.add(ino)
         return None
 
 
@@ -244,14 +376,17 @@ class CrashCheckMemos:
     parsed: BytesMemo
     scans: RecoveryScans
     outcomes: StateOutcomes | None  # None: every state is recovered (the slow path the memo is held to)
+    reads: RecoveredReads | None = None  # None: every recovered ledger is read (the same slow path)
 
 
 def crash_check_memos(root: str, *, reuse_outcomes: bool = True) -> CrashCheckMemos:
     """Fresh memos for the checks of one ledger under `root` (one run's). `reuse_outcomes=False`:
-    no state's outcome is reused (`StateOutcomes`), for specs holding the memo to the slow path."""
+    no state's outcome and no recovered ledger's read is reused (`StateOutcomes`, `RecoveredReads`),
+    for specs holding the memos to the slow path."""
     port = _StateUnderCheck()
     return CrashCheckMemos(port=port, reader=LedgerReader(root, fs=port), parsed=BytesMemo(),
-                           scans=recovery_scan_memo(), outcomes=StateOutcomes() if reuse_outcomes else None)
+                           scans=recovery_scan_memo(), outcomes=StateOutcomes() if reuse_outcomes else None,
+                           reads=RecoveredReads() if reuse_outcomes else None)
 
 
 def check_all_crash_states(
@@ -282,7 +417,7 @@ def check_all_crash_states(
             clone.fault_hook = watch
             try:
                 outcome = _outcome_in_state(clone, days, root, now, memos.reader, memos.port, memos.parsed,
-                                            probes_by_day, memos.scans)
+                                            probes_by_day, memos.scans, memos.reads, watch)
             finally:
                 clone.fault_hook = None
             if outcomes is not None:

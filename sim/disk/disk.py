@@ -69,7 +69,18 @@ def _sync_op(op: str) -> Callable[["SimDisk", object], None]:
     def sync(self: "SimDisk", fd) -> None:
         if not isinstance(fd, int):
             fd = fd.fileno()
-        open_file, fault = self._open_file(fd, op, 0)
+        # `self._open_file(fd, op, 0)`, inline (the same count, trace and question, in order)
+        open_file = self._fds.get(fd)
+        path = open_file.path if open_file is not None else ""
+        self.op_count += 1
+        if self.trace_ops:
+            self._trace("disk.op", op=op, path=path, nbytes=0, op_index=self.op_count)
+        hook = self.fault_hook
+        fault = hook.decide(op, path, 0) if hook is not None else None
+        if fault is not None:
+            fault = self._fault_begins(op, path, fault)
+        if open_file is None:
+            raise os_error(errno.EBADF)
         node = open_file.node
         if fault is not None:
             if fault.kind == "fsync_lie":
@@ -80,12 +91,19 @@ def _sync_op(op: str) -> Callable[["SimDisk", object], None]:
             if not node.is_dir:
                 node.drop_pending()
             raise os_error(errno.EIO)
+        pending = node.pending
         if node.is_dir:
-            commit_dir(self._nodes, node, len(node.pending), self._changes.touch)
+            if pending:  # `commit_dir` of no op changes nothing: its frame only when there is one
+                commit_dir(self._nodes, node, len(pending), self._changes.touch)
             self._dirty.pop(node.ino, None)
             return
-        if node.pending:
-            node.commit()
+        if pending:
+            durable = node.durable
+            if len(pending) == 1 and pending[0][0] == len(durable) and pending[0][1] is not None:
+                durable += pending[0][1]  # one append (a ledger's record): `commit`'s first case, inline
+                node.pending = []
+            else:
+                node.commit()
             self._changes.touch(node.ino)
         if self.profile == "ext4-ordered" and self._dirty:
             commit_links_of(self._nodes, self._dirty, node.ino, self._changes.touch)
@@ -209,6 +227,32 @@ class SimDisk:
     # ---------------------------------------------------------------- bookkeeping
 
     @property
+    def rng(self) -> random.Random:
+        """The seeded 'disk' stream (crash draws, a crash fault's cut of a write).
+
+        A twin made to install a crash state holds only the stream's state, the one tuple its parent
+        took for all of its visits, and builds its own generator at its first draw. WHY: a check's
+        clone draws nothing, and copying a Mersenne Twister per clone (seed, get and set its 625
+        words) cost about as much as installing the state; the draws are the ones a copy makes."""
+        rng = self._rng
+        if rng is None:
+            rng = random.Random(0)  # any seed: the state is overwritten with the parent's
+            rng.setstate(self._rng_state)
+            self._rng, self._rng_state = rng, None
+        return rng
+
+    @rng.setter
+    def rng(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._rng_state = None
+
+    @property
+    def entry_op_count(self) -> int:
+        """Entry ops (a link, an unlink, a rename) made so far: it moves whenever a name is made or
+        dropped, so a caller that saw no name of a kind knows none was made while it did not move."""
+        return self._seq
+
+    @property
     def used_bytes(self) -> int:
         """Sum of visible file sizes: what `capacity_bytes` limits."""
         return self._used_bytes
@@ -310,7 +354,7 @@ class SimDisk:
         return directory, name
 
     def _lookup(self, path) -> tuple[str, FileNode | DirNode]:
-        given, norm, trailing = self._norm(path)
+        given, norm, trailing = (type(path) is str and _norm_memo.get(path)) or self._norm(path)
         if norm == "/":
             return given, self._nodes[ROOT_INO]
         directory, name = self._parent(norm, given)
@@ -346,9 +390,9 @@ class SimDisk:
     def _open_file(self, fd: int, op: str, nbytes: int) -> tuple[OpenFile, DiskFault | None]:
         """The descriptor's open file and the op's fault: `_begin` for an op on a descriptor, inline.
 
-        WHY inline: every write, fsync, lseek, fstat and close comes through here (about 8 per
-        simulated signal with every fault kind on); the same count, trace and question to the hook,
-        in the same order, one frame less each."""
+        WHY inline: `_begin` without its path walk, for ftruncate; write, fsync, lseek, fstat and
+        close (about 8 per simulated signal with every fault kind on, 55 per state of an exhaustive
+        check) do these same steps in their own frame, in the same order, one frame less each."""
         open_file = self._fds.get(fd)
         path = open_file.path if open_file is not None else ""
         self.op_count += 1
@@ -449,13 +493,37 @@ class SimDisk:
         return fd
 
     def close(self, fd: int) -> None:
-        self._open_file(fd, "close", 0)
+        # `self._open_file(fd, "close", 0)`, inline (the same count, trace and question, in order):
+        # every open is closed, about 22 per state of an exhaustive check
+        open_file = self._fds.get(fd)
+        path = open_file.path if open_file is not None else ""
+        self.op_count += 1
+        if self.trace_ops:
+            self._trace("disk.op", op="close", path=path, nbytes=0, op_index=self.op_count)
+        hook = self.fault_hook
+        if hook is not None:
+            fault = hook.decide("close", path, 0)
+            if fault is not None:
+                self._fault_begins("close", path, fault)
+        if open_file is None:
+            raise os_error(errno.EBADF)
         del self._fds[fd]
         heapq.heappush(self._free_fds, fd)
 
     def write(self, fd: int, data) -> int:
         payload = data if type(data) is bytes else bytes(memoryview(data))
-        open_file, fault = self._open_file(fd, "write", len(payload))
+        # `self._open_file(fd, "write", len(payload))`, inline (the same count, trace and question)
+        open_file = self._fds.get(fd)
+        path = open_file.path if open_file is not None else ""
+        self.op_count += 1
+        if self.trace_ops:
+            self._trace("disk.op", op="write", path=path, nbytes=len(payload), op_index=self.op_count)
+        hook = self.fault_hook
+        fault = hook.decide("write", path, len(payload)) if hook is not None else None
+        if fault is not None:
+            fault = self._fault_begins("write", path, fault)
+        if open_file is None:
+            raise os_error(errno.EBADF)
         if not open_file.writable:
             raise os_error(errno.EBADF)
         node = open_file.node
@@ -485,6 +553,14 @@ class SimDisk:
                 self._apply_write(open_file, node, pos, payload[:cut_bytes])
                 self._fire_crash("write", path, offset=pos, nbytes=len(payload), written=cut_bytes)
         if self.capacity_bytes is None:  # `_write_fitting` without a capacity: all of it fits, one frame less
+            count = len(payload)
+            if pos == size and count:
+                # `_apply_write`'s append (a ledger's record), inline: nothing rewritten, all of it growth
+                node.data += payload
+                self._used_bytes += count
+                node.pending.append((pos, payload))
+                open_file.offset = pos + count
+                return count
             return self._apply_write(open_file, node, pos, payload)
         return self._write_fitting(open_file, node, pos, size, payload)
 
@@ -577,7 +653,20 @@ class SimDisk:
         return bytes(memoryview(open_file.node.data)[offset:offset + n])  # one copy, not a slice's two
 
     def lseek(self, fd: int, pos: int, how: int) -> int:
-        open_file, _ = self._open_file(fd, "lseek", 0)
+        # `self._open_file(fd, "lseek", 0)`, inline (the same count, trace and question, in order):
+        # every whole-file read seeks first
+        open_file = self._fds.get(fd)
+        path = open_file.path if open_file is not None else ""
+        self.op_count += 1
+        if self.trace_ops:
+            self._trace("disk.op", op="lseek", path=path, nbytes=0, op_index=self.op_count)
+        hook = self.fault_hook
+        if hook is not None:
+            fault = hook.decide("lseek", path, 0)
+            if fault is not None:
+                self._fault_begins("lseek", path, fault)
+        if open_file is None:
+            raise os_error(errno.EBADF)
         if how == os.SEEK_SET:
             new = pos
         elif how == os.SEEK_CUR:
@@ -620,8 +709,25 @@ class SimDisk:
         node.pending.append((length, None))
 
     def fstat(self, fd: int) -> os.stat_result:
-        open_file, _ = self._open_file(fd, "stat", 0)
-        return self._stat_of(open_file.node)
+        # `self._open_file(fd, "stat", 0)`, inline (the same count, trace and question, in order):
+        # every whole-file read stats its descriptor
+        open_file = self._fds.get(fd)
+        path = open_file.path if open_file is not None else ""
+        self.op_count += 1
+        if self.trace_ops:
+            self._trace("disk.op", op="stat", path=path, nbytes=0, op_index=self.op_count)
+        hook = self.fault_hook
+        if hook is not None:
+            fault = hook.decide("stat", path, 0)
+            if fault is not None:
+                self._fault_begins("stat", path, fault)
+        if open_file is None:
+            raise os_error(errno.EBADF)
+        node = open_file.node
+        cached = node.stat_cache  # `_stat_of`'s hit, checked as it checks it, one frame less
+        if cached is not None and cached[0] == node.mode and cached[1] == (0 if node.is_dir else len(node.data)):
+            return cached[2]
+        return self._stat_of(node)
 
     # ---------------------------------------------------------------- paths and entries
 
@@ -708,8 +814,9 @@ class SimDisk:
 
     def _rename(self, op: str, src, dst) -> None:
         self._begin(op, str(src), 0)
-        given_src, norm_src, _ = self._norm(src)
-        given_dst, norm_dst, trailing_dst = self._norm(dst)
+        # `self._norm(...)`, memo hits without the frame (every replace of a temp comes through here)
+        given_src, norm_src, _ = (type(src) is str and _norm_memo.get(src)) or self._norm(src)
+        given_dst, norm_dst, trailing_dst = (type(dst) is str and _norm_memo.get(dst)) or self._norm(dst)
         if norm_src == "/" or norm_dst == "/":
             raise os_error(errno.EBUSY, given_src, given_dst)
         # Linux resolves both parents before it looks the source entry up.
@@ -734,8 +841,9 @@ class SimDisk:
                 raise os_error(errno.ENOTEMPTY, given_src, given_dst)
         elif trailing_dst and not node.is_dir:
             raise os_error(errno.ENOTDIR, given_src, given_dst)
-        self._check_writable_dir(src_dir, given_src, given_dst)
-        self._check_writable_dir(dst_dir, given_src, given_dst)
+        # `_check_writable_dir` of both, inline: either refusing raises the same error
+        if not self.root_user and (not src_dir.mode & stat_module.S_IWUSR or not dst_dir.mode & stat_module.S_IWUSR):
+            raise os_error(errno.EACCES, given_src, given_dst)
         del src_dir.entries[src_name]
         if target is not None and not target.is_dir:
             self._used_bytes -= len(target.data)
@@ -744,7 +852,7 @@ class SimDisk:
 
     def unlink(self, path, *, dir_fd=None) -> None:
         self._begin("unlink", str(path), 0)
-        given, norm, trailing = self._norm(path)
+        given, norm, trailing = (type(path) is str and _norm_memo.get(path)) or self._norm(path)
         if norm == "/":
             raise os_error(errno.EISDIR, given)
         parent, name = self._parent(norm, given)
@@ -843,6 +951,9 @@ class SimDisk:
         for that clone to record its event. The disk must not change between two visits (asserted)."""
         before = self._visible_paths()
         unchanged = (self._seq, self._installs)
+        # every twin's stream starts here: a draw of this disk's own moves its op count (a crash
+        # fault's cut) or its installs (a crash), both asserted unchanged when a twin is made
+        rng, rng_state = self.rng, self.rng.getstate()
         for state in states:
             assert (self._seq, self._installs) == unchanged, "the disk changed between two of its visits"
             if not isinstance(state, CrashState):
@@ -850,27 +961,29 @@ class SimDisk:
                     f"a disk visits or clones only CrashStates from crash_states(), got {type(state).__name__}")
             # a clone's `_install` traces with the clone's node, profile and op count: this disk's
             self._trace_crash(CrashReport(state, _lost_paths(before, state)), "chosen")
-            visit = CrashStateVisit(self, state, (*unchanged, self.op_count))
+            visit = CrashStateVisit(self, state, (*unchanged, self.op_count), rng, rng_state)
             yield visit
             visit.closed = True
 
-    def _twin_for_state(self) -> "SimDisk":
+    def _twin_for_state(self, rng_state: tuple) -> "SimDisk":
         """A twin about to install a crash state: no fault hook (a check's probes must not draw
-        faults), its own change feed (`_install` resets it, as a crash does)."""
-        twin = self._twin()
+        faults), its own change feed (`_install` resets it, as a crash does), its stream built from
+        `rng_state` (this disk's stream's state, taken once for a batch of visits) at its first draw."""
+        twin = self._twin(None)
+        twin._rng_state = rng_state
         twin.fault_hook = None
         twin._changes = self._changes.copy_to_reset()
         return twin
 
-    def _twin(self) -> "SimDisk":
-        """A disk sharing every field with this one but its own rng (same state) and path view:
-        the start of `clone` and `clone_in_state`, which then replace what each must own."""
+    def _twin(self, rng: random.Random | None) -> "SimDisk":
+        """A disk sharing every field with this one but its stream (`rng`, None for one built at
+        its first draw) and path view: the start of `clone` and `clone_in_state`, which then replace
+        what each must own."""
         unknown = set(vars(self)) - _CLONED_ATTRIBUTES
         assert not unknown, f"SimDisk cannot copy {sorted(unknown)}: add it to _CLONED_ATTRIBUTES and to clone()"
         twin = object.__new__(type(self))
         twin.__dict__.update(vars(self))
-        twin.rng = random.Random(0)  # any seed: the state is overwritten with this disk's next line
-        twin.rng.setstate(self.rng.getstate())
+        twin._rng, twin._rng_state = rng, None
         twin.path = DiskPath(twin)
         return twin
 
@@ -925,7 +1038,9 @@ class SimDisk:
         array and entry op cost more than checking the state itself. An `EntryOp` shared by two
         directories (a rename) stays one shared object in the copy.
         """
-        twin = self._twin()
+        rng = random.Random(0)  # any seed: the state is overwritten with this disk's
+        rng.setstate(self.rng.getstate())
+        twin = self._twin(rng)
         ops: dict[int, EntryOp] = {}
         twin._nodes = {ino: _copy_node(node, ops) for ino, node in self._nodes.items()}
         twin._dirty = dict(self._dirty)
@@ -968,6 +1083,34 @@ class SimDisk:
         """path -> bytes that reads see now (sorted by path)."""
         _, files = crash_model.walk(self._nodes, lambda d: d.entries)
         return {path: self._nodes[ino].visible_snapshot() for path, ino in files}
+
+    def visible_state(self) -> tuple[tuple, dict[str, bytes]]:
+        """(a key such that two disks with equal keys answer every op of the `os`-like API alike from
+        now on, `visible_files()`), from one walk of the tree.
+
+        WHY: the exhaustive check reads each recovered crash state through the API (the system's
+        reader) and many states recover to the same disk; equal keys let it read one. What an op
+        can see: every reachable directory's inode, mode and entries, every reachable file's inode,
+        mode and bytes (stat shows inode, mode and size), the open descriptors and the next ones
+        handed out, the next inode, the used bytes against the capacity, the umask and whether
+        permissions are checked. Durable bytes and pending ops are left out: no op of the API
+        reads them (only a crash, and the seeded rng drawing it, which the key does not cover)."""
+        nodes = self._nodes
+        dirs, files = crash_model.walk(nodes, lambda d: d.entries)
+        visible = {path: nodes[ino].visible_snapshot() for path, ino in files}
+        open_files = []
+        for fd, handle in sorted(self._fds.items()):
+            node = handle.node  # an unlinked file read through its descriptor: its bytes too
+            held = tuple(sorted(node.entries.items())) if node.is_dir else node.visible_snapshot()
+            open_files.append((fd, node.ino, node.mode, held, handle.path, handle.readable, handle.writable,
+                               handle.append, handle.offset))
+        key = (
+            tuple((ino, nodes[ino].mode, tuple(sorted(nodes[ino].entries.items()))) for _, ino in dirs),
+            tuple((ino, nodes[ino].mode, visible[path]) for path, ino in files),
+            tuple(open_files), tuple(sorted(self._free_fds)), self._next_fd, self._next_ino,
+            self._used_bytes, self.capacity_bytes, self.umask, self.root_user, self.profile,
+        )
+        return key, visible
 
     def durable_size(self, path: str) -> int | None:
         """Durable byte length of `path` if its whole entry chain is durable, else None."""
@@ -1111,14 +1254,17 @@ class CrashStateVisit:
     makes the disk in that state, at most once and before the next visit (the disk it clones must
     be the one the event was recorded for)."""
 
-    __slots__ = ("state", "closed", "_disk", "_unchanged", "_cloned")
+    __slots__ = ("state", "closed", "_disk", "_unchanged", "_cloned", "_rng", "_rng_state")
 
-    def __init__(self, disk: SimDisk, state: CrashState, unchanged: tuple[int, int, int]) -> None:
+    def __init__(self, disk: SimDisk, state: CrashState, unchanged: tuple[int, int, int], rng: random.Random,
+                 rng_state: tuple) -> None:
         self.state = state
         self.closed = False
         self._disk = disk
         self._unchanged = unchanged
         self._cloned = False
+        self._rng = rng  # the disk's stream, and its state as the visits began
+        self._rng_state = rng_state
 
     def clone(self) -> SimDisk:
         """What `clone_in_state(self.state)` makes, but for its `disk.crash` event (recorded once)."""
@@ -1127,14 +1273,15 @@ class CrashStateVisit:
         disk = self._disk
         # the op count too: a clone copies it, and the eager clone copied it as the event was recorded
         assert (disk._seq, disk._installs, disk.op_count) == self._unchanged, "the disk changed since its event"
+        assert disk.rng is self._rng, "the disk's stream was replaced since its event"
         self._cloned = True
-        twin = disk._twin_for_state()
+        twin = disk._twin_for_state(self._rng_state)
         twin._install(self.state, None, ())
         return twin
 
 
 _CLONED_ATTRIBUTES = frozenset({
-    "rng", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
+    "_rng", "_rng_state", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
     "umask", "path", "_nodes", "_next_ino", "_dirty", "_seq", "_fds", "_free_fds", "_next_fd", "_used_bytes",
     "_changes", "_installs",
 })

@@ -137,8 +137,15 @@ class EntryOp:
         self.src_name = src_name
         self.dst_dir = dst_dir
         self.dst_name = dst_name
-        dirs = [d for d in (src_dir, dst_dir) if d is not None]
-        self.pending_in: list[int] = sorted(set(dirs))
+        # the directories it touches, sorted, each once (no comprehension, set and sort: every create,
+        # unlink and rename makes one)
+        if src_dir is None or src_dir == dst_dir:
+            pending_in = [dst_dir] if dst_dir is not None else []
+        elif dst_dir is None:
+            pending_in = [src_dir]
+        else:
+            pending_in = [src_dir, dst_dir] if src_dir < dst_dir else [dst_dir, src_dir]
+        self.pending_in: list[int] = pending_in
 
     @property
     def is_cross_dir(self) -> bool:

@@ -1,10 +1,11 @@
-"""The exhaustive check's memo of crash-state outcomes (`scenarios.exhaustive.StateOutcomes`) finds
-exactly what recovering every state finds: the same findings at every check (all of them, not only
-the few a point keeps), the same trace, the same verdict; fault-free and under planted bugs whose
-findings the checks report."""
+"""The exhaustive check's memo of crash-state outcomes (`scenarios.exhaustive.StateOutcomes`) and its
+shared reads of recovered ledgers (`RecoveredReads`) find exactly what recovering and reading every
+state finds: the same findings at every check (all of them, not only the few a point keeps), the
+same trace, the same verdict; fault-free and under planted bugs whose findings the checks report."""
 from __future__ import annotations
 
 import functools
+import random
 from datetime import datetime, timezone
 
 import pytest
@@ -12,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scenarios.drivers.exhaustive_points as points
-from scenarios.exhaustive import StateOutcomes, _StateOutcome, crash_check_memos
+from scenarios.exhaustive import RecoveredReads, StateOutcomes, _RecoveredRead, _StateOutcome, _StateUnderCheck, crash_check_memos
 from scenarios.runner import run
+from sim.disk import SimDisk
 
 # planted bugs whose findings the exhaustive checks of `power_loss_metadata` report (see the zoo)
 BUGS_WITH_FINDINGS = ("sequence_in_unsynced_sidecar", "replace_without_fsync")
@@ -40,14 +42,15 @@ def _run_recording_checks(monkeypatch, scenario: str, seed: int, bug: str | None
         patch.setattr(points, "crash_check_memos", memos)
         result = run(scenario, seed, bug=bug)
     hits = sum(made.outcomes.hits for made in memos_made if made.outcomes is not None)
-    return result, checks, hits
+    read_hits = sum(made.reads.hits for made in memos_made if made.reads is not None)
+    return result, checks, (hits, read_hits)
 
 
 def _assert_same_run(monkeypatch, scenario: str, seed: int, bug: str | None) -> tuple[int, int]:
     """(memo hits, findings) of the run, after holding it to the run that recovers every state."""
     fast, fast_checks, hits = _run_recording_checks(monkeypatch, scenario, seed, bug, reuse=True)
     slow, slow_checks, no_hits = _run_recording_checks(monkeypatch, scenario, seed, bug, reuse=False)
-    assert no_hits == 0
+    assert no_hits == (0, 0)
     assert fast_checks == slow_checks
     assert fast.trace_hash == slow.trace_hash
     assert [v.to_json() for v in fast.violations] == [v.to_json() for v in slow.violations]
@@ -56,8 +59,9 @@ def _assert_same_run(monkeypatch, scenario: str, seed: int, bug: str | None) -> 
 
 @pytest.mark.parametrize("bug", (None, *BUGS_WITH_FINDINGS))
 def test_reused_outcomes_find_what_recovering_every_state_finds(monkeypatch, bug) -> None:
-    hits, findings = _assert_same_run(monkeypatch, "power_loss_metadata", 1, bug)
+    (hits, read_hits), findings = _assert_same_run(monkeypatch, "power_loss_metadata", 1, bug)
     assert hits > 0, "the run must reuse some outcome, or this proves nothing"
+    assert read_hits > 0, "the run must share some recovered ledger's read, or this proves nothing"
     assert findings > 0 if bug is not None else findings == 0
 
 
@@ -94,4 +98,32 @@ def test_the_memo_is_bounded_in_bytes_and_forgets_only_speed() -> None:
 
 def test_reuse_is_on_in_the_runs_memos_by_default() -> None:
     assert crash_check_memos("/ledger").outcomes is not None
-    assert functools.partial(crash_check_memos, reuse_outcomes=False)("/ledger").outcomes is None
+    assert crash_check_memos("/ledger").reads is not None
+    slow = functools.partial(crash_check_memos, reuse_outcomes=False)("/ledger")
+    assert slow.outcomes is None and slow.reads is None
+
+
+def test_a_read_is_shared_by_visible_state_and_root_bounded_in_bytes() -> None:
+    reads = RecoveredReads(bytes_max=10)
+    found = _RecoveredRead(frozenset({"s1"}), (), frozenset())
+    reads.put(("state-a",), "/ledger", found, 6)
+    assert reads.get(("state-a",), "/ledger") is found and reads.hits == 1
+    assert reads.get(("state-a",), "/other") is None
+    reads.put(("state-b",), "/ledger", found, 6)  # over the bound: the memo starts over
+    assert reads.get(("state-a",), "/ledger") is None and reads.get(("state-b",), "/ledger") is found
+    reads.put(("huge",), "/ledger", found, 11)  # never held
+    assert reads.get(("huge",), "/ledger") is None
+
+
+def test_a_read_past_the_os_api_is_never_shared() -> None:
+    """A reader handed a SimDisk name of its own (not the `os`-like API the key covers) is noted by
+    the port, and its read is not kept for another state."""
+    port = _StateUnderCheck()
+    port.disk = SimDisk(random.Random(0))
+    port.listdir("/")
+    assert not port.other_names
+    port.visible_version("/x")
+    assert port.other_names
+    reads = RecoveredReads()
+    reads.put(("state",), "/ledger", _RecoveredRead(frozenset(), (), None), 1)
+    assert reads.get(("state",), "/ledger") is None

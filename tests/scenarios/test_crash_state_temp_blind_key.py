@@ -14,12 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scenarios.exhaustive as exhaustive
-from omen import FixedClock, LedgerWriter, SignalEvent
+from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
 from omen.ledger import LedgerCorruptionError
 from omen.ledger.fs_ops import fsync_dir
 from omen.ledger.writer import LedgerWriter as Writer
 from scenarios.exhaustive import check_all_crash_states, crash_check_memos
 from sim.disk import SimDisk
+from sim.disk.fault import DiskFault
 
 ROOT = "/ledger"
 NOW = datetime(2026, 1, 2, 9, tzinfo=timezone.utc)
@@ -157,3 +158,73 @@ def test_a_temps_length_stays_in_the_key_a_listing_shows_it_without_an_op_on_the
     states, findings = fresh
     assert states == every >= 2 and 0 < len({finding.state_index for finding in findings}) < states
     assert reused == fresh
+
+
+class _LieAboutSegmentFsyncs:
+    """A fault hook that makes every fsync of a segment a lie: the last records stay pending."""
+
+    def decide(self, op: str, path: str, nbytes: int) -> DiskFault | None:
+        return DiskFault("fsync_lie") if op == "fsync" and path.endswith(".log") else None
+
+
+def test_a_reader_that_reads_a_leftover_temp_keeps_the_states_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that opens a temp the writer leaves (one in the ledger root) and refuses the ledger
+    when it is not JSON: states whose recovered ledgers are read once (`RecoveredReads`: a torn
+    tail cut, an absent one) must still learn the read touched their temp, or a state differing
+    from one of them in the temp's bytes alone would be judged by that state's outcome."""
+    temp = f"{ROOT}/x.tmp"
+    disk, acknowledged = _ledger_with_temps(1, [(temp, b'{"a": 1}', b"garbage!")])
+    disk.fault_hook = _LieAboutSegmentFsyncs()
+    writer = LedgerWriter(ROOT, fs=disk, clock=FixedClock(NOW))
+    acknowledged.add(writer.write(_event(7)).signal_id)  # pending: absent, torn or whole after a crash
+    writer.close()
+    disk.fault_hook = None
+    read_partition = LedgerReader.read_partition
+
+    def reading_the_temp(self, partition):  # noqa: ANN001
+        try:
+            fd = self._fs.open(temp, os.O_RDONLY)
+        except FileNotFoundError:
+            data = b"{"
+        else:
+            try:
+                data = self._fs.read(fd, 1 << 16)
+            finally:
+                self._fs.close(fd)
+        if not data.startswith(b"{"):
+            raise LedgerCorruptionError(partition, "x.tmp", 0, "a leftover temp that is not JSON")
+        yield from read_partition(self, partition)
+
+    monkeypatch.setattr(LedgerReader, "read_partition", reading_the_temp)
+    memos = crash_check_memos(ROOT)
+    reused = check_all_crash_states(disk, ROOT, acknowledged, now=NOW, states_max=256, memos=memos)
+    fresh = check_all_crash_states(disk, ROOT, acknowledged, now=NOW, states_max=256,
+                                   memos=crash_check_memos(ROOT, reuse_outcomes=False))
+    states, findings = fresh
+    assert reused == fresh and 0 < len({finding.state_index for finding in findings}) < states
+    assert memos.reads is not None and memos.reads.hits > 0, "some recovered ledger's read is shared"
+
+
+def test_a_reader_that_links_a_name_is_never_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that makes a name while no temp name exists (it is not watched then, see
+    `_read_recovered`): nothing says what its ops named, so its read is kept for no other state."""
+    disk, acknowledged = _ledger_with_temps(1, [])
+    disk.fault_hook = _LieAboutSegmentFsyncs()
+    writer = LedgerWriter(ROOT, fs=disk, clock=FixedClock(NOW))
+    acknowledged.add(writer.write(_event(7)).signal_id)
+    writer.close()
+    disk.fault_hook = None
+    read_partition = LedgerReader.read_partition
+
+    def marking(self, partition):  # noqa: ANN001
+        fd = self._fs.open(f"{ROOT}/{partition}/read.mark", os.O_WRONLY | os.O_CREAT, 0o644)
+        self._fs.close(fd)
+        yield from read_partition(self, partition)
+
+    monkeypatch.setattr(LedgerReader, "read_partition", marking)
+    memos = crash_check_memos(ROOT)
+    reused = check_all_crash_states(disk, ROOT, acknowledged, now=NOW, states_max=256, memos=memos)
+    fresh = check_all_crash_states(disk, ROOT, acknowledged, now=NOW, states_max=256,
+                                   memos=crash_check_memos(ROOT, reuse_outcomes=False))
+    assert reused == fresh and reused[0] > 1
+    assert memos.reads is not None and memos.reads.hits == 0
