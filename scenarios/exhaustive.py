@@ -400,7 +400,9 @@ def check_all_crash_states(
     if memos is None:
         memos = crash_check_memos(root)
     probes_by_day: dict[str, SignalEvent] = {}
-    outcomes = memos.outcomes
+    # a disk that traces its ops clones that trace into every state: each recovery's ops are trace
+    # events then, and a shared outcome would drop them (no scenario does today; the guard says so)
+    outcomes = memos.outcomes if not disk.trace_ops else None
     # every visit records the `disk.crash` event of its state, memo hit or not: a clone is made
     # only for a state recovered, and the trace is the one cloning every state gives
     for index, visit in enumerate(disk.crash_state_visits(states)):
