@@ -127,3 +127,49 @@ def test_a_read_past_the_os_api_is_never_shared() -> None:
     reads = RecoveredReads()
     reads.put(("state",), "/ledger", _RecoveredRead(frozenset(), (), None), 1)
     assert reads.get(("state",), "/ledger") is None
+
+
+
+def _traced_ledger_with_unsynced_temp(record) -> SimDisk:
+    """A durable ledger of one record on a disk that traces every op, and a leftover temp file whose
+    name is durable and whose bytes are not: crash states that differ only in what the temp holds
+    (the states a temp-blind key shares), each recovered to the same ledger (a shared read)."""
+    from omen import FixedClock, LedgerWriter, SignalEvent
+    from omen.ledger.fs_ops import fsync_dir
+    from omen.ledger.layout import TEMP_SUFFIX
+
+    from tests.sim.disk.test_disk_persistence import write_file
+
+    disk = SimDisk(random.Random(0), record, trace_ops=True)
+    moment = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    writer = LedgerWriter("/ledger", fs=disk, clock=FixedClock(moment))
+    writer.write(SignalEvent.create(event_id="e0", input_event={"n": 0}, ruleset_version="r1", category="test",
+                                    observed_at=moment, emitted_at=moment))
+    writer.close()
+    write_file(disk, f"/ledger/2026-01-01/leftover{TEMP_SUFFIX}", b"t" * 300)
+    fsync_dir(disk, "/ledger/2026-01-01")
+    return disk
+
+
+def test_a_disk_that_traces_its_ops_recovers_every_state_itself() -> None:
+    """Each op of a traced disk's recovery is a trace event: a shared outcome or read would drop
+    them, so a check on such a disk shares nothing, and traces what checking every state traces."""
+    from scenarios.exhaustive import check_all_crash_states
+
+    def traced_check(reuse: bool, *, trace_ops: bool = True) -> tuple[list, tuple, object]:
+        events: list = []
+        disk = _traced_ledger_with_unsynced_temp(lambda node, kind, **fields: events.append((kind, sorted(fields.items()))))
+        disk.trace_ops = trace_ops
+        memos = crash_check_memos("/ledger", reuse_outcomes=reuse)
+        result = check_all_crash_states(disk, "/ledger", set(), now=datetime(2026, 1, 1, 13, tzinfo=timezone.utc),
+                                        states_max=64, memos=memos)
+        return events, result, memos
+
+    untraced = traced_check(reuse=True, trace_ops=False)[2]
+    assert untraced.outcomes.hits > 0 and untraced.reads.hits > 0, "the spec's states are ones the memos share"
+    shared_events, shared_result, memos = traced_check(reuse=True)
+    alone_events, alone_result, _ = traced_check(reuse=False)
+    assert shared_result[0] > 1 and not shared_result[1]
+    assert memos.outcomes.hits == 0 and memos.reads.hits == 0
+    assert shared_events == alone_events and shared_result == alone_result
+    assert any(kind == "disk.op" for kind, _ in shared_events)
