@@ -137,7 +137,7 @@ def test_a_header_with_its_segments_is_model_copy_of_it():
     for sealed_at in (None, DAY_1 + timedelta(hours=25)):
         fields = dict(partition="2026-03-01", is_late=sealed_at is None, sealed=sealed_at is not None, revision=3,
                       highwater_sequence=5, record_count=5, segments=(), updated_at=DAY_1, sealed_at=sealed_at)
-        header = manifest_entries.manifest_header(**fields)
+        header = manifest_entries.manifest_header(dict(fields))
         assert header == Manifest(**fields) and header.__getstate__() == Manifest(**fields).__getstate__()
         entries = (SegmentEntry(name="segment-000001.log", record_count=3, size_bytes=90, sealed=True),
                    manifest_entries.entry_of(type("S", (), dict(name="segment-000002.log", record_count=2,

@@ -46,8 +46,9 @@ def entry_of(segment: SegmentState) -> SegmentEntry:
                             "size_bytes": segment.size_bytes, "sealed": segment.sealed})
 
 
-def manifest_header(**fields: object) -> Manifest:
-    """`Manifest(**fields)`, validated by the model's validator called straight (as `entry_of`)."""
+def manifest_header(fields: dict[str, object]) -> Manifest:
+    """`Manifest(**fields)`, validated by the model's validator called straight (as `entry_of`; the
+    fields come as one dict: packing keywords would cost most of what the wrapper does)."""
     return _validate_manifest(fields)
 
 
@@ -57,8 +58,7 @@ def with_segments(header: Manifest, segments: tuple[SegmentEntry, ...]) -> Manif
     A new instance, a copy of the field dict with the segments replaced, the fields-set copied (the
     header was built with its `segments` given, so the name is in it already), no extra and no
     private state (the model forbids extra and has none). WHY: every rollover and seal makes one,
-    and the generic copy's per-call work was about 22 k instructions of a rollover's model work.
-    Like `model_copy`, the update is not validated: the entries are models already. A test holds it
+    and the generic copy cost 22.3 k instructions against this one's 8.3 k. Like `model_copy`, the update is not validated: the entries are models already. A test holds it
     equal to `model_copy` (fields, fields-set, bytes)."""
     assert type(header) is Manifest and "segments" in header.__pydantic_fields_set__, "a header built by manifest_header"
     fields = header.__dict__.copy()

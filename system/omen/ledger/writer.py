@@ -676,17 +676,17 @@ class LedgerWriter:
         sealed = state.sealed_entries
         kept = sealed.extend_over(state.segments)
         rest = [entry_of(segment) for segment in state.segments[kept:]]
-        header = manifest_header(
-            partition=state.name,
-            is_late=state.is_late,
-            sealed=state.sealed,
-            revision=state.revision + 1,
-            highwater_sequence=state.highwater,
-            record_count=sealed.record_count + sum(entry.record_count for entry in rest),
-            segments=(),
-            updated_at=self._clock.now(),
-            sealed_at=state.sealed_at,
-        )
+        header = manifest_header({
+            "partition": state.name,
+            "is_late": state.is_late,
+            "sealed": state.sealed,
+            "revision": state.revision + 1,
+            "highwater_sequence": state.highwater,
+            "record_count": sealed.record_count + sum(entry.record_count for entry in rest),
+            "segments": (),
+            "updated_at": self._clock.now(),
+            "sealed_at": state.sealed_at,
+        })
         data = manifest_bytes(header, sealed.entries_json + [entry_json(entry) for entry in rest])
         manifest = with_segments(header, (*sealed.entries, *rest))  # header.model_copy(update=...)
         assert len(manifest.segments) == len(state.segments), "one entry per segment"
