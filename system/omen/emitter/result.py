@@ -38,7 +38,9 @@ class EmitResult:
     ) -> None:
         """The generated frozen `__init__`, with its checks, written out: it looks `object.__setattr__`
         up again for every field, and every emitted signal builds one result (a test holds the
-        fields, the equality and the refusals to the generated one's)."""
+        fields, the equality and the refusals to the generated one's). Each field is stored by its
+        own slot's descriptor: `object.__setattr__` also looks the name up on the type and checks
+        the setattr chain (about 1.2 k instructions a field against 0.65 k)."""
         assert attempts >= 0, attempts
         if status is _FAILED:
             assert attempts == 0, "a failed ledger write must never be followed by a push"
@@ -49,15 +51,19 @@ class EmitResult:
             )
         if status in _CONFIRMED:
             assert attempts >= 1
-        _set_field(self, "status", status)
-        _set_field(self, "signal_id", signal_id)
-        _set_field(self, "ack_id", ack_id)
-        _set_field(self, "ledger_partition", ledger_partition)
-        _set_field(self, "ledger_sequence", ledger_sequence)
-        _set_field(self, "attempts", attempts)
-        _set_field(self, "error", error)
+        _set_status(self, status)
+        _set_signal_id(self, signal_id)
+        _set_ack_id(self, ack_id)
+        _set_ledger_partition(self, ledger_partition)
+        _set_ledger_sequence(self, ledger_sequence)
+        _set_attempts(self, attempts)
+        _set_error(self, error)
 
 
 _CONFIRMED = (EmitStatus.DELIVERED, EmitStatus.DUPLICATE)  # the statuses RiskCast answered for
 _FAILED = EmitStatus.FAILED
-_set_field = object.__setattr__  # frozen: the class's own __setattr__ refuses
+# frozen: the class's own __setattr__ refuses, so each field is set through its slot's descriptor
+(_set_status, _set_signal_id, _set_ack_id, _set_ledger_partition, _set_ledger_sequence, _set_attempts,
+ _set_error) = (EmitResult.__dict__[name].__set__ for name in EmitResult.__slots__)
+assert EmitResult.__slots__ == ("status", "signal_id", "ack_id", "ledger_partition", "ledger_sequence", "attempts",
+                                "error"), "the setters above are bound in the fields' order"

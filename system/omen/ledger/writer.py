@@ -46,7 +46,8 @@ from omen.ledger.layout import (
     segment_names,
 )
 from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes  # noqa: F401 (SegmentEntry: the zoo's manifest bug builds entries through this module)
-from omen.ledger.manifest_entries import SealedEntries, entry_json, entry_of, manifest_bytes
+from omen.ledger.manifest_entries import (SealedEntries, entry_json, entry_of, manifest_bytes, manifest_header,
+                                         with_segments)
 from omen.ledger.record_parse import parse_record
 from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_partition, partition_for
 
@@ -675,19 +676,19 @@ class LedgerWriter:
         sealed = state.sealed_entries
         kept = sealed.extend_over(state.segments)
         rest = [entry_of(segment) for segment in state.segments[kept:]]
-        header = Manifest(
-            partition=state.name,
-            is_late=state.is_late,
-            sealed=state.sealed,
-            revision=state.revision + 1,
-            highwater_sequence=state.highwater,
-            record_count=sealed.record_count + sum(entry.record_count for entry in rest),
-            segments=(),
-            updated_at=self._clock.now(),
-            sealed_at=state.sealed_at,
-        )
+        header = manifest_header({
+            "partition": state.name,
+            "is_late": state.is_late,
+            "sealed": state.sealed,
+            "revision": state.revision + 1,
+            "highwater_sequence": state.highwater,
+            "record_count": sealed.record_count + sum(entry.record_count for entry in rest),
+            "segments": (),
+            "updated_at": self._clock.now(),
+            "sealed_at": state.sealed_at,
+        })
         data = manifest_bytes(header, sealed.entries_json + [entry_json(entry) for entry in rest])
-        manifest = header.model_copy(update={"segments": (*sealed.entries, *rest)})
+        manifest = with_segments(header, (*sealed.entries, *rest))  # header.model_copy(update=...)
         assert len(manifest.segments) == len(state.segments), "one entry per segment"
         replace_atomically(self._fs, state.path, MANIFEST_NAME, data)
         state.revision = manifest.revision
