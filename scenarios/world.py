@@ -31,7 +31,7 @@ from scenarios.observers import (
     SimDiskView,
     faults_suspended,
 )
-from scenarios.observers.requests import describe_body
+from scenarios.observers.requests import described_fields
 from scenarios.observers.riskcast_rows import stored_rows
 from scenarios.shared_volume import SharedVolume
 from scenarios.trace_kinds import TRACE_FIELDS
@@ -124,11 +124,12 @@ class World:
 
     def _describe_request(self, body: bytes) -> dict[str, Any]:
         """Trace fields for a request: the signal it carries, and whether that signal is durable now."""
-        fields = describe_body(body)
-        signal_id, partition = fields.get("signal_id"), fields.get("partition")
+        # `describe_body`'s dict, built here: both values are str or None (no `str()` needed)
+        signal_id, partition = described_fields(body)
         if signal_id is not None and partition is not None:
-            fields["durable"] = self.durable_index_contains(str(partition), str(signal_id))
-        return fields
+            return {"signal_id": signal_id, "partition": partition,
+                    "durable": self.durable_index_contains(partition, signal_id)}
+        return {"signal_id": signal_id, "partition": partition}
 
     # ---- what the nodes' components hold now (None while the node is down) -------------------
     @property

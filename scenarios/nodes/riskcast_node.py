@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from riskcast import IngestHandler, SignalStore
 from sim.json_encoder import encoder_of
-from scenarios.observers.requests import describe_body
+from scenarios.observers.requests import described_fields
 
 if TYPE_CHECKING:
     from scenarios.world import World
@@ -34,7 +34,7 @@ class RiskcastNode:
             if path != ingest_path:
                 return 404, NOT_FOUND_BODY
             status, document = await handler.handle(body)
-            trace.record(self.name, "ingest.result", signal_id=describe_body(body)["signal_id"], status=status,
+            trace.record(self.name, "ingest.result", signal_id=described_fields(body)[0], status=status,
                          ack_id=document.get("ack_id"))
             return status, _encode_document(document).encode()
 
