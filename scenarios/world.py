@@ -102,6 +102,7 @@ class World:
         init_schema(self.conn)
         self._ids = self.sim.rng.stream("ids")
         self._sql_rng = self.sim.rng.stream("sql")
+        self._sql_random = self._sql_rng.random
         self._restart_rng = self.sim.rng.stream("restart")
         # observers: they read files and rows, never the system's opinion of itself
         self.observations = Observations()
@@ -192,8 +193,9 @@ class World:
 
     def _sql_latency(self) -> Coroutine[Any, Any, None]:
         # the sleep itself, not a coroutine around it: the runner awaits it at once, so the latency
-        # is drawn at the same moment, with one coroutine frame less per SQL call
-        return self.sim.loop.sleep(self._sql_rng.uniform(0.0, self.config.sql_latency_s_max))
+        # is drawn at the same moment, with one coroutine frame less per SQL call. The draw is
+        # `uniform(0.0, max)`'s own body, `a + (b - a) * random()` written out (one frame less)
+        return self.sim.loop.sleep(0.0 + (self.config.sql_latency_s_max - 0.0) * self._sql_random())
 
     def sql_runner(self) -> InlineSqlRunner:
         return InlineSqlRunner(self.conn, latency=self._sql_latency)
