@@ -2,6 +2,7 @@
 text, the same draw, the same trace fields (the trace hashes hold whole runs to them too)."""
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -12,6 +13,7 @@ from faults import FaultPlan
 from omen.emitter.result import EmitStatus
 from omen.schema import partition_for
 from scenarios.drivers.workload_driver import _STATUS_TEXT
+from scenarios.nodes.riskcast_node import _document_bytes, _encode_document
 from scenarios.observers.requests import describe_body, described_fields
 from scenarios.world import World, WorldConfig
 
@@ -64,3 +66,14 @@ def test_the_emit_day_is_the_utc_date_of_emitted_at(seconds: float, offset_minut
 def test_a_requests_fields_are_describe_bodys(body: bytes) -> None:
     signal_id, partition = described_fields(body)
     assert describe_body(body) == {"signal_id": signal_id, "partition": partition}
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(st.text(), st.none(), st.integers()), min_size=3, max_size=3),
+       extra=st.booleans())
+def test_riskcasts_answer_is_written_as_the_sorted_json_encoder_writes_it(values: list, extra: bool) -> None:
+    document = dict(zip(("status", "signal_id", "ack_id"), values))
+    if extra:
+        document["errors"] = []
+    assert _document_bytes(document) == _encode_document(document).encode()
+    assert _document_bytes(document) == json.dumps(document, sort_keys=True).encode()
