@@ -72,6 +72,7 @@ class DurableLedgerIndex:
         self._mark = 0 if self._feed is None else self._feed.change_mark()
         # bound once: asked at every question (the mark) and at every segment refresh (the look)
         self._change_mark = None if self._feed is None else self._feed.change_mark
+        self._changes_since = None if self._feed is None else self._feed.changes_since
         self._look = getattr(durable, "durable_state", None) or self._look_apart
         self._partitions: dict[str, _PartitionIndex] = {}
         self._watch: dict[int, set[tuple[str, ...]]] = {}  # inode -> what a change of it makes stale
@@ -133,15 +134,16 @@ class DurableLedgerIndex:
 
     # ---- what changed -------------------------------------------------------------------------
     def _take_changes(self) -> None:
-        if self._feed is None:
+        changes_since = self._changes_since
+        if changes_since is None:
             changed = None
         else:
-            changed = self._feed.changes_since(self._mark)
+            changed = changes_since(self._mark)
             self._mark = self._change_mark()
         if changed is None:
             self._all_stale(every_segment=True)
             return
-        watch = self._watch
+        watch, partitions = self._watch, self._partitions
         for ino in changed:
             scopes = watch.get(ino)
             if not scopes:
@@ -149,16 +151,18 @@ class DurableLedgerIndex:
             # a copy: `_all_stale` watches the roots again (it may add to this very set); the order
             # does not matter, each scope only raises a stale flag
             for scope in tuple(scopes):
-                if scope == SCOPE_ALL:
-                    self._all_stale(every_segment=False)
-                    continue
-                index = self._partitions.get(scope[1])
-                if index is None:
-                    continue
-                if scope[0] == "partition":
-                    index.stale = True
+                kind = scope[0]
+                if kind == "segment":  # nearly every change: the segment a record was just written to
+                    index = partitions.get(scope[1])
+                    if index is not None:
+                        index.stale_segments.add(scope[2])
+                elif kind == "partition":
+                    index = partitions.get(scope[1])
+                    if index is not None:
+                        index.stale = True
                 else:
-                    index.stale_segments.add(scope[2])
+                    assert scope == SCOPE_ALL, scope
+                    self._all_stale(every_segment=False)
 
     def _all_stale(self, *, every_segment: bool) -> None:
         """Every listing is read again; `every_segment`: every segment's bytes too (the feed cannot

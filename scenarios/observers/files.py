@@ -66,7 +66,7 @@ class SimDiskView:
     then read through its durable entry chain), as the durability index has always asked it.
     """
 
-    __slots__ = ("_disk", "read_bytes", "size_bytes", "version", "durable_state", "change_mark")
+    __slots__ = ("_disk", "read_bytes", "size_bytes", "version", "durable_state", "change_mark", "changes_since")
 
     def __init__(self, disk: Any, *, durable: bool = False) -> None:
         self._disk = disk
@@ -79,13 +79,13 @@ class SimDiskView:
         # The change feed (see sim.disk.change_feed): an incremental observer re-reads only what moved.
         # `change_mark()` is read at every question the durability index is asked: no Python frame.
         self.change_mark = disk.change_mark_reader()
+        # `changes_since(mark)`: the inodes that changed after `mark` (None: look at everything),
+        # the disk's own method, asked at every durable-index refresh: no frame of this view's
+        self.changes_since = disk.changes_since
 
     def listdir(self, path: str) -> list[str]:
         """The visible names, sorted; not a disk op (an observer's look never moves the op count)."""
         return self._disk.visible_names(path)
-
-    def changes_since(self, mark: int) -> list[int] | None:
-        return self._disk.changes_since(mark)
 
     def visible_inode(self, path: str) -> int | None:
         return self._disk.visible_inode(path)

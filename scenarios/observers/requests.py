@@ -40,9 +40,9 @@ DESCRIBED_BODIES_MAX = 1024
 _described: dict[bytes, tuple[str | None, str | None]] = {}
 
 
-def describe_body(body: bytes) -> dict[str, Any]:
-    """Trace fields for a request body: `signal_id` and `partition` (None when absent); a new dict
-    at every call (the caller may add fields to it)."""
+def described_fields(body: bytes) -> tuple[str | None, str | None]:
+    """(signal_id, partition) of a request body, None for each one absent: `describe_body`'s two
+    values, without the dict, for a caller that builds its own fields."""
     found = _described.get(body) if type(body) is bytes else None
     if found is None:
         found = (_string_field(body, b'"signal_id"'), _string_field(body, b'"ledger_partition"'))
@@ -51,4 +51,11 @@ def describe_body(body: bytes) -> dict[str, Any]:
                 _described.clear()
             _described[body] = found
     assert len(_described) <= DESCRIBED_BODIES_MAX
+    return found
+
+
+def describe_body(body: bytes) -> dict[str, Any]:
+    """Trace fields for a request body: `signal_id` and `partition` (None when absent); a new dict
+    at every call (the caller may add fields to it)."""
+    found = described_fields(body)
     return {"signal_id": found[0], "partition": found[1]}
