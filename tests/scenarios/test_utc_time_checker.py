@@ -1,8 +1,10 @@
 """`utc_time` asks `_utc_moment` once when a record's `ledger_written_at` is the very text of its
-`emitted_at` (the writer stamps both from one clock read). The verdicts must be those of asking
-about every timestamp: the old loop is kept here as the spec, over texts equal, unequal, of
-other types and not UTC."""
+`emitted_at` (the writer stamps both from one clock read), and `_utc_moment` reads a zero offset off
+the zone `fromisoformat` gives. The verdicts must be those of asking about every timestamp with
+`utcoffset()`: the old loop and the old function are kept here as the spec."""
 from __future__ import annotations
+
+from datetime import datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -63,3 +65,35 @@ def test_a_non_utc_written_time_beside_a_utc_emitted_time_is_still_found() -> No
     same = context([{"emitted_at": "2026-01-01T10:00:00Z", "observed_at": "2026-01-01T10:00:00Z",
                      "ledger_written_at": "2026-01-01T10:00:00Z"}])
     assert list(utc_time(same)) == []
+
+
+def spec_utc_moment(text: object):
+    """`_utc_moment` before reading the zero offset off the zone (verbatim)."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text if type(text) is str else str(text))
+    except ValueError:
+        return None
+    offset = moment.utcoffset()
+    return moment if offset is not None and not offset else None
+
+
+OFFSETS = ["Z", "z", "+00:00", "-00:00", "+0000", "+00", "+00:00:00", "-00:00:00.000000", "+00:00:00.000001",
+           "+01:00", "-05:30", "+23:59", "-00:01", "", " ", "UTC", "+24:00"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(moment=st.datetimes(), offset=st.sampled_from(OFFSETS), sep=st.sampled_from(["T", " ", "t"]),
+       timespec=st.sampled_from(["auto", "hours", "minutes", "seconds", "milliseconds", "microseconds"]))
+def test_the_zero_offset_is_read_off_the_zone_as_utcoffset_judged_it(moment, offset, sep, timespec) -> None:
+    text = moment.isoformat(sep=sep, timespec=timespec) + offset
+    assert _utc_moment(text) == spec_utc_moment(text)
+    assert (_utc_moment(text) is None) == (spec_utc_moment(text) is None)
+
+
+def test_the_zero_offset_edges() -> None:
+    for text in ["2026-01-01T10:00:00" + offset for offset in OFFSETS] + [
+            "2026-01-01", "2026-01-01T10:00:00+00:00[UTC]", "20260101T100000Z", None, "", 0, 1.5, True]:
+        got, want = _utc_moment(text), spec_utc_moment(text)
+        assert (got, None if got is None else got.tzinfo) == (want, None if want is None else want.tzinfo), text
