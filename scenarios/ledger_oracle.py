@@ -86,6 +86,9 @@ class OraclePartition:
 # A BOM needs no test of its own: it is not whitespace, so the scan starts on it and fails.
 _SCAN_ONCE = json.JSONDecoder().scan_once  # the scanner of a decoder with json.loads' defaults
 _SKIP_WHITESPACE = json.decoder.WHITESPACE.match
+_JSON_WHITESPACE = frozenset(" \t\n\r")  # the class of `json.decoder.WHITESPACE`, r"[ \t\n\r]*"
+assert json.decoder.WHITESPACE.pattern == r"[ \t\n\r]*", json.decoder.WHITESPACE.pattern
+_NEW_RECORD = object.__new__
 
 
 def _record_at(partition: str, name: str, data: bytes, offset: int) -> OracleRecord | None:
@@ -102,17 +105,26 @@ def _record_at(partition: str, name: str, data: bytes, offset: int) -> OracleRec
         # UTF-8 only, as docs/ledger-format.md says: json.loads(bytes) would also take UTF-16/32 and a BOM,
         # and spent a call per record finding out which (UnicodeDecodeError is a ValueError)
         text = payload.decode("utf-8")
+        # the writer's payloads start with "{": the whitespace regex runs only when one does not
+        # (`_JSON_WHITESPACE` is the class `WHITESPACE` skips), with the same start either way
+        start = _SKIP_WHITESPACE(text, 0).end() if text[:1] in _JSON_WHITESPACE else 0
         try:
-            document, end = _SCAN_ONCE(text, _SKIP_WHITESPACE(text, 0).end())
+            document, end = _SCAN_ONCE(text, start)
         except StopIteration:
             return None  # json.loads: "Expecting value"
         if end != len(text) and _SKIP_WHITESPACE(text, end).end() != len(text):
             return None  # json.loads: "Extra data"
         event = document["event"]
-        # positional, in the fields' order (the id converted before the sequence, as always)
-        return OracleRecord(partition, name, offset, str(event["signal_id"]), int(event["ledger_sequence"]), event)
+        # the id converted before the sequence, as always (the same error first)
+        signal_id, sequence = str(event["signal_id"]), int(event["ledger_sequence"])
     except (ValueError, KeyError, TypeError):
         return None
+    # the state the frozen dataclass's `__init__` gives, in its fields' order, without its six
+    # `object.__setattr__` calls (half the record's cost; `OracleRecord` has no `__post_init__`)
+    record = _NEW_RECORD(OracleRecord)
+    record.__dict__.update(partition=partition, segment=name, offset_bytes=offset, signal_id=signal_id,
+                           sequence=sequence, event=event)
+    return record
 
 
 def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:

@@ -43,9 +43,15 @@ def spec_record_at(partition: str, name: str, data: bytes, offset: int) -> Oracl
 def outcome(parse, data: bytes, offset: int) -> object:
     """The record, None, or the type of the error the parse raised (an infinite sequence raises)."""
     try:
-        return parse("p", "segment-000001.log", data, offset)
+        record = parse("p", "segment-000001.log", data, offset)
     except Exception as error:  # noqa: BLE001 - the same error is part of the answer
         return type(error)
+    if record is None:
+        return None
+    # the whole state, in its order, not only what `==` compares: a record built without the
+    # dataclass's `__init__` must be the object that `__init__` builds
+    assert type(record) is OracleRecord
+    return record, list(vars(record)), repr(record)
 
 
 def framed(payload: bytes) -> bytes:
@@ -68,6 +74,13 @@ def test_the_record_parse_judges_every_edge_as_json_loads_did() -> None:
             data = b"\x00" * 3 + framed(payload)
             assert outcome(_record_at, data, 3) == outcome(spec_record_at, data, 3), text
     assert outcome(_record_at, framed(GOOD.encode()), 0) == outcome(spec_record_at, framed(GOOD.encode()), 0) is not None
+    good = _record_at("p", "segment-000001.log", framed(GOOD.encode()), 0)
+    try:
+        good.sequence = 8  # type: ignore[misc]
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("a parsed record is frozen, as the dataclass says")
     bad_utf8 = framed(b'{"event":{"signal_id":"\xff","ledger_sequence":1}}')
     assert outcome(_record_at, bad_utf8, 0) is None is outcome(spec_record_at, bad_utf8, 0)
 
