@@ -39,6 +39,7 @@ from omen.ledger.layout import (
     MANIFEST_NAME,
     SEGMENT_MODE_SEALED,
     TEMP_SUFFIX,
+    joined,
     partition_dir,
     require_partition_name,
     segment_index,
@@ -124,7 +125,7 @@ def _segment_path(state: _Partition, segment: _Segment) -> str:
     """`os.path.join(state.path, segment.name)`, joined once per segment (every append asks for it)."""
     cached_segment, path = state.active_path
     if cached_segment is not segment:
-        path = os.path.join(state.path, segment.name)
+        path = joined(state.path, segment.name)
         state.active_path = (segment, path)
     return path
 
@@ -415,7 +416,7 @@ class LedgerWriter:
         fsync_dir(fs, state.path)
         temps = [name for name in entries if name.endswith(TEMP_SUFFIX)]
         for name in temps:
-            fs.unlink(os.path.join(state.path, name))
+            fs.unlink(joined(state.path, name))
         if temps:
             fsync_dir(fs, state.path)
         manifest = self._load_manifest(state.path, state.name)
@@ -444,7 +445,7 @@ class LedgerWriter:
             if not segment.sealed:
                 self._seal_segment(state, segment)
         if segments and segments[-1].size_bytes == 0 and not segments[-1].sealed:
-            fs.unlink(os.path.join(state.path, segments[-1].name))
+            fs.unlink(joined(state.path, segments[-1].name))
             fsync_dir(fs, state.path)
             segments.pop()
         state.segments = segments
@@ -456,7 +457,7 @@ class LedgerWriter:
 
     def _recover_segment(self, state: _Partition, name: str, *, is_last: bool) -> tuple[_Segment, int]:
         fs = self._fs
-        path = os.path.join(state.path, name)
+        path = joined(state.path, name)
         fd = fs.open(path, os.O_RDONLY)
         try:
             stat = fs.fstat(fd)
@@ -488,7 +489,7 @@ class LedgerWriter:
 
     def _repair_current(self, state: _Partition, active: str) -> None:
         try:
-            current = read_file(self._fs, os.path.join(state.path, CURRENT_NAME)).decode("utf-8", "replace").strip()
+            current = read_file(self._fs, joined(state.path, CURRENT_NAME)).decode("utf-8", "replace").strip()
         except FileNotFoundError:
             current = ""
         if current != active:
@@ -631,7 +632,7 @@ class LedgerWriter:
             self._seal_segment(state, previous)
         index = (segment_index(previous.name) or 0) + 1 if previous is not None else 1
         segment = _Segment(segment_name(index), 0, 0, False)
-        state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE_NEW)
+        state.fd = fs.open(joined(state.path, segment.name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE_NEW)
         state.segments.append(segment)
         fsync_dir(fs, state.path)
         replace_atomically(fs, state.path, CURRENT_NAME, segment.name.encode() + b"\n")
@@ -639,7 +640,7 @@ class LedgerWriter:
         return segment
 
     def _seal_segment(self, state: _Partition, segment: _Segment) -> None:
-        path = os.path.join(state.path, segment.name)
+        path = joined(state.path, segment.name)
         fsync_file(self._fs, path)
         self._fs.chmod(path, SEGMENT_MODE_SEALED)
         fsync_file(self._fs, path)
