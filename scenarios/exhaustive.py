@@ -40,17 +40,27 @@ def _probe(day: str, now: datetime) -> SignalEvent:
                               category="probe", observed_at=min(moment, now), emitted_at=min(moment, now))
 
 
-def _days_with_segments(paths: Iterable[str], root: str) -> list[str]:
+def _days_with_segments(paths: Iterable[str], root: str, day_of: dict[str, str] | None = None) -> list[str]:
     """The days of the partitions that hold a segment file: the partitions `parse_ledger` returns,
     found from the paths alone (parsing every record of every state only to name them cost more
-    than the rest of the check)."""
+    than the rest of the check). `day_of`: path -> its day ("" for a path that is not a segment
+    under `root`), kept by the caller across the states of one check (the same paths, state after
+    state); a pure function of the path and `root`, so it must hold paths under this `root` only."""
     prefix = root.rstrip("/") + "/"
+    if day_of is None:
+        day_of = {}
     days: set[str] = set()
-    for path in paths:  # the disk's paths are normalized: <root>/<partition>/<segment> splits in two
-        if path.startswith(prefix):
-            parts = path[len(prefix):].split("/")
-            if len(parts) == 2 and is_segment(parts[1]):
-                days.add(parts[0][:10])
+    for path in paths:
+        day = day_of.get(path)
+        if day is None:
+            day = ""
+            if path.startswith(prefix):  # normalized paths: <root>/<partition>/<segment> splits in two
+                parts = path[len(prefix):].split("/")
+                if len(parts) == 2 and is_segment(parts[1]):
+                    day = parts[0][:10]
+            day_of[path] = day
+        if day:
+            days.add(day)
     return sorted(days)
 
 
@@ -72,14 +82,31 @@ class _StateUnderCheck:
     its own, say `visible_version`): then its read of a state is not shared (`RecoveredReads`)."""
 
     def __init__(self) -> None:
-        self.disk: SimDisk | None = None
+        self._disk: SimDisk | None = None
         self.other_names = False
 
+    @property
+    def disk(self) -> SimDisk | None:
+        return self._disk
+
+    @disk.setter
+    def disk(self, disk: SimDisk | None) -> None:
+        """Puts `disk` under check, dropping the names of the `os`-like API looked up on the last
+        one. WHY kept at all: a read makes about 20 port calls, and each went through `__getattr__`;
+        an instance attribute is found without it, and is the state's own (a bound method of it)."""
+        for name in _PORT_NAMES_SHARED.intersection(vars(self)):
+            del self.__dict__[name]
+        self._disk = disk
+
     def __getattr__(self, name: str) -> Any:
-        assert self.disk is not None, "no crash state is under check"
-        if name not in _PORT_NAMES_SHARED:
+        disk = self._disk
+        assert disk is not None, "no crash state is under check"
+        found = getattr(disk, name)
+        if name in _PORT_NAMES_SHARED:
+            self.__dict__[name] = found  # what `disk` answers to `name` until another is put under check
+        else:
             self.other_names = True
-        return getattr(self.disk, name)
+        return found
 
 
 @dataclass(frozen=True)
@@ -400,6 +427,7 @@ def check_all_crash_states(
     if memos is None:
         memos = crash_check_memos(root)
     probes_by_day: dict[str, SignalEvent] = {}
+    day_of: dict[str, str] = {}  # bounded by the paths of the check's states (at most `states_max` trees)
     # a disk that traces its ops clones that trace into every state: each recovery's ops are trace
     # events then, and a shared outcome would drop them (no scenario does today; the guard says so)
     outcomes = memos.outcomes if not disk.trace_ops else None
@@ -412,7 +440,7 @@ def check_all_crash_states(
         blind_key = _temp_blind_key(state, now, root, temp_only) if temp_only else None
         outcome = outcomes.get(key, blind_key) if outcomes is not None else None
         if outcome is None:
-            days = _days_with_segments((path for path, _ in state.files), root)
+            days = _days_with_segments((path for path, _ in state.files), root, day_of)
             clone = visit.clone()
             watch = _TempTouches(clone, temp_only) if temp_only else None
             assert clone.fault_hook is None, "a clone draws no fault"

@@ -173,3 +173,16 @@ def test_a_disk_that_traces_its_ops_recovers_every_state_itself() -> None:
     assert memos.outcomes.hits == 0 and memos.reads.hits == 0
     assert shared_events == alone_events and shared_result == alone_result
     assert any(kind == "disk.op" for kind, _ in shared_events)
+
+
+def test_the_port_answers_from_the_state_under_check() -> None:
+    """The port keeps the API names a read looked up, and drops them when another state is put
+    under check: every call reaches the disk under check at that moment."""
+    port = _StateUnderCheck()
+    first, second = SimDisk(random.Random(0)), SimDisk(random.Random(0))
+    first.mkdir("/only-first")
+    port.disk = first
+    assert port.listdir("/") == ["only-first"]
+    port.disk = second
+    assert port.listdir("/") == [] and port.open.__self__ is second
+    assert not port.other_names
