@@ -1001,19 +1001,12 @@ class SimDisk:
         the `disk.crash` event's, None for no event (a `CrashStateVisit` recorded it already)."""
         dir_installs, file_installs = state.install
         nodes: dict[int, FileNode | DirNode] = {}
+        install_dir, install_file = DirNode.installed, FileNode.installed
         for ino, mode, entries in dir_installs:
-            directory = DirNode(ino, mode)
-            directory.entries = dict(entries)
-            directory.durable = dict(entries)
-            nodes[ino] = directory
+            nodes[ino] = install_dir(ino, mode, entries)
         used = 0
         for ino, mode, data in file_installs:
-            file_node = FileNode(ino, mode)
-            file_node.data = bytearray(data)
-            file_node.durable = bytearray(data)
-            # already the bytes reads see, when immutable (a drawn or enumerated state's are)
-            file_node.snapshot = file_node.kept_durable = data if type(data) is bytes else None
-            nodes[ino] = file_node
+            nodes[ino] = install_file(ino, mode, data)
             used += len(data)
         assert ROOT_INO in nodes and nodes[ROOT_INO].is_dir
         self._nodes = nodes
