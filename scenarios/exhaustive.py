@@ -16,9 +16,9 @@ from datetime import datetime, time, timezone
 from typing import Any
 
 from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
-from omen.ledger import LedgerCorruptionError, LedgerWriteError, recovery_scan_memo
+from omen.ledger import LedgerCorruptionError, LedgerWriteError, parsed_manifest_memo, recovery_scan_memo
 from omen.ledger.layout import TEMP_SUFFIX
-from omen.ledger.writer import RecoveryScans
+from omen.ledger.writer import ParsedManifests, RecoveryScans
 from scenarios.ledger_oracle import BytesMemo, parse_ledger
 from scenarios.observers.ledger_files import is_segment
 from sim.disk import CrashState, SimDisk
@@ -137,10 +137,11 @@ class _StateOutcome:
 def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime, reader: LedgerReader,
                       port: _StateUnderCheck, parsed: BytesMemo, probes_by_day: dict[str, SignalEvent],
                       scans: RecoveryScans, reads: "RecoveredReads | None" = None,
-                      watch: "_TempTouches | None" = None) -> _StateOutcome:
+                      watch: "_TempTouches | None" = None, manifests: ParsedManifests | None = None) -> _StateOutcome:
     """`watch`: the clone's fault hook (None: no temp-only file); `reads`: the run's shared reads of
-    recovered ledgers (None: every recovered ledger is read)."""
-    writer = LedgerWriter(root, fs=clone, clock=FixedClock(now), recovery_scans=scans)
+    recovered ledgers (None: every recovered ledger is read); `manifests`: the writers' shared
+    manifest parses (None: each writer its own)."""
+    writer = LedgerWriter(root, fs=clone, clock=FixedClock(now), recovery_scans=scans, parsed_manifests=manifests)
     probes: set[str] = set()
     for day in days:
         probe = probes_by_day.get(day)
@@ -389,7 +390,7 @@ class _TempTouches:
 @dataclass
 class CrashCheckMemos:
     """What the checks of one run share: the reader pointed at the state under check (its memo of
-    verified segments), the oracle's parses and the writers' recovery scans.
+    verified segments), the oracle's parses and the writers' recovery scans and manifest parses.
 
     WHY across checks, not only across the states of one: a run checks up to `points_max` instants,
     and between two of them most segments did not change (sealed ones never do). Every memo keys on
@@ -404,6 +405,7 @@ class CrashCheckMemos:
     scans: RecoveryScans
     outcomes: StateOutcomes | None  # None: every state is recovered (the slow path the memo is held to)
     reads: RecoveredReads | None = None  # None: every recovered ledger is read (the same slow path)
+    manifests: ParsedManifests | None = None  # the writers' manifest parses (None: each writer its own)
 
 
 def crash_check_memos(root: str, *, reuse_outcomes: bool = True) -> CrashCheckMemos:
@@ -413,7 +415,7 @@ def crash_check_memos(root: str, *, reuse_outcomes: bool = True) -> CrashCheckMe
     port = _StateUnderCheck()
     return CrashCheckMemos(port=port, reader=LedgerReader(root, fs=port), parsed=BytesMemo(),
                            scans=recovery_scan_memo(), outcomes=StateOutcomes() if reuse_outcomes else None,
-                           reads=RecoveredReads() if reuse_outcomes else None)
+                           reads=RecoveredReads() if reuse_outcomes else None, manifests=parsed_manifest_memo())
 
 
 def check_all_crash_states(
@@ -447,7 +449,7 @@ def check_all_crash_states(
             clone.fault_hook = watch
             try:
                 outcome = _outcome_in_state(clone, days, root, now, memos.reader, memos.port, memos.parsed,
-                                            probes_by_day, memos.scans, memos.reads, watch)
+                                            probes_by_day, memos.scans, memos.reads, watch, memos.manifests)
             finally:
                 clone.fault_hook = None
             if outcomes is not None:

@@ -75,6 +75,19 @@ def recovery_scan_memo(bytes_max: int = RECOVERY_SCAN_BYTES_MAX) -> RecoveryScan
     return BytesMemo(bytes_max)
 
 
+# partition name -> the manifest its bytes parsed to: what `LedgerWriter` remembers of the manifests
+# its recoveries read
+ParsedManifests = BytesMemo[Manifest]
+
+
+def parsed_manifest_memo(bytes_max: int = PARSED_MANIFEST_BYTES_MAX) -> ParsedManifests:
+    """A memo of parsed manifests that several writers over states of one ledger may share
+    (`LedgerWriter(..., parsed_manifests=...)`): each parse is keyed by the partition's name and
+    the manifest's bytes, the two things `parse_manifest` reads, so a writer only ever reuses what
+    it would compute (a failed parse is never kept)."""
+    return BytesMemo(bytes_max)
+
+
 class LedgerBatchWriteError(LedgerWriteError):
     """A group commit stopped part-way. `.written`: the durable prefix of the batch, placed; the rest is not written."""
 
@@ -143,8 +156,10 @@ class LedgerWriter:
         segment_max_records: int = SEGMENT_MAX_RECORDS_DEFAULT,
         frame_max_bytes: int = FRAME_MAX_BYTES_DEFAULT,
         recovery_scans: RecoveryScans | None = None,
+        parsed_manifests: ParsedManifests | None = None,
     ) -> None:
-        """`recovery_scans`: a memo shared with other writers (`recovery_scan_memo`); default its own."""
+        """`recovery_scans`, `parsed_manifests`: memos shared with other writers (`recovery_scan_memo`,
+        `parsed_manifest_memo`); default its own."""
         for label, value in (
             ("segment_max_bytes", segment_max_bytes),
             ("segment_max_records", segment_max_records),
@@ -175,7 +190,8 @@ class LedgerWriter:
         # The bytes are still read at every attempt; a parse is a pure function of them and the
         # partition's name, and only a successful one is kept (a damaged manifest fails each time
         # by parsing again, with the same error).
-        self._manifests: BytesMemo[Manifest] = BytesMemo(PARSED_MANIFEST_BYTES_MAX)
+        self._manifests: ParsedManifests = (parsed_manifest_memo() if parsed_manifests is None
+                                                 else parsed_manifests)
 
     # ------------------------------------------------------------------ public API
 
@@ -751,5 +767,6 @@ class LedgerWriter:
         self._fs.close(fd)
 
 
-__all__ = ["GROUP_EVENTS_MAX", "LedgerBatchRecordTooLargeError", "LedgerBatchWriteError", "LedgerWriter", "RecoveryScans",
-           "SEGMENT_MAX_BYTES_DEFAULT", "SEGMENT_MAX_RECORDS_DEFAULT", "recovery_scan_memo"]
+__all__ = ["GROUP_EVENTS_MAX", "LedgerBatchRecordTooLargeError", "LedgerBatchWriteError", "LedgerWriter", "ParsedManifests",
+           "RecoveryScans",
+           "SEGMENT_MAX_BYTES_DEFAULT", "SEGMENT_MAX_RECORDS_DEFAULT", "parsed_manifest_memo", "recovery_scan_memo"]
