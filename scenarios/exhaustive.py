@@ -11,7 +11,7 @@ must read without corruption, and sequences must strictly increase.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from typing import Any
 
@@ -145,7 +145,7 @@ def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime,
     probes: set[str] = set()
     for day in days:
         probe = probes_by_day.get(day)
-        if probe is None:  # the same record for every state of a check: events are frozen
+        if probe is None:  # the same record for every state at this instant: events are frozen
             probe = probes_by_day[day] = _probe(day, now)
         try:
             probes.add(writer.write(probe).signal_id)
@@ -395,8 +395,8 @@ class CrashCheckMemos:
     WHY across checks, not only across the states of one: a run checks up to `points_max` instants,
     and between two of them most segments did not change (sealed ones never do). Every memo keys on
     a segment's bytes (compared whole) and the rules it was read under, so a state gets the answers
-    it would compute; each is bounded in bytes held. Probes are not shared: they depend on the
-    check's instant.
+    it would compute; each is bounded in bytes held. Probes are shared by the checks at one instant
+    (`probes_at`): a probe is a function of its day and the instant alone, and an event is frozen.
     """
 
     port: _StateUnderCheck
@@ -406,6 +406,21 @@ class CrashCheckMemos:
     outcomes: StateOutcomes | None  # None: every state is recovered (the slow path the memo is held to)
     reads: RecoveredReads | None = None  # None: every recovered ledger is read (the same slow path)
     manifests: ParsedManifests | None = None  # the writers' manifest parses (None: each writer its own)
+    probes: dict[datetime, dict[str, SignalEvent]] = field(default_factory=dict)  # instant -> day -> probe
+
+    def probes_at(self, now: datetime) -> dict[str, SignalEvent]:
+        """The probes of the checks at `now`, by day (filled as the states ask). Bounded: the
+        instants of at most `PROBE_INSTANTS_MAX` checks, cleared when full (dropping costs speed)."""
+        found = self.probes.get(now)
+        if found is None:
+            if len(self.probes) >= PROBE_INSTANTS_MAX:
+                self.probes.clear()
+            found = self.probes[now] = {}
+        return found
+
+
+# the instants whose probes a run's checks keep (several checks a few metadata steps apart share one)
+PROBE_INSTANTS_MAX = 256
 
 
 def crash_check_memos(root: str, *, reuse_outcomes: bool = True) -> CrashCheckMemos:
@@ -428,7 +443,7 @@ def check_all_crash_states(
     findings: list[CrashStateFinding] = []
     if memos is None:
         memos = crash_check_memos(root)
-    probes_by_day: dict[str, SignalEvent] = {}
+    probes_by_day = memos.probes_at(now)
     day_of: dict[str, str] = {}  # bounded by the paths of the check's states (at most `states_max` trees)
     # a disk that traces its ops clones that trace into every state: each recovery's ops are trace
     # events then, and a shared outcome would drop them (no scenario does today; the guard says so)

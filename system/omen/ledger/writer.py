@@ -190,8 +190,7 @@ class LedgerWriter:
         # The bytes are still read at every attempt; a parse is a pure function of them and the
         # partition's name, and only a successful one is kept (a damaged manifest fails each time
         # by parsing again, with the same error).
-        self._manifests: ParsedManifests = (parsed_manifest_memo() if parsed_manifests is None
-                                                 else parsed_manifests)
+        self._manifests: ParsedManifests = parsed_manifest_memo() if parsed_manifests is None else parsed_manifests
 
     # ------------------------------------------------------------------ public API
 
