@@ -11,14 +11,14 @@ must read without corruption, and sequences must strictly increase.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from typing import Any
 
 from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
-from omen.ledger import LedgerCorruptionError, LedgerWriteError, recovery_scan_memo
+from omen.ledger import LedgerCorruptionError, LedgerWriteError, parsed_manifest_memo, recovery_scan_memo
 from omen.ledger.layout import TEMP_SUFFIX
-from omen.ledger.writer import RecoveryScans
+from omen.ledger.writer import ParsedManifests, RecoveryScans
 from scenarios.ledger_oracle import BytesMemo, parse_ledger
 from scenarios.observers.ledger_files import is_segment
 from sim.disk import CrashState, SimDisk
@@ -40,17 +40,27 @@ def _probe(day: str, now: datetime) -> SignalEvent:
                               category="probe", observed_at=min(moment, now), emitted_at=min(moment, now))
 
 
-def _days_with_segments(paths: Iterable[str], root: str) -> list[str]:
+def _days_with_segments(paths: Iterable[str], root: str, day_of: dict[str, str] | None = None) -> list[str]:
     """The days of the partitions that hold a segment file: the partitions `parse_ledger` returns,
     found from the paths alone (parsing every record of every state only to name them cost more
-    than the rest of the check)."""
+    than the rest of the check). `day_of`: path -> its day ("" for a path that is not a segment
+    under `root`), kept by the caller across the states of one check (the same paths, state after
+    state); a pure function of the path and `root`, so it must hold paths under this `root` only."""
     prefix = root.rstrip("/") + "/"
+    if day_of is None:
+        day_of = {}
     days: set[str] = set()
-    for path in paths:  # the disk's paths are normalized: <root>/<partition>/<segment> splits in two
-        if path.startswith(prefix):
-            parts = path[len(prefix):].split("/")
-            if len(parts) == 2 and is_segment(parts[1]):
-                days.add(parts[0][:10])
+    for path in paths:
+        day = day_of.get(path)
+        if day is None:
+            day = ""
+            if path.startswith(prefix):  # normalized paths: <root>/<partition>/<segment> splits in two
+                parts = path[len(prefix):].split("/")
+                if len(parts) == 2 and is_segment(parts[1]):
+                    day = parts[0][:10]
+            day_of[path] = day
+        if day:
+            days.add(day)
     return sorted(days)
 
 
@@ -72,14 +82,31 @@ class _StateUnderCheck:
     its own, say `visible_version`): then its read of a state is not shared (`RecoveredReads`)."""
 
     def __init__(self) -> None:
-        self.disk: SimDisk | None = None
+        self._disk: SimDisk | None = None
         self.other_names = False
 
+    @property
+    def disk(self) -> SimDisk | None:
+        return self._disk
+
+    @disk.setter
+    def disk(self, disk: SimDisk | None) -> None:
+        """Puts `disk` under check, dropping the names of the `os`-like API looked up on the last
+        one. WHY kept at all: a read makes about 20 port calls, and each went through `__getattr__`;
+        an instance attribute is found without it, and is the state's own (a bound method of it)."""
+        for name in _PORT_NAMES_SHARED.intersection(vars(self)):
+            del self.__dict__[name]
+        self._disk = disk
+
     def __getattr__(self, name: str) -> Any:
-        assert self.disk is not None, "no crash state is under check"
-        if name not in _PORT_NAMES_SHARED:
+        disk = self._disk
+        assert disk is not None, "no crash state is under check"
+        found = getattr(disk, name)
+        if name in _PORT_NAMES_SHARED:
+            self.__dict__[name] = found  # what `disk` answers to `name` until another is put under check
+        else:
             self.other_names = True
-        return getattr(self.disk, name)
+        return found
 
 
 @dataclass(frozen=True)
@@ -110,14 +137,15 @@ class _StateOutcome:
 def _outcome_in_state(clone: SimDisk, days: list[str], root: str, now: datetime, reader: LedgerReader,
                       port: _StateUnderCheck, parsed: BytesMemo, probes_by_day: dict[str, SignalEvent],
                       scans: RecoveryScans, reads: "RecoveredReads | None" = None,
-                      watch: "_TempTouches | None" = None) -> _StateOutcome:
+                      watch: "_TempTouches | None" = None, manifests: ParsedManifests | None = None) -> _StateOutcome:
     """`watch`: the clone's fault hook (None: no temp-only file); `reads`: the run's shared reads of
-    recovered ledgers (None: every recovered ledger is read)."""
-    writer = LedgerWriter(root, fs=clone, clock=FixedClock(now), recovery_scans=scans)
+    recovered ledgers (None: every recovered ledger is read); `manifests`: the writers' shared
+    manifest parses (None: each writer its own)."""
+    writer = LedgerWriter(root, fs=clone, clock=FixedClock(now), recovery_scans=scans, parsed_manifests=manifests)
     probes: set[str] = set()
     for day in days:
         probe = probes_by_day.get(day)
-        if probe is None:  # the same record for every state of a check: events are frozen
+        if probe is None:  # the same record for every state at this instant: events are frozen
             probe = probes_by_day[day] = _probe(day, now)
         try:
             probes.add(writer.write(probe).signal_id)
@@ -362,13 +390,13 @@ class _TempTouches:
 @dataclass
 class CrashCheckMemos:
     """What the checks of one run share: the reader pointed at the state under check (its memo of
-    verified segments), the oracle's parses and the writers' recovery scans.
+    verified segments), the oracle's parses and the writers' recovery scans and manifest parses.
 
     WHY across checks, not only across the states of one: a run checks up to `points_max` instants,
     and between two of them most segments did not change (sealed ones never do). Every memo keys on
     a segment's bytes (compared whole) and the rules it was read under, so a state gets the answers
-    it would compute; each is bounded in bytes held. Probes are not shared: they depend on the
-    check's instant.
+    it would compute; each is bounded in bytes held. Probes are shared by the checks at one instant
+    (`probes_at`): a probe is a function of its day and the instant alone, and an event is frozen.
     """
 
     port: _StateUnderCheck
@@ -377,6 +405,22 @@ class CrashCheckMemos:
     scans: RecoveryScans
     outcomes: StateOutcomes | None  # None: every state is recovered (the slow path the memo is held to)
     reads: RecoveredReads | None = None  # None: every recovered ledger is read (the same slow path)
+    manifests: ParsedManifests | None = None  # the writers' manifest parses (None: each writer its own)
+    probes: dict[datetime, dict[str, SignalEvent]] = field(default_factory=dict)  # instant -> day -> probe
+
+    def probes_at(self, now: datetime) -> dict[str, SignalEvent]:
+        """The probes of the checks at `now`, by day (filled as the states ask). Bounded: the
+        instants of at most `PROBE_INSTANTS_MAX` checks, cleared when full (dropping costs speed)."""
+        found = self.probes.get(now)
+        if found is None:
+            if len(self.probes) >= PROBE_INSTANTS_MAX:
+                self.probes.clear()
+            found = self.probes[now] = {}
+        return found
+
+
+# the instants whose probes a run's checks keep (several checks a few metadata steps apart share one)
+PROBE_INSTANTS_MAX = 256
 
 
 def crash_check_memos(root: str, *, reuse_outcomes: bool = True) -> CrashCheckMemos:
@@ -386,7 +430,7 @@ def crash_check_memos(root: str, *, reuse_outcomes: bool = True) -> CrashCheckMe
     port = _StateUnderCheck()
     return CrashCheckMemos(port=port, reader=LedgerReader(root, fs=port), parsed=BytesMemo(),
                            scans=recovery_scan_memo(), outcomes=StateOutcomes() if reuse_outcomes else None,
-                           reads=RecoveredReads() if reuse_outcomes else None)
+                           reads=RecoveredReads() if reuse_outcomes else None, manifests=parsed_manifest_memo())
 
 
 def check_all_crash_states(
@@ -399,7 +443,8 @@ def check_all_crash_states(
     findings: list[CrashStateFinding] = []
     if memos is None:
         memos = crash_check_memos(root)
-    probes_by_day: dict[str, SignalEvent] = {}
+    probes_by_day = memos.probes_at(now)
+    day_of: dict[str, str] = {}  # bounded by the paths of the check's states (at most `states_max` trees)
     # a disk that traces its ops clones that trace into every state: each recovery's ops are trace
     # events then, and a shared outcome would drop them (no scenario does today; the guard says so)
     outcomes = memos.outcomes if not disk.trace_ops else None
@@ -412,14 +457,14 @@ def check_all_crash_states(
         blind_key = _temp_blind_key(state, now, root, temp_only) if temp_only else None
         outcome = outcomes.get(key, blind_key) if outcomes is not None else None
         if outcome is None:
-            days = _days_with_segments((path for path, _ in state.files), root)
+            days = _days_with_segments((path for path, _ in state.files), root, day_of)
             clone = visit.clone()
             watch = _TempTouches(clone, temp_only) if temp_only else None
             assert clone.fault_hook is None, "a clone draws no fault"
             clone.fault_hook = watch
             try:
                 outcome = _outcome_in_state(clone, days, root, now, memos.reader, memos.port, memos.parsed,
-                                            probes_by_day, memos.scans, memos.reads, watch)
+                                            probes_by_day, memos.scans, memos.reads, watch, memos.manifests)
             finally:
                 clone.fault_hook = None
             if outcomes is not None:

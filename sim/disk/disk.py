@@ -42,6 +42,11 @@ FD_FIRST = 3
 OPEN_FILES_MAX = 65_536
 PATH_DEPTH_MAX = 4096
 _ACCESS_MASK = os.O_RDONLY | os.O_WRONLY | os.O_RDWR
+# the flags and mode bits `open` tests, bound once: a module global is one lookup, `os.O_CREAT` two
+# (every read of a file and every fsync of a directory opens one, about 26 per exhaustive crash state)
+_O_WRONLY, _O_RDONLY, _O_CREAT, _O_EXCL, _O_TRUNC, _O_APPEND, _O_DIRECTORY = (
+    os.O_WRONLY, os.O_RDONLY, os.O_CREAT, os.O_EXCL, os.O_TRUNC, os.O_APPEND, os.O_DIRECTORY)
+_S_IRUSR, _S_IWUSR = stat_module.S_IRUSR, stat_module.S_IWUSR
 # Every disk op normalizes its path; a ledger uses the same few hundred paths over and over.
 NORM_MEMO_MAX = 4096
 # given path -> (given, normalized, had a trailing slash): what `_norm` returns for it.
@@ -431,8 +436,8 @@ class SimDisk:
         access = flags & _ACCESS_MASK
         if access == _ACCESS_MASK:
             raise os_error(errno.EINVAL, given)
-        readable = access != os.O_WRONLY
-        writable = access != os.O_RDONLY
+        readable = access != _O_WRONLY
+        writable = access != _O_RDONLY
         nodes = self._nodes
         if norm == "/":
             node: FileNode | DirNode | None = nodes[ROOT_INO]
@@ -453,7 +458,7 @@ class SimDisk:
             ino = parent.entries.get(name)
             node = nodes[ino] if ino is not None else None
         if node is None:
-            if not flags & os.O_CREAT:
+            if not flags & _O_CREAT:
                 raise os_error(errno.ENOENT, given)
             if trailing:
                 raise os_error(errno.EISDIR, given)
@@ -467,19 +472,19 @@ class SimDisk:
             parent.entries[name] = node.ino
             self._entry_op("link", node.ino, None, None, parent.ino, name)
         else:
-            if flags & os.O_CREAT and flags & os.O_EXCL:
+            if flags & _O_CREAT and flags & _O_EXCL:
                 raise os_error(errno.EEXIST, given)
             if node.is_dir:
-                if writable or flags & (os.O_CREAT | os.O_TRUNC):
+                if writable or flags & (_O_CREAT | _O_TRUNC):
                     raise os_error(errno.EISDIR, given)
-            elif trailing or flags & os.O_DIRECTORY:
+            elif trailing or flags & _O_DIRECTORY:
                 raise os_error(errno.ENOTDIR, given)
             if not self.root_user:
-                if readable and not node.mode & stat_module.S_IRUSR:
+                if readable and not node.mode & _S_IRUSR:
                     raise os_error(errno.EACCES, given)
-                if (writable or flags & os.O_TRUNC) and not node.mode & stat_module.S_IWUSR:
+                if (writable or flags & _O_TRUNC) and not node.mode & _S_IWUSR:
                     raise os_error(errno.EACCES, given)
-            if not node.is_dir and flags & os.O_TRUNC and node.data:
+            if not node.is_dir and flags & _O_TRUNC and node.data:
                 self._truncate(node, 0)
         if len(self._fds) >= OPEN_FILES_MAX:
             raise os_error(errno.EMFILE, given)
@@ -489,7 +494,7 @@ class SimDisk:
             fd = self._next_fd
             self._next_fd += 1
         self._fds[fd] = OpenFile(node, norm, readable, writable and not node.is_dir,
-                                 bool(flags & os.O_APPEND))
+                                 bool(flags & _O_APPEND))
         return fd
 
     def close(self, fd: int) -> None:
@@ -996,19 +1001,12 @@ class SimDisk:
         the `disk.crash` event's, None for no event (a `CrashStateVisit` recorded it already)."""
         dir_installs, file_installs = state.install
         nodes: dict[int, FileNode | DirNode] = {}
+        install_dir, install_file = DirNode.installed, FileNode.installed
         for ino, mode, entries in dir_installs:
-            directory = DirNode(ino, mode)
-            directory.entries = dict(entries)
-            directory.durable = dict(entries)
-            nodes[ino] = directory
+            nodes[ino] = install_dir(ino, mode, entries)
         used = 0
         for ino, mode, data in file_installs:
-            file_node = FileNode(ino, mode)
-            file_node.data = bytearray(data)
-            file_node.durable = bytearray(data)
-            # already the bytes reads see, when immutable (a drawn or enumerated state's are)
-            file_node.snapshot = file_node.kept_durable = data if type(data) is bytes else None
-            nodes[ino] = file_node
+            nodes[ino] = install_file(ino, mode, data)
             used += len(data)
         assert ROOT_INO in nodes and nodes[ROOT_INO].is_dir
         self._nodes = nodes

@@ -45,14 +45,17 @@ def commit_dir(nodes: Nodes, directory: DirNode, count: int, changed: Callable[[
     changed(directory.ino)
     ops = directory.pending[:count]
     directory.pending = directory.pending[count:]
+    durable, dir_ino = directory.durable, directory.ino
     for op in ops:
-        assert directory.ino in op.pending_in
-        op.pending_in.remove(directory.ino)
-        op.apply_to(directory.durable, directory.ino)
-        for other_ino in tuple(op.pending_in):
-            other = nodes[other_ino]
-            commit_dir(nodes, other, other.pending.index(op) + 1, changed)
-        assert not op.pending_in
+        pending_in = op.pending_in
+        assert dir_ino in pending_in
+        pending_in.remove(dir_ino)
+        op.apply_to(durable, dir_ino)
+        if pending_in:  # a cross-directory rename: commit it in the other parent too (with what precedes it)
+            for other_ino in tuple(pending_in):
+                other = nodes[other_ino]
+                commit_dir(nodes, other, other.pending.index(op) + 1, changed)
+        assert not pending_in
 
 
 def commit_links_of(nodes: Nodes, dirty: dict[int, None], ino: int,

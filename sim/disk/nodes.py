@@ -12,6 +12,7 @@ is one `EntryOp` shared by every directory it touches, so a rename is one atomic
 from __future__ import annotations
 
 SECTOR_BYTES = 512
+_new_object = object.__new__
 
 # A pending data op is a tuple: (offset, payload_bytes) for a write, (length, None) for a truncate.
 DataOp = tuple[int, "bytes | None"]
@@ -65,6 +66,28 @@ class FileNode:
         self.kept_durable_rewrites = 0
         # (mode, size, its os.stat_result): see `SimDisk._stat_of`
         self.stat_cache: tuple | None = None
+
+    @classmethod
+    def installed(cls, ino: int, mode: int, data: bytes | bytearray) -> "FileNode":
+        """The file a crash state installs: `data` both visible and durable, nothing pending, and
+        (for immutable `data`, as a drawn or enumerated state's are) `data` itself already the bytes
+        reads and durable readers see. `__init__` and then those fields set again, in one step: every
+        installed state makes one per file (a spec holds every slot equal)."""
+        assert ino > 0
+        node = _new_object(cls)
+        node.ino = ino
+        node.mode = mode
+        node.data = bytearray(data)
+        node.durable = bytearray(data)
+        node.pending = []
+        node.dropped = []
+        node.durable_rewrites = 0
+        node.visible_rewrites = 0
+        node.snapshot = node.kept_durable = data if type(data) is bytes else None
+        node.snapshot_rewrites = 0
+        node.kept_durable_rewrites = 0
+        node.stat_cache = None
+        return node
 
     def visible_snapshot(self) -> bytes:
         """`bytes(self.data)`, the same object while the data is unchanged.
@@ -182,3 +205,17 @@ class DirNode:
         self.entries: dict[str, int] = {}
         self.durable: dict[str, int] = {}
         self.pending: list[EntryOp] = []
+
+    @classmethod
+    def installed(cls, ino: int, mode: int, entries: tuple[tuple[str, int], ...]) -> "DirNode":
+        """The directory a crash state installs: `entries` both visible and durable, nothing pending
+        (`__init__` and then the two listings set again, in one step, as `FileNode.installed`)."""
+        assert ino > 0
+        node = _new_object(cls)
+        node.ino = ino
+        node.mode = mode
+        node.stat_cache = None
+        node.entries = dict(entries)
+        node.durable = dict(entries)
+        node.pending = []
+        return node

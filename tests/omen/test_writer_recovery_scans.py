@@ -111,3 +111,20 @@ def test_writers_sharing_a_memo_of_recovery_scans_scan_each_segment_once(root, c
     assert len(scans) == 2, "a writer with another frame limit never takes an answer computed under this one"
     for writer in (first, second, other_limit):
         writer.close()
+
+
+def test_writers_sharing_a_memo_of_manifests_parse_the_same_bytes_once(root, clock, manifest_parses):
+    sealed_ledger(root, clock, records=7, per_segment=3, seal=False)
+    flip_bit(segment_path(root, 2), HEADER_BYTES + 5)
+    shared = writer_module.parsed_manifest_memo()
+    first = LedgerWriter(root, clock=clock, segment_max_records=3, parsed_manifests=shared)
+    error = failure_of(first, 70)
+    assert manifest_parses == [PARTITION]
+    second = LedgerWriter(root, clock=clock, segment_max_records=3, parsed_manifests=shared)
+    assert failure_of(second, 71) == error and manifest_parses == [PARTITION], "the other writer's parse of the same bytes"
+    manifest = segment_path(root, 1).parent / "_manifest.json"
+    manifest.write_bytes(manifest.read_bytes().replace(b'"revision":', b'"revision": ', 1))  # same manifest, other bytes
+    third = LedgerWriter(root, clock=clock, segment_max_records=3, parsed_manifests=shared)
+    assert failure_of(third, 72) == error and manifest_parses == [PARTITION, PARTITION], "other bytes are parsed again"
+    for writer in (first, second, third):
+        writer.close()

@@ -173,3 +173,32 @@ def test_a_disk_that_traces_its_ops_recovers_every_state_itself() -> None:
     assert memos.outcomes.hits == 0 and memos.reads.hits == 0
     assert shared_events == alone_events and shared_result == alone_result
     assert any(kind == "disk.op" for kind, _ in shared_events)
+
+
+def test_the_port_answers_from_the_state_under_check() -> None:
+    """The port keeps the API names a read looked up, and drops them when another state is put
+    under check: every call reaches the disk under check at that moment."""
+    port = _StateUnderCheck()
+    first, second = SimDisk(random.Random(0)), SimDisk(random.Random(0))
+    first.mkdir("/only-first")
+    port.disk = first
+    assert port.listdir("/") == ["only-first"]
+    port.disk = second
+    assert port.listdir("/") == [] and port.open.__self__ is second
+    assert not port.other_names
+
+
+def test_the_checks_at_one_instant_share_their_probes_and_no_other() -> None:
+    """A probe is a function of its day and the instant: the checks of a run at one instant hand
+    every state the same probes; another instant gets its own, and the kept instants are bounded."""
+    import scenarios.exhaustive as exhaustive
+
+    memos = crash_check_memos("/ledger")
+    now, later = datetime(2026, 1, 2, 1, tzinfo=timezone.utc), datetime(2026, 1, 2, 2, tzinfo=timezone.utc)
+    at_now = memos.probes_at(now)
+    at_now["2026-01-01"] = exhaustive._probe("2026-01-01", now)
+    assert memos.probes_at(now) is at_now and memos.probes_at(later) == {}
+    assert exhaustive._probe("2026-01-01", now) == at_now["2026-01-01"], "the same record, made again"
+    for minute in range(exhaustive.PROBE_INSTANTS_MAX + 1):
+        memos.probes_at(datetime(2026, 1, 3, 0, minute % 60, minute // 60, tzinfo=timezone.utc))
+    assert len(memos.probes) <= exhaustive.PROBE_INSTANTS_MAX

@@ -7,7 +7,7 @@ from omen.ledger.reader import LedgerReader, PartitionInfo
 from omen.ledger.sealer import SealFailure, SealPass, seal_due_partitions
 from omen.ledger.record_parse import ScannedRecord
 from omen.ledger.salvage import SalvageLoss, SalvageResult
-from omen.ledger.writer import LedgerWriter, recovery_scan_memo
+from omen.ledger.writer import LedgerWriter, parsed_manifest_memo, recovery_scan_memo
 
 __all__ = [
     "MANIFEST_FORMAT_VERSION",
@@ -22,6 +22,7 @@ __all__ = [
     "SealPass",
     "SalvageLoss",
     "SalvageResult",
+    "parsed_manifest_memo",
     "recovery_scan_memo",
     "ScannedRecord",
     "SegmentEntry",

@@ -10,7 +10,7 @@ import errno
 import os
 
 from omen.ledger.fs_port import FileSystem, ReadOnlyFileSystem
-from omen.ledger.layout import FILE_MODE_NEW, TEMP_SUFFIX
+from omen.ledger.layout import FILE_MODE_NEW, TEMP_SUFFIX, joined
 
 # One read covers a whole segment of the default size (64 MiB): a single chunk needs no join (a copy).
 READ_CHUNK_BYTES = 64 * 1024 * 1024
@@ -89,14 +89,14 @@ def replace_atomically(fs: FileSystem, directory: str, name: str, data: bytes) -
 
     temp written, temp fsynced, replace, directory fsynced.
     """
-    temp_path = os.path.join(directory, name + TEMP_SUFFIX)
+    temp_path = joined(directory, name + TEMP_SUFFIX)
     fd = fs.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE_NEW)
     try:
         write_all(fs, fd, data)
         fs.fsync(fd)
     finally:
         fs.close(fd)
-    fs.replace(temp_path, os.path.join(directory, name))
+    fs.replace(temp_path, joined(directory, name))
     fsync_dir(fs, directory)
 
 

@@ -8,14 +8,13 @@ if the last records were rolled back after the manifest was written.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_ops import read_file
-from omen.ledger.layout import MANIFEST_NAME, segment_index
+from omen.ledger.layout import MANIFEST_NAME, joined, segment_index
 from omen.ledger.record_parse import PAYLOAD_ERRORS
 from omen.schema import UtcDatetime, canonical_json
 
@@ -52,7 +51,7 @@ class Manifest(BaseModel):
 def read_manifest_bytes(fs: Any, partition_path: str) -> bytes | None:
     """The bytes of the partition's manifest, None when there is none."""
     try:
-        return read_file(fs, os.path.join(partition_path, MANIFEST_NAME))
+        return read_file(fs, joined(partition_path, MANIFEST_NAME))
     except FileNotFoundError:
         return None
 

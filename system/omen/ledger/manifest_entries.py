@@ -46,6 +46,34 @@ def entry_of(segment: SegmentState) -> SegmentEntry:
                             "size_bytes": segment.size_bytes, "sealed": segment.sealed})
 
 
+# (name, record_count, size_bytes, sealed) -> (`entry_of`'s entry, its `entry_json`): both pure
+# functions of those four plain values, and the entry is a frozen model, so one instance serves every
+# manifest that lists the same segment. WHY: every writer recovering a partition (a restarted OMEN,
+# every crash state of an exhaustive check) builds the entry of each sealed segment again, and the
+# same few segments come back state after state. Cleared when full: dropping it costs speed only.
+SEGMENT_ENTRY_MEMO_MAX = 4096
+_entries_made: dict[tuple[str, int, int, bool], tuple[SegmentEntry, bytes]] = {}
+
+
+def entry_and_json(segment: SegmentState) -> tuple[SegmentEntry, bytes]:
+    """(`entry_of(segment)`, its `entry_json`): the same values, the same errors (a failed
+    validation is never kept). Remembered only for values of the plain types (a subclass of int or
+    str could compare equal and render otherwise)."""
+    name, record_count, size_bytes, sealed = segment.name, segment.record_count, segment.size_bytes, segment.sealed
+    if type(name) is str and type(record_count) is int and type(size_bytes) is int and type(sealed) is bool:
+        key = (name, record_count, size_bytes, sealed)
+        found = _entries_made.get(key)
+        if found is None:
+            entry = entry_of(segment)
+            found = (entry, entry_json(entry))
+            if len(_entries_made) >= SEGMENT_ENTRY_MEMO_MAX:
+                _entries_made.clear()
+            _entries_made[key] = found
+        return found
+    entry = entry_of(segment)
+    return entry, entry_json(entry)
+
+
 def manifest_header(fields: dict[str, object]) -> Manifest:
     """`Manifest(**fields)`, validated by the model's validator called straight (as `entry_of`; the
     fields come as one dict: packing keywords would cost most of what the wrapper does)."""
@@ -162,10 +190,10 @@ class SealedEntries:
         for segment in segments[kept:]:
             if not segment.sealed:
                 break
-            entry = entry_of(segment)
+            entry, json = entry_and_json(segment)
             self._segments.append(segment)
             self.entries.append(entry)
-            self.entries_json.append(entry_json(entry))
+            self.entries_json.append(json)
             self.record_count += segment.record_count
         kept = len(self._segments)
         assert kept == len(self.entries) == len(self.entries_json) <= len(segments)
@@ -173,5 +201,5 @@ class SealedEntries:
         return kept
 
 
-__all__ = ["SEGMENTS_EMPTY_JSON", "SealedEntries", "SegmentState", "entry_json", "entry_of", "manifest_bytes",
+__all__ = ["SEGMENTS_EMPTY_JSON", "SealedEntries", "SegmentState", "entry_and_json", "entry_json", "entry_of", "manifest_bytes",
            "manifest_header", "with_segments"]

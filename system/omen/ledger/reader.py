@@ -39,7 +39,7 @@ from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYT
 # The reader's walk also hands each frame's tail to the record layer; under the name `scan_frames`,
 # which a planted bug of the zoo replaces by name (its stand-in returns no tails: the pattern reads).
 from omen.ledger.framing import scan_frames_with_tails as scan_frames
-from omen.ledger.layout import is_partition_name, partition_dir, require_partition_name, segment_names
+from omen.ledger.layout import is_partition_name, joined, partition_dir, require_partition_name, segment_names
 from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes
 from omen.ledger.record_parse import ScannedRecord, SegmentRecords
 from omen.ledger.salvage import SalvageMemo, SalvageResult, salvage_partition
@@ -273,7 +273,7 @@ class LedgerReader:
         directory = partition_dir(self._root, partition)
         last_position = len(names) - 1
         for position, name in enumerate(names):
-            data, mode = self._read_path(os.path.join(directory, name))
+            data, mode = self._read_path(joined(directory, name))
             entry = held.get(name)
             # `tolerates_torn_tail` is False before the last segment whatever the rest says: asked
             # only for the last one (the same answer, one call per partition, not per segment)
@@ -325,7 +325,7 @@ class LedgerReader:
         return segment, increasing
 
     def _read_segment(self, partition: str, name: str) -> tuple[bytes, int]:
-        return self._read_path(os.path.join(partition_dir(self._root, partition), name))
+        return self._read_path(joined(partition_dir(self._root, partition), name))
 
     def _read_path(self, path: str) -> tuple[bytes, int]:
         """(bytes, mode) of the segment at `path`: open, fstat, read whole, close, in that order."""

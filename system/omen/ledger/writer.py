@@ -39,6 +39,7 @@ from omen.ledger.layout import (
     MANIFEST_NAME,
     SEGMENT_MODE_SEALED,
     TEMP_SUFFIX,
+    joined,
     partition_dir,
     require_partition_name,
     segment_index,
@@ -46,7 +47,7 @@ from omen.ledger.layout import (
     segment_names,
 )
 from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes  # noqa: F401 (SegmentEntry: the zoo's manifest bug builds entries through this module)
-from omen.ledger.manifest_entries import (SealedEntries, entry_json, entry_of, manifest_bytes, manifest_header,
+from omen.ledger.manifest_entries import (SealedEntries, entry_and_json, manifest_bytes, manifest_header,
                                          with_segments)
 from omen.ledger.record_parse import parse_record
 from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_partition, partition_for
@@ -71,6 +72,19 @@ def recovery_scan_memo(bytes_max: int = RECOVERY_SCAN_BYTES_MAX) -> RecoveryScan
     """A memo of recovery scans that several writers over states of one ledger may share
     (`LedgerWriter(..., recovery_scans=...)`): each answer is keyed by the segment's path and
     bytes and the rules it was scanned under, so a writer only ever reuses what it would compute."""
+    return BytesMemo(bytes_max)
+
+
+# partition name -> the manifest its bytes parsed to: what `LedgerWriter` remembers of the manifests
+# its recoveries read
+ParsedManifests = BytesMemo[Manifest]
+
+
+def parsed_manifest_memo(bytes_max: int = PARSED_MANIFEST_BYTES_MAX) -> ParsedManifests:
+    """A memo of parsed manifests that several writers over states of one ledger may share
+    (`LedgerWriter(..., parsed_manifests=...)`): each parse is keyed by the partition's name and
+    the manifest's bytes, the two things `parse_manifest` reads, so a writer only ever reuses what
+    it would compute (a failed parse is never kept)."""
     return BytesMemo(bytes_max)
 
 
@@ -124,7 +138,7 @@ def _segment_path(state: _Partition, segment: _Segment) -> str:
     """`os.path.join(state.path, segment.name)`, joined once per segment (every append asks for it)."""
     cached_segment, path = state.active_path
     if cached_segment is not segment:
-        path = os.path.join(state.path, segment.name)
+        path = joined(state.path, segment.name)
         state.active_path = (segment, path)
     return path
 
@@ -142,8 +156,10 @@ class LedgerWriter:
         segment_max_records: int = SEGMENT_MAX_RECORDS_DEFAULT,
         frame_max_bytes: int = FRAME_MAX_BYTES_DEFAULT,
         recovery_scans: RecoveryScans | None = None,
+        parsed_manifests: ParsedManifests | None = None,
     ) -> None:
-        """`recovery_scans`: a memo shared with other writers (`recovery_scan_memo`); default its own."""
+        """`recovery_scans`, `parsed_manifests`: memos shared with other writers (`recovery_scan_memo`,
+        `parsed_manifest_memo`); default its own."""
         for label, value in (
             ("segment_max_bytes", segment_max_bytes),
             ("segment_max_records", segment_max_records),
@@ -174,7 +190,7 @@ class LedgerWriter:
         # The bytes are still read at every attempt; a parse is a pure function of them and the
         # partition's name, and only a successful one is kept (a damaged manifest fails each time
         # by parsing again, with the same error).
-        self._manifests: BytesMemo[Manifest] = BytesMemo(PARSED_MANIFEST_BYTES_MAX)
+        self._manifests: ParsedManifests = parsed_manifest_memo() if parsed_manifests is None else parsed_manifests
 
     # ------------------------------------------------------------------ public API
 
@@ -415,7 +431,7 @@ class LedgerWriter:
         fsync_dir(fs, state.path)
         temps = [name for name in entries if name.endswith(TEMP_SUFFIX)]
         for name in temps:
-            fs.unlink(os.path.join(state.path, name))
+            fs.unlink(joined(state.path, name))
         if temps:
             fsync_dir(fs, state.path)
         manifest = self._load_manifest(state.path, state.name)
@@ -444,7 +460,7 @@ class LedgerWriter:
             if not segment.sealed:
                 self._seal_segment(state, segment)
         if segments and segments[-1].size_bytes == 0 and not segments[-1].sealed:
-            fs.unlink(os.path.join(state.path, segments[-1].name))
+            fs.unlink(joined(state.path, segments[-1].name))
             fsync_dir(fs, state.path)
             segments.pop()
         state.segments = segments
@@ -456,7 +472,7 @@ class LedgerWriter:
 
     def _recover_segment(self, state: _Partition, name: str, *, is_last: bool) -> tuple[_Segment, int]:
         fs = self._fs
-        path = os.path.join(state.path, name)
+        path = joined(state.path, name)
         fd = fs.open(path, os.O_RDONLY)
         try:
             stat = fs.fstat(fd)
@@ -488,7 +504,7 @@ class LedgerWriter:
 
     def _repair_current(self, state: _Partition, active: str) -> None:
         try:
-            current = read_file(self._fs, os.path.join(state.path, CURRENT_NAME)).decode("utf-8", "replace").strip()
+            current = read_file(self._fs, joined(state.path, CURRENT_NAME)).decode("utf-8", "replace").strip()
         except FileNotFoundError:
             current = ""
         if current != active:
@@ -631,7 +647,7 @@ class LedgerWriter:
             self._seal_segment(state, previous)
         index = (segment_index(previous.name) or 0) + 1 if previous is not None else 1
         segment = _Segment(segment_name(index), 0, 0, False)
-        state.fd = fs.open(os.path.join(state.path, segment.name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE_NEW)
+        state.fd = fs.open(joined(state.path, segment.name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE_NEW)
         state.segments.append(segment)
         fsync_dir(fs, state.path)
         replace_atomically(fs, state.path, CURRENT_NAME, segment.name.encode() + b"\n")
@@ -639,7 +655,7 @@ class LedgerWriter:
         return segment
 
     def _seal_segment(self, state: _Partition, segment: _Segment) -> None:
-        path = os.path.join(state.path, segment.name)
+        path = joined(state.path, segment.name)
         fsync_file(self._fs, path)
         self._fs.chmod(path, SEGMENT_MODE_SEALED)
         fsync_file(self._fs, path)
@@ -675,7 +691,8 @@ class LedgerWriter:
         the ones `manifest.to_bytes()` gives (the kept entries' JSON spliced into the header's)."""
         sealed = state.sealed_entries
         kept = sealed.extend_over(state.segments)
-        rest = [entry_of(segment) for segment in state.segments[kept:]]
+        rest_made = [entry_and_json(segment) for segment in state.segments[kept:]]
+        rest = [entry for entry, _ in rest_made]
         header = manifest_header({
             "partition": state.name,
             "is_late": state.is_late,
@@ -687,7 +704,7 @@ class LedgerWriter:
             "updated_at": self._clock.now(),
             "sealed_at": state.sealed_at,
         })
-        data = manifest_bytes(header, sealed.entries_json + [entry_json(entry) for entry in rest])
+        data = manifest_bytes(header, sealed.entries_json + [json for _, json in rest_made])
         manifest = with_segments(header, (*sealed.entries, *rest))  # header.model_copy(update=...)
         assert len(manifest.segments) == len(state.segments), "one entry per segment"
         replace_atomically(self._fs, state.path, MANIFEST_NAME, data)
@@ -749,5 +766,6 @@ class LedgerWriter:
         self._fs.close(fd)
 
 
-__all__ = ["GROUP_EVENTS_MAX", "LedgerBatchRecordTooLargeError", "LedgerBatchWriteError", "LedgerWriter", "RecoveryScans",
-           "SEGMENT_MAX_BYTES_DEFAULT", "SEGMENT_MAX_RECORDS_DEFAULT", "recovery_scan_memo"]
+__all__ = ["GROUP_EVENTS_MAX", "LedgerBatchRecordTooLargeError", "LedgerBatchWriteError", "LedgerWriter", "ParsedManifests",
+           "RecoveryScans",
+           "SEGMENT_MAX_BYTES_DEFAULT", "SEGMENT_MAX_RECORDS_DEFAULT", "parsed_manifest_memo", "recovery_scan_memo"]
