@@ -7,7 +7,6 @@ A real twin calls it with the bytes of its real disk and its real database.
 """
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +18,7 @@ from scenarios.ledger_oracle import BytesMemo, parse_ledger
 from scenarios.observers.ledger_files import SEGMENT_SUFFIX
 from scenarios.observers.observations import Observations
 from scenarios.observers.riskcast_rows import reconcile_highwaters, stored_rows
+from scenarios.observers.seals import segment_digest
 
 PARSE_MEMO_BYTES_MIN = 64 * 1024 * 1024  # the memo's default budget: a short run's memo is as before
 
@@ -46,7 +46,7 @@ def final_segment_hashes(visible_files: Mapping[str, bytes], root: str, partitio
     for name in partitions:
         prefix = f"{root}/{name}/"
         hashes[name] = {
-            path[len(prefix):]: hashlib.sha256(data).hexdigest()
+            path[len(prefix):]: segment_digest(path, data)  # a sealed segment's digest at its seal, again
             for path, data in visible_files.items()
             if path.startswith(prefix) and path.endswith(SEGMENT_SUFFIX)
         }

@@ -62,21 +62,29 @@ class _SegmentRecords:
 
     def records(self, path: str, data: bytes) -> list[tuple[str, int]]:
         """The records of `data`, the bytes of the segment at `path`; callers must not mutate the list."""
+        return self.index(path, data)[0]
+
+    def index(self, path: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
+        """`valid_frame_index(data)`, `data` the bytes of the segment at `path`; callers must not mutate the list.
+
+        WHY here too: the manifest observer indexes the same segments' bytes as they grow, and its
+        own memo walked them again; the valid bytes are kept beside the records, so one walk serves both.
+        """
         known = self._known.get(path)
         if known is not None:
             kept, valid_bytes, records = known
             if kept == data:
-                return records
+                return records, valid_bytes
             if len(kept) < len(data) and data.startswith(kept):
                 frames, covered = valid_frame_index(data[valid_bytes:])
                 valid_bytes += covered
                 if frames:
                     records = records + frames
                 self._keep(path, data, valid_bytes, records)
-                return records
+                return records, valid_bytes
         records, valid_bytes = valid_frame_index(data)
         self._keep(path, data, valid_bytes, records)
-        return records
+        return records, valid_bytes
 
     def _keep(self, path: str, data: bytes, valid_bytes: int, records: list[tuple[str, int]]) -> None:
         assert valid_bytes <= len(data), (path, valid_bytes, len(data))
@@ -110,3 +118,8 @@ def ledger_signal_ids(files: FileView, root: str) -> set[str]:
         for partition in partition_names(files, root)
         for signal_id, _ in partition_records(files, root, partition)
     }
+
+
+def segment_index(path: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
+    """`valid_frame_index(data)` of the segment bytes `data` read at `path`, through the shared memo."""
+    return _SEGMENT_RECORDS.index(path, data)

@@ -15,13 +15,13 @@ from typing import Any
 
 from scenarios.ledger_oracle import valid_frame_index
 from scenarios.observers.files import FileView, listdir_or_empty
-from scenarios.observers.ledger_files import is_segment, partition_names
+from scenarios.observers.ledger_files import is_segment, partition_names, segment_index
 from scenarios.observers.manifest_json import manifest_document
 
 MANIFEST_NAME = "_manifest.json"
 
 SEGMENTS_PER_MANIFEST_MAX = 100_000
-# Segments whose frame index the observer remembers (by their bytes); bounded, a memo.
+# Segments whose facts the observer remembers (by version and size); bounded, a memo.
 INDEXED_SEGMENTS_MAX = 100_000
 
 FrameIndex = Callable[[str, bytes], tuple[list[tuple[str, int]], int]]
@@ -87,10 +87,6 @@ class ManifestObserver:
         self._root = root
         self._record = record
         self._seen: dict[str, bytes] = {}
-        # (partition, segment) -> (bytes, their valid_frame_index): a manifest changes as its partition
-        # grows, and re-indexing every segment at each change was quadratic over a long day; bytes
-        # equal to those indexed (compared whole: rot is seen) reuse the index
-        self._indexed: dict[tuple[str, str], tuple[bytes, tuple[list[tuple[str, int]], int]]] = {}
         # (partition, segment) -> (version, size, facts) when the view knows versions (see
         # FileView.version): same version and size mean the same bytes, so the segment is not even
         # read again. Reading every sealed segment at each manifest change still grew with the day.
@@ -129,14 +125,9 @@ class ManifestObserver:
         return out
 
     def _frame_index(self, partition: str, name: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
-        known = self._indexed.get((partition, name))
-        if known is not None and known[0] == data:
-            return known[1]
-        index = valid_frame_index(data)
-        if len(self._indexed) >= INDEXED_SEGMENTS_MAX:
-            self._indexed.clear()
-        self._indexed[(partition, name)] = (data, index)
-        return index
+        # the memo `partition_records` reads through (bytes compared whole, so rot is seen): the liveness
+        # phase and this observer index the same segments, and one walk of new bytes serves both
+        return segment_index(f"{self._root}/{partition}/{name}", data)
 
 
 __all__ = ["ManifestObserver", "facts_of_segments", "manifest_facts", "segment_facts"]

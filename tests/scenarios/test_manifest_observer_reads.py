@@ -10,8 +10,9 @@ import json
 import os
 import random
 
-from scenarios.observers import ManifestObserver, SimDiskView, manifest_facts
-from scenarios.observers.ledger_files import segments
+from scenarios.ledger_oracle import valid_frame_index
+from scenarios.observers import ManifestObserver, SimDiskView, ledger_files, manifest_facts
+from scenarios.observers.ledger_files import partition_records, segments
 from sim.disk import SimDisk
 
 from tests.scenarios.test_world_facts import frame
@@ -71,3 +72,32 @@ def test_unchanged_segments_are_not_read_again_and_rot_is_still_seen() -> None:
     everything = manifest_facts("p", _manifest(3, names), segments(SimDiskView(disk), ROOT, "p"))
     assert events[-1] == everything and everything["segments"][1][3] is False  # the rotted frame is not clean
     assert [event["revision"] for event in events] == [1, 2, 3]
+
+
+def test_segments_walked_for_partition_records_are_not_walked_again_for_the_manifest(monkeypatch) -> None:
+    walked: list[int] = []
+
+    def counted_index(data: bytes) -> tuple[list[tuple[str, int]], int]:
+        walked.append(len(data))
+        return valid_frame_index(data)
+
+    monkeypatch.setattr(ledger_files, "valid_frame_index", counted_index)
+    disk = SimDisk(random.Random(3))
+    for directory in (ROOT, f"{ROOT}/q"):
+        disk.mkdir(directory)
+    events: list[dict] = []
+    observer = ManifestObserver(SimDiskView(disk), ROOT, lambda node, kind, **fields: events.append(fields) or 0)
+    names = ["segment-000001.log", "segment-000002.log"]
+    for sequence, name in enumerate(names, start=1):
+        _write(disk, f"{ROOT}/q/{name}", frame(f"Q{sequence}", sequence) + b"torn")
+    assert partition_records(SimDiskView(disk), ROOT, "q") == [("Q1", 1), ("Q2", 2)] and len(walked) == 2
+    _write(disk, f"{ROOT}/q/_manifest.json", _manifest(1, names))
+    observer.observe()
+    assert len(walked) == 2  # the same bytes: the walk the records made serves the manifest's facts
+    everything = manifest_facts("q", _manifest(1, names), segments(SimDiskView(disk), ROOT, "q"))
+    assert events == [everything] and [entry[3] for entry in everything["segments"]] == [False, False]
+    disk.flip_bit(f"{ROOT}/q/{names[0]}", 8 * 12)  # rot: compared whole, walked again
+    _write(disk, f"{ROOT}/q/_manifest.json", _manifest(2, names))
+    observer.observe()
+    everything = manifest_facts("q", _manifest(2, names), segments(SimDiskView(disk), ROOT, "q"))
+    assert events[-1] == everything and everything["records"] == 1 and len(walked) == 3
