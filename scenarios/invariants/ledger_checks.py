@@ -150,6 +150,26 @@ def recoverability(ctx: CheckContext) -> Iterator[Violation]:
             )
 
 
+def _seal_undone_by_a_crash(ctx: CheckContext, partition: str, seal_index: int) -> bool:
+    """Whether the first power loss after a seal was seen dropped the rename that put the sealed
+    manifest in place: its directory fsync had failed (an honest EIO; Linux keeps such an entry
+    pending) or not happened yet, so the disk durably held the unsealed manifest, which comes back,
+    and the day is open again, to gain records and segments and be sealed anew. The writer said so:
+    its seal failed. (A seal whose rename was durable cannot be dropped: only the first crash after
+    the seal can undo it.) The manifest's revision going back is allowed the same way
+    (`manifests_match_records`, found by `fsync_errors` seed 300306).
+
+    Found by `fsync_errors` seed 306316: a seal's directory fsync failed, the sealed manifest was
+    visible 2.5 simulated seconds, a crash dropped its rename, and the reopened day took seven late
+    records into a ninth segment. A reseal after such an undo is not judged by this check (the seal
+    observer records a day's first seal only); `manifests_match_records` still holds it to its frames."""
+    marker = f"/{partition}: rename "
+    for event in ctx.of_kind("disk.crash"):
+        if event.index > seal_index:
+            return any(marker in op and "_manifest.json" in op for op in event.fields.get("dropped_entry_ops") or [])
+    return False
+
+
 def sealed_immutable(ctx: CheckContext) -> Iterator[Violation]:
     """Sealed segments never change; a sealed main partition gains no segment.
 
@@ -160,6 +180,8 @@ def sealed_immutable(ctx: CheckContext) -> Iterator[Violation]:
         return
     for partition, segments in sorted(ctx.observations.sealed_segments.items()):
         seal_index = ctx.observations.sealed_at_index[partition]
+        if _seal_undone_by_a_crash(ctx, partition, seal_index):
+            continue  # the day was reopened, not changed: its seal never reached the disk
         final = ctx.observations.final_segment_hashes.get(partition, {})
         for name, digest in sorted(segments.items()):
             if final.get(name) != digest:
