@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from scenarios.ledger_oracle import BytesMemo
 from scenarios.observers.files import FileView
 from scenarios.observers.ledger_files import partition_names, segments
 from scenarios.observers.manifest_json import manifest_document
@@ -28,54 +29,21 @@ def manifest_says_sealed(files: FileView, root: str, partition: str) -> bool:
         return False
 
 
-# Segments whose digest `segment_digest` remembers, and the bytes it keeps for them in all.
-DIGESTS_KEPT_MAX = 100_000
+# WHY: a sealed segment is hashed at its seal and again, unchanged, by the end of the run's
+# `final_segment_hashes`; hashing is most of the end's cost on a long day. The digest is a function
+# of the bytes alone, so the oracle's memo of values by bytes (compared whole: rot and rewrites are
+# hashed again) serves both. Bounded in bytes held; dropping it costs time, never an answer.
 DIGEST_BYTES_KEPT_MAX = 256 * 1024 * 1024
+_SEGMENT_DIGESTS = BytesMemo(bytes_max=DIGEST_BYTES_KEPT_MAX)
 
 
-class _SegmentDigests:
-    """SHA-256 hex of segments' bytes by path, kept with the bytes hashed.
-
-    WHY: a sealed segment is hashed at its seal and again, unchanged, by the end of the run's
-    `final_segment_hashes`; hashing is most of the end's cost on a long day. The digest is a
-    function of the bytes alone: bytes equal to those kept (compared whole, so rot and rewrites
-    are seen; the simulated disk hands out the same bytes object while a file is unchanged, and
-    equal objects compare by identity first) give the digest kept. The path only says which
-    bytes to compare with. Bounded: past `DIGEST_BYTES_KEPT_MAX` a segment is not kept (hashed at
-    each ask, as before the memo), past `DIGESTS_KEPT_MAX` the memo starts again empty; either
-    costs time, never an answer.
-    """
-
-    __slots__ = ("_known", "_kept_bytes")
-
-    def __init__(self) -> None:
-        self._known: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, their SHA-256 hex)
-        self._kept_bytes = 0
-
-    def digest(self, path: str, data: bytes) -> str:
-        known = self._known.get(path)
-        if known is not None and known[0] == data:
-            return known[1]
-        digest = hashlib.sha256(data).hexdigest()
-        if known is not None:
-            del self._known[path]
-            self._kept_bytes -= len(known[0])
-        elif len(self._known) >= DIGESTS_KEPT_MAX:
-            self._known.clear()
-            self._kept_bytes = 0
-        if type(data) is bytes and self._kept_bytes + len(data) <= DIGEST_BYTES_KEPT_MAX:
-            self._known[path] = (data, digest)
-            self._kept_bytes += len(data)
-        assert 0 <= self._kept_bytes <= DIGEST_BYTES_KEPT_MAX, self._kept_bytes
-        return digest
-
-
-_SEGMENT_DIGESTS = _SegmentDigests()
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def segment_digest(path: str, data: bytes) -> str:
     """SHA-256 hex of `data`, the bytes of the segment at `path` (through a memo of the bytes)."""
-    return _SEGMENT_DIGESTS.digest(path, data)
+    return _SEGMENT_DIGESTS.get(path, data, _sha256_hex)
 
 
 def segment_hashes(files: FileView, root: str, partition: str) -> dict[str, str]:
