@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scenarios.invariants.model import BEYOND_PROMISE_FAULTS, CheckContext, Violation
+from scenarios.invariants.model import BEYOND_PROMISE_FAULTS, CheckContext, Violation, drops_manifest_rename
 
 HOT_PATH_NODES = frozenset({"omen", "reconciler"})
 
@@ -163,10 +163,9 @@ def _seal_undone_by_a_crash(ctx: CheckContext, partition: str, seal_index: int) 
     visible 2.5 simulated seconds, a crash dropped its rename, and the reopened day took seven late
     records into a ninth segment. A reseal after such an undo is not judged by this check (the seal
     observer records a day's first seal only); `manifests_match_records` still holds it to its frames."""
-    marker = f"/{partition}: rename "
     for event in ctx.of_kind("disk.crash"):
         if event.index > seal_index:
-            return any(marker in op and "_manifest.json" in op for op in event.fields.get("dropped_entry_ops") or [])
+            return drops_manifest_rename(event.fields, partition)
     return False
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scenarios.invariants.model import CheckContext, Violation
+from scenarios.invariants.model import CheckContext, Violation, drops_manifest_rename
 
 LATE_SUFFIX = "-late"
 
@@ -50,12 +50,8 @@ def _replace_lost_in_a_crash(ctx: CheckContext, partition: str, after: int, befo
 
     Found by `fsync_errors` seed 300306: a seal whose directory fsync failed was visible (and
     reconcile acted on it), a crash undid it, and the writer sealed the day again."""
-    marker = f"/{partition}: rename "
-    for event in ctx.of_kind("disk.crash"):
-        if after < event.index < before and any(
-                marker in op and "_manifest.json" in op for op in event.fields.get("dropped_entry_ops") or []):
-            return True
-    return False
+    return any(after < event.index < before and drops_manifest_rename(event.fields, partition)
+               for event in ctx.of_kind("disk.crash"))
 
 
 def manifests_match_records(ctx: CheckContext) -> Iterator[Violation]:

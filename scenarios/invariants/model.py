@@ -17,6 +17,14 @@ from sim.trace import TraceEvent
 BEYOND_PROMISE_FAULTS = frozenset({"disk.fsync_lie", "disk.bitflip", "disk.lost_write", "disk.duplicate_write"})
 
 
+def drops_manifest_rename(crash_fields: dict, partition: str) -> bool:
+    """Whether a `disk.crash` event's fields say the power loss dropped the rename that put
+    `partition`'s manifest in place (its directory fsync had failed or not happened yet): the older
+    manifest is what the disk durably held, and it comes back."""
+    marker = f"/{partition}: rename "
+    return any(marker in op and "_manifest.json" in op for op in crash_fields.get("dropped_entry_ops") or [])
+
+
 @dataclass(frozen=True)
 class Violation:
     invariant: str
