@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from datetime import date
@@ -33,65 +34,45 @@ def segment_name(index: int) -> str:
     return f"segment-{index:06d}.log"
 
 
-# name -> its segment index, -1 for a name that is not a segment: every recovery and every read of a
-# partition matches names of its listing, the same few hundred names over and over. Cleared when
-# full: a pure function's memo, so dropping it changes nothing but speed.
+# The three memos below (a segment name's index, a partition name's check, a path join) are of pure
+# functions of plain strings: every recovery and every read of a partition matches the names of its
+# listing and joins the same few hundred paths over and over (about 24 joins per crash state of an
+# exhaustive check). Bounded LRU caches: dropping an entry changes nothing but speed. Only a plain
+# str is cached: a str subclass could hash or compare otherwise, so it is computed afresh.
 SEGMENT_INDEX_MEMO_MAX = 4096
-_segment_indexes: dict[str, int] = {}
+PARTITION_NAME_MEMO_MAX = 4096
+JOINED_PATHS_MAX = 4096
+
+
+def _segment_index_of(name: str) -> int | None:
+    match = _SEGMENT_RE.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+_segment_index_memo = functools.lru_cache(maxsize=SEGMENT_INDEX_MEMO_MAX)(_segment_index_of)
 
 
 def segment_index(name: str) -> int | None:
-    """The index of a segment file name, or None when the name is not a segment. Memoized for a
-    plain str (a str subclass is matched afresh: it could hash or compare otherwise)."""
+    """The index of a segment file name, or None when the name is not a segment."""
     if type(name) is str:
-        found = _segment_indexes.get(name)
-        if found is None:
-            match = _SEGMENT_RE.fullmatch(name)
-            found = int(match.group(1)) if match else -1
-            if len(_segment_indexes) >= SEGMENT_INDEX_MEMO_MAX:
-                _segment_indexes.clear()
-            _segment_indexes[name] = found
-        return found if found >= 0 else None
-    match = _SEGMENT_RE.fullmatch(name) if isinstance(name, str) else None
-    return int(match.group(1)) if match else None
+        return _segment_index_memo(name)
+    return _segment_index_of(name) if isinstance(name, str) else None
 
 
 def segment_names(entries: list[str]) -> list[str]:
     """The segment files among directory entries, in write order."""
-    known = _segment_indexes
-    names = []
-    for name in entries:
-        if isinstance(name, str):
-            found = known.get(name) if type(name) is str else None  # a memo hit without the frame
-            if found is None:
-                found = segment_index(name)
-                if found is None:
-                    continue
-            if found >= 0:
-                names.append(name)
+    memo = _segment_index_memo
+    names = [name for name in entries
+             if (memo(name) if type(name) is str else segment_index(name)) is not None]  # a memo hit: no frame
     names.sort()
     return names
-
-
-# name -> whether it is a partition name: every path into a partition is built through an assertion
-# of it (`partition_dir`), and a reader lists and joins the same few names at every read. Cleared when
-# full: a pure function's memo (of a str's regex match and a date's validity), dropped at no cost but
-# speed.
-PARTITION_NAME_MEMO_MAX = 4096
-_partition_names: dict[str, bool] = {}
 
 
 def is_partition_name(name: object) -> bool:
     """True when `name` is a partition name, matched whole: the one validator for names from outside
     (HTTP paths, command lines, directory listings) before they become a path in the ledger."""
     if type(name) is str:
-        found = _partition_names.get(name)
-        if found is None:
-            found = _matches_partition(name)
-            if len(_partition_names) >= PARTITION_NAME_MEMO_MAX:
-                _partition_names.clear()
-            _partition_names[name] = found
-        return found
+        return _partition_name_memo(name)
     if not isinstance(name, str):
         return False
     return _matches_partition(name)
@@ -108,6 +89,9 @@ def _matches_partition(name: str) -> bool:
     return True
 
 
+_partition_name_memo = functools.lru_cache(maxsize=PARTITION_NAME_MEMO_MAX)(_matches_partition)
+
+
 def require_partition_name(name: object) -> str:
     """`name` when it is a partition name; ValueError saying what one looks like otherwise."""
     if not is_partition_name(name):
@@ -118,26 +102,14 @@ def require_partition_name(name: object) -> str:
     return name
 
 
-# (directory, name) -> `os.path.join(directory, name)`: a ledger's writer and reader join the same
-# few hundred pairs over and over (every directory fsync's partition, every `_CURRENT` and manifest
-# replace, every segment read: about 24 joins per crash state of an exhaustive check). Cleared when
-# full: a pure function's memo, so dropping it changes nothing but speed.
-JOINED_PATHS_MAX = 4096
-_joined_paths: dict[tuple[str, str], str] = {}
+_joined_memo = functools.lru_cache(maxsize=JOINED_PATHS_MAX)(os.path.join)
 
 
 def joined(directory: str, name: str) -> str:
-    """`os.path.join(directory, name)`, the same string, memoized for plain str arguments (a str
-    subclass could hash or compare otherwise, and a PathLike is joined afresh each time)."""
+    """`os.path.join(directory, name)`, the same string, memoized for plain str arguments (a PathLike
+    is joined afresh each time)."""
     if type(directory) is str and type(name) is str:
-        key = (directory, name)
-        found = _joined_paths.get(key)
-        if found is None:
-            found = os.path.join(directory, name)
-            if len(_joined_paths) >= JOINED_PATHS_MAX:
-                _joined_paths.clear()
-            _joined_paths[key] = found
-        return found
+        return _joined_memo(directory, name)
     return os.path.join(directory, name)
 
 
