@@ -161,8 +161,8 @@ def _seal_undone_by_a_crash(ctx: CheckContext, partition: str, seal_index: int) 
 
     Found by `fsync_errors` seed 306316: a seal's directory fsync failed, the sealed manifest was
     visible 2.5 simulated seconds, a crash dropped its rename, and the reopened day took seven late
-    records into a ninth segment. A reseal after such an undo is not judged by this check (the seal
-    observer records a day's first seal only); `manifests_match_records` still holds it to its frames."""
+    records into a ninth segment. The day's next seal is judged on its own (the seal observer records
+    it: `SealObserver.after_crash`)."""
     for event in ctx.of_kind("disk.crash"):
         if event.index > seal_index:
             return drops_manifest_rename(event.fields, partition)
@@ -172,29 +172,35 @@ def _seal_undone_by_a_crash(ctx: CheckContext, partition: str, seal_index: int) 
 def sealed_immutable(ctx: CheckContext) -> Iterator[Violation]:
     """Sealed segments never change; a sealed main partition gains no segment.
 
+    Every seal the observer saw is judged, a day's reseal too (after a crash undid its seal), but
+    one that the first crash after it undid honestly (`_seal_undone_by_a_crash`).
+
     Not judged after a fault beyond the promise: rot changes sealed bytes by definition, and a
     lying fsync can lose the sealed manifest at a crash, reopening the day (no_silent_loss judges).
     """
     if ctx.beyond_promise:
         return
-    for partition, segments in sorted(ctx.observations.sealed_segments.items()):
-        seal_index = ctx.observations.sealed_at_index[partition]
-        if _seal_undone_by_a_crash(ctx, partition, seal_index):
-            continue  # the day was reopened, not changed: its seal never reached the disk
+    for partition, seals in sorted(ctx.observations.seals.items()):
         final = ctx.observations.final_segment_hashes.get(partition, {})
-        for name, digest in sorted(segments.items()):
-            if final.get(name) != digest:
+        for seal_index, segments in seals:
+            if _seal_undone_by_a_crash(ctx, partition, seal_index):
+                continue  # the day was reopened, not changed: this seal never reached the disk
+            again = "" if seal_index == seals[0][0] else " (sealed again after a crash undid a seal)"
+            changed = [name for name, digest in sorted(segments.items()) if final.get(name) != digest]
+            for name in changed:
                 yield Violation(
                     "sealed_immutable",
-                    f"sealed segment {partition}/{name} changed after its seal",
+                    f"sealed segment {partition}/{name} changed after its seal{again}",
                     partition=partition,
                     trace_indices=(seal_index,),
                 )
-        added = sorted(set(final) - set(segments))
-        if added:
-            yield Violation(
-                "sealed_immutable",
-                f"sealed partition {partition} gained segment(s) {added} after its seal",
-                partition=partition,
-                trace_indices=(seal_index,),
-            )
+            added = sorted(set(final) - set(segments))
+            if added:
+                yield Violation(
+                    "sealed_immutable",
+                    f"sealed partition {partition} gained segment(s) {added} after its seal{again}",
+                    partition=partition,
+                    trace_indices=(seal_index,),
+                )
+            if changed or added:
+                break  # one seal's damage is the day's: a later seal of the same day would repeat it

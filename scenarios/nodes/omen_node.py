@@ -59,4 +59,5 @@ class OmenNode:
         world.durable_index.forget()
         world.observations.crash_snapshots.append(
             snapshot_after_crash(world.ledger_files, world.ledger_root, world.conn, world.trace.record))
+        world.seals.after_crash()  # before the look for new seals: a day reopened by the crash may be sealed again
         world.seals.observe_visible()

@@ -22,10 +22,21 @@ class CrashSnapshot(NamedTuple):
 class Observations:
     crash_snapshots: list[CrashSnapshot] = field(default_factory=list)
     final_segment_hashes: dict[str, dict[str, str]] = field(default_factory=dict)  # partition -> segment -> sha256
-    sealed_segments: dict[str, dict[str, str]] = field(default_factory=dict)  # at the seal, same shape
-    sealed_at_index: dict[str, int] = field(default_factory=dict)  # partition -> trace index of its seal
+    # partition -> every seal seen, in order: (trace index, segment -> sha256 at the seal). More than
+    # one when a crash undid a seal (its manifest rename was dropped) and the day was sealed again.
+    seals: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    sealed_at_index: dict[str, int] = field(default_factory=dict)  # partition -> trace index of its first seal
     converged: bool = False
     deadlock: str | None = None
     unexpected_errors: list[tuple[int, str]] = field(default_factory=list)  # (trace index, what escaped)
     # an extra check's findings, judged by `recoverability`: (trace index, what recovery got wrong)
     crash_state_findings: list[tuple[int, str]] = field(default_factory=list)
+
+    def record_seal(self, partition: str, index: int, hashes: dict[str, str]) -> None:
+        """A seal seen at trace index `index`, with its segments' hashes then. The first seal of a
+        day stays its `sealed_at_index`: from then on readers saw it sealed, so reconcile could act."""
+        seen = self.seals.setdefault(partition, [])
+        assert not seen or seen[-1][0] < index, (partition, seen[-1][0], index)
+        seen.append((index, hashes))
+        self.sealed_at_index.setdefault(partition, index)
+        assert self.sealed_at_index[partition] == seen[0][0]

@@ -4,6 +4,14 @@ WHY read the manifest, not the writer's return value: a crash inside `seal_parti
 the sealed manifest in place (readers see the partition sealed) although the call never returned,
 and a planted bug can return success for a seal that never reached the disk. The observer records
 a seal once, from the bytes: `sealed_immutable` later compares these hashes with the final ones.
+
+WHY a seal can be recorded again: a seal whose directory fsync failed leaves the sealed manifest
+visible but not durable, and a power loss can drop its rename: the unsealed manifest comes back,
+the day is open again, gains records and is sealed anew. After each crash the observer looks at
+the days it saw sealed; one whose manifest no longer says sealed is no longer standing, so its
+next seal is recorded too, and `sealed_immutable` judges that one as well (found by
+`fsync_errors` seed 306316, whose reseal went unjudged while the observer kept a day's first seal
+only). Whether the crash was allowed to undo the seal is the checker's question, not the observer's.
 """
 from __future__ import annotations
 
@@ -62,6 +70,8 @@ class SealObserver:
         # FileView.version): same version and size mean the same bytes, so the same answer. WHY: the
         # open day's manifest lists every segment, and each pass read and parsed it to learn `sealed`.
         self._answers: dict[str, tuple[object, int, bool]] = {}
+        # days whose last recorded seal the files still show: a seal of one of them is not news
+        self._standing: set[str] = set()
 
     def says_sealed(self, partition: str) -> bool:
         files = self._files
@@ -79,21 +89,27 @@ class SealObserver:
         return answer
 
     def observe(self, partition: str) -> None:
-        observations = self._observations
-        if partition in observations.sealed_at_index:
-            return  # sealed once; a later pass finding it sealed changes nothing
+        if partition in self._standing:
+            return  # sealed, and still so: a later pass finding it sealed changes nothing
         hashes = segment_hashes(self._files, self._root, partition)
         index = self._record("omen", "ledger.sealed", partition=partition, segments=hashes)
-        observations.sealed_segments[partition] = hashes
-        observations.sealed_at_index[partition] = index
-        assert observations.sealed_at_index[partition] == index and partition in observations.sealed_segments
+        self._observations.record_seal(partition, index, hashes)
+        self._standing.add(partition)
+        assert self._observations.seals[partition][-1] == (index, hashes)
 
     def observe_visible(self) -> None:
         """Record seals that became visible without `seal_partition` returning (a crash inside it)."""
         for name in partition_names(self._files, self._root):
-            if (not name.endswith(LATE_SUFFIX) and name not in self._observations.sealed_at_index
-                    and self.says_sealed(name)):
+            if not name.endswith(LATE_SUFFIX) and name not in self._standing and self.says_sealed(name):
                 self.observe(name)
+
+    def after_crash(self) -> None:
+        """A crash installed new files: a day seen sealed whose manifest no longer says so is open
+        again (its seal's rename was dropped, or worse: the checker tells which), and its next seal
+        is recorded. In name order, though only a set changes: nothing here reaches the trace."""
+        for partition in sorted(self._standing):
+            if not self.says_sealed(partition):
+                self._standing.discard(partition)
 
 
 __all__ = ["SealObserver", "manifest_says_sealed", "segment_digest", "segment_hashes"]

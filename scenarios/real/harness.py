@@ -236,8 +236,7 @@ class Harness:
                     and ledger_files.manifest_says_sealed(self.ledger_root, partition)):
                 segments = ledger_files.segment_hashes(self.ledger_root, partition)
                 index = self.history.record("omen", "ledger.sealed", partition=partition, segments=segments)
-                self.observations.sealed_segments[partition] = segments
-                self.observations.sealed_at_index[partition] = index
+                self.observations.record_seal(partition, index, segments)
 
     async def _poll_seals(self) -> None:
         for _ in range(10_000_000):
