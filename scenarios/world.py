@@ -109,7 +109,10 @@ class World:
         self.ledger_files = SimDiskView(self.disk)
         self.durable_index = DurableLedgerIndex(SimDiskView(self.disk, durable=True), LEDGER_ROOT)
         self.seals = SealObserver(self.ledger_files, LEDGER_ROOT, self.trace.record, self.observations)
-        self.manifests = ManifestObserver(self.ledger_files, LEDGER_ROOT, self.trace.record)
+        # the durable index walks every frame at the push after its write: the manifest observer
+        # starts its walks of the same bytes after what that walk found (bytes compared whole)
+        self.manifests = ManifestObserver(self.ledger_files, LEDGER_ROOT, self.trace.record,
+                                          walked=self.durable_index.parsed_frames)
         self.reconcile_state = ReconcileStateObserver(self.conn, self.ledger_files, LEDGER_ROOT, self.trace.record)
         self.periodic = PeriodicJobs(self)
         self.definitions: dict[str, NodeDefinition] = {name: factory() for name, factory in NODE_DEFINITIONS.items()}

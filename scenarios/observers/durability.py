@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scenarios.ledger_oracle import valid_frame_signal_ids
+from scenarios.ledger_oracle import valid_frame_index
 from scenarios.observers.files import FileView
 from scenarios.observers.ledger_files import is_segment
 
@@ -50,6 +50,9 @@ class _SegmentIndex:
     watched_ino: int | None = None  # the durable inode its watch was set on (None: none yet)
     ids: set[str] = field(default_factory=set)
     parsed: bytearray | None = field(default_factory=bytearray)  # the bytes parsed; None: not kept
+    # (signal_id, sequence) of each frame of `parsed`, in order: `valid_frame_index(parsed)`'s list,
+    # kept while `parsed` is (one per frame of at least a header and a byte, under the same bound)
+    records: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -116,6 +119,19 @@ class DurableLedgerIndex:
                 self._refresh_segment(partition, index, name)  # never changes `stale_segments`
             stale_segments.clear()
         return signal_id in index.id_counts
+
+    def parsed_frames(self, partition: str, name: str) -> tuple[bytearray, list[tuple[str, int]]] | None:
+        """(bytes, records): a prefix of durable bytes this index parsed for the segment, every byte
+        of it in CRC-valid frames from offset 0, and `valid_frame_index` of those bytes' records;
+        None when it keeps none. A fact about those bytes alone, whatever the disk holds now (a
+        caller compares them with the bytes it holds: see `ledger_files.segment_index`). Both are
+        this index's own, grown in place at its next refresh: a caller copies what it keeps."""
+        index = self._partitions.get(partition)
+        entry = None if index is None else index.segments.get(name)
+        if entry is None or entry.parsed is None:
+            return None
+        assert len(entry.parsed) == entry.parsed_bytes and len(entry.records) <= len(entry.parsed), name
+        return entry.parsed, entry.records
 
     def forget(self) -> None:
         """After a crash the durable state was redrawn: every listing and every segment is looked at
@@ -240,10 +256,12 @@ class DurableLedgerIndex:
         if data is None:
             data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet
         assert data is not None and len(data) == size - entry.parsed_bytes, path
-        ids, valid_bytes = valid_frame_signal_ids(data)
+        # the sequences too, which the ids alone do not need: they are kept with the parsed bytes
+        # for `parsed_frames`, so the manifest observer does not walk these frames again
+        frames, valid_bytes = valid_frame_index(data)
         entry_ids = entry.ids
         counts = index.id_counts
-        for signal_id in ids:
+        for signal_id, _ in frames:
             if signal_id not in entry_ids:
                 entry_ids.add(signal_id)
                 counts[signal_id] = counts.get(signal_id, 0) + 1
@@ -251,11 +269,13 @@ class DurableLedgerIndex:
         if kept is not None and valid_bytes:  # keep what was parsed, within PARSED_BYTES_KEPT_MAX
             if self._kept_bytes + valid_bytes <= PARSED_BYTES_KEPT_MAX:
                 kept += data if valid_bytes == len(data) else data[:valid_bytes]
+                entry.records += frames
                 self._kept_bytes += valid_bytes
                 assert len(kept) == entry.parsed_bytes + valid_bytes, path
             else:
                 self._kept_bytes -= len(kept)
                 entry.parsed = None  # parsed again from the start if its bytes ever change but by growing
+                entry.records = []
         entry.parsed_bytes += valid_bytes
         entry.durable_size = size
 

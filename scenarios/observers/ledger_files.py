@@ -31,6 +31,9 @@ def segments(files: FileView, root: str, partition: str) -> dict[str, bytes]:
     }
 
 
+# (bytes, records): a prefix of a segment's bytes in valid frames from offset 0, and their records.
+Walked = tuple["bytes | bytearray", list[tuple[str, int]]]
+
 # Segments whose records `_SEGMENT_RECORDS` remembers, and the bytes it keeps for them in all.
 SEGMENTS_KEPT_MAX = 100_000
 SEGMENT_BYTES_KEPT_MAX = 256 * 1024 * 1024
@@ -64,25 +67,35 @@ class _SegmentRecords:
         """The records of `data`, the bytes of the segment at `path`; callers must not mutate the list."""
         return self.index(path, data)[0]
 
-    def index(self, path: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
+    def index(self, path: str, data: bytes, walked: Walked | None = None) -> tuple[list[tuple[str, int]], int]:
         """`valid_frame_index(data)`, `data` the bytes of the segment at `path`; callers must not mutate the list.
 
         WHY here too: the manifest observer indexes the same segments' bytes as they grow, and its
         own memo walked them again; the valid bytes are kept beside the records, so one walk serves both.
+
+        `walked`: (bytes, records) another walk found, every byte of them in valid frames from
+        offset 0 (the durable index's `parsed_frames`: it walks each frame at the push that follows
+        its write, before any look of this memo). When `data` begins with those bytes and they
+        reach further than what this memo kept, the walk starts after them, for the same reason a
+        grown segment's does: the frames inside them are judged by their own bytes alone.
         """
         known = self._known.get(path)
+        start_bytes, records = 0, []  # the walk of `data` starts there, after these records
         if known is not None:
-            kept, valid_bytes, records = known
+            kept, valid_bytes, kept_records = known
             if kept == data:
-                return records, valid_bytes
+                return kept_records, valid_bytes
             if len(kept) < len(data) and data.startswith(kept):
-                frames, covered = valid_frame_index(data[valid_bytes:])
-                valid_bytes += covered
-                if frames:
-                    records = records + frames
-                self._keep(path, data, valid_bytes, records)
-                return records, valid_bytes
-        records, valid_bytes = valid_frame_index(data)
+                start_bytes, records = valid_bytes, kept_records
+        if walked is not None and len(walked[0]) > start_bytes and data.startswith(walked[0]):
+            start_bytes, records = len(walked[0]), list(walked[1])  # a copy: the walker's grows in place
+        if start_bytes:
+            frames, covered = valid_frame_index(data[start_bytes:])
+            valid_bytes = start_bytes + covered
+            if frames:
+                records = records + frames
+        else:
+            records, valid_bytes = valid_frame_index(data)
         self._keep(path, data, valid_bytes, records)
         return records, valid_bytes
 
@@ -120,6 +133,7 @@ def ledger_signal_ids(files: FileView, root: str) -> set[str]:
     }
 
 
-def segment_index(path: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
-    """`valid_frame_index(data)` of the segment bytes `data` read at `path`, through the shared memo."""
-    return _SEGMENT_RECORDS.index(path, data)
+def segment_index(path: str, data: bytes, walked: Walked | None = None) -> tuple[list[tuple[str, int]], int]:
+    """`valid_frame_index(data)` of the segment bytes `data` read at `path`, through the shared memo
+    (and `walked`, frames another walk found at the start of these bytes: see `_SegmentRecords.index`)."""
+    return _SEGMENT_RECORDS.index(path, data, walked)

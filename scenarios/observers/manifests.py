@@ -15,7 +15,7 @@ from typing import Any
 
 from scenarios.ledger_oracle import valid_frame_index
 from scenarios.observers.files import FileView, listdir_or_empty
-from scenarios.observers.ledger_files import is_segment, partition_names, segment_index
+from scenarios.observers.ledger_files import Walked, is_segment, partition_names, segment_index
 from scenarios.observers.manifest_json import manifest_document
 
 MANIFEST_NAME = "_manifest.json"
@@ -82,10 +82,14 @@ def facts_of_segments(partition: str, manifest_bytes: bytes,
 class ManifestObserver:
     """Records a `ledger.manifest` event for each manifest whose bytes changed since the last look."""
 
-    def __init__(self, files: FileView, root: str, record: Callable[..., int]) -> None:
+    def __init__(self, files: FileView, root: str, record: Callable[..., int],
+                 walked: Callable[[str, str], Walked | None] | None = None) -> None:
+        """`walked(partition, name)`: frames another walk found at the start of a segment's bytes
+        (the world's durable index), so that this observer walks only what follows them."""
         self._files = files
         self._root = root
         self._record = record
+        self._walked = walked
         self._seen: dict[str, bytes] = {}
         # (partition, segment) -> (version, size, facts) when the view knows versions (see
         # FileView.version): same version and size mean the same bytes, so the segment is not even
@@ -127,7 +131,8 @@ class ManifestObserver:
     def _frame_index(self, partition: str, name: str, data: bytes) -> tuple[list[tuple[str, int]], int]:
         # the memo `partition_records` reads through (bytes compared whole, so rot is seen): the liveness
         # phase and this observer index the same segments, and one walk of new bytes serves both
-        return segment_index(f"{self._root}/{partition}/{name}", data)
+        walked = None if self._walked is None else self._walked(partition, name)
+        return segment_index(f"{self._root}/{partition}/{name}", data, walked)
 
 
 __all__ = ["ManifestObserver", "facts_of_segments", "manifest_facts", "segment_facts"]

@@ -126,14 +126,14 @@ def test_a_crash_keeps_what_was_parsed_where_the_bytes_are_unchanged() -> None:
     apply(disk, ("append", "p", SEGMENTS[0], "D", 4), ())  # not fsynced: a crash may keep it or not
     walked: list[int] = []
     import scenarios.observers.durability as durability
-    walk = durability.valid_frame_signal_ids
-    durability.valid_frame_signal_ids = lambda data: walked.append(len(data)) or walk(data)  # type: ignore[assignment]
+    walk = durability.valid_frame_index
+    durability.valid_frame_index = lambda data: walked.append(len(data)) or walk(data)  # type: ignore[assignment]
     try:
         disk.crash()
         index.forget()
         answers = [index.contains("p", signal) for signal in SIGNALS]
     finally:
-        durability.valid_frame_signal_ids = walk
+        durability.valid_frame_index = walk
     scratch = DurableLedgerIndex(FullRecheckView(SimDiskView(disk, durable=True)), "/ledger")
     assert answers == [scratch.contains("p", signal) for signal in SIGNALS]
     three_frames = sum(len(frame(signal, number)) for number, signal in enumerate(SIGNALS[:3], start=1))
