@@ -484,6 +484,12 @@ class SimDisk:
                     raise os_error(errno.EACCES, given)
                 if (writable or flags & _O_TRUNC) and not node.mode & _S_IWUSR:
                     raise os_error(errno.EACCES, given)
+            if writable and type(node.data) is not bytearray:
+                # an installed file's shared bytes, copied for the writes to come (see
+                # `FileNode.installed`): only a writable descriptor writes, and only what it writes
+                # makes an fsync change the durable bytes, so the write and fsync paths need no test
+                node.writable_data()
+                node.writable_durable()
             if not node.is_dir and flags & _O_TRUNC and node.data:
                 self._truncate(node, 0)
         if len(self._fds) >= OPEN_FILES_MAX:
@@ -587,7 +593,7 @@ class SimDisk:
         count = len(payload)
         if count == 0:
             return 0
-        buf = node.data
+        buf = node.writable_data()
         size = len(buf)
         if pos == size:
             buf += payload
@@ -705,10 +711,10 @@ class SimDisk:
         if length == size:
             return
         if length < size:
-            del node.data[length:]
+            del node.writable_data()[length:]
             node.visible_rewrites += 1
         else:
-            node.data.extend(bytes(length - size))
+            node.writable_data().extend(bytes(length - size))
         self._used_bytes += length - size
         assert len(node.data) == length and self._used_bytes >= 0, (len(node.data), length, self._used_bytes)
         node.pending.append((length, None))
@@ -1065,9 +1071,9 @@ class SimDisk:
             raise DiskUsageError(
                 f"bit {bit_index} is outside the {len(node.durable)} durable bytes of {path!r}")
         if byte_index < len(node.data) and node.data[byte_index] == node.durable[byte_index]:
-            node.data[byte_index] ^= mask
+            node.writable_data()[byte_index] ^= mask
             node.visible_rewrites += 1
-        node.durable[byte_index] ^= mask
+        node.writable_durable()[byte_index] ^= mask
         node.durable_rewrites += 1
         self._changes.touch(node.ino)
         self._fault("flip_bit", norm, "bit_flip", bit_index=bit_index)
@@ -1289,8 +1295,10 @@ def _copy_node(node: FileNode | DirNode, ops: dict[int, EntryOp]) -> FileNode | 
     """An independent copy of one inode; `ops` maps id(original op) -> its copy, so shared ops stay shared."""
     if isinstance(node, FileNode):
         file_copy = FileNode(node.ino, node.mode)
-        file_copy.data = bytearray(node.data)
-        file_copy.durable = bytearray(node.durable)
+        # an installed file's shared immutable bytes stay shared (see `FileNode.installed`)
+        data, durable = node.data, node.durable
+        file_copy.data = data if type(data) is bytes else bytearray(data)
+        file_copy.durable = durable if type(durable) is bytes else bytearray(durable)
         file_copy.pending = list(node.pending)  # (offset, bytes | None) tuples: immutable
         file_copy.dropped = list(node.dropped)
         file_copy.durable_rewrites = node.durable_rewrites
