@@ -47,6 +47,7 @@ _ACCESS_MASK = os.O_RDONLY | os.O_WRONLY | os.O_RDWR
 _O_WRONLY, _O_RDONLY, _O_CREAT, _O_EXCL, _O_TRUNC, _O_APPEND, _O_DIRECTORY = (
     os.O_WRONLY, os.O_RDONLY, os.O_CREAT, os.O_EXCL, os.O_TRUNC, os.O_APPEND, os.O_DIRECTORY)
 _S_IRUSR, _S_IWUSR = stat_module.S_IRUSR, stat_module.S_IWUSR
+_new_object = object.__new__
 # Every disk op normalizes its path; a ledger uses the same few hundred paths over and over.
 NORM_MEMO_MAX = 4096
 # given path -> (given, normalized, had a trailing slash): what `_norm` returns for it.
@@ -499,8 +500,17 @@ class SimDisk:
         else:
             fd = self._next_fd
             self._next_fd += 1
-        self._fds[fd] = OpenFile(node, norm, readable, writable and not node.is_dir,
-                                 bool(flags & _O_APPEND))
+        # `OpenFile(node, norm, readable, writable, (flags & _O_APPEND) != 0)` without its `__init__`
+        # frame (every op on a path opens one: about 26 per exhaustive crash state); a directory is
+        # never writable here (EISDIR above), so `writable` is `__init__`'s `writable and not is_dir`
+        handle = _new_object(OpenFile)
+        handle.node = node
+        handle.path = norm
+        handle.readable = readable
+        handle.writable = writable
+        handle.append = (flags & _O_APPEND) != 0
+        handle.offset = 0
+        self._fds[fd] = handle
         return fd
 
     def close(self, fd: int) -> None:
