@@ -208,6 +208,7 @@ class SimDisk:
             raise DiskUsageError(f"unknown disk profile {profile!r}; use one of {list(PROFILES)}")
         if capacity_bytes is not None and capacity_bytes < 0:
             raise DiskUsageError(f"capacity_bytes must be >= 0 or None, got {capacity_bytes}")
+        self._rng_moment: _StreamMoment | None = None  # see `rng`
         self.rng = rng
         self.record = record
         self.profile = profile
@@ -236,19 +237,37 @@ class SimDisk:
     def rng(self) -> random.Random:
         """The seeded 'disk' stream (crash draws, a crash fault's cut of a write).
 
-        A twin made to install a crash state holds only the stream's state, the one tuple its parent
-        took for all of its visits, and builds its own generator at its first draw. WHY: a check's
-        clone draws nothing, and copying a Mersenne Twister per clone (seed, get and set its 625
-        words) cost about as much as installing the state; the draws are the ones a copy makes."""
+        A twin made to install a crash state holds only the stream's state as its parent's visits
+        began (a `_StreamMoment`, one for all the visits until the parent's stream may move), and
+        builds its own generator at its first draw. WHY: a check's clone draws nothing, and copying a
+        Mersenne Twister per clone (seed, get and set its 625 words) cost about as much as installing
+        the state; the draws are the ones a copy makes.
+
+        The stream moves only through this property (every draw of the disk's own is
+        `self.rng.<draw>`, and the stream is the disk's: no other component is handed it): so a
+        moment not yet taken is taken here, before anyone may draw, and the parent's stream is still
+        where its visits began whenever a twin takes it. WHY: taking it (`getstate`, 625 ints, about
+        24 us) at every batch of visits was paid for twins that never draw."""
         rng = self._rng
         if rng is None:
+            state = self._rng_state
+            if type(state) is _StreamMoment:
+                state = state.state()
             rng = random.Random(0)  # any seed: the state is overwritten with the parent's
-            rng.setstate(self._rng_state)
+            rng.setstate(state)
             self._rng, self._rng_state = rng, None
+        moment = self._rng_moment
+        if moment is not None:  # the stream may move now: the visits' twins keep where it was
+            moment.take()
+            self._rng_moment = None
         return rng
 
     @rng.setter
     def rng(self, rng: random.Random) -> None:
+        moment = self._rng_moment
+        if moment is not None:
+            moment.take()
+            self._rng_moment = None
         self._rng = rng
         self._rng_state = None
 
@@ -973,8 +992,14 @@ class SimDisk:
         before = self._visible_paths()
         unchanged = (self._seq, self._installs)
         # every twin's stream starts here: a draw of this disk's own moves its op count (a crash
-        # fault's cut) or its installs (a crash), both asserted unchanged when a twin is made
-        rng, rng_state = self.rng, self.rng.getstate()
+        # fault's cut) or its installs (a crash), both asserted unchanged when a twin is made; the
+        # stream's state is taken only when first needed (see `rng`)
+        rng = self._rng
+        if rng is None:
+            rng = self.rng  # a twin's own stream, built (nothing is drawn from it here)
+        moment = self._rng_moment
+        if moment is None:
+            moment = self._rng_moment = _StreamMoment(rng)
         for state in states:
             assert (self._seq, self._installs) == unchanged, "the disk changed between two of its visits"
             if not isinstance(state, CrashState):
@@ -982,16 +1007,16 @@ class SimDisk:
                     f"a disk visits or clones only CrashStates from crash_states(), got {type(state).__name__}")
             # a clone's `_install` traces with the clone's node, profile and op count: this disk's
             self._trace_crash(CrashReport(state, _lost_paths(before, state)), "chosen")
-            visit = CrashStateVisit(self, state, (*unchanged, self.op_count), rng, rng_state)
+            visit = CrashStateVisit(self, state, (*unchanged, self.op_count), rng, moment)
             yield visit
             visit.closed = True
 
-    def _twin_for_state(self, rng_state: tuple) -> "SimDisk":
+    def _twin_for_state(self, moment: "_StreamMoment") -> "SimDisk":
         """A twin about to install a crash state: no fault hook (a check's probes must not draw
         faults), its own change feed (`_install` resets it, as a crash does), its stream built from
-        `rng_state` (this disk's stream's state, taken once for a batch of visits) at its first draw."""
+        `moment` (this disk's stream as a batch of visits began) at its first draw."""
         twin = self._twin(None)
-        twin._rng_state = rng_state
+        twin._rng_state = moment
         twin.fault_hook = None
         twin._changes = self._changes.copy_to_reset()
         return twin
@@ -1004,7 +1029,7 @@ class SimDisk:
         assert not unknown, f"SimDisk cannot copy {sorted(unknown)}: add it to _CLONED_ATTRIBUTES and to clone()"
         twin = object.__new__(type(self))
         twin.__dict__.update(vars(self))
-        twin._rng, twin._rng_state = rng, None
+        twin._rng, twin._rng_state, twin._rng_moment = rng, None, None
         twin.path = DiskPath(twin)
         return twin
 
@@ -1263,6 +1288,28 @@ def _lost_paths(before: Iterable[str], state: CrashState) -> tuple[str, ...]:
     return tuple(path for path in before if path not in after)
 
 
+class _StreamMoment:
+    """A disk's stream as one batch of visits began, its state taken (`getstate`) at the first of: a
+    twin's first draw, the disk letting its stream move (`SimDisk.rng`). Until then the stream is
+    still at that moment, so what is taken is what taking it at once would have given."""
+
+    __slots__ = ("_rng", "_state")
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng: random.Random | None = rng
+        self._state: tuple | None = None
+
+    def take(self) -> None:
+        if self._rng is not None:
+            self._state = self._rng.getstate()
+            self._rng = None  # taken once: the stream may move from now on
+
+    def state(self) -> tuple:
+        self.take()
+        assert self._state is not None
+        return self._state
+
+
 class CrashStateVisit:
     """One state of `SimDisk.crash_state_visits`, its `disk.crash` event already recorded: `clone()`
     makes the disk in that state, at most once and before the next visit (the disk it clones must
@@ -1271,7 +1318,7 @@ class CrashStateVisit:
     __slots__ = ("state", "closed", "_disk", "_unchanged", "_cloned", "_rng", "_rng_state")
 
     def __init__(self, disk: SimDisk, state: CrashState, unchanged: tuple[int, int, int], rng: random.Random,
-                 rng_state: tuple) -> None:
+                 rng_state: "_StreamMoment") -> None:
         self.state = state
         self.closed = False
         self._disk = disk
@@ -1287,7 +1334,8 @@ class CrashStateVisit:
         disk = self._disk
         # the op count too: a clone copies it, and the eager clone copied it as the event was recorded
         assert (disk._seq, disk._installs, disk.op_count) == self._unchanged, "the disk changed since its event"
-        assert disk.rng is self._rng, "the disk's stream was replaced since its event"
+        # `_rng`, not `rng`: reading the property lets the stream move (see `SimDisk.rng`)
+        assert disk._rng is self._rng, "the disk's stream was replaced since its event"
         self._cloned = True
         twin = disk._twin_for_state(self._rng_state)
         twin._install(self.state, None, ())
@@ -1295,7 +1343,7 @@ class CrashStateVisit:
 
 
 _CLONED_ATTRIBUTES = frozenset({
-    "_rng", "_rng_state", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
+    "_rng", "_rng_state", "_rng_moment", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
     "umask", "path", "_nodes", "_next_ino", "_dirty", "_seq", "_fds", "_free_fds", "_next_fd", "_used_bytes",
     "_changes", "_installs",
 })
