@@ -33,7 +33,7 @@ from sim.disk.change_feed import ChangeFeed
 from sim.disk.crash_model import ROOT_INO, CrashReport, CrashState
 from sim.disk.errors import DiskUsageError, os_error
 from sim.disk.fault import FAULT_OPS, DiskFault
-from sim.disk.namespace import commit_dir, commit_links_of, record_entry_op
+from sim.disk.namespace import commit_dir, commit_links_of
 from sim.disk.nodes import DirNode, EntryOp, FileNode
 from sim.disk.path_view import DiskPath
 
@@ -48,6 +48,7 @@ _O_WRONLY, _O_RDONLY, _O_CREAT, _O_EXCL, _O_TRUNC, _O_APPEND, _O_DIRECTORY = (
     os.O_WRONLY, os.O_RDONLY, os.O_CREAT, os.O_EXCL, os.O_TRUNC, os.O_APPEND, os.O_DIRECTORY)
 _S_IRUSR, _S_IWUSR = stat_module.S_IRUSR, stat_module.S_IWUSR
 _new_object = object.__new__
+_heappop, _heappush = heapq.heappop, heapq.heappush  # every open and close: one global read, not two
 # Every disk op normalizes its path; a ledger uses the same few hundred paths over and over.
 NORM_MEMO_MAX = 4096
 # given path -> (given, normalized, had a trailing slash): what `_norm` returns for it.
@@ -326,11 +327,19 @@ class SimDisk:
     def _entry_op(self, kind: str, ino: int, src_dir: int | None, src_name: str | None,
                   dst_dir: int | None, dst_name: str | None) -> None:
         self._seq += 1
-        record_entry_op(self._nodes, self._dirty,
-                        EntryOp(self._seq, kind, ino, src_dir, src_name, dst_dir, dst_name))
-        for dir_ino in (src_dir, dst_dir):
-            if dir_ino is not None:
-                self._changes.touch(dir_ino)
+        op = EntryOp(self._seq, kind, ino, src_dir, src_name, dst_dir, dst_name)
+        # `record_entry_op(self._nodes, self._dirty, op)`, inline (every create, rename and unlink)
+        nodes, dirty = self._nodes, self._dirty
+        for dir_ino in op.pending_in:
+            directory = nodes[dir_ino]
+            assert directory.is_dir
+            directory.pending.append(op)
+            dirty[dir_ino] = None
+        touch = self._changes.touch
+        if src_dir is not None:
+            touch(src_dir)
+        if dst_dir is not None:
+            touch(dst_dir)
 
     # ---------------------------------------------------------------- paths
 
@@ -515,7 +524,7 @@ class SimDisk:
         if len(self._fds) >= OPEN_FILES_MAX:
             raise os_error(errno.EMFILE, given)
         if self._free_fds:
-            fd = heapq.heappop(self._free_fds)
+            fd = _heappop(self._free_fds)
         else:
             fd = self._next_fd
             self._next_fd += 1
@@ -548,7 +557,7 @@ class SimDisk:
         if open_file is None:
             raise os_error(errno.EBADF)
         del self._fds[fd]
-        heapq.heappush(self._free_fds, fd)
+        _heappush(self._free_fds, fd)
 
     def write(self, fd: int, data) -> int:
         payload = data if type(data) is bytes else bytes(memoryview(data))

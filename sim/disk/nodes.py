@@ -243,7 +243,7 @@ class DirNode:
         node.ino = ino
         node.mode = mode
         node.stat_cache = None
-        node.entries = dict(entries)
-        node.durable = dict(entries)
+        node.entries = listing = dict(entries)
+        node.durable = listing.copy()  # a dict's copy, not a second build from the pairs
         node.pending = []
         return node
