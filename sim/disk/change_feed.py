@@ -41,16 +41,17 @@ class ChangeFeed:
         return partial(getattr, self, "_count")
 
     def touch(self, ino: int) -> None:
-        self._count += 1
+        count = self._count = self._count + 1
         stamps = self._stamps
         stamps.pop(ino, None)
-        stamps[ino] = self._count
+        stamps[ino] = count
         if len(stamps) > CHANGE_FEED_INODES_MAX:
             oldest = list(stamps.items())[: CHANGE_FEED_INODES_MAX // 2]
             for dropped_ino, _ in oldest:
                 del stamps[dropped_ino]
             self._floor = oldest[-1][1]
-        assert len(stamps) <= CHANGE_FEED_INODES_MAX
+            # the bound holds after every touch: it can only be passed here, by one stamp
+            assert len(stamps) <= CHANGE_FEED_INODES_MAX
 
     def reset(self) -> None:
         """Everything may have changed (a crash installed a new state): every older mark gets None."""

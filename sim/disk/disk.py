@@ -33,7 +33,7 @@ from sim.disk.change_feed import ChangeFeed
 from sim.disk.crash_model import ROOT_INO, CrashReport, CrashState
 from sim.disk.errors import DiskUsageError, os_error
 from sim.disk.fault import FAULT_OPS, DiskFault
-from sim.disk.namespace import commit_dir, commit_links_of, record_entry_op
+from sim.disk.namespace import commit_dir, commit_links_of
 from sim.disk.nodes import DirNode, EntryOp, FileNode
 from sim.disk.path_view import DiskPath
 
@@ -47,6 +47,8 @@ _ACCESS_MASK = os.O_RDONLY | os.O_WRONLY | os.O_RDWR
 _O_WRONLY, _O_RDONLY, _O_CREAT, _O_EXCL, _O_TRUNC, _O_APPEND, _O_DIRECTORY = (
     os.O_WRONLY, os.O_RDONLY, os.O_CREAT, os.O_EXCL, os.O_TRUNC, os.O_APPEND, os.O_DIRECTORY)
 _S_IRUSR, _S_IWUSR = stat_module.S_IRUSR, stat_module.S_IWUSR
+_new_object = object.__new__
+_heappop, _heappush = heapq.heappop, heapq.heappush  # every open and close: one global read, not two
 # Every disk op normalizes its path; a ledger uses the same few hundred paths over and over.
 NORM_MEMO_MAX = 4096
 # given path -> (given, normalized, had a trailing slash): what `_norm` returns for it.
@@ -207,6 +209,7 @@ class SimDisk:
             raise DiskUsageError(f"unknown disk profile {profile!r}; use one of {list(PROFILES)}")
         if capacity_bytes is not None and capacity_bytes < 0:
             raise DiskUsageError(f"capacity_bytes must be >= 0 or None, got {capacity_bytes}")
+        self._rng_moment: _StreamMoment | None = None  # see `rng`
         self.rng = rng
         self.record = record
         self.profile = profile
@@ -235,19 +238,37 @@ class SimDisk:
     def rng(self) -> random.Random:
         """The seeded 'disk' stream (crash draws, a crash fault's cut of a write).
 
-        A twin made to install a crash state holds only the stream's state, the one tuple its parent
-        took for all of its visits, and builds its own generator at its first draw. WHY: a check's
-        clone draws nothing, and copying a Mersenne Twister per clone (seed, get and set its 625
-        words) cost about as much as installing the state; the draws are the ones a copy makes."""
+        A twin made to install a crash state holds only the stream's state as its parent's visits
+        began (a `_StreamMoment`, one for all the visits until the parent's stream may move), and
+        builds its own generator at its first draw. WHY: a check's clone draws nothing, and copying a
+        Mersenne Twister per clone (seed, get and set its 625 words) cost about as much as installing
+        the state; the draws are the ones a copy makes.
+
+        The stream moves only through this property (every draw of the disk's own is
+        `self.rng.<draw>`, and the stream is the disk's: no other component is handed it): so a
+        moment not yet taken is taken here, before anyone may draw, and the parent's stream is still
+        where its visits began whenever a twin takes it. WHY: taking it (`getstate`, 625 ints, about
+        24 us) at every batch of visits was paid for twins that never draw."""
         rng = self._rng
         if rng is None:
+            state = self._rng_state
+            if type(state) is _StreamMoment:
+                state = state.state()
             rng = random.Random(0)  # any seed: the state is overwritten with the parent's
-            rng.setstate(self._rng_state)
+            rng.setstate(state)
             self._rng, self._rng_state = rng, None
+        moment = self._rng_moment
+        if moment is not None:  # the stream may move now: the visits' twins keep where it was
+            moment.take()
+            self._rng_moment = None
         return rng
 
     @rng.setter
     def rng(self, rng: random.Random) -> None:
+        moment = self._rng_moment
+        if moment is not None:
+            moment.take()
+            self._rng_moment = None
         self._rng = rng
         self._rng_state = None
 
@@ -306,11 +327,19 @@ class SimDisk:
     def _entry_op(self, kind: str, ino: int, src_dir: int | None, src_name: str | None,
                   dst_dir: int | None, dst_name: str | None) -> None:
         self._seq += 1
-        record_entry_op(self._nodes, self._dirty,
-                        EntryOp(self._seq, kind, ino, src_dir, src_name, dst_dir, dst_name))
-        for dir_ino in (src_dir, dst_dir):
-            if dir_ino is not None:
-                self._changes.touch(dir_ino)
+        op = EntryOp(self._seq, kind, ino, src_dir, src_name, dst_dir, dst_name)
+        # `record_entry_op(self._nodes, self._dirty, op)`, inline (every create, rename and unlink)
+        nodes, dirty = self._nodes, self._dirty
+        for dir_ino in op.pending_in:
+            directory = nodes[dir_ino]
+            assert directory.is_dir
+            directory.pending.append(op)
+            dirty[dir_ino] = None
+        touch = self._changes.touch
+        if src_dir is not None:
+            touch(src_dir)
+        if dst_dir is not None:
+            touch(dst_dir)
 
     # ---------------------------------------------------------------- paths
 
@@ -484,17 +513,32 @@ class SimDisk:
                     raise os_error(errno.EACCES, given)
                 if (writable or flags & _O_TRUNC) and not node.mode & _S_IWUSR:
                     raise os_error(errno.EACCES, given)
+            if writable and type(node.data) is not bytearray:
+                # an installed file's shared bytes, copied for the writes to come (see
+                # `FileNode.installed`): only a writable descriptor writes, and only what it writes
+                # makes an fsync change the durable bytes, so the write and fsync paths need no test
+                node.writable_data()
+                node.writable_durable()
             if not node.is_dir and flags & _O_TRUNC and node.data:
                 self._truncate(node, 0)
         if len(self._fds) >= OPEN_FILES_MAX:
             raise os_error(errno.EMFILE, given)
         if self._free_fds:
-            fd = heapq.heappop(self._free_fds)
+            fd = _heappop(self._free_fds)
         else:
             fd = self._next_fd
             self._next_fd += 1
-        self._fds[fd] = OpenFile(node, norm, readable, writable and not node.is_dir,
-                                 bool(flags & _O_APPEND))
+        # `OpenFile(node, norm, readable, writable, (flags & _O_APPEND) != 0)` without its `__init__`
+        # frame (every op on a path opens one: about 26 per exhaustive crash state); a directory is
+        # never writable here (EISDIR above), so `writable` is `__init__`'s `writable and not is_dir`
+        handle = _new_object(OpenFile)
+        handle.node = node
+        handle.path = norm
+        handle.readable = readable
+        handle.writable = writable
+        handle.append = (flags & _O_APPEND) != 0
+        handle.offset = 0
+        self._fds[fd] = handle
         return fd
 
     def close(self, fd: int) -> None:
@@ -513,7 +557,7 @@ class SimDisk:
         if open_file is None:
             raise os_error(errno.EBADF)
         del self._fds[fd]
-        heapq.heappush(self._free_fds, fd)
+        _heappush(self._free_fds, fd)
 
     def write(self, fd: int, data) -> int:
         payload = data if type(data) is bytes else bytes(memoryview(data))
@@ -587,7 +631,7 @@ class SimDisk:
         count = len(payload)
         if count == 0:
             return 0
-        buf = node.data
+        buf = node.writable_data()
         size = len(buf)
         if pos == size:
             buf += payload
@@ -705,10 +749,10 @@ class SimDisk:
         if length == size:
             return
         if length < size:
-            del node.data[length:]
+            del node.writable_data()[length:]
             node.visible_rewrites += 1
         else:
-            node.data.extend(bytes(length - size))
+            node.writable_data().extend(bytes(length - size))
         self._used_bytes += length - size
         assert len(node.data) == length and self._used_bytes >= 0, (len(node.data), length, self._used_bytes)
         node.pending.append((length, None))
@@ -957,8 +1001,14 @@ class SimDisk:
         before = self._visible_paths()
         unchanged = (self._seq, self._installs)
         # every twin's stream starts here: a draw of this disk's own moves its op count (a crash
-        # fault's cut) or its installs (a crash), both asserted unchanged when a twin is made
-        rng, rng_state = self.rng, self.rng.getstate()
+        # fault's cut) or its installs (a crash), both asserted unchanged when a twin is made; the
+        # stream's state is taken only when first needed (see `rng`)
+        rng = self._rng
+        if rng is None:
+            rng = self.rng  # a twin's own stream, built (nothing is drawn from it here)
+        moment = self._rng_moment
+        if moment is None:
+            moment = self._rng_moment = _StreamMoment(rng)
         for state in states:
             assert (self._seq, self._installs) == unchanged, "the disk changed between two of its visits"
             if not isinstance(state, CrashState):
@@ -966,16 +1016,16 @@ class SimDisk:
                     f"a disk visits or clones only CrashStates from crash_states(), got {type(state).__name__}")
             # a clone's `_install` traces with the clone's node, profile and op count: this disk's
             self._trace_crash(CrashReport(state, _lost_paths(before, state)), "chosen")
-            visit = CrashStateVisit(self, state, (*unchanged, self.op_count), rng, rng_state)
+            visit = CrashStateVisit(self, state, (*unchanged, self.op_count), rng, moment)
             yield visit
             visit.closed = True
 
-    def _twin_for_state(self, rng_state: tuple) -> "SimDisk":
+    def _twin_for_state(self, moment: "_StreamMoment") -> "SimDisk":
         """A twin about to install a crash state: no fault hook (a check's probes must not draw
         faults), its own change feed (`_install` resets it, as a crash does), its stream built from
-        `rng_state` (this disk's stream's state, taken once for a batch of visits) at its first draw."""
+        `moment` (this disk's stream as a batch of visits began) at its first draw."""
         twin = self._twin(None)
-        twin._rng_state = rng_state
+        twin._rng_state = moment
         twin.fault_hook = None
         twin._changes = self._changes.copy_to_reset()
         return twin
@@ -988,7 +1038,7 @@ class SimDisk:
         assert not unknown, f"SimDisk cannot copy {sorted(unknown)}: add it to _CLONED_ATTRIBUTES and to clone()"
         twin = object.__new__(type(self))
         twin.__dict__.update(vars(self))
-        twin._rng, twin._rng_state = rng, None
+        twin._rng, twin._rng_state, twin._rng_moment = rng, None, None
         twin.path = DiskPath(twin)
         return twin
 
@@ -1065,9 +1115,9 @@ class SimDisk:
             raise DiskUsageError(
                 f"bit {bit_index} is outside the {len(node.durable)} durable bytes of {path!r}")
         if byte_index < len(node.data) and node.data[byte_index] == node.durable[byte_index]:
-            node.data[byte_index] ^= mask
+            node.writable_data()[byte_index] ^= mask
             node.visible_rewrites += 1
-        node.durable[byte_index] ^= mask
+        node.writable_durable()[byte_index] ^= mask
         node.durable_rewrites += 1
         self._changes.touch(node.ino)
         self._fault("flip_bit", norm, "bit_flip", bit_index=bit_index)
@@ -1247,6 +1297,28 @@ def _lost_paths(before: Iterable[str], state: CrashState) -> tuple[str, ...]:
     return tuple(path for path in before if path not in after)
 
 
+class _StreamMoment:
+    """A disk's stream as one batch of visits began, its state taken (`getstate`) at the first of: a
+    twin's first draw, the disk letting its stream move (`SimDisk.rng`). Until then the stream is
+    still at that moment, so what is taken is what taking it at once would have given."""
+
+    __slots__ = ("_rng", "_state")
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng: random.Random | None = rng
+        self._state: tuple | None = None
+
+    def take(self) -> None:
+        if self._rng is not None:
+            self._state = self._rng.getstate()
+            self._rng = None  # taken once: the stream may move from now on
+
+    def state(self) -> tuple:
+        self.take()
+        assert self._state is not None
+        return self._state
+
+
 class CrashStateVisit:
     """One state of `SimDisk.crash_state_visits`, its `disk.crash` event already recorded: `clone()`
     makes the disk in that state, at most once and before the next visit (the disk it clones must
@@ -1255,7 +1327,7 @@ class CrashStateVisit:
     __slots__ = ("state", "closed", "_disk", "_unchanged", "_cloned", "_rng", "_rng_state")
 
     def __init__(self, disk: SimDisk, state: CrashState, unchanged: tuple[int, int, int], rng: random.Random,
-                 rng_state: tuple) -> None:
+                 rng_state: "_StreamMoment") -> None:
         self.state = state
         self.closed = False
         self._disk = disk
@@ -1271,7 +1343,8 @@ class CrashStateVisit:
         disk = self._disk
         # the op count too: a clone copies it, and the eager clone copied it as the event was recorded
         assert (disk._seq, disk._installs, disk.op_count) == self._unchanged, "the disk changed since its event"
-        assert disk.rng is self._rng, "the disk's stream was replaced since its event"
+        # `_rng`, not `rng`: reading the property lets the stream move (see `SimDisk.rng`)
+        assert disk._rng is self._rng, "the disk's stream was replaced since its event"
         self._cloned = True
         twin = disk._twin_for_state(self._rng_state)
         twin._install(self.state, None, ())
@@ -1279,7 +1352,7 @@ class CrashStateVisit:
 
 
 _CLONED_ATTRIBUTES = frozenset({
-    "_rng", "_rng_state", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
+    "_rng", "_rng_state", "_rng_moment", "record", "profile", "capacity_bytes", "node", "root_user", "trace_ops", "fault_hook", "op_count",
     "umask", "path", "_nodes", "_next_ino", "_dirty", "_seq", "_fds", "_free_fds", "_next_fd", "_used_bytes",
     "_changes", "_installs",
 })
@@ -1289,8 +1362,10 @@ def _copy_node(node: FileNode | DirNode, ops: dict[int, EntryOp]) -> FileNode | 
     """An independent copy of one inode; `ops` maps id(original op) -> its copy, so shared ops stay shared."""
     if isinstance(node, FileNode):
         file_copy = FileNode(node.ino, node.mode)
-        file_copy.data = bytearray(node.data)
-        file_copy.durable = bytearray(node.durable)
+        # an installed file's shared immutable bytes stay shared (see `FileNode.installed`)
+        data, durable = node.data, node.durable
+        file_copy.data = data if type(data) is bytes else bytearray(data)
+        file_copy.durable = durable if type(durable) is bytes else bytearray(durable)
         file_copy.pending = list(node.pending)  # (offset, bytes | None) tuples: immutable
         file_copy.dropped = list(node.dropped)
         file_copy.durable_rewrites = node.durable_rewrites

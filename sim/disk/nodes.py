@@ -37,7 +37,12 @@ def apply_data_op(buf: bytearray, op: DataOp) -> None:
 
 
 class FileNode:
-    """A regular file's inode: visible data, durable data, pending data ops."""
+    """A regular file's inode: visible data, durable data, pending data ops.
+
+    `data` and `durable` are bytearrays, or (an installed crash state's file, until it first
+    changes) one immutable bytes object both share: whatever changes either in place takes it
+    through `writable_data` / `writable_durable` first; reading needs nothing (len, index, slice,
+    memoryview and `bytes()` answer alike for both types)."""
 
     __slots__ = ("ino", "mode", "data", "durable", "pending", "dropped", "durable_rewrites", "visible_rewrites",
                  "snapshot", "snapshot_rewrites", "kept_durable", "kept_durable_rewrites", "stat_cache")
@@ -72,13 +77,21 @@ class FileNode:
         """The file a crash state installs: `data` both visible and durable, nothing pending, and
         (for immutable `data`, as a drawn or enumerated state's are) `data` itself already the bytes
         reads and durable readers see. `__init__` and then those fields set again, in one step: every
-        installed state makes one per file (a spec holds every slot equal)."""
+        installed state makes one per file (a spec holds every slot equal).
+
+        Immutable `data` is not copied at all: both versions hold it until one of them first
+        changes (`writable_data`, `writable_durable`). WHY: an exhaustive check installs every file
+        of every state it clones, and copied each file's bytes twice, for a recovery that reads
+        most of them and writes to one or two."""
         assert ino > 0
         node = _new_object(cls)
         node.ino = ino
         node.mode = mode
-        node.data = bytearray(data)
-        node.durable = bytearray(data)
+        if type(data) is bytes:
+            node.data = node.durable = data
+        else:
+            node.data = bytearray(data)
+            node.durable = bytearray(data)
         node.pending = []
         node.dropped = []
         node.durable_rewrites = 0
@@ -88,6 +101,21 @@ class FileNode:
         node.kept_durable_rewrites = 0
         node.stat_cache = None
         return node
+
+    def writable_data(self) -> bytearray:
+        """The visible bytes, as the bytearray a write changes in place: an installed file's shared
+        immutable bytes are copied at the first change (see `installed`), never before."""
+        data = self.data
+        if type(data) is not bytearray:
+            data = self.data = bytearray(data)
+        return data
+
+    def writable_durable(self) -> bytearray:
+        """The durable bytes, as the bytearray an fsync or rot changes in place (see `writable_data`)."""
+        durable = self.durable
+        if type(durable) is not bytearray:
+            durable = self.durable = bytearray(durable)
+        return durable
 
     def visible_snapshot(self) -> bytes:
         """`bytes(self.data)`, the same object while the data is unchanged.
@@ -118,7 +146,7 @@ class FileNode:
 
     def commit(self) -> None:
         """fsync: make every pending op durable, in issue order."""
-        durable = self.durable
+        durable = self.writable_durable()
         for op in self.pending:
             pos, payload = op
             if pos == len(durable) and payload is not None:
@@ -215,7 +243,7 @@ class DirNode:
         node.ino = ino
         node.mode = mode
         node.stat_cache = None
-        node.entries = dict(entries)
-        node.durable = dict(entries)
+        node.entries = listing = dict(entries)
+        node.durable = listing.copy()  # a dict's copy, not a second build from the pairs
         node.pending = []
         return node

@@ -153,6 +153,8 @@ def test_the_disk_hook_asks_only_about_the_kinds_that_are_on_and_decides_the_sam
                                for op, kinds in disk_faults._KINDS_BY_OP.items()}
     hook._any_op_kinds = disk_faults._ANY_OP_KINDS
     hook._bitflip_on = True
+    hook._index_asks()
+    assert hook._asks["write"][1] == disk_faults._KINDS_BY_OP["write"], "the old tables are the ones asked"
     assert workload(disk_all) == outcomes
     assert [tuple(e[2:]) for e in trace_all.events] == [tuple(e[2:]) for e in trace.events]
 

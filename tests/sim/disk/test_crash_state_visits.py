@@ -108,3 +108,34 @@ def test_a_visit_refuses_to_clone_a_disk_that_ran_an_op_since_its_event() -> Non
     disk.listdir("/d")
     with pytest.raises(AssertionError, match="changed since its event"):
         visit.clone()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=1000), draws_between=st.integers(min_value=0, max_value=3),
+       later=st.integers(min_value=0, max_value=2))
+def test_a_twin_draws_from_where_the_stream_was_as_its_visits_began_whenever_it_draws(
+        seed, draws_between, later) -> None:
+    """The stream's state is taken only when needed (a twin's first draw, or the disk's stream about to
+    move): a twin drawing after its parent drew, crashed or began other visits draws what a twin made
+    with the state taken at once draws."""
+    disk, _ = _disk_with_pending_history(seed)
+    states = disk.crash_states(limit=1000)
+    at_start = disk.rng.getstate()
+    twins = [visit.clone() for visit in disk.crash_state_visits(states[:2])]
+    for _ in range(draws_between):
+        disk.rng.random()  # the parent's stream moves: the twins keep where it was
+    if later:
+        twins.extend(visit.clone() for visit in disk.crash_state_visits(states[2:2 + later]))
+        at_later = disk.rng.getstate()
+    expected = random.Random(0)
+    expected.setstate(at_start)
+    first = expected.random()
+    assert [twin.rng.random() for twin in twins[:2]] == [first, first]
+    if later:
+        expected.setstate(at_later)
+        assert [twin.rng.random() for twin in twins[2:]] == [expected.random()] * len(twins[2:])
+    # the parent draws from its own stream as a disk that never visited a state does
+    alone, _ = _disk_with_pending_history(seed)
+    for _ in range(draws_between):
+        alone.rng.random()
+    assert disk.crash().state == alone.crash().state and disk.rng.getstate() == alone.rng.getstate()
