@@ -438,7 +438,16 @@ class SimLoop(asyncio.BaseEventLoop):
                         # so it is not cancelled. (Stopping with nothing ready takes the general
                         # path: its due timers still run, then the loop stops.)
                         try:
-                            handle._context.run(handle._callback, *handle._args)
+                            args = handle._args
+                            if handle._callback is _set_result_unless_cancelled and len(args) == 2:
+                                # A sleep ending (most of these turns): asyncio's helper, its two lines
+                                # inline. It reads no context variable and `set_result` schedules each
+                                # callback in the context it was added with, so the handle's context
+                                # need not be entered; an error is the one the helper would raise.
+                                if not args[0].cancelled():
+                                    args[0].set_result(args[1])
+                            else:
+                                handle._context.run(handle._callback, *args)
                         except (SystemExit, KeyboardInterrupt):
                             raise
                         except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
@@ -454,7 +463,7 @@ class SimLoop(asyncio.BaseEventLoop):
                                     raise
                                 except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
                                     _callback_failed(follow, error)
-                        handle = follow = error = None  # break the reference cycle an exception would keep
+                        handle = follow = error = args = None  # break the reference cycle an exception would keep
                         if self._stopping:
                             return  # run_forever breaks here, as after each of its own calls
                         continue
