@@ -494,7 +494,12 @@ class SimLoop(asyncio.BaseEventLoop):
                         continue
                     waiting = len(ready)
                     try:
-                        handle._context.run(handle._callback, *handle._args)
+                        args = handle._args
+                        if handle._callback is _set_result_unless_cancelled and len(args) == 2:
+                            if not args[0].cancelled():  # a sleep ending, inline as in a batch of one
+                                args[0].set_result(args[1])
+                        else:
+                            handle._context.run(handle._callback, *args)
                     except (SystemExit, KeyboardInterrupt):
                         raise
                     except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
@@ -514,7 +519,7 @@ class SimLoop(asyncio.BaseEventLoop):
                                 raise
                             except BaseException as error:  # noqa: BLE001 - what Handle._run does with it
                                 _callback_failed(follow, error)
-                handle = follow = error = None  # break the reference cycle an exception would keep
+                handle = follow = error = args = None  # break the reference cycle an exception would keep
                 if self._stopping:
                     return  # run_forever breaks here, as after each of its own calls
         finally:

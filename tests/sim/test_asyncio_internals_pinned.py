@@ -482,7 +482,7 @@ def test_a_sleep_timer_run_inline_does_what_the_helper_does_even_when_cancelled_
             return
         fut.set_result(result)
 
-    def run(helper) -> list:
+    def run(helper, done_delay_s: float) -> list:
         loop = SimLoop(scheduler_rng=random.Random(3))
         seen: list = []
         loop.set_exception_handler(lambda _loop, context: seen.append(("handler", type(context["exception"]).__name__)))
@@ -491,11 +491,12 @@ def test_a_sleep_timer_run_inline_does_what_the_helper_does_even_when_cancelled_
             ended = loop.create_future()
             loop.call_later(1.0, helper, ended, "r")
             seen.append(await ended)
-            cancelled = loop.create_future()  # each timer due alone: a batch of one, the inline path
+            # 1.5: each timer due alone, a batch of one; 1.0: both due at once, the shuffled batch
+            cancelled = loop.create_future()
             loop.call_later(1.0, helper, cancelled, "r")
             cancelled.cancel()
             done = loop.create_future()
-            loop.call_later(1.5, helper, done, "late")
+            loop.call_later(done_delay_s, helper, done, "late")
             done.set_result("first")
             await asyncio.sleep(2.0)
             seen.append((cancelled.cancelled(), done.result(), loop.time()))
@@ -507,6 +508,8 @@ def test_a_sleep_timer_run_inline_does_what_the_helper_does_even_when_cancelled_
             loop.close()
         return seen
 
-    inline, called = run(asyncio.futures._set_result_unless_cancelled), run(copy_of_the_helper)
-    assert inline == called
-    assert inline[0] == "r" and ("handler", "InvalidStateError") in inline
+    for done_delay_s in (1.5, 1.0):
+        inline = run(asyncio.futures._set_result_unless_cancelled, done_delay_s)
+        called = run(copy_of_the_helper, done_delay_s)
+        assert inline == called
+        assert inline[0] == "r" and ("handler", "InvalidStateError") in inline
