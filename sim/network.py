@@ -28,6 +28,7 @@ import asyncio
 import math
 import random
 from dataclasses import dataclass
+from functools import partial
 from typing import Awaitable, Callable, Protocol
 
 from sim.node import Node
@@ -410,16 +411,16 @@ class SimTransport:
     partition, ConnectionResetError on a reset (all ConnectionError, like the real transport).
     """
 
-    __slots__ = ("_network", "node")
+    __slots__ = ("_network", "node", "post")
 
     def __init__(self, network: SimNetwork, node: Node) -> None:
         self._network = network
         self.node = node
-
-    def post(self, url: str, body: bytes, timeout_s: float) -> Awaitable[tuple[int, bytes]]:
-        # the network's own coroutine, not one around it: each wakeup of the caller resumes one
-        # coroutine frame less (awaited at once, as the port's callers do: the same steps)
-        return self._network._post(self.node, url, body, timeout_s)
+        # `post(url, body, timeout_s)` is the network's own coroutine with this node bound: each call
+        # returns `network._post(node, url, body, timeout_s)`, the coroutine the caller awaits (at
+        # once, as the port's callers do: the same steps), through a C partial instead of a method's
+        # Python frame (about 800 instructions a request)
+        self.post: Callable[[str, bytes, float], Awaitable[tuple[int, bytes]]] = partial(network._post, node)
 
     def __repr__(self) -> str:
         return f"SimTransport(node={self.node.name!r})"

@@ -50,6 +50,9 @@ class Node:
         # (task name, exception) of each task that died of anything but a crash or a cancel: a
         # composition root turns them into findings (a task nobody awaits would die unseen)
         self.task_errors: list[tuple[str, BaseException]] = []
+        # the done callback every task of the node gets, bound once (a bound method per spawn was an
+        # object made and freed each time; it compares equal to `self._on_task_done` all the same)
+        self._task_done = self._on_task_done
 
     @property
     def tasks(self) -> list[asyncio.Task]:
@@ -73,7 +76,7 @@ class Node:
         else:
             task = loop.create_task(coro, name=f"{self.name}/{name}")
         self._tasks[task] = None
-        task.add_done_callback(self._on_task_done)
+        task.add_done_callback(self._task_done)
         return task
 
     def crash(self, reason: str = "crash") -> None:

@@ -206,3 +206,87 @@ def test_decide_first_is_decide_kind_by_kind_up_to_the_first_that_fires() -> Non
         assert batched_trace.events == single_trace.events
         assert batched.schedule == single.schedule and batched.counters == single.counters
         assert batched._occurrences == single._occurrences
+
+
+def _decide_first_before_cells(injector: FaultInjector, point: str, kinds: tuple[str, ...], node: str,
+                               counts: dict) -> tuple[str, dict] | None:
+    """`FaultInjector.decide_first` as it was before its decision cells, verbatim but for the count
+    store (`counts`, a plain dict of ints): the reference the cells are held to."""
+    if not injector.active:
+        return None
+    specs = injector._specs
+    occurrences = counts
+    replay = injector._replay
+    for kind in kinds:
+        spec = specs.get(kind, _OFF)
+        if spec is _OFF:
+            continue
+        key = (point, node, kind)
+        occurrence = occurrences.get(key, 0) + 1
+        occurrences[key] = occurrence
+        if replay is not None:
+            entry = replay.get((point, node, kind, occurrence))
+            if entry is None:
+                continue
+            params = dict(entry.params)
+        else:
+            assert spec is not None
+            window_s = spec.window_s
+            if window_s is not None and not window_s[0] <= injector._time_fn() <= window_s[1]:
+                continue
+            probability = spec.probability
+            if probability <= 0.0 or injector._rng.random() >= probability:
+                continue
+            params = injector._draw_params(kind, spec)
+        injector._fire(point, kind, node, occurrence, params, scheduled=True)
+        return kind, params
+    return None
+
+
+_OFF = object()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_decide_first_decides_counts_and_draws_as_before_its_decision_cells(seed: int) -> None:
+    rng = random.Random(seed)
+    names = sorted(FAULT_KINDS)
+    on = rng.sample(names, 6)
+    kinds = {}
+    for kind in on:
+        window = None if rng.random() < 0.5 else (rng.uniform(0.0, 4.0), rng.uniform(4.0, 9.0))
+        kinds[kind] = FaultSpec(probability=rng.choice([0.0, 0.1, 0.5, 1.0]), window_s=window)
+    plan = FaultPlan(kinds=kinds)
+    clock = [0.0]
+    asked = [tuple(rng.sample(names, rng.randint(1, 5))) for _ in range(40)]
+    points = ["disk.write", "disk.fsync", "net.request", "proc.tick"]
+
+    def twin(schedule: FaultSchedule | None = None):
+        trace = FakeTrace()
+        return FaultInjector(plan, random.Random(seed), trace.record, lambda: clock[0], schedule=schedule), trace
+
+    def drive(injector: FaultInjector, decide) -> list:
+        found = []
+        for step in range(400):
+            clock[0] = step / 40
+            found.append(decide(injector, points[step % 4], asked[step % 40], ("omen", "riskcast")[step % 3 == 0]))
+            if step == 350:
+                injector.heal()
+        return found
+
+    for mode in ("record", "replay"):
+        schedule = None
+        if mode == "replay":
+            recorded, _ = twin()
+            drive(recorded, lambda injector, *question: injector.decide_first(*question))
+            schedule = recorded.schedule
+            assert len(schedule) > 0
+        cells, cells_trace = twin(schedule)
+        before, before_trace = twin(schedule)
+        counts: dict = {}
+        got = drive(cells, lambda injector, *question: injector.decide_first(*question))
+        want = drive(before, lambda injector, *question: _decide_first_before_cells(injector, *question, counts))
+        assert got == want and sum(found is not None for found in got) >= 3
+        assert cells_trace.events == before_trace.events
+        assert cells.schedule == before.schedule and cells.counters == before.counters
+        assert {key: cell[0] for key, cell in cells._occurrences.items()} == counts
+        assert cells._rng.getstate() == before._rng.getstate()

@@ -7,6 +7,7 @@ import asyncio.base_events
 import collections
 import heapq
 import inspect
+import random
 import sys
 
 from sim.loop import SimLoop, shuffle_like_random
@@ -462,3 +463,53 @@ def test_the_loop_keeps_fewer_than_30_attributes() -> None:
         assert len(vars(loop)) < 30, sorted(vars(loop))
     finally:
         loop.close()
+
+
+def test_the_sleep_helper_the_loop_runs_inline_is_still_two_lines() -> None:
+    """A batch of one timer whose callback is asyncio's `_set_result_unless_cancelled(fut, result)`
+    runs the helper's body inline: this is that body, and nothing else."""
+    source = inspect.getsource(asyncio.futures._set_result_unless_cancelled)
+    body = [line.strip() for line in source.splitlines()[1:] if line.strip() and not line.strip().startswith('"""')]
+    assert body == ["if fut.cancelled():", "return", "fut.set_result(result)"]
+
+
+def test_a_sleep_timer_run_inline_does_what_the_helper_does_even_when_cancelled_or_done_first() -> None:
+    """The inline helper, next to a timer whose callback is a Python copy of it (run by context.run):
+    the same results, wakeups, turns and loop-exception reports for a sleep that ends, a sleep whose
+    future was cancelled before its timer ran, and a timer whose future was already done."""
+    def copy_of_the_helper(fut: asyncio.Future, result: object) -> None:
+        if fut.cancelled():
+            return
+        fut.set_result(result)
+
+    def run(helper, done_delay_s: float) -> list:
+        loop = SimLoop(scheduler_rng=random.Random(3))
+        seen: list = []
+        loop.set_exception_handler(lambda _loop, context: seen.append(("handler", type(context["exception"]).__name__)))
+
+        async def main() -> None:
+            ended = loop.create_future()
+            loop.call_later(1.0, helper, ended, "r")
+            seen.append(await ended)
+            # 1.5: each timer due alone, a batch of one; 1.0: both due at once, the shuffled batch
+            cancelled = loop.create_future()
+            loop.call_later(1.0, helper, cancelled, "r")
+            cancelled.cancel()
+            done = loop.create_future()
+            loop.call_later(done_delay_s, helper, done, "late")
+            done.set_result("first")
+            await asyncio.sleep(2.0)
+            seen.append((cancelled.cancelled(), done.result(), loop.time()))
+
+        try:
+            loop.run_until_complete(main())
+            seen.append(loop.iterations)
+        finally:
+            loop.close()
+        return seen
+
+    for done_delay_s in (1.5, 1.0):
+        inline = run(asyncio.futures._set_result_unless_cancelled, done_delay_s)
+        called = run(copy_of_the_helper, done_delay_s)
+        assert inline == called
+        assert inline[0] == "r" and ("handler", "InvalidStateError") in inline

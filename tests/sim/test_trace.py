@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.trace import Trace, TraceEvent, TraceFieldError, hash_lines
+from sim.trace import Trace, TraceEvent, TraceFieldError, TraceKindError, hash_lines
 
 
 def test_record_appends_an_event_stamped_with_the_time_function_and_returns_its_index() -> None:
@@ -162,3 +162,16 @@ def test_the_templated_line_of_an_event_is_the_encoders_line() -> None:
         assert canonical_line(event) == _canonical_line_encoded(event)  # the second through the template
 
     check()
+
+
+def test_node_and_kind_are_positional_so_fields_of_those_names_are_fields_and_still_checked() -> None:
+    trace = Trace()
+    assert trace.record("n", "k", node="other", kind="field", x=1) == 0
+    assert trace.events[0][2:] == ("n", "k", {"node": "other", "kind": "field", "x": 1})
+    restricted = Trace()
+    restricted.restrict({"k": frozenset({"x"})})
+    restricted.record("n", "k", x=1)
+    with pytest.raises(TraceKindError, match="kind"):
+        restricted.record("n", "k", kind="field")
+    with pytest.raises(TypeError):
+        restricted.record(node="n", kind="k")  # type: ignore[call-arg]
