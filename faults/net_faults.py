@@ -37,6 +37,13 @@ class NetworkFaultInjector:
         self._request_kinds = tuple(kind for kind in REQUEST_KINDS if kind in on)
         self._response_kinds = tuple(kind for kind in RESPONSE_KINDS if kind in on)
 
+    @property
+    def asks_anything(self) -> bool:
+        """Whether any answer but None can come: some network kind is on. A network given no hook
+        asks nothing, which is what this hook answers when none is (the kinds on are fixed for a
+        run, and a kind that is off never draws or counts)."""
+        return bool(self._request_kinds or self._response_kinds)
+
     def decide(self, point: str, src: str, dst: str) -> NetFault | None:
         if point == "net.request":
             kinds, node = self._request_kinds, src

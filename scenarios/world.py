@@ -96,7 +96,10 @@ class World:
         )
         self.disk.fault_hook = DiskFaultInjector(self.injector, "omen", disk=self.disk)
         self.network = SimNetwork(self.sim, rng=self.sim.rng.stream("network"), describe=self._describe_request)
-        self.network.fault_hook = NetworkFaultInjector(self.injector)
+        # no hook when no network kind is on: the hook would answer None to each of a request's two
+        # questions, a Python frame each (the same decisions: see `asks_anything`)
+        network_hook = NetworkFaultInjector(self.injector)
+        self.network.fault_hook = network_hook if network_hook.asks_anything else None
         self.volume = SharedVolume(self.disk)
         self.conn = sqlite3.connect(":memory:")
         init_schema(self.conn)

@@ -138,3 +138,20 @@ def test_the_network_hook_asks_only_about_the_kinds_that_are_on() -> None:
     sim.close()
     off = NetworkFaultInjector(FaultInjector(FaultPlan(), sim.rng.stream("faults"), sim.trace.record, lambda: 0.0))
     assert off.decide("net.request", "omen", "riskcast") is None and off._request_kinds == ()
+
+
+def test_a_hook_with_no_network_kind_on_asks_nothing_and_the_world_leaves_its_network_without_one() -> None:
+    from scenarios.world import World, WorldConfig
+
+    sim = Simulation(0)
+    off = NetworkFaultInjector(FaultInjector(FaultPlan(), sim.rng.stream("faults"), sim.trace.record, lambda: 0.0))
+    assert not off.asks_anything
+    assert all(off.decide(point, "omen", "riskcast") is None for point in ("net.request", "net.response"))
+    sim.close()
+    calm = World(WorldConfig(seed=0), FaultPlan())
+    assert calm.network.fault_hook is None
+    calm.sim.close()
+    one_kind = FaultPlan(kinds={"net.delay_spike": FaultSpec(probability=0.5)})
+    noisy = World(WorldConfig(seed=0), one_kind)
+    assert isinstance(noisy.network.fault_hook, NetworkFaultInjector) and noisy.network.fault_hook.asks_anything
+    noisy.sim.close()
