@@ -141,8 +141,7 @@ class LedgerReader:
     def read_partition(self, partition: str) -> Iterator[LedgerRecord]:
         """Every valid record of `partition`, fully validated: segments in order, frames in order."""
         for segment in self._checked_segments(partition):
-            records = [record.record for record in segment.records()]
-            yield from records
+            yield from segment.validated_records()  # all of a segment validated before any is yielded
 
     def scan_partition(self, partition: str) -> Iterator[ScannedRecord]:
         """Every valid record of `partition` as a ScannedRecord: CRC, sequence order and manifest
