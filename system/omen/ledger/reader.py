@@ -176,8 +176,9 @@ class LedgerReader:
         revision = manifest.revision if manifest else 0
         if manifest is not None and manifest.sealed:
             check_listed_segments(partition, manifest, names)
+            directory = partition_dir(self._root, partition)
             for entry in manifest.segments:
-                size_bytes = self._fs.stat(os.path.join(partition_dir(self._root, partition), entry.name)).st_size
+                size_bytes = self._fs.stat(joined(directory, entry.name)).st_size
                 if size_bytes != entry.size_bytes:
                     raise LedgerCorruptionError(
                         partition, entry.name, min(size_bytes, entry.size_bytes),
