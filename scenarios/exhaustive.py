@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from omen import FixedClock, LedgerReader, LedgerWriter, SignalEvent
@@ -127,7 +129,11 @@ class _StateOutcome:
         if self.failure is not None:
             return [self.failure]
         messages = []
-        lost = sorted((acknowledged | self.probes) - self.ids)
+        ids = self.ids
+        # nothing lost (the usual answer) is known without the union and the difference: both sets
+        # held by `ids` is exactly an empty `(acknowledged | probes) - ids`
+        lost = [] if ids.issuperset(acknowledged) and ids.issuperset(self.probes) else sorted(
+            (acknowledged | self.probes) - ids)
         if lost:
             messages.append(f"{len(lost)} acknowledged or probe record(s) lost, e.g. {lost[:3]}")
         messages.extend(self.later)
@@ -338,27 +344,54 @@ class StateOutcomes:
 def _state_key(state: CrashState, now: datetime, root: str) -> tuple[tuple, int]:
     """(the memo key of `state` at `now` under `root`, the bytes it holds)."""
     dir_installs, file_installs = state.install
-    return (dir_installs, file_installs, now, root), sum(len(data) for _, _, data in file_installs)
+    return (dir_installs, file_installs, now, root), sum(map(len, map(_THIRD, file_installs)))
+
+
+_FIRST, _THIRD = itemgetter(0), itemgetter(2)
+_NO_INODES: frozenset[int] = frozenset()
+# the directories' entry tuples whose temp and other links a run's checks keep (`_links_by_kind`)
+LINKS_BY_KIND_MAX = 4096
+
+
+@lru_cache(maxsize=LINKS_BY_KIND_MAX)
+def _links_by_kind(entries: tuple[tuple[str, int], ...]) -> tuple[frozenset[int], frozenset[int]]:
+    """(the inodes a name ending in `TEMP_SUFFIX` links, the inodes another name links) of one
+    directory's `(name, inode)` entries. WHY a memo: a pure function of the tuple, and the states of
+    a check share most directories (the crash model builds each namespace choice once), so their
+    entries were walked in Python state after state; a hit hashes the tuple in C. Bounded LRU:
+    dropping an entry costs speed only."""
+    temp_linked: set[int] = set()
+    other_linked: set[int] = set()
+    for name, child in entries:
+        (temp_linked if name.endswith(TEMP_SUFFIX) else other_linked).add(child)
+    return frozenset(temp_linked), frozenset(other_linked)
 
 
 def _temp_only_inodes(state: CrashState) -> frozenset[int]:
     """The files of `state` that only names ending in `TEMP_SUFFIX` link (a replace's leftover temp)."""
     dir_installs, _ = state.install
-    temp_linked: set[int] = set()
-    other_linked: set[int] = set()
-    for _, _, entries in dir_installs:
-        for name, child in entries:
-            (temp_linked if name.endswith(TEMP_SUFFIX) else other_linked).add(child)
-    return frozenset(temp_linked - other_linked)
+    links = [_links_by_kind(entries) for _, _, entries in dir_installs]
+    temp_linked = [temp for temp, _ in links if temp]
+    if not temp_linked:
+        return _NO_INODES
+    return frozenset().union(*temp_linked).difference(*[other for _, other in links if other])
 
 
 def _temp_blind_key(state: CrashState, now: datetime, root: str, temp_only: frozenset[int]) -> tuple:
     """The exact key with each temp-only file's bytes replaced by their length: every name, inode,
     mode and size stays (a listing or a directory entry's stat sees those without an op on the file)."""
     dir_installs, file_installs = state.install
-    files = tuple((ino, mode, len(data)) if ino in temp_only else (ino, mode, data)
-                  for ino, mode, data in file_installs)
-    return (dir_installs, files, now, root)
+    # each file once in `file_installs`: only the temp-only ones' entries are rebuilt, found by
+    # inode in C (a temp-only directory has no entry there); the tuple equals the one rebuilt file
+    # by file, so it hashes and compares the same
+    files = list(file_installs)
+    inodes = list(map(_FIRST, file_installs))
+    for ino in temp_only:
+        if ino in inodes:
+            position = inodes.index(ino)
+            _, mode, data = files[position]
+            files[position] = (ino, mode, len(data))
+    return (dir_installs, tuple(files), now, root)
 
 
 class _TempTouches:
@@ -407,6 +440,17 @@ class CrashCheckMemos:
     reads: RecoveredReads | None = None  # None: every recovered ledger is read (the same slow path)
     manifests: ParsedManifests | None = None  # the writers' manifest parses (None: each writer its own)
     probes: dict[datetime, dict[str, SignalEvent]] = field(default_factory=dict)  # instant -> day -> probe
+    day_of: dict[str, dict[str, str]] = field(default_factory=dict)  # root -> path -> its day (`days_of`)
+
+    def days_of(self, root: str) -> dict[str, str]:
+        """The days of the paths under `root` the run's checks met (`_days_with_segments`). WHY the
+        run's, not one check's: the checks of a run list the same paths, check after check, and
+        each check walked them again. Bounded: `DAY_OF_PATHS_MAX` paths per root, then cleared
+        (dropping costs speed)."""
+        found = self.day_of.get(root)
+        if found is None or len(found) >= DAY_OF_PATHS_MAX:
+            found = self.day_of[root] = {}
+        return found
 
     def probes_at(self, now: datetime) -> dict[str, SignalEvent]:
         """The probes of the checks at `now`, by day (filled as the states ask). Bounded: the
@@ -421,6 +465,8 @@ class CrashCheckMemos:
 
 # the instants whose probes a run's checks keep (several checks a few metadata steps apart share one)
 PROBE_INSTANTS_MAX = 256
+# the paths whose days a run's checks keep (`CrashCheckMemos.days_of`), per root
+DAY_OF_PATHS_MAX = 65_536
 
 
 def crash_check_memos(root: str, *, reuse_outcomes: bool = True) -> CrashCheckMemos:
@@ -444,7 +490,7 @@ def check_all_crash_states(
     if memos is None:
         memos = crash_check_memos(root)
     probes_by_day = memos.probes_at(now)
-    day_of: dict[str, str] = {}  # bounded by the paths of the check's states (at most `states_max` trees)
+    day_of = memos.days_of(root)
     # a disk that traces its ops clones that trace into every state: each recovery's ops are trace
     # events then, and a shared outcome would drop them (no scenario does today; the guard says so)
     outcomes = memos.outcomes if not disk.trace_ops else None

@@ -41,24 +41,25 @@ class ExhaustiveCrashPoints:
 
     def install(self, world: "World", params: "ScenarioParams") -> None:
         memos = crash_check_memos(world.ledger_root)  # this run's: shared by its checks, dropped with it
-        world.disk.fault_hook = _MetadataCrashPoints(self, world, world.disk.fault_hook, memos)
-        world.spawn("source", self._quiet_instants, world, params.duration_s, memos, name="source.exhaustive")
+        acknowledged = AcknowledgedIds()  # the run's too
+        world.disk.fault_hook = _MetadataCrashPoints(self, world, world.disk.fault_hook, memos, acknowledged)
+        world.spawn("source", self._quiet_instants, world, params.duration_s, memos, acknowledged,
+                    name="source.exhaustive")
 
-    async def _quiet_instants(self, world: "World", duration_s: float, memos: CrashCheckMemos) -> None:
+    async def _quiet_instants(self, world: "World", duration_s: float, memos: CrashCheckMemos,
+                              acknowledged: "AcknowledgedIds | None" = None) -> None:
         interval_s = duration_s / (self.quiet_checks + 1)
         for _ in range(self.quiet_checks):
             await asyncio.sleep(interval_s)
             if world.nodes["omen"].alive and world.writer is not None:
-                self.check_now(world, "between writes", memos)
+                self.check_now(world, "between writes", memos, acknowledged)
 
-    def check_now(self, world: "World", where: str, memos: CrashCheckMemos | None = None) -> None:
+    def check_now(self, world: "World", where: str, memos: CrashCheckMemos | None = None,
+                  acknowledged_ids: "AcknowledgedIds | None" = None) -> None:
         """Enumerate every state a power loss right now could leave; the writer must recover from each.
-        `memos`: the run's, shared by its checks (see scenarios.exhaustive.CrashCheckMemos)."""
-        acknowledged = {
-            event.fields["signal_id"]
-            for event in world.trace.events
-            if event.kind == "emit.result" and event.fields.get("status") in ACKNOWLEDGED
-        }
+        `memos`: the run's, shared by its checks (see scenarios.exhaustive.CrashCheckMemos);
+        `acknowledged_ids`: the run's reading of the acknowledged records (else read afresh)."""
+        acknowledged = (acknowledged_ids or AcknowledgedIds()).of(world.trace.events)
         with faults_suspended(world.disk):
             try:
                 checked, findings = check_all_crash_states(
@@ -81,11 +82,12 @@ class _MetadataCrashPoints:
     the fault layer decide as usual."""
 
     def __init__(self, spec: ExhaustiveCrashPoints, world: "World", inner: object,
-                 memos: CrashCheckMemos | None = None) -> None:
+                 memos: CrashCheckMemos | None = None, acknowledged: "AcknowledgedIds | None" = None) -> None:
         self._spec = spec
         self._world = world
         self._inner = inner
         self._memos = memos
+        self._acknowledged = acknowledged
         self.points_left = spec.points_max
         self._steps_seen = 0
 
@@ -96,5 +98,32 @@ class _MetadataCrashPoints:
         if (metadata_step and self._steps_seen % self._spec.stride == 1 % self._spec.stride
                 and self.points_left > 0 and self._world.nodes["omen"].alive):
             self.points_left -= 1
-            self._spec.check_now(self._world, f"before {op} {path}", self._memos)
+            self._spec.check_now(self._world, f"before {op} {path}", self._memos, self._acknowledged)
         return self._inner.decide(op, path, nbytes) if self._inner is not None else None
+
+
+class AcknowledgedIds:
+    """The signal ids a run's trace shows acknowledged (an `emit.result` whose status is in
+    ACKNOWLEDGED), read from the events recorded since the last check.
+
+    WHY: every check read the whole trace again, and a run checks about 40 instants. The trace is
+    append-only (`Trace.events` is only appended to, and a recorded event's fields are never
+    changed), so the events read before say the same at the next check; a different events list
+    starts the reading over. Bounded by the run's trace: one id per acknowledged emit at most."""
+
+    def __init__(self) -> None:
+        self._events: list | None = None
+        self._read = 0
+        self._ids: set[str] = set()
+
+    def of(self, events: list) -> frozenset[str]:
+        """The ids `events` shows acknowledged: the same set the whole list gives, as a frozen copy
+        (the next check's reading grows this one)."""
+        if events is not self._events or len(events) < self._read:
+            self._events, self._read, self._ids = events, 0, set()
+        ids = self._ids
+        for event in events[self._read:]:
+            if event.kind == "emit.result" and event.fields.get("status") in ACKNOWLEDGED:
+                ids.add(event.fields["signal_id"])
+        self._read = len(events)
+        return frozenset(ids)

@@ -33,3 +33,40 @@ def test_a_full_fake_disk_surfaces_as_ledger_write_error():
     assert caught.value.cause.errno == errno.ENOSPC
     written = list(LedgerReader("/ledger", fs=fake_os).read_partition("2026-03-01"))
     assert [r.sequence for r in written] == list(range(1, len(written) + 1))
+
+
+def test_read_all_reads_on_after_short_reads_with_the_same_ops():
+    """`read_all`: one lseek, then reads until `size_bytes` are in or a read returns nothing, at most
+    `size_bytes // READ_CHUNK_BYTES + 2` reads; a whole first read is returned as it is."""
+    from omen.ledger.fs_ops import READ_CHUNK_BYTES, read_all
+
+    class Port:
+        def __init__(self, data: bytes, step: int) -> None:
+            self.data, self.step, self.offset, self.ops = data, step, 0, []
+
+        def lseek(self, fd, pos, how):  # noqa: ANN001, ANN201
+            self.ops.append(("lseek", pos))
+            self.offset = pos
+            return pos
+
+        def read(self, fd, n):  # noqa: ANN001, ANN201
+            self.ops.append(("read", n))
+            chunk = self.data[self.offset:self.offset + min(n, self.step)]
+            self.offset += len(chunk)
+            return chunk
+
+    for data, step, size in ((b"", 1, 0), (b"abcdef", 100, 6), (b"abcdef", 2, 6), (b"abc", 100, 6), (b"", 1, 4)):
+        port = Port(data, step)
+        got_bytes = read_all(port, 3, size)
+        expected = [("lseek", 0)]
+        offset = 0
+        for _ in range(size // READ_CHUNK_BYTES + 2):
+            if offset >= size:
+                break
+            expected.append(("read", min(READ_CHUNK_BYTES, size - offset)))
+            got = len(data[offset:offset + min(size - offset, step)])
+            if not got:
+                break
+            offset += got
+        assert port.ops == expected, (data, step, size)
+        assert got_bytes == data[:offset], (data, step, size)

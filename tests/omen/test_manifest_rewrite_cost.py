@@ -152,3 +152,27 @@ def test_a_header_with_its_segments_is_model_copy_of_it():
         assert built.__pydantic_fields_set__ is not header.__pydantic_fields_set__
         assert built.to_bytes() == reference.to_bytes() and built.segments is entries
         assert header.segments == () and header == Manifest(**fields)
+
+
+def test_a_remembered_header_is_the_one_its_fields_build():
+    """`manifest_header_and_json` gives what `manifest_header` and `_header_json` give for the same
+    fields, built or remembered; a value of another type that compares equal (True == 1, another
+    zone for the same instant) is never answered with a header made for the other."""
+    from datetime import timezone as tz
+
+    manifest_entries._headers_made.clear()
+    fields = dict(partition="2026-03-01", is_late=False, sealed=False, revision=3, highwater_sequence=5,
+                  record_count=5, segments=(), updated_at=DAY_1, sealed_at=None)
+    for _ in range(2):  # built, then remembered
+        header, data = manifest_entries.manifest_header_and_json(dict(fields))
+        assert header.__getstate__() == manifest_entries.manifest_header(dict(fields)).__getstate__()
+        assert data == manifest_entries._header_json(header)
+    assert len(manifest_entries._headers_made) == 1
+    as_int = dict(fields, is_late=0)  # validates to False, but is not the same key
+    manifest_entries.manifest_header_and_json(as_int)
+    assert len(manifest_entries._headers_made) == 2
+    other_zone = dict(fields, updated_at=DAY_1.astimezone(tz(timedelta(hours=1))))  # equal instant
+    header, data = manifest_entries.manifest_header_and_json(other_zone)
+    assert len(manifest_entries._headers_made) == 2, "a datetime outside timezone.utc is built afresh"
+    assert header.__getstate__() == manifest_entries.manifest_header(dict(other_zone)).__getstate__()
+    assert data == manifest_entries._header_json(header)

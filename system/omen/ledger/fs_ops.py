@@ -44,10 +44,16 @@ def read_all(fs: ReadOnlyFileSystem, fd: int, size_bytes: int) -> bytes:
 
     lseek + read rather than pread: every `os`-like port we run on has those two.
     """
-    chunks: list[bytes] = []
-    offset = 0
     fs.lseek(fd, 0, os.SEEK_SET)
-    for _ in range(size_bytes // READ_CHUNK_BYTES + 2):
+    if size_bytes <= 0:
+        return b""
+    # the usual read: one chunk, whole (no list, no join); a short one goes on with the loop below
+    chunk = fs.read(fd, size_bytes if size_bytes < READ_CHUNK_BYTES else READ_CHUNK_BYTES)
+    if len(chunk) == size_bytes or not chunk:
+        return chunk
+    chunks: list[bytes] = [chunk]
+    offset = len(chunk)
+    for _ in range(size_bytes // READ_CHUNK_BYTES + 1):  # with the read above, at most the old bound's reads
         if offset >= size_bytes:
             break
         chunk = fs.read(fd, min(READ_CHUNK_BYTES, size_bytes - offset))

@@ -115,7 +115,7 @@ def joined(directory: str, name: str) -> str:
 
 def partition_dir(root: str, partition: str) -> str:
     assert is_partition_name(partition), f"{partition!r} must be validated before it becomes a path"
-    return os.path.join(root, partition)
+    return joined(root, partition)  # `os.path.join`, the same string (the reader asks at every pass)
 
 
 __all__ = [

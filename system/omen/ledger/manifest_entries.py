@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime as _datetime, timezone
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -80,6 +81,46 @@ def manifest_header(fields: dict[str, object]) -> Manifest:
     return _validate_manifest(fields)
 
 
+# (field name, value) pairs -> (`manifest_header(fields)`, its `_header_json`): both pure functions of
+# the fields. WHY: every crash state an exhaustive check recovers rolls its segment over with the
+# same figures at the same instant (three states in four write a header already built at that
+# instant), and validating and rendering a header cost about 8 k instructions each. Only plain
+# values are remembered (exact str, int, bool, None, the empty tuple, and datetimes in
+# `timezone.utc` with fold 0: equal ones have equal fields, so they validate and render alike);
+# anything else is built afresh. A failed validation is never kept. Cleared when full.
+MANIFEST_HEADER_MEMO_MAX = 1024
+_headers_made: dict[tuple, tuple[Manifest, bytes | None]] = {}
+_PLAIN_HEADER_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def _header_key(fields: dict[str, object]) -> tuple | None:
+    for value in fields.values():
+        kind = type(value)
+        if kind in _PLAIN_HEADER_TYPES or (kind is tuple and not value):
+            continue
+        if kind is _datetime and value.tzinfo is _UTC and not value.fold:
+            continue
+        return None
+    # the types too: True == 1 and hashes alike, but validates and renders otherwise
+    return tuple(fields.items()), tuple(map(type, fields.values()))
+
+
+def manifest_header_and_json(fields: dict[str, object]) -> tuple[Manifest, bytes | None]:
+    """(`manifest_header(fields)`, its `_header_json`): the same values and errors, remembered for
+    plain fields (see `_headers_made`). The header is a frozen model, so one instance serves every
+    manifest built from the same fields (`with_segments` copies it)."""
+    key = _header_key(fields)
+    found = _headers_made.get(key) if key is not None else None
+    if found is None:
+        header = manifest_header(fields)
+        found = (header, _header_json(header))
+        if key is not None:
+            if len(_headers_made) >= MANIFEST_HEADER_MEMO_MAX:
+                _headers_made.clear()
+            _headers_made[key] = found
+    return found
+
+
 def with_segments(header: Manifest, segments: tuple[SegmentEntry, ...]) -> Manifest:
     """`header.model_copy(update={"segments": segments})`, built the way pydantic's shallow copy builds it.
 
@@ -138,13 +179,13 @@ def _header_json(header: Manifest) -> bytes | None:
     ).encode()
 
 
-def manifest_bytes(header: Manifest, entries_json: Sequence[bytes]) -> bytes:
+def manifest_bytes(header: Manifest, entries_json: Sequence[bytes], header_json: bytes | None = None) -> bytes:
     """`to_bytes()` of the manifest `header` describes, with the segments whose JSON is given.
 
     `header` carries no segments: only its own fields are serialized here, the entries' JSON is
-    joined in place of its empty list."""
+    joined in place of its empty list. `header_json`: its `_header_json` if already made."""
     assert not header.segments, "the header's segments come from entries_json"
-    data = _header_json(header)
+    data = _header_json(header) if header_json is None else header_json
     if data is None:
         data = header.to_bytes()
     assert data.count(SEGMENTS_EMPTY_JSON) == 1, "the manifest JSON holds one segment list"
@@ -160,6 +201,7 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 _new_object = object.__new__
+_UTC = timezone.utc
 assert Manifest.__new__ is object.__new__ and not Manifest.__private_attributes__, "with_segments builds it as object.__new__"
 assert Manifest.model_config.get("extra") == "forbid", "with_segments sets no extra"
 
@@ -202,4 +244,4 @@ class SealedEntries:
 
 
 __all__ = ["SEGMENTS_EMPTY_JSON", "SealedEntries", "SegmentState", "entry_and_json", "entry_json", "entry_of", "manifest_bytes",
-           "manifest_header", "with_segments"]
+           "manifest_header", "manifest_header_and_json", "with_segments"]

@@ -141,8 +141,7 @@ class LedgerReader:
     def read_partition(self, partition: str) -> Iterator[LedgerRecord]:
         """Every valid record of `partition`, fully validated: segments in order, frames in order."""
         for segment in self._checked_segments(partition):
-            records = [record.record for record in segment.records()]
-            yield from records
+            yield from segment.validated_records()  # all of a segment validated before any is yielded
 
     def scan_partition(self, partition: str) -> Iterator[ScannedRecord]:
         """Every valid record of `partition` as a ScannedRecord: CRC, sequence order and manifest
@@ -177,8 +176,9 @@ class LedgerReader:
         revision = manifest.revision if manifest else 0
         if manifest is not None and manifest.sealed:
             check_listed_segments(partition, manifest, names)
+            directory = partition_dir(self._root, partition)
             for entry in manifest.segments:
-                size_bytes = self._fs.stat(os.path.join(partition_dir(self._root, partition), entry.name)).st_size
+                size_bytes = self._fs.stat(joined(directory, entry.name)).st_size
                 if size_bytes != entry.size_bytes:
                     raise LedgerCorruptionError(
                         partition, entry.name, min(size_bytes, entry.size_bytes),

@@ -47,7 +47,7 @@ from omen.ledger.layout import (
     segment_names,
 )
 from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes  # noqa: F401 (SegmentEntry: the zoo's manifest bug builds entries through this module)
-from omen.ledger.manifest_entries import (SealedEntries, entry_and_json, manifest_bytes, manifest_header,
+from omen.ledger.manifest_entries import (SealedEntries, entry_and_json, manifest_bytes, manifest_header_and_json,
                                          with_segments)
 from omen.ledger.record_parse import parse_record
 from omen.schema import LedgerRecord, SignalEvent, is_late_partition, late_partition, partition_for
@@ -693,7 +693,7 @@ class LedgerWriter:
         kept = sealed.extend_over(state.segments)
         rest_made = [entry_and_json(segment) for segment in state.segments[kept:]]
         rest = [entry for entry, _ in rest_made]
-        header = manifest_header({
+        header, header_json = manifest_header_and_json({
             "partition": state.name,
             "is_late": state.is_late,
             "sealed": state.sealed,
@@ -704,7 +704,7 @@ class LedgerWriter:
             "updated_at": self._clock.now(),
             "sealed_at": state.sealed_at,
         })
-        data = manifest_bytes(header, sealed.entries_json + [json for _, json in rest_made])
+        data = manifest_bytes(header, sealed.entries_json + [json for _, json in rest_made], header_json)
         manifest = with_segments(header, (*sealed.entries, *rest))  # header.model_copy(update=...)
         assert len(manifest.segments) == len(state.segments), "one entry per segment"
         replace_atomically(self._fs, state.path, MANIFEST_NAME, data)
