@@ -33,7 +33,7 @@ def exactly_once(ctx: CheckContext) -> Iterator[Violation]:
                             signal_ids=(sid,), trace_indices=(first_200[sid][0], index))
     if ctx.beyond_promise:
         return  # the ledger itself may have lost data: no_silent_loss judges that run
-    ledger_ids = {r.signal_id for p in ctx.final_durable.values() for r in p.records}
+    ledger_ids = ctx.durable_ids()
     stored = set(rows)
     lost = sorted(ledger_ids - stored)
     unexpected = sorted(stored - ledger_ids)
@@ -114,7 +114,7 @@ def no_silent_loss(ctx: CheckContext) -> Iterator[Violation]:
                 yield Violation("no_silent_loss", f"partition {name} is corrupt and reconcile never said so",
                                 partition=name)
         return
-    durable_ids = {r.signal_id for p in ctx.final_durable.values() for r in p.records}
+    durable_ids = ctx.durable_ids()
     for event in ctx.of_kind("emit.result"):
         index, fields = event.index, event.fields
         if fields.get("status") not in ACKNOWLEDGED:

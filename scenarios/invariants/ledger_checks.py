@@ -73,11 +73,7 @@ def monotonic_sequence(ctx: CheckContext) -> Iterator[Violation]:
     yield from _reader_yields_out_of_order(ctx)
     if ctx.beyond_promise:
         return
-    final = {
-        (record.partition, record.sequence): record.signal_id
-        for partition in ctx.final_visible.values()
-        for record in partition.records
-    }
+    final = ctx.placed()
     for snapshot in ctx.observations.crash_snapshots:
         index, recovered = snapshot.index, snapshot.placed
         for key in sorted(recovered):

@@ -58,6 +58,8 @@ class CheckContext:
     observations: Any
     faults_fired: dict[str, int]
     _by_kind: dict[str, list[TraceEvent]] = field(default_factory=dict)
+    # facts more than one checker derives from the final state, derived once (see `placed`)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[TraceEvent]] = defaultdict(list)
@@ -82,6 +84,30 @@ class CheckContext:
 
     def stored_ids(self) -> list[str]:
         return [row[0] for row in self.stored_rows]
+
+    # The context is plain data, built once and only read (a checker never mutates it), so a fact
+    # derived from it is kept on it: several checkers ask the same questions of the final state.
+    # Callers must not mutate what these return. Bounded: one value per method.
+
+    def placed(self) -> dict[tuple[str, int], str]:
+        """(partition, sequence) -> the signal id of the frame that holds it in the final valid
+        frames (what reads see), the last one when a partition holds a sequence twice."""
+        placed = self._derived.get("placed")
+        if placed is None:
+            placed = self._derived["placed"] = {
+                (record.partition, record.sequence): record.signal_id
+                for partition in self.final_visible.values()
+                for record in partition.records
+            }
+        return placed
+
+    def durable_ids(self) -> set[str]:
+        """The signal ids of the valid frames that survive a power loss."""
+        ids = self._derived.get("durable_ids")
+        if ids is None:
+            ids = self._derived["durable_ids"] = {
+                record.signal_id for partition in self.final_durable.values() for record in partition.records}
+        return ids
 
 
 Checker = Callable[[CheckContext], Iterator[Violation]]

@@ -27,11 +27,12 @@ def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
     events = sorted([*ctx.of_kind("ingest.result"), *ctx.of_kind("emit.start"), *ctx.of_kind("emit.result"),
                      *ctx.of_kind("reconcile.result")], key=itemgetter(0))  # by `index`
     beyond_promise = ctx.beyond_promise  # a fact of the whole run: asked once, not at every answer
-    placed = {(record.partition, record.sequence): record.signal_id
-              for partition in ctx.final_visible.values() for record in partition.records}
+    # read only when the run stayed within the promise (below), so derived only then (and shared)
+    placed = {} if beyond_promise else ctx.placed()
     for index, _, _, kind, fields in events:
+        get = fields.get
         if kind == "ingest.result":
-            if fields.get("status") in (200, 409) and fields.get("ack_id"):
+            if get("status") in (200, 409) and get("ack_id"):
                 answered.add((str(fields["signal_id"]), int(fields["status"]), str(fields["ack_id"])))
                 accepted.add(str(fields["signal_id"]))
             continue
@@ -39,36 +40,39 @@ def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
             # a signal emitted again may already be durable from an earlier emit, or become durable
             # through another emit of it in flight at the same time: only what a lone emit changed
             # is its own doing
-            sid = str(fields.get("signal_id"))
-            in_flight[sid] = in_flight.get(sid, 0) + 1
-            alone[sid] = in_flight[sid] == 1
-            durable_at_start[sid] = bool(fields.get("durable"))
+            sid = str(get("signal_id"))
+            flight = in_flight.get(sid, 0) + 1
+            in_flight[sid] = flight
+            alone[sid] = flight == 1
+            durable_at_start[sid] = bool(get("durable"))
             continue
         if kind == "reconcile.result":
-            unconfirmed = [sid for sid in fields.get("replayed") or [] if sid not in accepted]
+            unconfirmed = [sid for sid in get("replayed") or [] if sid not in accepted]
             if unconfirmed:
                 yield Violation("reports_match_facts",
-                                f"reconcile reported {len(unconfirmed)} signal(s) of {fields.get('partition')} "
+                                f"reconcile reported {len(unconfirmed)} signal(s) of {get('partition')} "
                                 "replayed that RiskCast never accepted",
-                                signal_ids=tuple(unconfirmed[:20]), partition=fields.get("partition"),
+                                signal_ids=tuple(unconfirmed[:20]), partition=get("partition"),
                                 trace_indices=(int(index),))
                 return
             continue
-        sid, status = str(fields.get("signal_id")), fields.get("status")
-        overlapped = not alone.get(sid, True) or in_flight.get(sid, 0) > 1
-        in_flight[sid] = max(in_flight.get(sid, 0) - 1, 0)
-        if in_flight[sid] == 0:
+        sid, status = str(get("signal_id")), get("status")
+        # the count in flight read once: `max(count - 1, 0)` and `count > 1` of the same count
+        flight = in_flight.get(sid, 0)
+        overlapped = not alone.get(sid, True) or flight > 1
+        in_flight[sid] = flight - 1 if flight > 1 else 0
+        if flight <= 1:
             alone[sid] = True
         message = None
         wanted = INGEST_STATUS_OF.get(status)
-        if wanted is not None and (sid, wanted, str(fields.get("ack_id"))) not in answered:
-            message = f"the emitter said {status} with ack {fields.get('ack_id')}, but RiskCast never answered {wanted} with it"
-        elif (status == "failed" and fields.get("durable") and not durable_at_start.get(sid, False)
+        if wanted is not None and (sid, wanted, str(get("ack_id"))) not in answered:
+            message = f"the emitter said {status} with ack {get('ack_id')}, but RiskCast never answered {wanted} with it"
+        elif (status == "failed" and get("durable") and not durable_at_start.get(sid, False)
               and not overlapped and not beyond_promise):
             message = "the emitter said failed (nothing written), but the record was durable in the ledger"
         elif status in NOT_FAILED and not beyond_promise:
-            holder = placed.get((fields.get("partition"), fields.get("sequence")))
-            if fields.get("durable") is False:
+            holder = placed.get((get("partition"), get("sequence")))
+            if get("durable") is False:
                 message = f"the emitter said {status} (in the ledger), but the record was not durable"
             elif holder is not None and holder != sid:
                 message = (f"the writer placed it at {fields.get('partition')}#{fields.get('sequence')}, "

@@ -11,7 +11,8 @@ import zlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.ledger_oracle import FRAME_HEADER, FRAME_MAX_BYTES, OracleRecord, _record_at
+from scenarios.ledger_oracle import (FRAME_HEADER, FRAME_MAX_BYTES, OracleRecord, OracleSegment, _record_at,
+                                     _salvage, parse_segment)
 
 
 def spec_record_at(partition: str, name: str, data: bytes, offset: int) -> OracleRecord | None:
@@ -108,3 +109,66 @@ def test_the_record_parse_answers_as_json_loads_did_on_any_payload(
         text = json.dumps({"schema_version": 1, "event": {"signal_id": signal_id, "ledger_sequence": sequence}})
     data = framed((prefix + text + suffix).encode("utf-8", "surrogatepass"))
     assert outcome(_record_at, data, 0) == outcome(spec_record_at, data, 0)
+
+
+def spec_parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
+    """`parse_segment` before its frame loop took `_record_at`'s steps itself (verbatim)."""
+    segment = OracleSegment(name=name, size_bytes=len(data), valid_bytes=0)
+    offset = 0
+    header_size = FRAME_HEADER.size
+    frames_max = len(data) // header_size + 1
+    for _ in range(frames_max):
+        record = _record_at(partition, name, data, offset)
+        if record is None:
+            break
+        segment.records.append(record)
+        offset += header_size + FRAME_HEADER.unpack_from(data, offset)[0]
+        segment.valid_bytes = offset
+    if segment.valid_bytes < len(data):
+        _salvage(partition, name, data, segment)
+    return segment
+
+
+def segment_outcome(parse, data: bytes) -> object:
+    """The segment's whole state (every record's state, in order), or the type of the error raised."""
+    try:
+        segment = parse("p", "segment-000001.log", data)
+    except Exception as error:  # noqa: BLE001 - the same error is part of the answer
+        return type(error)
+    assert type(segment) is OracleSegment
+    return (segment.name, segment.size_bytes, segment.valid_bytes,
+            [(list(vars(r)), repr(r)) for r in segment.records], [(list(vars(r)), repr(r)) for r in segment.salvaged])
+
+
+def _record_payload(sequence: object, signal_id: object = "S") -> bytes:
+    return json.dumps({"schema_version": 1, "event": {"signal_id": signal_id, "ledger_sequence": sequence,
+                                                      "emitted_at": "2026-01-01T00:00:00Z"}}).encode()
+
+
+_frame = st.one_of(
+    st.integers(0, 30).map(lambda n: framed(_record_payload(n))),  # a record (sequences may repeat or fall)
+    st.sampled_from(EDGES).map(lambda text: framed(text.encode("utf-8", "surrogatepass"))),
+    _json_text.map(lambda text: framed(text.encode())),
+    st.integers(1, 30).map(lambda n: framed(_record_payload(n))[:-1] + b"!"),  # CRC fails
+    st.binary(max_size=12),  # a torn tail, zeros, rot
+    st.just(struct.pack(">II", FRAME_MAX_BYTES + 1, 0)), st.just(struct.pack(">II", 0, 0)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(frames=st.lists(_frame, max_size=8), flip=st.one_of(st.none(), st.integers(0, 4000)))
+def test_the_segment_parse_is_the_per_frame_loop_it_replaced(frames: list[bytes], flip: int | None) -> None:
+    data = b"".join(frames)
+    if flip is not None and data:
+        position = flip % len(data)
+        data = data[:position] + bytes([data[position] ^ 0x10]) + data[position + 1:]
+    assert segment_outcome(parse_segment, data) == segment_outcome(spec_parse_segment, data)
+
+
+def test_the_segment_parse_of_a_whole_segment_and_its_damage() -> None:
+    good = b"".join(framed(_record_payload(n, f"S{n}")) for n in range(1, 6))
+    for data in (b"", good, good + b"\x00\x00", good[:-3], good[:40] + b"x" + good[41:],
+                 framed(_record_payload(1)) + framed(b"{") + framed(_record_payload(2)) + framed(_record_payload(3))):
+        assert segment_outcome(parse_segment, data) == segment_outcome(spec_parse_segment, data)
+    whole = parse_segment("p", "segment-000001.log", good)
+    assert [r.sequence for r in whole.records] == [1, 2, 3, 4, 5] and whole.clean
