@@ -10,7 +10,7 @@ from omen.ledger import (
     PartitionInfo,
 )
 from omen.ports import Transport
-from omen.schema import SCHEMA_VERSION, LedgerRecord, SignalEvent, generate_input_event_hash
+from omen.schema import SCHEMA_VERSION, LedgerRecord, SignalEvent, generate_input_event_hash, partition_for
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -28,6 +28,7 @@ __all__ = [
     "SystemClock",
     "Transport",
     "generate_input_event_hash",
+    "partition_for",
 ]
 
 # the hot-path emitter (appended by the emitter part; keep at the end: it imports omen.ledger)

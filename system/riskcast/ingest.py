@@ -12,11 +12,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from omen import SignalEvent
+from omen import SignalEvent, partition_for
 from riskcast.signal_store import DuplicateSignalError, SignalStore
 
 BODY_MAX_BYTES_DEFAULT = 1_048_576
 LATE_SUFFIX = "-late"  # the ledger's late-partition naming (omen.schema.LATE_SUFFIX)
+# The model's method, called on the event the validator built (always a SignalEvent itself): an
+# attribute looked up on a model instance goes through pydantic's `__getattr__` hook.
+_remember_json_of_source = SignalEvent.remember_json_of_source
+# The model's validator, looked up once: a model class's attribute goes through pydantic's metaclass
+# `__getattr__` hook (about 1 k instructions). The class is complete when built, so it stays this one.
+validate_event_json = SignalEvent.__pydantic_validator__.validate_json
 
 
 def _validation_errors(error: ValidationError) -> list[dict[str, Any]]:
@@ -82,24 +88,25 @@ class IngestHandler:
             return self.too_large(len(body))
         try:
             # `model_validate_json(body)` without its keyword-passing wrapper: the same event and errors
-            event = SignalEvent.__pydantic_validator__.validate_json(body)
+            event = validate_event_json(body)
         except ValidationError as error:
             return 422, {"status": "invalid", "errors": _validation_errors(error)}
         # placed in its day's partition or its late twin, as every signal the ledger wrote: asked of
-        # the validated fields once, the errors built only when it is not
+        # the validated fields once (each attribute of a model goes through pydantic's `__getattr__`
+        # hook), the errors built only when it is not; `main_partition` is `partition_for(emitted_at)`
         fields = event.__dict__
         partition = fields["ledger_partition"]
         if (
             partition is None
             or fields["ledger_sequence"] is None
-            or (partition != (main := event.main_partition) and partition != main + LATE_SUFFIX)
+            or (partition != (main := partition_for(fields["emitted_at"])) and partition != main + LATE_SUFFIX)
         ):
             placement = _placement_errors(event)
             assert placement, "a misplaced event has placement errors"
             return 422, {"status": "invalid", "errors": placement}
-        event.remember_json_of_source(body)  # the row's JSON is then the body itself, when it is that JSON
+        _remember_json_of_source(event, body)  # the row's JSON is then the body itself, when it is that JSON
         try:
             ack_id = await self._store.store(event)
         except DuplicateSignalError as duplicate:
             return 409, {"status": "duplicate", "signal_id": duplicate.signal_id, "ack_id": duplicate.ack_id}
-        return 200, {"status": "accepted", "signal_id": event.signal_id, "ack_id": ack_id}
+        return 200, {"status": "accepted", "signal_id": fields["signal_id"], "ack_id": ack_id}

@@ -2,6 +2,7 @@
 and its errors: the input event hashes, so the signal ids, and the manifest bytes hang on it."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -63,3 +64,14 @@ def test_subclasses_and_floats_take_the_stdlib_path_and_keep_its_bytes():
 
     for value in ({"k": Text("v")}, {Text("k"): 1}, {"k": 1.5e16}, {"k": [1, 2]}, {1: "int key"}):
         assert canonical_json(value) == stdlib_canonical(value)
+
+
+@given(st.binary(max_size=300))
+def test_the_short_input_sha256_is_hashlibs_on_both_sides_of_its_threshold(data):
+    from omen.schema import SHA256_BUILTIN_BYTES_MAX, _sha256_hex
+
+    assert _sha256_hex(data) == hashlib.sha256(data).hexdigest()
+    edge = data[:1] * SHA256_BUILTIN_BYTES_MAX
+    for length in (len(edge) - 1, len(edge), len(edge) + 1):
+        sample = (edge + b"\x00")[:max(length, 0)]
+        assert _sha256_hex(sample) == hashlib.sha256(sample).hexdigest()

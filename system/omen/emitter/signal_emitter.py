@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import json
 from collections.abc import Awaitable
+from operator import itemgetter
 from typing import Protocol
 
 from pydantic_core import from_json
@@ -24,6 +25,8 @@ from omen.ports import Transport as TransportPort
 from omen.schema import SignalEvent
 
 RESPONSE_SNIPPET_BYTES_MAX = 200
+# A confirmed push's result fields, read from the placed event's field dict.
+_RESULT_FIELDS = itemgetter("signal_id", "ledger_partition", "ledger_sequence")
 
 
 class LedgerPort(Protocol):
@@ -81,8 +84,10 @@ class SignalEmitter:
                 EmitStatus.FAILED, event.signal_id, None, None, None, 0,
                 f"ledger write failed ({type(error).__name__}): {error}",
             )
-        assert written.signal_id == event.signal_id, "the ledger must return the event it wrote"
-        assert written.ledger_partition is not None and written.ledger_sequence is not None, (
+        # read from the field dicts: every attribute of a model goes through pydantic's `__getattr__` hook
+        placed = written.__dict__
+        assert placed["signal_id"] == event.__dict__["signal_id"], "the ledger must return the event it wrote"
+        assert placed["ledger_partition"] is not None and placed["ledger_sequence"] is not None, (
             "the ledger must return the event with its ledger metadata set"
         )
         if not self.backpressure.try_acquire():
@@ -121,10 +126,8 @@ class SignalEmitter:
                     kind = EmitStatus.DELIVERED if status == 200 else EmitStatus.DUPLICATE
                     ack_id = _ack_id_of(response)
                     note = None if ack_id is not None else f"HTTP {status} without an ack_id in its body"
-                    return EmitResult(
-                        kind, written.signal_id, ack_id, written.ledger_partition,
-                        written.ledger_sequence, attempts, note,
-                    )
+                    signal_id, partition, sequence = _RESULT_FIELDS(written.__dict__)  # one C call, not three hooks
+                    return EmitResult(kind, signal_id, ack_id, partition, sequence, attempts, note)
                 if status >= 500:
                     breaker.record_failure()
                     last_error = f"HTTP {status}"
