@@ -90,6 +90,13 @@ class DiskFaultInjector:
         self._asks_empty: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._index_asks()
 
+    @property
+    def asks_anything(self) -> bool:
+        """Whether any op can be answered but None or have a bit flipped: some disk kind is on. A
+        disk given no hook asks nothing, which is what this hook answers when none is (the kinds on
+        are fixed for a run, and a kind that is off never draws or counts)."""
+        return self._bitflip_on or bool(self._any_op_kinds) or any(self._kinds_by_op.values())
+
     def _index_asks(self) -> None:
         """op -> (its injection point, the kinds asked there), for an op of some bytes and of none,
         from `_points` and the two kind tables: what `decide` looks up, in one dict read (the disk

@@ -94,7 +94,10 @@ class World:
         self.injector = FaultInjector(
             plan, self.sim.rng.stream("faults"), self.trace.record, lambda: self.sim.now_s, schedule=schedule
         )
-        self.disk.fault_hook = DiskFaultInjector(self.injector, "omen", disk=self.disk)
+        # no hook when no disk kind is on: it would answer None at every op, a Python frame each
+        # (the same decisions: see `asks_anything`; a driver that wraps the hook takes None too)
+        disk_hook = DiskFaultInjector(self.injector, "omen", disk=self.disk)
+        self.disk.fault_hook = disk_hook if disk_hook.asks_anything else None
         self.network = SimNetwork(self.sim, rng=self.sim.rng.stream("network"), describe=self._describe_request)
         # no hook when no network kind is on: the hook would answer None to each of a request's two
         # questions, a Python frame each (the same decisions: see `asks_anything`)

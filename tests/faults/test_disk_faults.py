@@ -164,3 +164,21 @@ def test_a_fault_free_plan_asks_the_injector_nothing_at_any_disk_op() -> None:
     asked = asked_kinds(injector)
     workload(disk, rounds=20)
     assert disk.op_count > 100 and asked == []
+
+
+def test_a_hook_asks_something_exactly_when_some_disk_kind_is_on_and_the_world_drops_one_that_asks_nothing() -> None:
+    from scenarios.world import World, WorldConfig
+
+    _, _, calm_disk = make(FaultPlan())
+    assert not calm_disk.fault_hook.asks_anything
+    assert all(calm_disk.fault_hook.decide(op, "/x", size) is None
+               for op in disk_faults.DISK_OPS for size in (0, 10))
+    for kind in kinds_of_layer("disk"):
+        _, _, disk = make(FaultPlan(kinds={kind: FaultSpec(probability=0.5)}))
+        assert disk.fault_hook.asks_anything, kind
+    calm = World(WorldConfig(seed=0), FaultPlan())
+    assert calm.disk.fault_hook is None
+    calm.sim.close()
+    noisy = World(WorldConfig(seed=0), FaultPlan(kinds={"disk.bitflip": FaultSpec(probability=0.5)}))
+    assert isinstance(noisy.disk.fault_hook, DiskFaultInjector) and noisy.disk.fault_hook.asks_anything
+    noisy.sim.close()
