@@ -101,6 +101,12 @@ def _record_at(partition: str, name: str, data: bytes, offset: int) -> OracleRec
     payload = data[offset + header_size : offset + header_size + length]
     if zlib.crc32(payload) != crc:
         return None
+    return _record_of(partition, name, offset, payload)
+
+
+def _record_of(partition: str, name: str, offset: int, payload: bytes) -> OracleRecord | None:
+    """The record a CRC-valid frame at `offset` holds, None when its payload is not a ledger record
+    (what `json.loads` would refuse, or no event with an id and a sequence)."""
     try:
         # UTF-8 only, as docs/ledger-format.md says: json.loads(bytes) would also take UTF-16/32 and a BOM,
         # and spent a call per record finding out which (UnicodeDecodeError is a ValueError)
@@ -130,11 +136,12 @@ def _record_at(partition: str, name: str, data: bytes, offset: int) -> OracleRec
 def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
     """The segment's valid prefix, record by record, then what salvage finds after it.
 
-    WHY `_record_at`'s steps written out here: the run's end parses every record of the ledger, and
-    a call per frame, the header unpacked twice and the segment's attributes set per record were
-    a fifth of the Python work around each JSON scan. The same steps in the same order, so the
-    same records, the same first error and the same valid bytes (a spec keeps the per-frame loop
-    over `_record_at`); salvage still asks `_record_at` offset by offset."""
+    WHY the frame walk written out here rather than `_record_at` per frame: the run's end parses
+    every record of the ledger, and the call per frame, the header unpacked twice and the segment's
+    attributes set per record were a fifth of the Python work around each JSON scan. The payload is
+    read by `_record_of`, as `_record_at` reads it, so the same records, the same first error and
+    the same valid bytes (a spec keeps the per-frame loop over `_record_at`); salvage still asks
+    `_record_at` offset by offset."""
     records: list[OracleRecord] = []
     append = records.append
     size = len(data)
@@ -142,8 +149,7 @@ def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
     header_size = FRAME_HEADER.size
     unpack_from = FRAME_HEADER.unpack_from
     crc32 = zlib.crc32
-    scan_once = _SCAN_ONCE
-    skip_whitespace = _SKIP_WHITESPACE
+    record_of = _record_of
     for _ in range(size // header_size + 1):  # every frame takes at least a header and a byte
         start = offset + header_size
         if start > size:
@@ -155,22 +161,9 @@ def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
         payload = data[start:end]
         if crc32(payload) != crc:
             break
-        try:
-            text = payload.decode("utf-8")
-            first = skip_whitespace(text, 0).end() if text[:1] in _JSON_WHITESPACE else 0
-            try:
-                document, scanned = scan_once(text, first)
-            except StopIteration:
-                break  # json.loads: "Expecting value"
-            if scanned != len(text) and skip_whitespace(text, scanned).end() != len(text):
-                break  # json.loads: "Extra data"
-            event = document["event"]
-            signal_id, sequence = str(event["signal_id"]), int(event["ledger_sequence"])
-        except (ValueError, KeyError, TypeError):
+        record = record_of(partition, name, offset, payload)
+        if record is None:
             break
-        record = _NEW_RECORD(OracleRecord)
-        record.__dict__.update(partition=partition, segment=name, offset_bytes=offset, signal_id=signal_id,
-                               sequence=sequence, event=event)
         append(record)
         offset = end
     segment = OracleSegment(name=name, size_bytes=size, valid_bytes=offset, records=records)
