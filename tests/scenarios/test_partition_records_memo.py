@@ -50,39 +50,52 @@ _op = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
-@given(ops=st.lists(_op, max_size=25), seed=st.integers(0, 2**16))
-def test_the_records_are_those_of_a_fresh_index_after_any_history(ops: list, seed: int) -> None:
+def ledger_disk(seed: int) -> SimDisk:
+    """A disk holding the day's directory, durably."""
     disk = SimDisk(random.Random(seed))
     for directory in (ROOT, f"{ROOT}/{DAY}"):
         disk.mkdir(directory)
     for directory in (f"{ROOT}/{DAY}", ROOT, "/"):
         fsync_dir(disk, directory)
+    return disk
+
+
+def apply_op(disk: SimDisk, op: tuple, sequence: int) -> int:
+    """One step of a history drawn from `_op` on the day's segments; returns the last sequence used."""
+    kind, name, number, extra, flag = op
+    path = f"{ROOT}/{DAY}/{name}" if name is not None else ""
+    exists = name is not None and disk.visible_size(path) is not None
+    if kind == "append":
+        sequence += 1
+        data = frame(f"S{sequence}-{number}", sequence)
+        _write_at(disk, path, data[:len(data) - extra] if extra < len(data) else data, at=None, fsync=flag)
+    elif kind == "overwrite" and exists:
+        _write_at(disk, path, extra, at=min(number, disk.visible_size(path)), fsync=flag)
+    elif kind == "truncate" and exists:
+        fd = disk.open(path, os.O_WRONLY)
+        disk.ftruncate(fd, min(number, disk.visible_size(path)))
+        disk.close(fd)
+    elif kind == "rot" and exists and disk.durable_size(path):
+        disk.flip_bit(path, number % (disk.durable_size(path) * 8))
+    elif kind == "replace":
+        sequence += 1
+        _write_at(disk, f"{path}.tmp", frame(f"R{sequence}", sequence) * (1 + number % 3), at=None, fsync=True)
+        disk.rename(f"{path}.tmp", path)
+        if number % 2:
+            fsync_dir(disk, f"{ROOT}/{DAY}")
+    elif kind == "crash":
+        disk.crash()
+    return sequence
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops=st.lists(_op, max_size=25), seed=st.integers(0, 2**16))
+def test_the_records_are_those_of_a_fresh_index_after_any_history(ops: list, seed: int) -> None:
+    disk = ledger_disk(seed)
     view = SimDiskView(disk)
     sequence = 0
-    for kind, name, number, extra, flag in ops:
-        path = f"{ROOT}/{DAY}/{name}" if name is not None else ""
-        exists = name is not None and disk.visible_size(path) is not None
-        if kind == "append":
-            sequence += 1
-            data = frame(f"S{sequence}-{number}", sequence)
-            _write_at(disk, path, data[:len(data) - extra] if extra < len(data) else data, at=None, fsync=flag)
-        elif kind == "overwrite" and exists:
-            _write_at(disk, path, extra, at=min(number, disk.visible_size(path)), fsync=flag)
-        elif kind == "truncate" and exists:
-            fd = disk.open(path, os.O_WRONLY)
-            disk.ftruncate(fd, min(number, disk.visible_size(path)))
-            disk.close(fd)
-        elif kind == "rot" and exists and disk.durable_size(path):
-            disk.flip_bit(path, number % (disk.durable_size(path) * 8))
-        elif kind == "replace":
-            sequence += 1
-            _write_at(disk, f"{path}.tmp", frame(f"R{sequence}", sequence) * (1 + number % 3), at=None, fsync=True)
-            disk.rename(f"{path}.tmp", path)
-            if flag is None and number % 2:
-                fsync_dir(disk, f"{ROOT}/{DAY}")
-        elif kind == "crash":
-            disk.crash()
+    for op in ops:
+        sequence = apply_op(disk, op, sequence)
         assert partition_records(view, ROOT, DAY) == spec_partition_records(disk)
 
 
@@ -94,11 +107,7 @@ def test_an_unchanged_segment_is_not_walked_again_and_a_grown_one_only_past_its_
         return valid_frame_index(data)
 
     monkeypatch.setattr(ledger_files, "valid_frame_index", counted_index)
-    disk = SimDisk(random.Random(1))
-    for directory in (ROOT, f"{ROOT}/{DAY}"):
-        disk.mkdir(directory)
-    for directory in (f"{ROOT}/{DAY}", ROOT, "/"):
-        fsync_dir(disk, directory)
+    disk = ledger_disk(1)
     view = SimDiskView(disk)
     path = f"{ROOT}/{DAY}/{NAMES[0]}"
     first, second, third = frame("A", 1), frame("B", 2), frame("C", 3)

@@ -9,60 +9,27 @@ durable index hands out must be exactly its bytes' own frames.
 """
 from __future__ import annotations
 
-import os
-import random
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scenarios.ledger_oracle import valid_frame_index
 from scenarios.observers import DurableLedgerIndex, SimDiskView, ledger_files
-from sim.disk import SimDisk
 
-from tests.scenarios.test_partition_records_memo import DAY, NAMES, ROOT, _op, _write_at
+from tests.scenarios.test_partition_records_memo import DAY, NAMES, ROOT, _op, _write_at, apply_op, ledger_disk
 from tests.scenarios.test_world_facts import frame, fsync_dir
-
-
-def _disk(seed: int) -> SimDisk:
-    disk = SimDisk(random.Random(seed))
-    for directory in (ROOT, f"{ROOT}/{DAY}"):
-        disk.mkdir(directory)
-    for directory in (f"{ROOT}/{DAY}", ROOT, "/"):
-        fsync_dir(disk, directory)
-    return disk
 
 
 @settings(max_examples=150, deadline=None)
 @given(ops=st.lists(_op, max_size=25), seed=st.integers(0, 2**16))
 def test_a_walk_after_the_durable_index_frames_is_a_walk_from_the_start(ops: list, seed: int) -> None:
-    disk = _disk(seed)
+    disk = ledger_disk(seed)
     index = DurableLedgerIndex(SimDiskView(disk, durable=True), ROOT)
     memo = ledger_files._SegmentRecords()  # its own memo: the durable frames are what it starts from
     sequence = 0
-    for kind, name, number, extra, flag in ops:
-        path = f"{ROOT}/{DAY}/{name}" if name is not None else ""
-        exists = name is not None and disk.visible_size(path) is not None
-        if kind == "append":
-            sequence += 1
-            data = frame(f"S{sequence}-{number}", sequence)
-            _write_at(disk, path, data[:len(data) - extra] if extra < len(data) else data, at=None, fsync=flag)
-        elif kind == "overwrite" and exists:
-            _write_at(disk, path, extra, at=min(number, disk.visible_size(path)), fsync=flag)
-        elif kind == "truncate" and exists:
-            fd = disk.open(path, os.O_WRONLY)
-            disk.ftruncate(fd, min(number, disk.visible_size(path)))
-            disk.close(fd)
-        elif kind == "rot" and exists and disk.durable_size(path):
-            disk.flip_bit(path, number % (disk.durable_size(path) * 8))
-        elif kind == "replace":
-            sequence += 1
-            _write_at(disk, f"{path}.tmp", frame(f"R{sequence}", sequence) * (1 + number % 3), at=None, fsync=True)
-            disk.rename(f"{path}.tmp", path)
-            if number % 2:
-                fsync_dir(disk, f"{ROOT}/{DAY}")
-        elif kind == "crash":
-            disk.crash()
-            index.forget()
+    for op in ops:
+        sequence = apply_op(disk, op, sequence)
+        if op[0] == "crash":
+            index.forget()  # as the world's crash does
         index.contains(DAY, "S1-1")  # a push's question: the index walks what became durable
         for segment in NAMES:
             walked = index.parsed_frames(DAY, segment)
@@ -81,7 +48,7 @@ def test_the_walk_starts_after_the_durable_frames_only_when_the_bytes_begin_with
         return valid_frame_index(data)
 
     monkeypatch.setattr(ledger_files, "valid_frame_index", counted_index)
-    disk = _disk(1)
+    disk = ledger_disk(1)
     index = DurableLedgerIndex(SimDiskView(disk, durable=True), ROOT)
     path = f"{ROOT}/{DAY}/{NAMES[0]}"
     first, second, third = frame("A", 1), frame("B", 2), frame("C", 3)
