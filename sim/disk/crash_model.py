@@ -101,7 +101,14 @@ def listing_of(directory: DirNode, keep: dict[int, int]) -> dict[str, int]:
 
 
 def walk(nodes: Nodes, listing: Callable[[DirNode], dict[str, int]]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """(dirs, files) reachable from the root under `listing`, each as (path, ino), sorted by path."""
+    """(dirs, files) reachable from the root under `listing`, each as (path, ino), sorted by path.
+
+    WHY no sort per directory and no membership test per name: both lists are sorted whole at the
+    end, so the order a directory's children are visited in reaches nothing (paths are unique, the
+    bound counts directories, whatever their order); and an inode reachable twice (a broken crash
+    model: a hard link it made, a cycle) is seen as the set of reached inodes growing by less than
+    a directory's entries, two C passes per directory (see `_reached_twice`). Every crash, crash-state
+    visit and namespace choice walks a tree, most of them a few dozen names."""
     dirs: list[tuple[str, int]] = []
     files: list[tuple[str, int]] = []
     stack = [("/", ROOT_INO)]
@@ -111,19 +118,37 @@ def walk(nodes: Nodes, listing: Callable[[DirNode], dict[str, int]]) -> tuple[li
             break
         path, ino = stack.pop()
         dirs.append((path, ino))
-        for name, child_ino in sorted(listing(nodes[ino]).items()):
-            assert child_ino not in seen, f"inode {child_ino} reachable twice: the crash model broke atomicity"
-            seen.add(child_ino)
-            child_path = path + name if path == "/" else path + "/" + name
+        children = listing(nodes[ino])
+        if not children:
+            continue
+        reached, inodes = len(seen), children.values()
+        if not seen.isdisjoint(inodes):
+            _reached_twice(children, seen)
+        seen.update(inodes)
+        if len(seen) != reached + len(children):
+            _reached_twice(children, set())
+        prefix = "/" if path == "/" else path + "/"
+        for name, child_ino in children.items():
             if nodes[child_ino].is_dir:
-                stack.append((child_path, child_ino))
+                stack.append((prefix + name, child_ino))
             else:
-                files.append((child_path, child_ino))
+                files.append((prefix + name, child_ino))
     else:
         raise AssertionError("tree larger than TREE_NODES_MAX")
     dirs.sort()
     files.sort()
     return dirs, files
+
+
+def _reached_twice(children: dict[str, int], earlier: set[int]) -> None:
+    """Raise for the inode the walk's test per name found first: the first child, by name, reached
+    before this directory (`earlier`) or by a sibling before it. Called only when there is one."""
+    reached: set[int] = set()
+    for _, child_ino in sorted(children.items()):
+        if child_ino in earlier or child_ino in reached:
+            raise AssertionError(f"inode {child_ino} reachable twice: the crash model broke atomicity")
+        reached.add(child_ino)
+    raise AssertionError("the crash model's walk found no inode reached twice where it counted one")
 
 
 def visible_paths(nodes: Nodes) -> dict[int, str]:
@@ -295,8 +320,10 @@ def build_state(nodes: Nodes, keep: dict[int, int], choose: Callable[[FileNode],
 def draw_state(nodes: Nodes, dirty: dict[int, None], rng: random.Random) -> CrashState:
     """The seeded crash: namespace prefixes first, then each surviving file in path order."""
     keep = draw_namespace(nodes, dirty, rng)
+    # the paths only label the ops of the directories `keep` names (see `namespace_of`): with no
+    # directory pending, the visible tree is not walked for them (as `enumerate_states` does)
     return build_state(nodes, keep, lambda node: draw_file_choice(node, rng), rng.randbytes,
-                       visible_paths(nodes))
+                       visible_paths(nodes) if keep else {})
 
 
 def _pattern(size: int) -> bytes:

@@ -158,3 +158,72 @@ def test_the_histories_reach_the_cases_the_fast_form_treats_apart() -> None:
     states = model.enumerate_states(nodes, disk._dirty, 4000)
     assert any(t.fill == "fsync_eio_zeros" for s in states for t in s.torn)
     assert [_fields(s) for s in states] == [_fields(s) for s in _reference_enumeration(nodes, disk._dirty, 4000)]
+
+
+def _reference_walk(nodes, listing):
+    """`crash_model.walk` as it was before it stopped sorting each directory and testing each name."""
+    dirs, files = [], []
+    stack = [("/", model.ROOT_INO)]
+    seen = {model.ROOT_INO}
+    for _ in range(model.TREE_NODES_MAX):
+        if not stack:
+            break
+        path, ino = stack.pop()
+        dirs.append((path, ino))
+        for name, child_ino in sorted(listing(nodes[ino]).items()):
+            assert child_ino not in seen, f"inode {child_ino} reachable twice: the crash model broke atomicity"
+            seen.add(child_ino)
+            child_path = path + name if path == "/" else path + "/" + name
+            if nodes[child_ino].is_dir:
+                stack.append((child_path, child_ino))
+            else:
+                files.append((child_path, child_ino))
+    else:
+        raise AssertionError("tree larger than TREE_NODES_MAX")
+    dirs.sort()
+    files.sort()
+    return dirs, files
+
+
+@settings(max_examples=120, deadline=None)
+@given(steps=STEPS)
+def test_a_walk_lists_what_the_walk_sorting_each_directory_listed(steps) -> None:
+    disk = _history(steps)
+    nodes = disk._nodes
+    listings = [lambda d: d.entries, lambda d: d.durable]
+    dirs = model.pending_dirs(nodes, disk._dirty)
+    for counts in [{d: len(nodes[d].pending) for d in dirs}, {d: len(nodes[d].pending) // 2 for d in dirs}]:
+        listings.append(lambda d, keep=counts: model.listing_of(d, keep))
+    for listing in listings:
+        assert model.walk(nodes, listing) == _reference_walk(nodes, listing)
+
+
+def test_an_inode_reached_twice_is_named_as_the_walk_testing_each_name_named_it() -> None:
+    disk = SimDisk(random.Random(0))
+    disk.mkdir("/d")
+    disk.mkdir("/d/e")
+    for path in ("/a", "/d/b", "/d/e/c"):
+        disk.close(disk.open(path, W, 0o644))
+    nodes = disk._nodes
+    ino = {path: nodes_ino for path, nodes_ino in model.walk(nodes, lambda d: d.entries)[1]}
+    dirs = dict(model.walk(nodes, lambda d: d.entries)[0])
+    broken = [
+        {"/d": {"z": ino["/a"]}},  # a file linked again in another directory
+        {"/d": {"x": ino["/d/b"]}},  # a file linked twice in one directory
+        {"/d/e": {"up": dirs["/d"]}},  # a cycle
+        {"/d": {"root": model.ROOT_INO}},  # the root linked below itself
+    ]
+    for extra in broken:
+        def listing(directory, extra=extra):
+            entries = dict(directory.entries)
+            for path, links in extra.items():
+                if directory.ino == dirs[path]:
+                    entries.update(links)
+            return entries
+        messages = []
+        for walk in (model.walk, _reference_walk):
+            try:
+                walk(nodes, listing)
+            except AssertionError as error:
+                messages.append(str(error).splitlines()[0])  # pytest adds its rewrite of the assert
+        assert len(messages) == 2 and messages[0] == messages[1], messages
