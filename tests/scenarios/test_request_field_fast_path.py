@@ -10,7 +10,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.observers.requests import _VALUE_AFTER_KEY, _string_field
+from scenarios.observers import requests
+from scenarios.observers.requests import _VALUE_AFTER_KEY, _string_field, described_fields
 
 KEYS = (b"signal_id", b"ledger_partition")
 FRAGMENTS = st.sampled_from([
@@ -35,6 +36,17 @@ def test_the_fast_path_and_the_match_give_the_same_field(body: bytes) -> None:
         expected = _by_the_match(body, key)
         assert _string_field(body, b'"' + key + b'"') == expected
         assert _string_field(bytearray(body), b'"' + key + b'"') == expected
+
+
+@settings(max_examples=1500, deadline=None)
+@given(BODIES)
+def test_both_fields_written_out_are_the_matchs_first_and_again_from_the_memo(body: bytes) -> None:
+    """`described_fields` reads both keys with the fast path inline, not through `_string_field`."""
+    expected = (_by_the_match(body, KEYS[0]), _by_the_match(body, KEYS[1]))
+    requests._described.pop(body, None)
+    assert described_fields(body) == expected
+    assert described_fields(body) == expected  # a memo hit
+    assert described_fields(bytearray(body)) == expected  # never memoized
 
 
 def test_the_compact_form_and_its_edges() -> None:
