@@ -229,8 +229,16 @@ class DurableLedgerIndex:
 
     def _refresh_segment(self, partition: str, index: _PartitionIndex, name: str) -> None:
         entry = index.segments.get(name)
-        path = f"{self._root}/{partition}/{name}" if entry is None else entry.path
-        state = self._look(path, 0 if entry is None else entry.parsed_bytes)
+        if entry is None:
+            path = f"{self._root}/{partition}/{name}"
+            state = self._look(path, 0, None)
+        else:
+            path, ino = entry.path, entry.watched_ino
+            # the inode its last look found, when the listing still names it: every directory on the
+            # path is watched, so an entry of theirs that moved would have listed the partition again
+            # (`durable_inos` is that listing's), and the disk need not walk the path to find it
+            state = self._look(path, entry.parsed_bytes,
+                               ino if ino is not None and index.durable_inos.get(name) == ino else None)
         if state is None:
             self._drop_segment(index, name)
             return
@@ -290,10 +298,11 @@ class DurableLedgerIndex:
         whole = self._files.read_bytes(path, 0)
         return whole is not None and whole.startswith(entry.parsed)
 
-    def _look_apart(self, path: str, start_bytes: int) -> tuple[int, object, int | None, bytes | None] | None:
+    def _look_apart(self, path: str, start_bytes: int,
+                    ino: int | None) -> tuple[int, object, int | None, bytes | None] | None:
         """(durable size, version, durable inode, None), None for a file that is not durable: each
         question apart, for a view without `durable_state` (which answers all four, and the bytes
-        past `start_bytes`, in one path walk)."""
+        past `start_bytes`, in one path walk, or none when handed the inode `ino` the path reaches)."""
         size = self._files.size_bytes(path)
         if size is None:
             return None

@@ -1165,25 +1165,34 @@ class SimDisk:
         node = self._durable_node(path)
         return None if node is None else len(node.durable)
 
-    def durable_state(self, path: str, start_bytes: int = 0) -> tuple[int, tuple[int, int], int, bytes] | None:
+    def durable_state(self, path: str, start_bytes: int = 0,
+                      ino: int | None = None) -> tuple[int, tuple[int, int], int, bytes] | None:
         """(durable_size, durable_version, durable_inode, durable_bytes from `start_bytes`) of the file
         at `path`, in one path walk; None when `durable_size` would be None. For an incremental
-        reader that asks all four at every look (the durability index, at every segment refresh)."""
+        reader that asks all four at every look (the durability index, at every segment refresh).
+
+        `ino`: the inode the caller knows `path` reaches through durable entries now, so the path is
+        not walked again. WHY: the durability index's change feed watches every directory on the
+        path (any entry of theirs that moves marks the look stale and the index lists the directory
+        again), so the inode it found at its last look is still the one the walk would find; it
+        asks once per simulated signal. An inode that is not a file of this disk is walked."""
         assert start_bytes >= 0, start_bytes
-        # `self._durable_node(path)`, inline (the same memo reads and the same walk): no frame of its own
-        norm = ((type(path) is str and _norm_memo.get(path)) or self._norm(path))[1]
         nodes = self._nodes
-        node = nodes[ROOT_INO]
-        if norm != "/":
-            for part in (_split_memo.get(norm) or _split(norm))[0]:
-                if node.is_dir:
-                    ino = node.durable.get(part)
-                    if ino is not None:
-                        node = nodes[ino]
-                        continue
+        node = None if ino is None else nodes.get(ino)
+        if node is None or node.is_dir:
+            # `self._durable_node(path)`, inline (the same memo reads and the same walk): no frame of its own
+            norm = ((type(path) is str and _norm_memo.get(path)) or self._norm(path))[1]
+            node = nodes[ROOT_INO]
+            if norm != "/":
+                for part in (_split_memo.get(norm) or _split(norm))[0]:
+                    if node.is_dir:
+                        child = node.durable.get(part)
+                        if child is not None:
+                            node = nodes[child]
+                            continue
+                    return None
+            if node.is_dir:
                 return None
-        if node.is_dir:
-            return None
         durable = node.durable
         size = len(durable)
         # nothing past `start_bytes` (a look with nothing new): the empty bytes, without a view and a copy

@@ -155,7 +155,8 @@ def test_the_fed_index_skips_the_segments_nothing_changed_in() -> None:
     asked: list[str] = []
     # a segment's look is one `durable_state` (size, version, inode, tail in one walk)
     durable_state = view.durable_state
-    view.durable_state = lambda path, start_bytes=0: asked.append(path) or durable_state(path, start_bytes)  # type: ignore[method-assign]
+    view.durable_state = (  # type: ignore[method-assign]
+        lambda path, start_bytes=0, ino=None: asked.append(path) or durable_state(path, start_bytes, ino))
     size_bytes = view.size_bytes
     view.size_bytes = lambda path: asked.append(path) or size_bytes(path)  # type: ignore[method-assign]
     index = DurableLedgerIndex(view, "/ledger")

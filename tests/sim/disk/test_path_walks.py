@@ -70,3 +70,7 @@ def test_every_inlined_walk_answers_as_the_walk(ops: list, start_bytes: int) -> 
             for durable in (True, False):
                 assert disk._file_node(path, durable=durable) is _reference(disk, path, durable=durable), path
             assert disk.durable_state(path, start_bytes) == _reference_state(disk, path, start_bytes), path
+            # handed the inode the path reaches (what the durability index knows), the same answer
+            # without the walk; handed a directory's or no inode of the disk, the walk's answer
+            for ino in (disk.durable_inode(path), 1, 10**9):
+                assert disk.durable_state(path, start_bytes, ino) == _reference_state(disk, path, start_bytes), (path, ino)
