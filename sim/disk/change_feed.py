@@ -61,11 +61,19 @@ class ChangeFeed:
 
     def changes_since(self, mark: int) -> list[int] | None:
         """Inodes changed after `mark`, newest first; None when the feed cannot say."""
-        assert 0 <= mark <= self._count, (mark, self._count)
+        count = self._count
+        assert 0 <= mark <= count, (mark, count)
         if mark < self._floor:
             return None
+        stamps = self._stamps
+        if mark + 1 == count and stamps:
+            # one change since the mark (the durability index's look after each fsync): a touch, as
+            # a reset would have raised the floor past the mark, and a touch leaves its inode last
+            ino = next(reversed(stamps))
+            assert stamps[ino] == count, (ino, stamps[ino], count)
+            return [ino]
         changed: list[int] = []
-        for ino, stamp in reversed(self._stamps.items()):
+        for ino, stamp in reversed(stamps.items()):
             if stamp <= mark:
                 break
             changed.append(ino)

@@ -111,3 +111,41 @@ def test_a_copy_to_reset_is_reset_what_a_copy_is_reset() -> None:
     assert [full.changes_since(mark) for mark in range(full.mark + 1)] == \
         [light.changes_since(mark) for mark in range(light.mark + 1)]
     assert feed.changes_since(0) == [9, 3, 4]  # the original keeps its stamps
+
+
+def _reference_changes_since(feed: ChangeFeed, mark: int) -> list[int] | None:
+    """`changes_since` before it answered one change since the mark without its loop."""
+    if mark < feed._floor:
+        return None
+    changed = []
+    for ino, stamp in reversed(feed._stamps.items()):
+        if stamp <= mark:
+            break
+        changed.append(ino)
+    return changed
+
+
+def test_every_mark_gets_the_loops_answer_through_touches_resets_trims_and_copies(monkeypatch) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    monkeypatch.setattr(change_feed, "CHANGE_FEED_INODES_MAX", 4)  # trims within a short history
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(st.integers(min_value=1, max_value=7), st.sampled_from(["reset", "copy", "to_reset"])),
+                    max_size=30))
+    def check(steps) -> None:
+        feed = ChangeFeed()
+        for step in steps:
+            if step == "reset":
+                feed.reset()
+            elif step == "copy":
+                feed = feed.copy()
+            elif step == "to_reset":
+                feed = feed.copy_to_reset()  # asked before its reset too: the loop's empty answer
+            else:
+                feed.touch(step)
+            for mark in range(feed.mark + 1):
+                assert feed.changes_since(mark) == _reference_changes_since(feed, mark), (steps, mark)
+
+    check()
