@@ -86,7 +86,7 @@ class DurableLedgerIndex:
     def known(self, partition: str, signal_id: str) -> bool | None:
         """The answer of `contains` when it needs no read of the disk, else None.
 
-        Nothing was stamped since the last look, so `_take_changes` would find no inode and mark
+        Nothing was stamped since the last look, so `read_and_answer` would find no inode and mark
         nothing stale: when this partition was fully read then, its counts are the answer. (Most
         questions come between two writes: the emit's and the push's, the result's.) A caller that
         must read the disk in a special way (without faults) asks this first and skips that setup.
@@ -107,10 +107,41 @@ class DurableLedgerIndex:
     def read_and_answer(self, partition: str, signal_id: str) -> bool:
         """`contains` for a caller that has just had None from `known` (it reads the disk under
         its own setup, e.g. with faults suspended): the same answer, `known` not asked twice."""
-        self._take_changes()
-        index = self._partitions.get(partition)
+        # what changed since the last look marks stale what it can move (asked once per simulated
+        # signal: the push after its write; written here, not in a method of its own, a frame less)
+        changes_since = self._changes_since
+        if changes_since is None:
+            changed = None
+        else:
+            changed = changes_since(self._mark)
+            self._mark = self._change_mark()
+        partitions = self._partitions
+        if changed is None:
+            self._all_stale(every_segment=True)
+        else:
+            watch = self._watch
+            for ino in changed:
+                scopes = watch.get(ino)
+                if not scopes:
+                    continue
+                # a copy: `_all_stale` watches the roots again (it may add to this very set); the
+                # order does not matter, each scope only raises a stale flag
+                for scope in tuple(scopes):
+                    kind = scope[0]
+                    if kind == "segment":  # nearly every change: the segment a record was just written to
+                        stale = partitions.get(scope[1])
+                        if stale is not None:
+                            stale.stale_segments.add(scope[2])
+                    elif kind == "partition":
+                        stale = partitions.get(scope[1])
+                        if stale is not None:
+                            stale.stale = True
+                    else:
+                        assert scope == SCOPE_ALL, scope
+                        self._all_stale(every_segment=False)
+        index = partitions.get(partition)
         if index is None:
-            index = self._partitions[partition] = _PartitionIndex()
+            index = partitions[partition] = _PartitionIndex()
         if index.stale:
             self._relist(partition, index)
         stale_segments = index.stale_segments
@@ -148,38 +179,7 @@ class DurableLedgerIndex:
             self._mark = self._feed.change_mark()
         self._watch_roots()
 
-    # ---- what changed -------------------------------------------------------------------------
-    def _take_changes(self) -> None:
-        changes_since = self._changes_since
-        if changes_since is None:
-            changed = None
-        else:
-            changed = changes_since(self._mark)
-            self._mark = self._change_mark()
-        if changed is None:
-            self._all_stale(every_segment=True)
-            return
-        watch, partitions = self._watch, self._partitions
-        for ino in changed:
-            scopes = watch.get(ino)
-            if not scopes:
-                continue
-            # a copy: `_all_stale` watches the roots again (it may add to this very set); the order
-            # does not matter, each scope only raises a stale flag
-            for scope in tuple(scopes):
-                kind = scope[0]
-                if kind == "segment":  # nearly every change: the segment a record was just written to
-                    index = partitions.get(scope[1])
-                    if index is not None:
-                        index.stale_segments.add(scope[2])
-                elif kind == "partition":
-                    index = partitions.get(scope[1])
-                    if index is not None:
-                        index.stale = True
-                else:
-                    assert scope == SCOPE_ALL, scope
-                    self._all_stale(every_segment=False)
-
+    # ---- what changed ---------------------------------------------------------------------------
     def _all_stale(self, *, every_segment: bool) -> None:
         """Every listing is read again; `every_segment`: every segment's bytes too (the feed cannot
         say what moved), else only segments whose durable entry moved (their bytes have their own watch)."""
