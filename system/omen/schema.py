@@ -261,7 +261,9 @@ class SignalEvent(BaseModel):
             "signal_id": signal_id,
             "trace_id": trace_id,
             "category": category,
-            "payload": dict(payload or {}),
+            # the validator builds the event's own dict from a dict (the caller's is never the
+            # event's: a test holds it), so only another mapping, or None, is copied first
+            "payload": payload if type(payload) is dict else dict(payload or {}),
             "observed_at": observed_at,
             "emitted_at": emitted_at,
         })
