@@ -45,7 +45,7 @@ def _require_utc(value: datetime) -> datetime:
         # offset asked of pydantic-core's zone, a subtraction, `fromutc`); fold 1 and subclasses
         # take the conversion below, which a property test holds this to. The value itself is
         # combine's date (a datetime is a date: only its date fields are read), so no date
-        # object is built for it (about 340 instructions a timestamp)
+        # object is built and dropped a timestamp
         return _combine(value, value.time(), _UTC)
     # a fixed-offset zone (pydantic-core's own, what every timestamp read from JSON carries, or
     # the stdlib's) always has an offset: asked only of other zones
