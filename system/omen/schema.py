@@ -43,8 +43,10 @@ def _require_utc(value: datetime) -> datetime:
         # every "Z" (or "+00:00") timestamp read from JSON, three per ingest: its UTC value is the
         # same fields in timezone.utc, which `combine` builds for half of `astimezone`'s cost (the
         # offset asked of pydantic-core's zone, a subtraction, `fromutc`); fold 1 and subclasses
-        # take the conversion below, which a property test holds this to
-        return _combine(value.date(), value.time(), _UTC)
+        # take the conversion below, which a property test holds this to. The value itself is
+        # combine's date (a datetime is a date: only its date fields are read), so no date
+        # object is built and dropped a timestamp
+        return _combine(value, value.time(), _UTC)
     # a fixed-offset zone (pydantic-core's own, what every timestamp read from JSON carries, or
     # the stdlib's) always has an offset: asked only of other zones
     if type(tz) not in _FIXED_OFFSET_ZONES and (tz is None or tz.utcoffset(value) is None):
@@ -259,7 +261,9 @@ class SignalEvent(BaseModel):
             "signal_id": signal_id,
             "trace_id": trace_id,
             "category": category,
-            "payload": dict(payload or {}),
+            # the validator builds the event's own dict from a dict (the caller's is never the
+            # event's: a test holds it), so only another mapping, or None, is copied first
+            "payload": payload if type(payload) is dict else dict(payload or {}),
             "observed_at": observed_at,
             "emitted_at": emitted_at,
         })
@@ -396,9 +400,12 @@ class LedgerRecord(BaseModel):
         validated again here, only checked for its placement; its JSON is the one the emitter
         pushes. Same bytes as the model's own serialization (a test holds the two equal).
         """
-        if event.ledger_partition is None or event.ledger_sequence is None or event.ledger_written_at is None:
+        # the four fields in one C call on the field dict: each attribute of a model instance goes
+        # through pydantic's `__getattr__` hook (every field has a default, so each key is there)
+        partition, sequence, written_at, payload = _PLACEMENT_AND_PAYLOAD(event.__dict__)
+        if partition is None or sequence is None or written_at is None:
             raise ValueError("a ledger record's event must carry ledger_partition, ledger_sequence and ledger_written_at")
-        _require_finite(event.payload)  # an event built unvalidated must not turn NaN into null
+        _require_finite(payload)  # an event built unvalidated must not turn NaN into null
         return _RECORD_PREFIX + event.json_bytes() + b"}"
 
     @classmethod
@@ -450,6 +457,7 @@ _partition_names: dict[date, str] = {}
 _LEDGER_FIELDS = frozenset({"ledger_partition", "ledger_sequence", "ledger_written_at"})
 # The timestamps _is_json_of checks the zone of.
 _timestamps_of = itemgetter("observed_at", "emitted_at", "ledger_written_at")
+_PLACEMENT_AND_PAYLOAD = itemgetter("ledger_partition", "ledger_sequence", "ledger_written_at", "payload")  # payload_of's
 _IDENTITY_INPUTS = itemgetter("event_id", "input_event_hash", "ruleset_version")  # derived_identity's order
 # The model is frozen (its own __setattr__ refuses), so a placed copy's four attributes are set by
 # BaseModel's own descriptors: `object.__setattr__` on a model checks the type's setattr chain and

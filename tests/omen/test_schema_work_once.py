@@ -49,6 +49,17 @@ def test_create_builds_the_instance_the_constructor_builds():
     assert fast.observed_at.tzinfo is timezone.utc and fast.json_bytes() == reference.model_dump_json().encode()
 
 
+def test_create_never_keeps_the_callers_payload_dict():
+    """`create` hands a dict payload to the validator uncopied: the event's dict is the validator's
+    own, so a caller changing its dict afterwards changes nothing of the event."""
+    payload = {"severity": 2, "deep": {"k": [1]}}
+    event = SignalEvent.create(event_id="evt-9", input_event={"n": 9}, ruleset_version="rules-1",
+                               category="weather", observed_at=EMITTED_AT, emitted_at=EMITTED_AT, payload=payload)
+    assert event.payload == payload and event.payload is not payload
+    payload["severity"] = 3
+    assert event.payload["severity"] == 2
+
+
 @pytest.mark.parametrize("bad", [
     {"observed_at": datetime(2026, 3, 1)}, {"category": ""}, {"payload": {"score": float("nan")}},
     {"event_id": "x" * 300, "emitted_at": "not a time"},

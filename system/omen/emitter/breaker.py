@@ -24,6 +24,14 @@ class Admission(Enum):
     PROBE = 2
 
 
+# The members, bound once: an enum class's attribute goes through `EnumType.__getattr__`'s hook (the
+# type's lookup called as a Python-level slot, about 850 instructions a read), and a push reads
+# three of them. Members are singletons and an enum's members cannot be rebound, so these are the
+# very objects `BreakerState.CLOSED` and the rest name.
+_CLOSED, _OPEN, _HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
+_REFUSED, _NORMAL, _PROBE = Admission.REFUSED, Admission.NORMAL, Admission.PROBE
+
+
 def _loop_time_s() -> float:
     return asyncio.get_running_loop().time()
 
@@ -41,7 +49,7 @@ class CircuitBreaker:
         self.failure_threshold = failure_threshold
         self.reset_s = reset_s
         self._time_s = time_s
-        self._state = BreakerState.CLOSED
+        self._state = _CLOSED
         self._failures_consecutive = 0
         self._opened_at_s = 0.0
         self._probe_in_flight = False
@@ -57,30 +65,30 @@ class CircuitBreaker:
 
     def admit(self) -> Admission:
         """May one push go now? Non-blocking; in half-open, only one probe at a time."""
-        if self._state is BreakerState.CLOSED:
-            return Admission.NORMAL
-        if self._state is BreakerState.OPEN:
+        if self._state is _CLOSED:
+            return _NORMAL
+        if self._state is _OPEN:
             if self._time_s() - self._opened_at_s < self.reset_s:
-                return Admission.REFUSED
-            self._state = BreakerState.HALF_OPEN
-        assert self._state is BreakerState.HALF_OPEN
+                return _REFUSED
+            self._state = _HALF_OPEN
+        assert self._state is _HALF_OPEN
         if self._probe_in_flight:
-            return Admission.REFUSED
+            return _REFUSED
         self._probe_in_flight = True
-        return Admission.PROBE
+        return _PROBE
 
     def record_success(self) -> None:
         """The service answered (200, 409, or a 4xx that no retry will fix): it is up."""
-        self._state = BreakerState.CLOSED
+        self._state = _CLOSED
         self._failures_consecutive = 0
         self._probe_in_flight = False
 
     def record_failure(self) -> None:
         """Timeout, refused connection or 5xx."""
-        if self._state is BreakerState.HALF_OPEN:
+        if self._state is _HALF_OPEN:
             self._open()
             return
-        if self._state is BreakerState.OPEN:
+        if self._state is _OPEN:
             return  # a push admitted before the breaker opened; it is already open
         self._failures_consecutive += 1
         if self._failures_consecutive >= self.failure_threshold:
@@ -88,11 +96,11 @@ class CircuitBreaker:
 
     def abandon(self, admission: Admission) -> None:
         """A push ended with no outcome (cancelled, crashed): free the probe slot if it held it."""
-        if admission is Admission.PROBE and self._state is BreakerState.HALF_OPEN:
+        if admission is _PROBE and self._state is _HALF_OPEN:
             self._probe_in_flight = False
 
     def _open(self) -> None:
-        self._state = BreakerState.OPEN
+        self._state = _OPEN
         self._opened_at_s = self._time_s()
         self._probe_in_flight = False
         self.opened_count += 1

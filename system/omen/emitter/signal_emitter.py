@@ -27,6 +27,10 @@ from omen.schema import SignalEvent
 RESPONSE_SNIPPET_BYTES_MAX = 200
 # A confirmed push's result fields, read from the placed event's field dict.
 _RESULT_FIELDS = itemgetter("signal_id", "ledger_partition", "ledger_sequence")
+# Enum members, bound once: a member read off its class goes through `EnumType.__getattr__`'s hook
+# (about 850 instructions), and every push read two (a deferred one, three). The same singletons (members cannot be rebound).
+_REFUSED = Admission.REFUSED
+_DELIVERED, _DUPLICATE, _DEFERRED = EmitStatus.DELIVERED, EmitStatus.DUPLICATE, EmitStatus.DEFERRED
 
 
 class LedgerPort(Protocol):
@@ -106,7 +110,7 @@ class SignalEmitter:
         last_error = "no attempt made"
         for attempt in range(1, max_attempts + 1):
             admission = breaker.admit()
-            if admission is Admission.REFUSED:
+            if admission is _REFUSED:
                 detail = "" if attempts == 0 else f"; last error: {last_error}"
                 return self._deferred(
                     written, attempts, f"circuit open: RiskCast failed repeatedly, reconcile will deliver{detail}"
@@ -123,7 +127,7 @@ class SignalEmitter:
             else:
                 if status == 200 or status == 409:
                     breaker.record_success()
-                    kind = EmitStatus.DELIVERED if status == 200 else EmitStatus.DUPLICATE
+                    kind = _DELIVERED if status == 200 else _DUPLICATE
                     ack_id = _ack_id_of(response)
                     note = None if ack_id is not None else f"HTTP {status} without an ack_id in its body"
                     signal_id, partition, sequence = _RESULT_FIELDS(written.__dict__)  # one C call, not three hooks
@@ -142,7 +146,5 @@ class SignalEmitter:
 
     @staticmethod
     def _deferred(written: SignalEvent, attempts: int, error: str) -> EmitResult:
-        return EmitResult(
-            EmitStatus.DEFERRED, written.signal_id, None, written.ledger_partition,
-            written.ledger_sequence, attempts, error,
-        )
+        signal_id, partition, sequence = _RESULT_FIELDS(written.__dict__)  # the fields a push's result reads
+        return EmitResult(_DEFERRED, signal_id, None, partition, sequence, attempts, error)

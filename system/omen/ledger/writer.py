@@ -62,6 +62,10 @@ RECOVERY_SCAN_BYTES_MAX = 64 * 1024 * 1024
 PARSED_MANIFEST_BYTES_MAX = 16 * 1024 * 1024
 # `encode_frame`'s header packing, bound once: `write` frames every record inline
 _pack_header = HEADER.pack
+# The record's payload builder, bound once: an attribute of a model class goes through pydantic's
+# metaclass `__getattr__` hook (about 850 instructions a read), and `write` asks for it per record.
+# `LedgerRecord.payload_of` is this very bound classmethod (the class is final: nothing rebinds it).
+_payload_of = LedgerRecord.payload_of
 
 # segment path -> (its scan, its last record's sequence, or None if the scan ended corrupt), under
 # (tail rule, frame limit): what `LedgerWriter` remembers of the segments its recoveries read
@@ -218,7 +222,7 @@ class LedgerWriter:
         sequence = (highwater if highwater > floor else floor) + 1
         assert sequence > highwater, "a new record's sequence lies above the partition's highwater"
         placed = event.with_ledger_metadata(partition=state.name, sequence=sequence, written_at=written_at)
-        payload = LedgerRecord.payload_of(placed)
+        payload = _payload_of(placed)
         payload_bytes = len(payload)
         if payload_bytes > self._frame_max_bytes:
             raise LedgerRecordTooLargeError(
@@ -571,7 +575,7 @@ class LedgerWriter:
             if placed_run and partition_for(event.emitted_at) != partition_for(first.emitted_at):
                 break
             placed = event.with_ledger_metadata(partition=state.name, sequence=sequence + 1, written_at=written_at)
-            payload = LedgerRecord.payload_of(placed)
+            payload = _payload_of(placed)
             if len(payload) > self._frame_max_bytes:
                 too_large = (
                     f"signal {event.signal_id} encodes to {len(payload)} bytes, above frame_max_bytes="
