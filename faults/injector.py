@@ -109,9 +109,11 @@ class FaultInjector:
         """
         if not self.active:
             return None
-        if type(kinds) is not tuple:
-            kinds = tuple(kinds)  # the memo's key (any sequence of kinds is asked the same)
-        asked = self._asked.get((point, kinds, node))
+        try:
+            asked = self._asked.get((point, kinds, node))
+        except TypeError:  # kinds in a list (unhashable): asked as its tuple, the memo's key
+            kinds = tuple(kinds)
+            asked = self._asked.get((point, kinds, node))
         if asked is None:
             asked = self._cells_asked(point, kinds, node)
         replay = self._replay
