@@ -20,6 +20,7 @@ from faults.plan import FaultPlan, FaultSpec
 from faults.schedule import FaultSchedule, ScheduleEntry, ScheduleKey
 
 OCCURRENCE_KEYS_MAX = 1_000_000  # distinct (point, node, kind) triples: far above any real run
+ASKED_SHAPES_MAX = 4_096  # distinct (point, kinds, node) questions remembered: a run asks a few dozen
 _OFF = object()  # what the plan's specs map a kind that is not on to (a replayed kind maps to None)
 
 
@@ -69,6 +70,10 @@ class FaultInjector:
         # (point, node, kind) -> [occurrences so far, the kind's window_s, probability, spec]: see
         # `_decision_cell`. Only kinds that are on get a cell; at most OCCURRENCE_KEYS_MAX of them.
         self._occurrences: dict[tuple[str, str, str], list] = {}
+        # (point, kinds, node) -> ((kind, its cell), ...) for the asked kinds that are on, in the asked
+        # order: see `_cells_asked`. A memo over `_occurrences`' cells (the same lists), so clearing it
+        # when full loses no count.
+        self._asked: dict[tuple[str, tuple[str, ...], str], tuple[tuple[str, list], ...]] = {}
         self.active = True
 
     @property
@@ -104,17 +109,15 @@ class FaultInjector:
         """
         if not self.active:
             return None
-        occurrences = self._occurrences
+        try:
+            asked = self._asked.get((point, kinds, node))
+        except TypeError:  # kinds in a list (unhashable): asked as its tuple, the memo's key
+            kinds = tuple(kinds)
+            asked = self._asked.get((point, kinds, node))
+        if asked is None:
+            asked = self._cells_asked(point, kinds, node)
         replay = self._replay
-        for kind in kinds:
-            key = (point, node, kind)
-            cell = occurrences.get(key)
-            if cell is None:  # the first question of this kind at this point on this node
-                spec = self._specs.get(kind, _OFF)
-                if spec is _OFF:
-                    continue  # off: never counted, never drawn (and never kept here)
-                assert len(occurrences) < OCCURRENCE_KEYS_MAX, "too many distinct injection points"
-                cell = occurrences[key] = _decision_cell(spec)
+        for kind, cell in asked:
             occurrence = cell[0] + 1
             cell[0] = occurrence
             if replay is not None:
@@ -133,6 +136,33 @@ class FaultInjector:
             self._fire(point, kind, node, occurrence, params, scheduled=True)
             return kind, params
         return None
+
+    def _cells_asked(self, point: str, kinds: tuple[str, ...], node: str) -> tuple[tuple[str, list], ...]:
+        """The (kind, cell) of each kind of `kinds` that is on, in order, each cell made on first need.
+
+        WHY: a hook asks the same kinds at the same point on the same node at every op and request
+        (about 24 questions a simulated signal with every kind on); each question built its
+        (point, node, kind) key and looked its cell up. The kinds that are on are fixed at init, and a
+        cell, once made, is the one that kind's count lives in for the run, so the answer for one
+        (point, kinds, node) never changes. A cell made here for a kind the loop does not reach (one
+        fired before it) holds a count of 0, which is what no cell stands for.
+        """
+        occurrences = self._occurrences
+        found: list[tuple[str, list]] = []
+        for kind in kinds:
+            key = (point, node, kind)
+            cell = occurrences.get(key)
+            if cell is None:
+                spec = self._specs.get(kind, _OFF)
+                if spec is _OFF:
+                    continue  # off: never counted, never drawn (and never kept here)
+                assert len(occurrences) < OCCURRENCE_KEYS_MAX, "too many distinct injection points"
+                cell = occurrences[key] = _decision_cell(spec)
+            found.append((kind, cell))
+        if len(self._asked) >= ASKED_SHAPES_MAX:
+            self._asked.clear()  # a memo over the cells: the counts stay in `_occurrences`
+        asked = self._asked[(point, kinds, node)] = tuple(found)
+        return asked
 
     def scripted(self, point: str, kind: str, node: str, **params: int | float | str) -> bool:
         """Report a fault the plan scripts explicitly (crashes, clock specs); False after heal().

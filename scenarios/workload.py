@@ -101,6 +101,12 @@ def generate(spec: WorkloadSpec, rng: random.Random, *, start_s: float = 0.0) ->
     ruleset_version = spec.ruleset_version
     categories = len(CATEGORIES)
     assert burst_size_max >= 1  # the width `randint(1, burst_size_max)` draws below
+    # `Random._randbelow` is `_randbelow_with_getrandbits` for a Random whose `random` and `getrandbits`
+    # are its own (what `Random.__init_subclass__` picks); only then are its steps written out below
+    inline_draws = (type(rng) is random.Random
+                    and rng._randbelow.__func__ is random.Random._randbelow_with_getrandbits)
+    getrandbits = rng.getrandbits
+    bits_8, bits_5, bits_categories = (8).bit_length(), (5).bit_length(), categories.bit_length()
     for index in range(spec.signal_count):
         if burst_left > 0:
             burst_left -= 1
@@ -111,6 +117,22 @@ def generate(spec: WorkloadSpec, rng: random.Random, *, start_s: float = 0.0) ->
         if planned and uniform_01() < reemit_fraction:
             original = planned[below(len(planned))]  # randrange(len(planned))
             event_id, input_event, category = original.event_id, original.input_event, original.category
+        elif inline_draws:
+            event_id = f"evt-{index:07d}"
+            # `below(8)`, `below(5)`, `below(categories)`, in this order, each `_randbelow_with_getrandbits`'
+            # three lines written out (one Python call less per draw, three draws a signal): `k` bits,
+            # drawn again while the value is not below the bound (the same draws, the same values)
+            source = getrandbits(bits_8)
+            while source >= 8:
+                source = getrandbits(bits_8)
+            severity = getrandbits(bits_5)
+            while severity >= 5:
+                severity = getrandbits(bits_5)
+            picked = getrandbits(bits_categories)
+            while picked >= categories:
+                picked = getrandbits(bits_categories)
+            input_event = (("source", f"feed-{source}"), ("severity", 1 + severity), ("n", index))
+            category = CATEGORIES[picked]
         else:
             event_id = f"evt-{index:07d}"
             # randrange(8), randint(1, 5), randrange(len(CATEGORIES)), in this order

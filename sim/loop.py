@@ -295,7 +295,24 @@ class SimLoop(asyncio.BaseEventLoop):
             await asyncio.sleep(0)
             return
         future = self.create_future()
-        timer = self.call_later(delay_s, _set_result_unless_cancelled, future, None)
+        if self._plain:
+            # `call_later(delay_s, _set_result_unless_cancelled, future, None)`'s fast path, inline
+            # (one frame less per sleep; the same handle, pushed the same way)
+            timer = _new_object(_TimerHandle)
+            timer._context = _copy_context()
+            timer._loop = self
+            timer._callback = _set_result_unless_cancelled
+            timer._args = (future, None)
+            timer._cancelled = False
+            timer._repr = None
+            timer._source_traceback = None
+            timer._when = when = self._now_s + delay_s
+            timer._scheduled = True
+            entry = _TimerEntry(when)
+            entry.handle = timer
+            _heappush(self._scheduled, entry)
+        else:
+            timer = self.call_later(delay_s, _set_result_unless_cancelled, future, None)
         try:
             await future
         finally:

@@ -140,6 +140,7 @@ class SimNetwork:
         self.fault_hook: NetFaultHook | None = None
         self._loop = sim.loop
         self._record = sim.trace.record
+        self._record_fields = sim.trace.record_fields
         self._rng = rng
         self._latency_s_min = float(latency_s_min)
         self._latency_s_span = float(latency_s_max) - float(latency_s_min)
@@ -148,6 +149,12 @@ class SimNetwork:
         self._partitions: dict[tuple[str, str], tuple[float, bool]] = {}
         self._req = 0
         self._urls: dict[str, tuple[str, str]] = {}  # url -> (address, path), bounded by URLS_MAX
+        # The three legs every request schedules, bound once: a bound method made per timer was an
+        # object built, tracked by the cyclic collector and freed three times a request. Instance
+        # attributes shadowing the methods, so one replaced on the instance is the one scheduled.
+        self._expire = self._expire
+        self._deliver = self._deliver
+        self._respond = self._respond
 
     # ---- wiring ---------------------------------------------------------------------------------
 
@@ -238,11 +245,16 @@ class SimNetwork:
         endpoint = self._endpoints.get(address)
         src_name = src.name
         dst = endpoint.node.name if endpoint is not None else address
-        extra = self._describe(body) if self._describe is not None else None
-        if extra:
-            self._record(src_name, "net.send", req=req, src=src_name, dst=dst, path=path, **extra)
-        else:
-            self._record(src_name, "net.send", req=req, src=src_name, dst=dst, path=path)
+        fields = {"req": req, "src": src_name, "dst": dst, "path": path}
+        if self._describe is not None:
+            # `record(..., **extra)`'s one dict, built here: the same fields in the same order
+            extra = self._describe(body)
+            if extra:
+                fields.update(extra)
+                if len(fields) != 4 + len(extra):  # what the keywords' spread refused
+                    raise TypeError(f"describe(body) returned a field the request sets itself: "
+                                    f"{sorted(set(extra) & {'req', 'src', 'dst', 'path'})}")
+        self._record_fields(src_name, "net.send", fields)
 
         future: asyncio.Future = loop.create_future()
         timer = loop.call_later(timeout_s, self._expire, future, src_name, req)

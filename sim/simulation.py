@@ -40,7 +40,8 @@ class Simulation:
         # the loop's clock read without a Python frame (what loop.time() returns): the trace stamps
         # every event with it and every node clock reads it at every timestamp the system takes
         self._read_time_s = partial(getattr, self.loop, "_now_s")
-        self.trace = Trace(time_fn=self._read_time_s)
+        # and read as the loop's attribute where the trace and the node clocks stamp (one read, no call)
+        self.trace = Trace(time_fn=self._read_time_s, time_source=self.loop)
         self._nodes: dict[str, Node] = {}
 
     @property
@@ -55,7 +56,7 @@ class Simulation:
             return found
         if len(self._nodes) >= NODES_MAX:
             raise RuntimeError(f"this simulation already has {NODES_MAX} nodes")
-        clock = NodeClock(self._read_time_s, self.epoch)
+        clock = NodeClock(self._read_time_s, self.epoch, time_source=self.loop)
         created = Node(name, loop=self.loop, clock=clock)
         self._nodes[name] = created
         return created

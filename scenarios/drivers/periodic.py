@@ -6,7 +6,6 @@ Each loop is bounded: enough passes to outlast the longest liveness phase, then 
 """
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +29,9 @@ class PeriodicJobs:
     async def sealer_loop(self) -> None:
         config = self.world.config
         passes_max = int(config.liveness_limit_s / config.seal_interval_s) + PASSES_SLACK
+        sleep = self.world.sim.loop.sleep  # asyncio.sleep's steps, cheaper (see SimLoop.sleep)
         for _ in range(passes_max):
-            await asyncio.sleep(config.seal_interval_s)
+            await sleep(config.seal_interval_s)
             if not self.enabled:
                 return  # for good: the liveness phase drives its own passes, further ticks would be no-ops
             self.guarded_seal_pass()
@@ -70,8 +70,9 @@ class PeriodicJobs:
     async def reconcile_loop(self) -> None:
         config = self.world.config
         passes_max = int(config.liveness_limit_s / config.reconcile_interval_s) + PASSES_SLACK
+        sleep = self.world.sim.loop.sleep  # as the sealer's
         for number in range(1, passes_max + 1):
-            await asyncio.sleep(config.reconcile_interval_s)
+            await sleep(config.reconcile_interval_s)
             if not self.enabled:
                 return  # for good, as the sealer's: a quiet simulated day must not cost thousands of turns
             await self.reconcile_pass(scrub=number % config.scrub_every_passes == 0)

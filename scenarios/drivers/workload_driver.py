@@ -34,9 +34,10 @@ class WorkloadDriver:
     async def run(self) -> None:
         world, config = self.world, self.world.config
         backlog: list[PlannedSignal] = []
-        sleep = world.sim.loop.sleep  # asyncio.sleep's steps, cheaper (see SimLoop.sleep)
+        loop = world.sim.loop
+        sleep = loop.sleep  # asyncio.sleep's steps, cheaper (see SimLoop.sleep)
         for item in self.planned:
-            delay_s = item.at_s - world.sim.now_s
+            delay_s = item.at_s - loop._now_s  # `world.sim.now_s`, without its property's frame
             if delay_s > 0:
                 await sleep(delay_s)
             backlog.append(item)

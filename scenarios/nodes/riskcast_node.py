@@ -29,9 +29,9 @@ def _document_bytes(document: dict) -> bytes:
     if len(document) == 3:
         ack_id, signal_id, status = document.get("ack_id"), document.get("signal_id"), document.get("status")
         if type(ack_id) is str and type(signal_id) is str and type(status) is str:
-            return ('{"ack_id": ' + encode_basestring_ascii(ack_id) + ', "signal_id": '
-                    + encode_basestring_ascii(signal_id) + ', "status": ' + encode_basestring_ascii(status)
-                    + "}").encode()
+            # one f-string: the pieces joined once, not six concatenations each making a string
+            return (f'{{"ack_id": {encode_basestring_ascii(ack_id)}, "signal_id": '
+                    f'{encode_basestring_ascii(signal_id)}, "status": {encode_basestring_ascii(status)}}}').encode()
     return _encode_document(document).encode()
 
 

@@ -64,3 +64,16 @@ def test_the_workload_is_the_one_the_old_draws_gave(seed: int, signal_count: int
     ours, theirs = random.Random(seed), random.Random(seed)
     assert generate(spec, ours, start_s=1.0) == spec_generate(spec, theirs, start_s=1.0)
     assert ours.getstate() == theirs.getstate()  # the stream is left where the old draws left it
+
+
+def test_the_draw_generate_writes_out_is_still_randbelow_with_getrandbits() -> None:
+    """`generate` writes `_randbelow_with_getrandbits`' steps out for the three draws of every signal
+    (k = n.bit_length() bits, drawn again while not below n); the helper must still be exactly that,
+    and still the one a Random uses."""
+    import inspect
+
+    source = inspect.getsource(random.Random._randbelow_with_getrandbits)
+    body = [line.split("#")[0].strip() for line in source.splitlines()[2:] if line.split("#")[0].strip()]
+    assert body == ["getrandbits = self.getrandbits", "k = n.bit_length()", "r = getrandbits(k)",
+                    "while r >= n:", "r = getrandbits(k)", "return r"]
+    assert random.Random(1)._randbelow.__func__ is random.Random._randbelow_with_getrandbits

@@ -365,6 +365,41 @@ def test_a_failing_callback_reaches_the_exception_handler_as_handle_run_sends_it
         reference.close()
 
 
+def test_the_loops_sleep_pushes_the_timer_call_later_would() -> None:
+    """SimLoop.sleep builds its timer inline (call_later's fast path): while it sleeps, its timer must
+    equal the one `call_later(delay_s, _set_result_unless_cancelled, future, None)` pushes, slot for
+    slot, and stand in the heap at the same `when`; in debug mode it takes call_later itself."""
+    import contextvars
+
+    slots = ("_callback", "_cancelled", "_loop", "_source_traceback", "_repr", "_scheduled", "_when")
+    for debug in (False, True):
+        loop = SimLoop(start_time_s=1.25)
+        loop.set_debug(debug)
+        try:
+            async def main() -> None:
+                sleeper = loop.create_task(loop.sleep(0.375))
+                await asyncio.sleep(0)
+                (entry,) = loop._scheduled
+                ours = entry.handle
+                future = ours._args[0]
+                theirs = loop.call_later(0.375 + 1.25 - loop.time(), asyncio.futures._set_result_unless_cancelled,
+                                         future, None)
+                for name in slots:
+                    if debug and name == "_source_traceback":  # where each was made: both kept
+                        assert ours._source_traceback and theirs._source_traceback
+                        continue
+                    assert getattr(ours, name) == getattr(theirs, name), name
+                assert type(ours) is asyncio.TimerHandle and ours._args == (future, None) == theirs._args
+                assert type(ours._context) is contextvars.Context and ours._context is not theirs._context
+                assert entry == ours._when == 1.625 and type(entry).__name__ == "_TimerEntry"
+                loop.cancel_timer(theirs)
+                await sleeper
+
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
+
+
 def test_the_loops_sleep_leaves_its_timer_as_timer_cancel_would() -> None:
     """SimLoop.sleep cancels its timer inline (cancel_timer's steps): a sleep that ended and a sleep
     cancelled midway leave their timers, and the loop's count of cancelled timers, as
@@ -387,23 +422,25 @@ def test_the_loops_sleep_leaves_its_timer_as_timer_cancel_would() -> None:
             finally:
                 timer.cancel()
 
+        def the_sleeps_timer() -> asyncio.TimerHandle:
+            # the one live timer in the heap: the sleep's (SimLoop.sleep pushes its own, not through
+            # call_later, so the timer is found where both kinds of sleep put it)
+            (timer,) = [timer for timer in loop.scheduled_timers() if not timer._cancelled]
+            return timer
+
         async def main() -> None:
-            await sleep(0.5)
-            seen.append(fields(loop, loop._last_timer))
+            sleeper = loop.create_task(sleep(0.5))
+            await asyncio.sleep(0)
+            timer = the_sleeps_timer()
+            await sleeper
+            seen.append(fields(loop, timer))
             sleeper = loop.create_task(sleep(5.0))
             await asyncio.sleep(0)
-            timer = loop._last_timer
+            timer = the_sleeps_timer()
             sleeper.cancel()
             await asyncio.gather(sleeper, return_exceptions=True)
             seen.append(fields(loop, timer))
 
-        original = loop.call_later
-
-        def call_later(*args, **kwargs):
-            loop._last_timer = original(*args, **kwargs)
-            return loop._last_timer
-
-        loop.call_later = call_later  # type: ignore[method-assign]
         try:
             loop.run_until_complete(main())
         finally:

@@ -129,3 +129,36 @@ def test_now_reads_the_keyword_timedelta_of_its_wall_seconds() -> None:
     for now_s in (0.0, 0.0000005, 1.5, 12345.6789015, 86_399.9999995):
         virtual.now_s = now_s
         assert clock.now() == EPOCH + timedelta(seconds=clock.wall_s())
+
+
+def test_a_clock_reading_its_time_source_reads_what_its_time_function_would() -> None:
+    """A node clock given the loop as `time_source` reads the loop's `_now_s` where it called
+    `time_fn()`: through skews, jumps and resets, every reading equals a clock on the function alone,
+    and a trace stamped from the source equals one stamped by the function."""
+    from functools import partial
+
+    from sim.loop import SimLoop
+    from sim.trace import Trace
+
+    loop = SimLoop(start_time_s=3.5)
+    try:
+        read = partial(getattr, loop, "_now_s")
+        by_source = NodeClock(read, EPOCH, offset_s=0.25, rate=1.5, time_source=loop)
+        by_function = NodeClock(read, EPOCH, offset_s=0.25, rate=1.5)
+        traces = Trace(read, time_source=loop), Trace(read)
+        for step in range(40):
+            loop._now_s += 0.125 * (step % 7)
+            for clock in (by_source, by_function):
+                if step % 5 == 1:
+                    clock.skew(0.5 + step / 40)
+                elif step % 5 == 3:
+                    clock.jump(-0.75 if step % 2 else 2.0)
+                elif step == 20:
+                    clock.reset()
+            assert by_source.now() == by_function.now() and by_source.wall_s() == by_function.wall_s()
+            assert by_source.offset_s == by_function.offset_s
+            for trace in traces:
+                trace.record("n", "tick", step=step)
+        assert traces[0].events == traces[1].events
+    finally:
+        loop.close()

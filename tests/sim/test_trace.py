@@ -175,3 +175,27 @@ def test_node_and_kind_are_positional_so_fields_of_those_names_are_fields_and_st
         restricted.record("n", "k", kind="field")
     with pytest.raises(TypeError):
         restricted.record(node="n", kind="k")  # type: ignore[call-arg]
+
+
+def test_record_fields_records_what_record_records_from_the_same_fields() -> None:
+    """`record_fields(node, kind, fields)` is `record(node, kind, **fields)` for a dict the caller built:
+    the same event (the caller's dict itself kept), the same index, the same refusals when restricted."""
+    now = [0.5]
+    by_keywords, by_dict = Trace(time_fn=lambda: now[0]), Trace(time_fn=lambda: now[0])
+    for trace in (by_keywords, by_dict):
+        trace.restrict({"net.send": frozenset({"req", "src", "dst", "path", "signal_id"}), "k": frozenset()})
+    shapes = [("a", "net.send", {"req": 1, "src": "a", "dst": "b", "path": "/x", "signal_id": "s"}),
+              ("b", "k", {}), ("a", "net.send", {"req": 2, "src": "a", "dst": "b", "path": "/y"})]
+    for node, kind, fields in shapes:
+        now[0] += 0.25
+        given = dict(fields)
+        assert by_keywords.record(node, kind, **fields) == by_dict.record_fields(node, kind, given)
+        assert by_dict.events[-1].fields is given
+    assert by_keywords.events == by_dict.events and by_keywords.hash() == by_dict.hash()
+    for trace, record in ((by_keywords, lambda f: by_keywords.record("n", "k", **f)),
+                          (by_dict, lambda f: by_dict.record_fields("n", "k", f))):
+        with pytest.raises(TraceKindError, match="does not declare field"):
+            record({"x": 1})
+        with pytest.raises(TraceKindError, match="not in the catalogue"):
+            trace.record_fields("n", "unknown", {})
+    assert len(by_keywords) == len(by_dict) == 3
