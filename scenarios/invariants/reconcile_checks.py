@@ -89,10 +89,6 @@ def utc_time(ctx: CheckContext) -> Iterator[Violation]:
     # `_utc_moment` written out for a text (`str`, as the writer and the store give them): its
     # frame cost as much as the parse, at five timestamps per signal. Anything else goes through it.
     fromisoformat = datetime.fromisoformat
-    # texts found to be UTC moments here: `_utc_moment` is a function of the text alone, and a
-    # stored row's `emitted_at` is nearly always the text its ledger record carries (held: exact
-    # `str`s only, whose equality is that of their characters). Bounded by the records read.
-    utc_texts: set[str] = set()
     for name, partition in ctx.final_visible.items():
         day_of_partition = name.removesuffix(LATE_SUFFIX)
         day = _canonical_day(day_of_partition)
@@ -133,24 +129,20 @@ def utc_time(ctx: CheckContext) -> Iterator[Violation]:
                                 f"record {record.signal_id} emitted at {event['emitted_at']} sits in partition {name}",
                                 signal_ids=(record.signal_id,), partition=name)
                 return
-            if type(emitted_text) is str:
-                utc_texts.add(emitted_text)
     for row in ctx.stored_rows:
-        emitted_text, received_text = row[4], row[5]
-        if not (type(emitted_text) is str and emitted_text in utc_texts) and _utc_moment(emitted_text) is None:
-            yield Violation("utc_time", f"stored row {row[0]} carries a non-UTC timestamp", signal_ids=(row[0],))
-            return
-        if type(received_text) is str:
-            try:
-                received = fromisoformat(received_text) if received_text else None
-            except ValueError:
-                received = None
-            received_utc = received is not None and received.tzinfo is _UTC
-        else:
-            received_utc = _utc_moment(received_text) is not None
-        if not received_utc:
-            yield Violation("utc_time", f"stored row {row[0]} carries a non-UTC timestamp", signal_ids=(row[0],))
-            return
+        # the store writes its own texts (`+00:00` where the ledger has `Z`): each is asked
+        for text in (row[4], row[5]):
+            if type(text) is str:
+                try:
+                    moment = fromisoformat(text) if text else None
+                except ValueError:
+                    moment = None
+                utc = moment is not None and moment.tzinfo is _UTC
+            else:
+                utc = _utc_moment(text) is not None
+            if not utc:
+                yield Violation("utc_time", f"stored row {row[0]} carries a non-UTC timestamp", signal_ids=(row[0],))
+                return
 
 
 def liveness(ctx: CheckContext) -> Iterator[Violation]:

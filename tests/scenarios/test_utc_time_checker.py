@@ -100,8 +100,8 @@ def test_the_zero_offset_edges() -> None:
 
 
 def spec_utc_time_with_rows(ctx: CheckContext) -> list[Violation]:
-    """`utc_time` before its written-out parse, the partition's date compared as a date and the
-    rows' `emitted_at` answered from the ledger's (verbatim but for `return` and the list)."""
+    """`utc_time` before its written-out parse and the partition's date compared as a date
+    (verbatim but for `return` and the list)."""
     for name, partition in ctx.final_visible.items():
         day_of_partition = name.removesuffix(LATE_SUFFIX)
         for record in partition.records:
