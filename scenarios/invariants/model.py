@@ -64,7 +64,7 @@ class CheckContext:
     def __post_init__(self) -> None:
         grouped: dict[str, list[TraceEvent]] = defaultdict(list)
         for event in self.events:
-            grouped[event.kind].append(event)
+            grouped[event[3]].append(event)  # `event.kind`, by position: a tuple's item costs less than its name
         self._by_kind = dict(grouped)
 
     def of_kind(self, kind: str) -> list[TraceEvent]:

@@ -32,9 +32,15 @@ def reports_match_facts(ctx: CheckContext) -> Iterator[Violation]:
     for index, _, _, kind, fields in events:
         get = fields.get
         if kind == "ingest.result":
-            if get("status") in (200, 409) and get("ack_id"):
-                answered.add((str(fields["signal_id"]), int(fields["status"]), str(fields["ack_id"])))
-                accepted.add(str(fields["signal_id"]))
+            # each field read once: a present key's `get` is its subscript, and `str` of one value
+            # twice gives equal texts (the sets compare by equality)
+            status = get("status")
+            if status in (200, 409):
+                ack = get("ack_id")
+                if ack:
+                    sid = str(fields["signal_id"])
+                    answered.add((sid, int(status), str(ack)))
+                    accepted.add(sid)
             continue
         if kind == "emit.start":
             # a signal emitted again may already be durable from an earlier emit, or become durable

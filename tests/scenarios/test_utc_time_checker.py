@@ -97,3 +97,56 @@ def test_the_zero_offset_edges() -> None:
             "2026-01-01", "2026-01-01T10:00:00+00:00[UTC]", "20260101T100000Z", None, "", 0, 1.5, True]:
         got, want = _utc_moment(text), spec_utc_moment(text)
         assert (got, None if got is None else got.tzinfo) == (want, None if want is None else want.tzinfo), text
+
+
+def spec_utc_time_with_rows(ctx: CheckContext) -> list[Violation]:
+    """`utc_time` before its written-out parse and the partition's date compared as a date
+    (verbatim but for `return` and the list)."""
+    for name, partition in ctx.final_visible.items():
+        day_of_partition = name.removesuffix(LATE_SUFFIX)
+        for record in partition.records:
+            event = record.event
+            emitted_text, written_text = event.get("emitted_at"), event.get("ledger_written_at")
+            emitted = _utc_moment(emitted_text)
+            if (emitted is None or _utc_moment(event.get("observed_at")) is None
+                    or (not (type(written_text) is str and written_text == emitted_text)
+                        and _utc_moment(written_text) is None)):
+                return [Violation("utc_time", f"ledger record {record.signal_id} carries a non-UTC timestamp",
+                                  signal_ids=(record.signal_id,), partition=name)]
+            if day_of_partition != emitted.date().isoformat():
+                return [Violation("utc_time",
+                                  f"record {record.signal_id} emitted at {event['emitted_at']} sits in partition {name}",
+                                  signal_ids=(record.signal_id,), partition=name)]
+    for row in ctx.stored_rows:
+        if _utc_moment(row[4]) is None or _utc_moment(row[5]) is None:
+            return [Violation("utc_time", f"stored row {row[0]} carries a non-UTC timestamp", signal_ids=(row[0],))]
+    return []
+
+
+PARTITION_NAMES = st.sampled_from(["2026-01-01", "2026-01-02", "2026-01-01-late", "20260101", "2026-1-01",
+                                   "2026-01-01T00", "not a day", "0001-01-01", "2026-02-30"])
+ROW_TIMES = st.one_of(TIMES, st.sampled_from([b"2026-01-01T10:00:00Z", 1.5]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(PARTITION_NAMES, st.lists(st.tuples(TIMES, TIMES, TIMES, st.booleans()), max_size=3)),
+                max_size=3),
+       st.lists(st.tuples(st.booleans(), ROW_TIMES, ROW_TIMES), max_size=4))
+def test_utc_time_judges_records_and_rows_as_before(partitions, rows) -> None:
+    """Any partition names (canonical days, late ones, texts `date.fromisoformat` reads but does not
+    write, none at all) and stored rows whose `emitted_at` is a ledger record's text or any other."""
+    final_visible: dict[str, OraclePartition] = {}
+    emitted_texts = []
+    for name, stamps in partitions:
+        records = []
+        for i, (emitted, observed, written, same) in enumerate(stamps):
+            event = {"emitted_at": emitted, "observed_at": observed, "ledger_written_at": emitted if same else written}
+            records.append(OracleRecord(name, "segment-000001.log", i, f"S{i}", i + 1,
+                                        {key: value for key, value in event.items() if value is not None}))
+            emitted_texts.append(emitted)
+        final_visible[name] = OraclePartition(name, [OracleSegment("segment-000001.log", 1, 1, records)])
+    stored_rows = [("R", "A", None, None, emitted_texts[0] if from_ledger and emitted_texts else emitted, received)
+                   for from_ledger, emitted, received in rows]
+    ctx = CheckContext(events=[], final_visible=final_visible, final_durable={}, stored_rows=stored_rows,
+                       reconcile_state={}, reader_view={}, observations=None, faults_fired={})
+    assert list(utc_time(ctx)) == spec_utc_time_with_rows(ctx)
