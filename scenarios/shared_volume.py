@@ -13,6 +13,7 @@ import errno
 import os
 from typing import Any
 
+from omen.ledger.fs_ops import WHOLE_FILE_OP
 from omen.ledger.fs_port import READ_OPS
 from sim.disk import SimDisk
 
@@ -102,6 +103,20 @@ class SharedVolume:
         finally:
             disk.fault_hook = saved
 
+    def read_whole_file(self, path: str, read_max_bytes: int) -> tuple[bytes, int] | None:
+        """`SimDisk.read_whole_file` with the hook off, as each of the five calls it stands for
+        would have it: the reader's read of a segment (open, fstat, lseek, read, close) in one
+        call, or None (nothing done) for the caller to make the five itself, through the methods
+        above. Not a port op: an optional form of five of them (`omen.ledger.fs_ops`)."""
+        disk = self._disk
+        saved = disk.fault_hook
+        disk.fault_hook = None
+        try:
+            return disk.read_whole_file(path, read_max_bytes)
+        finally:
+            disk.fault_hook = saved
 
-# every op the class answers itself is a read-only op (the rest come through `__getattr__`)
-assert {name for name in vars(SharedVolume) if not name.startswith("_")} <= READ_ONLY_OPS
+
+# every op the class answers itself is a read-only op (the rest come through `__getattr__`), or
+# the fused whole-file read, which only reads
+assert {name for name in vars(SharedVolume) if not name.startswith("_")} <= READ_ONLY_OPS | {WHOLE_FILE_OP}

@@ -34,7 +34,7 @@ from datetime import datetime
 from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_port import ReadOnlyFileSystem
-from omen.ledger.fs_ops import read_all
+from omen.ledger.fs_ops import read_file_and_mode, whole_file_op
 from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES
 # The reader's walk also hands each frame's tail to the record layer; under the name `scan_frames`,
 # which a planted bug of the zoo replaces by name (its stand-in returns no tails: the pattern reads).
@@ -120,6 +120,8 @@ class LedgerReader:
             raise ValueError(f"verified_bytes_max must be an int >= 0, got {verified_bytes_max!r}")
         self._root = root
         self._fs = fs
+        # the fs type's fused read of a whole file, if it has one: the same five calls' answer
+        self._whole_file = whole_file_op(fs)
         self._frame_max_bytes = frame_max_bytes
         # (partition, segment) -> the verified segment, under (tail rule, manifest entry). Single dict
         # operations (see BytesMemo), so reads on worker threads (the served app) share it safely.
@@ -329,14 +331,7 @@ class LedgerReader:
 
     def _read_path(self, path: str) -> tuple[bytes, int]:
         """(bytes, mode) of the segment at `path`: open, fstat, read whole, close, in that order."""
-        fs = self._fs
-        fd = fs.open(path, os.O_RDONLY)
-        try:
-            stat = fs.fstat(fd)
-            data = read_all(fs, fd, stat.st_size)
-        finally:
-            fs.close(fd)
-        return data, stat.st_mode
+        return read_file_and_mode(self._fs, path, self._whole_file)
 
 
 __all__ = ["LedgerReader", "PartitionInfo", "check_listed_segments", "held_entries",
