@@ -34,7 +34,7 @@ from datetime import datetime
 from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_port import ReadOnlyFileSystem
-from omen.ledger.fs_ops import read_file_and_mode, whole_file_op
+from omen.ledger.fs_ops import READ_CHUNK_BYTES, read_file_and_mode, whole_file_op
 from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES
 # The reader's walk also hands each frame's tail to the record layer; under the name `scan_frames`,
 # which a planted bug of the zoo replaces by name (its stand-in returns no tails: the pattern reads).
@@ -106,6 +106,13 @@ def _scanned_records(segment: SegmentRecords) -> Iterator[ScannedRecord]:
 
 
 _TUPLE_NEW = tuple.__new__
+
+
+def _held_values(entry: SegmentEntry) -> tuple[str, int, int, bool]:
+    """The entry as the plain values the segment's checks read (its whole content): a manifest
+    parsed again (every rollover) gives equal entries in new objects, and pydantic's __eq__ on
+    each, at every pass, cost more than the tuple."""
+    return entry.name, entry.record_count, entry.size_bytes, entry.sealed
 
 
 class LedgerReader:
@@ -274,15 +281,28 @@ class LedgerReader:
         # `os.path.join(directory, name)` is the path `_read_segment` builds, segment by segment.
         directory = partition_dir(self._root, partition)
         last_position = len(names) - 1
+        # WHY the read and the memo probe inline (`_read_path`, then `_verified_segment`'s probe):
+        # an unchanged segment's reread is its read and one comparison, and the frames around
+        # them were a third of it. The same calls, the same bytes, the same comparison.
+        fs, whole_file = self._fs, self._whole_file
+        probe = self._verified.probe
         for position, name in enumerate(names):
-            data, mode = self._read_path(joined(directory, name))
+            path = joined(directory, name)
+            read = whole_file(fs, path, READ_CHUNK_BYTES) if whole_file is not None else None
+            data, mode = read if read is not None else read_file_and_mode(fs, path, None)
             entry = held.get(name)
             # `tolerates_torn_tail` is False before the last segment whatever the rest says: asked
             # only for the last one (the same answer, one call per partition, not per segment)
             tolerate = position == last_position and tolerates_torn_tail(
                 position=position, segment_count=len(names), partition_sealed=partition_sealed, entry=entry,
                 mode=mode)
-            segment, increasing = self._verified_segment(partition, name, data, tolerate, entry)
+            # `_verified_segment`'s memo hit (`BytesMemo.get` on the same key, inputs and bytes)
+            known = probe((partition, name))
+            if (known is not None and known[1] == data
+                    and known[0] == (tolerate, None if entry is None else _held_values(entry))):
+                segment, increasing = known[2], True
+            else:
+                segment, increasing = self._verified_segment(partition, name, data, tolerate, entry)
             sequences = segment.sequences
             if sequences and (sequences[0] <= last_sequence or not increasing):
                 previous = [last_sequence, *sequences]
@@ -305,8 +325,7 @@ class LedgerReader:
         # the entry as the plain values the checks below read (its whole content): a manifest parsed
         # again (every rollover) gives equal entries in new objects, and pydantic's __eq__ on each,
         # at every pass, cost more than the tuple
-        held = None if entry is None else (entry.name, entry.record_count, entry.size_bytes, entry.sealed)
-        key, inputs = (partition, name), (tolerate, held)
+        key, inputs = (partition, name), (tolerate, None if entry is None else _held_values(entry))
         known = self._verified.get(key, inputs, data)
         if known is not None:
             return known, True
