@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from typing import Any
 
 from omen.ledger.fs_ops import WHOLE_FILE_OP
@@ -103,18 +104,15 @@ class SharedVolume:
         finally:
             disk.fault_hook = saved
 
-    def read_whole_file(self, path: str, read_max_bytes: int) -> tuple[bytes, int] | None:
-        """`SimDisk.read_whole_file` with the hook off, as each of the five calls it stands for
-        would have it: the reader's read of a segment (open, fstat, lseek, read, close) in one
+    @property
+    def read_whole_file(self) -> Callable[[str, int], tuple[bytes, int] | None]:
+        """`SimDisk.read_whole_file` as the five calls it stands for see the disk through this
+        volume, hook off: the reader's read of a segment (open, fstat, lseek, read, close) in one
         call, or None (nothing done) for the caller to make the five itself, through the methods
-        above. Not a port op: an optional form of five of them (`omen.ledger.fs_ops`)."""
-        disk = self._disk
-        saved = disk.fault_hook
-        disk.fault_hook = None
-        try:
-            return disk.read_whole_file(path, read_max_bytes)
-        finally:
-            disk.fault_hook = saved
+        above. The disk's own bound method (`read_whole_file_hook_off`), handed out once per reader
+        (`omen.ledger.fs_ops.whole_file_op`): no frame here, no hook to set and put back. Not a
+        port op: an optional form of five of them."""
+        return self._disk.read_whole_file_hook_off
 
 
 # every op the class answers itself is a read-only op (the rest come through `__getattr__`), or

@@ -72,15 +72,17 @@ def read_file(fs: ReadOnlyFileSystem, path: str) -> bytes:
     return read_file_and_mode(fs, path, whole_file_op(fs))[0]
 
 
-def whole_file_op(fs: object) -> Callable[..., tuple[bytes, int] | None] | None:
-    """The fs type's fused whole-file read, `fs_type.read_whole_file(fs, path, read_max_bytes)`,
-    or None when it offers none (`os` does not; the simulated disk and the shared volume do).
+def whole_file_op(fs: object) -> Callable[[str, int], tuple[bytes, int] | None] | None:
+    """The fs's fused read of a whole file, `fs.read_whole_file(path, read_max_bytes)`, or None when
+    its type offers none (`os` does not; the simulated disk and the shared volume do).
 
     The fused op answers, as (bytes, st_mode), what `read_file_and_mode`'s five calls would
     answer, with the same effects, or None having done nothing (then the five calls are made).
-    Looked up on the type, never on the object: a wrapper that forwards attributes to a disk
-    (`__getattr__`) must see each of the five calls it wraps, not one it does not know."""
-    found = getattr(type(fs), WHOLE_FILE_OP, None)
+    Its presence is asked of the type, never of the object: a wrapper that forwards attributes to
+    a disk (`__getattr__`) must see each of the five calls it wraps, not one it does not know."""
+    if getattr(type(fs), WHOLE_FILE_OP, None) is None:
+        return None
+    found = getattr(fs, WHOLE_FILE_OP)
     return found if callable(found) else None
 
 
@@ -90,7 +92,7 @@ def read_file_and_mode(fs: ReadOnlyFileSystem, path: str,
 
     `fused` is `whole_file_op(fs)` (a reader looks it up once, not per file)."""
     if fused is not None:
-        found = fused(fs, path, READ_CHUNK_BYTES)
+        found = fused(path, READ_CHUNK_BYTES)
         if found is not None:
             return found
     fd = fs.open(path, os.O_RDONLY)

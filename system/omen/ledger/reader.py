@@ -39,7 +39,7 @@ from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYT
 # The reader's walk also hands each frame's tail to the record layer; under the name `scan_frames`,
 # which a planted bug of the zoo replaces by name (its stand-in returns no tails: the pattern reads).
 from omen.ledger.framing import scan_frames_with_tails as scan_frames
-from omen.ledger.layout import is_partition_name, joined, partition_dir, require_partition_name, segment_names
+from omen.ledger.layout import is_partition_name, joined, joined_strs, partition_dir, require_partition_name, segment_names
 from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes
 from omen.ledger.record_parse import ScannedRecord, SegmentRecords
 from omen.ledger.salvage import SalvageMemo, SalvageResult, salvage_partition
@@ -287,8 +287,9 @@ class LedgerReader:
         fs, whole_file = self._fs, self._whole_file
         probe = self._verified.probe
         for position, name in enumerate(names):
-            path = joined(directory, name)
-            read = whole_file(fs, path, READ_CHUNK_BYTES) if whole_file is not None else None
+            # `joined(directory, name)`, its memo without the frame (`directory` is a str)
+            path = joined_strs(directory, name) if type(name) is str else joined(directory, name)
+            read = whole_file(path, READ_CHUNK_BYTES) if whole_file is not None else None
             data, mode = read if read is not None else read_file_and_mode(fs, path, None)
             entry = held.get(name)
             # `tolerates_torn_tail` is False before the last segment whatever the rest says: asked
@@ -298,8 +299,9 @@ class LedgerReader:
                 mode=mode)
             # `_verified_segment`'s memo hit (`BytesMemo.get` on the same key, inputs and bytes)
             known = probe((partition, name))
-            if (known is not None and known[1] == data
-                    and known[0] == (tolerate, None if entry is None else _held_values(entry))):
+            if (known is not None and known[1] == data and known[0] == (
+                    tolerate, None if entry is None else
+                    (entry.name, entry.record_count, entry.size_bytes, entry.sealed))):  # `_held_values`
                 segment, increasing = known[2], True
             else:
                 segment, increasing = self._verified_segment(partition, name, data, tolerate, entry)
