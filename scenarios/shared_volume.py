@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from typing import Any
 
+from omen.ledger.fs_ops import WHOLE_FILE_OP
 from omen.ledger.fs_port import READ_OPS
 from sim.disk import SimDisk
 
@@ -102,6 +104,17 @@ class SharedVolume:
         finally:
             disk.fault_hook = saved
 
+    @property
+    def read_whole_file(self) -> Callable[[str, int], tuple[bytes, int] | None]:
+        """`SimDisk.read_whole_file` as the five calls it stands for see the disk through this
+        volume, hook off: the reader's read of a segment (open, fstat, lseek, read, close) in one
+        call, or None (nothing done) for the caller to make the five itself, through the methods
+        above. The disk's own bound method (`read_whole_file_hook_off`), handed out once per reader
+        (`omen.ledger.fs_ops.whole_file_op`): no frame here, no hook to set and put back. Not a
+        port op: an optional form of five of them."""
+        return self._disk.read_whole_file_hook_off
 
-# every op the class answers itself is a read-only op (the rest come through `__getattr__`)
-assert {name for name in vars(SharedVolume) if not name.startswith("_")} <= READ_ONLY_OPS
+
+# every op the class answers itself is a read-only op (the rest come through `__getattr__`), or
+# the fused whole-file read, which only reads
+assert {name for name in vars(SharedVolume) if not name.startswith("_")} <= READ_ONLY_OPS | {WHOLE_FILE_OP}

@@ -120,6 +120,71 @@ def _sync_op(op: str) -> Callable[["SimDisk", object], None]:
     return sync
 
 
+def _whole_file_read(hook_off: bool) -> Callable[..., tuple[bytes, int] | None]:
+    """`SimDisk.read_whole_file`, made once per hook rule (`hook_off`: as if no hook were set, what
+    the shared volume's five calls would see): one body, and no frame between the caller and it."""
+
+    def read_whole_file(self: "SimDisk", path, read_max_bytes: int) -> tuple[bytes, int] | None:
+        """What `open(path, O_RDONLY)`, `fstat`, `lseek(0, SEEK_SET)`, `read(st_size)` (none for an
+        empty file) and `close` give, as (bytes, st_mode), when none of the five can fail, no fault
+        hook is set (or `hook_off`: as if none were) and no op is traced: the same op count,
+        descriptor taken and freed, snapshot and bytes object. None, having done nothing, whenever
+        one of these does not hold: the caller then makes the five calls itself (see
+        `omen.ledger.fs_ops.read_file_and_mode`).
+
+        WHY: reconcile reads every segment of the open day at every pass (about 740 a pass at
+        100,000 signals) through the five calls, and each is a frame with its own path, descriptor
+        and count bookkeeping: about two thirds of an unchanged segment's reread. With no hook and
+        no trace there is no question to ask between them and nothing to record, so what is left
+        of the five is their counts and their effects, made here in one frame. `read_max_bytes` is
+        the caller's single read: a file that large is read in chunks, by the caller."""
+        if self.trace_ops or (self.fault_hook is not None and not hook_off) or type(path) is not str:
+            return None
+        found = _norm_memo.get(path)
+        if found is None or found[2]:
+            return None  # a path not seen yet, or with a trailing slash: the calls make their errors
+        norm = found[1]
+        split = _split_memo.get(norm)
+        if split is None or len(split[0]) > PATH_DEPTH_MAX:
+            return None
+        nodes = self._nodes
+        directory = nodes[ROOT_INO]
+        for part in split[1]:
+            ino = directory.entries.get(part)
+            if ino is None:
+                return None
+            directory = nodes[ino]
+            if not directory.is_dir:
+                return None
+        ino = directory.entries.get(split[2])
+        if ino is None:
+            return None
+        node = nodes[ino]
+        if node.is_dir or (not self.root_user and not node.mode & _S_IRUSR) or len(self._fds) >= OPEN_FILES_MAX:
+            return None
+        size_bytes = len(node.data)
+        if size_bytes >= read_max_bytes:
+            return None
+        # `open`'s descriptor, taken and freed by `close`: a free one is the heap's smallest, and
+        # pushed back it leaves the heap's content as it was (the next open gets the descriptor it
+        # would have got); with none free, a new one is made and left free
+        free_fds = self._free_fds
+        if not free_fds:
+            free_fds.append(self._next_fd)
+            self._next_fd += 1
+        if size_bytes == 0:
+            self.op_count += 4  # open, fstat, lseek, close: an empty file is not read
+            return b"", node.mode
+        self.op_count += 5
+        # `read`'s whole-file answer: the node's snapshot while unchanged (`visible_snapshot`)
+        data = node.snapshot
+        if data is None or len(data) != size_bytes or node.snapshot_rewrites != node.visible_rewrites:
+            data = node.visible_snapshot()
+        return data, node.mode
+
+    return read_whole_file
+
+
 class OpenFile:
     """One open descriptor: which inode, how it was opened, where it is."""
 
@@ -558,6 +623,11 @@ class SimDisk:
             raise os_error(errno.EBADF)
         del self._fds[fd]
         _heappush(self._free_fds, fd)
+
+    # The fused whole-file read (see `_whole_file_read`): as OMEN's own calls make it, and as the
+    # shared volume's calls make it, with the hook off (the volume suspends it for each call)
+    read_whole_file = _whole_file_read(hook_off=False)
+    read_whole_file_hook_off = _whole_file_read(hook_off=True)
 
     def write(self, fd: int, data) -> int:
         payload = data if type(data) is bytes else bytes(memoryview(data))

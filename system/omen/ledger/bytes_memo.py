@@ -15,7 +15,7 @@ see half an entry; two of them racing can only skew the byte count, which times 
 """
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -29,6 +29,10 @@ class BytesMemo(Generic[V]):
         self.bytes_max = bytes_max
         self._known: dict[Hashable, tuple[object, bytes, V]] = {}
         self._bytes = 0
+        # key -> (inputs, data, value) as held, or None: for a caller that makes `get`'s two
+        # comparisons itself, inline (the reader, at each unchanged segment of every pass), and takes
+        # the value only when both hold. The dict's own `get` (no frame): the dict is never replaced.
+        self.probe: Callable[[Hashable], tuple[object, bytes, V] | None] = self._known.get
 
     @property
     def held_bytes(self) -> int:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 
 from omen.ledger.fs_port import FileSystem, ReadOnlyFileSystem
 from omen.ledger.layout import FILE_MODE_NEW, TEMP_SUFFIX, joined
 
+# The name of the optional fused read of a whole file an fs type may define (see `whole_file_op`).
+WHOLE_FILE_OP = "read_whole_file"
 # One read covers a whole segment of the default size (64 MiB): a single chunk needs no join (a copy).
 READ_CHUNK_BYTES = 64 * 1024 * 1024
 
@@ -66,11 +69,39 @@ def read_all(fs: ReadOnlyFileSystem, fd: int, size_bytes: int) -> bytes:
 
 def read_file(fs: ReadOnlyFileSystem, path: str) -> bytes:
     """Whole content of a file (raises FileNotFoundError when it is absent)."""
+    return read_file_and_mode(fs, path, whole_file_op(fs))[0]
+
+
+def whole_file_op(fs: object) -> Callable[[str, int], tuple[bytes, int] | None] | None:
+    """The fs's fused read of a whole file, `fs.read_whole_file(path, read_max_bytes)`, or None when
+    its type offers none (`os` does not; the simulated disk and the shared volume do).
+
+    The fused op answers, as (bytes, st_mode), what `read_file_and_mode`'s five calls would
+    answer, with the same effects, or None having done nothing (then the five calls are made).
+    Its presence is asked of the type, never of the object: a wrapper that forwards attributes to
+    a disk (`__getattr__`) must see each of the five calls it wraps, not one it does not know."""
+    if getattr(type(fs), WHOLE_FILE_OP, None) is None:
+        return None
+    found = getattr(fs, WHOLE_FILE_OP)
+    return found if callable(found) else None
+
+
+def read_file_and_mode(fs: ReadOnlyFileSystem, path: str,
+                       fused: Callable[..., tuple[bytes, int] | None] | None) -> tuple[bytes, int]:
+    """(whole content, st_mode) of the file at `path`: open, fstat, read whole, close, in that order.
+
+    `fused` is `whole_file_op(fs)` (a reader looks it up once, not per file)."""
+    if fused is not None:
+        found = fused(path, READ_CHUNK_BYTES)
+        if found is not None:
+            return found
     fd = fs.open(path, os.O_RDONLY)
     try:
-        return read_all(fs, fd, fs.fstat(fd).st_size)
+        stat = fs.fstat(fd)
+        data = read_all(fs, fd, stat.st_size)
     finally:
         fs.close(fd)
+    return data, stat.st_mode
 
 
 def fsync_dir(fs: FileSystem, path: str) -> None:
@@ -114,4 +145,5 @@ def exists(fs: ReadOnlyFileSystem, path: str) -> bool:
     return True
 
 
-__all__ = ["exists", "fsync_dir", "fsync_file", "read_all", "read_file", "replace_atomically", "write_all"]
+__all__ = ["WHOLE_FILE_OP", "exists", "fsync_dir", "fsync_file", "read_all", "read_file", "read_file_and_mode",
+           "replace_atomically", "whole_file_op", "write_all"]

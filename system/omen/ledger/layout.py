@@ -103,6 +103,9 @@ def require_partition_name(name: object) -> str:
 
 
 _joined_memo = functools.lru_cache(maxsize=JOINED_PATHS_MAX)(os.path.join)
+# `joined` for a caller that knows both arguments are plain str (the reader's segment loop): the
+# memo itself, no frame before it
+joined_strs = _joined_memo
 
 
 def joined(directory: str, name: str) -> str:
@@ -131,5 +134,6 @@ __all__ = [
     "require_partition_name",
     "segment_index",
     "segment_name",
+    "joined_strs",
     "segment_names",
 ]

@@ -34,12 +34,12 @@ from datetime import datetime
 from omen.ledger.bytes_memo import BytesMemo
 from omen.ledger.errors import LedgerCorruptionError
 from omen.ledger.fs_port import ReadOnlyFileSystem
-from omen.ledger.fs_ops import read_all
+from omen.ledger.fs_ops import READ_CHUNK_BYTES, read_file_and_mode, whole_file_op
 from omen.ledger.framing import END_CORRUPT, FRAME_MAX_BYTES_DEFAULT, HEADER_BYTES
 # The reader's walk also hands each frame's tail to the record layer; under the name `scan_frames`,
 # which a planted bug of the zoo replaces by name (its stand-in returns no tails: the pattern reads).
 from omen.ledger.framing import scan_frames_with_tails as scan_frames
-from omen.ledger.layout import is_partition_name, joined, partition_dir, require_partition_name, segment_names
+from omen.ledger.layout import is_partition_name, joined, joined_strs, partition_dir, require_partition_name, segment_names
 from omen.ledger.manifest import Manifest, SegmentEntry, parse_manifest, read_manifest_bytes
 from omen.ledger.record_parse import ScannedRecord, SegmentRecords
 from omen.ledger.salvage import SalvageMemo, SalvageResult, salvage_partition
@@ -108,6 +108,13 @@ def _scanned_records(segment: SegmentRecords) -> Iterator[ScannedRecord]:
 _TUPLE_NEW = tuple.__new__
 
 
+def _held_values(entry: SegmentEntry) -> tuple[str, int, int, bool]:
+    """The entry as the plain values the segment's checks read (its whole content): a manifest
+    parsed again (every rollover) gives equal entries in new objects, and pydantic's __eq__ on
+    each, at every pass, cost more than the tuple."""
+    return entry.name, entry.record_count, entry.size_bytes, entry.sealed
+
+
 class LedgerReader:
     """Reads a ledger root written by LedgerWriter, through the same `fs` port."""
 
@@ -120,6 +127,8 @@ class LedgerReader:
             raise ValueError(f"verified_bytes_max must be an int >= 0, got {verified_bytes_max!r}")
         self._root = root
         self._fs = fs
+        # the fs type's fused read of a whole file, if it has one: the same five calls' answer
+        self._whole_file = whole_file_op(fs)
         self._frame_max_bytes = frame_max_bytes
         # (partition, segment) -> the verified segment, under (tail rule, manifest entry). Single dict
         # operations (see BytesMemo), so reads on worker threads (the served app) share it safely.
@@ -272,15 +281,30 @@ class LedgerReader:
         # `os.path.join(directory, name)` is the path `_read_segment` builds, segment by segment.
         directory = partition_dir(self._root, partition)
         last_position = len(names) - 1
+        # WHY the read and the memo probe inline (`_read_path`, then `_verified_segment`'s probe):
+        # an unchanged segment's reread is its read and one comparison, and the frames around
+        # them were a third of it. The same calls, the same bytes, the same comparison.
+        fs, whole_file = self._fs, self._whole_file
+        probe = self._verified.probe
         for position, name in enumerate(names):
-            data, mode = self._read_path(joined(directory, name))
+            # `joined(directory, name)`, its memo without the frame (`directory` is a str)
+            path = joined_strs(directory, name) if type(name) is str else joined(directory, name)
+            read = whole_file(path, READ_CHUNK_BYTES) if whole_file is not None else None
+            data, mode = read if read is not None else read_file_and_mode(fs, path, None)
             entry = held.get(name)
             # `tolerates_torn_tail` is False before the last segment whatever the rest says: asked
             # only for the last one (the same answer, one call per partition, not per segment)
             tolerate = position == last_position and tolerates_torn_tail(
                 position=position, segment_count=len(names), partition_sealed=partition_sealed, entry=entry,
                 mode=mode)
-            segment, increasing = self._verified_segment(partition, name, data, tolerate, entry)
+            # `_verified_segment`'s memo hit (`BytesMemo.get` on the same key, inputs and bytes)
+            known = probe((partition, name))
+            if (known is not None and known[1] == data and known[0] == (
+                    tolerate, None if entry is None else
+                    (entry.name, entry.record_count, entry.size_bytes, entry.sealed))):  # `_held_values`
+                segment, increasing = known[2], True
+            else:
+                segment, increasing = self._verified_segment(partition, name, data, tolerate, entry)
             sequences = segment.sequences
             if sequences and (sequences[0] <= last_sequence or not increasing):
                 previous = [last_sequence, *sequences]
@@ -303,8 +327,7 @@ class LedgerReader:
         # the entry as the plain values the checks below read (its whole content): a manifest parsed
         # again (every rollover) gives equal entries in new objects, and pydantic's __eq__ on each,
         # at every pass, cost more than the tuple
-        held = None if entry is None else (entry.name, entry.record_count, entry.size_bytes, entry.sealed)
-        key, inputs = (partition, name), (tolerate, held)
+        key, inputs = (partition, name), (tolerate, None if entry is None else _held_values(entry))
         known = self._verified.get(key, inputs, data)
         if known is not None:
             return known, True
@@ -329,14 +352,7 @@ class LedgerReader:
 
     def _read_path(self, path: str) -> tuple[bytes, int]:
         """(bytes, mode) of the segment at `path`: open, fstat, read whole, close, in that order."""
-        fs = self._fs
-        fd = fs.open(path, os.O_RDONLY)
-        try:
-            stat = fs.fstat(fd)
-            data = read_all(fs, fd, stat.st_size)
-        finally:
-            fs.close(fd)
-        return data, stat.st_mode
+        return read_file_and_mode(self._fs, path, self._whole_file)
 
 
 __all__ = ["LedgerReader", "PartitionInfo", "check_listed_segments", "held_entries",
