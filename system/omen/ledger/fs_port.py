@@ -5,6 +5,13 @@ the real disk (`os` itself), the simulated one (`sim.disk.SimDisk`) and the reco
 read-only shared volume. These protocols say exactly which calls that is; a test checks `os`,
 `SimDisk` and the shared volume against them, and the shared volume derives its list of allowed
 calls from `ReadOnlyFileSystem` (so a read op added here is allowed there, a write op refused).
+
+One optional form, not a port op: a type may define `read_whole_file(path, read_max_bytes)`
+(`omen.ledger.fs_ops.WHOLE_FILE_OP`), a whole-file read answering (bytes, st_mode) exactly as
+open, fstat, lseek, read and close would, with their effects, or None having done nothing.
+`os` has none, so the real ledger always makes the five calls; the simulated disk offers it only
+when none of the five could fail or be traced (reconcile rereads every segment of the open day at
+each pass, and the five calls were most of a pass). `fs_ops.read_file_and_mode` is its one caller.
 """
 from __future__ import annotations
 
