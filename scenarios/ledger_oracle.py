@@ -136,12 +136,12 @@ def _record_of(partition: str, name: str, offset: int, payload: bytes) -> Oracle
 def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
     """The segment's valid prefix, record by record, then what salvage finds after it.
 
-    WHY the frame walk and the payload parse written out here rather than `_record_at` per frame:
-    the run's end parses every record of the ledger, and the calls per frame (`_record_at`, then
-    `_record_of`), the header unpacked twice and the segment's attributes set per record were a
-    third of the Python work around each JSON scan. The payload is read by `_record_of`'s steps,
-    in its order, so the same records, the same first error and the same valid bytes (a spec keeps
-    the per-frame loop over `_record_at`); salvage still asks `_record_at` offset by offset."""
+    WHY the frame walk written out here rather than `_record_at` per frame: the run's end parses
+    every record of the ledger, and the call per frame, the header unpacked twice and the segment's
+    attributes set per record were a fifth of the Python work around each JSON scan. The payload is
+    read by `_record_of`, as `_record_at` reads it, so the same records, the same first error and
+    the same valid bytes (a spec keeps the per-frame loop over `_record_at`); salvage still asks
+    `_record_at` offset by offset."""
     records: list[OracleRecord] = []
     append = records.append
     size = len(data)
@@ -149,8 +149,7 @@ def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
     header_size = FRAME_HEADER.size
     unpack_from = FRAME_HEADER.unpack_from
     crc32 = zlib.crc32
-    scan_once, skip_whitespace, whitespace = _SCAN_ONCE, _SKIP_WHITESPACE, _JSON_WHITESPACE
-    new_record = _NEW_RECORD
+    record_of = _record_of
     for _ in range(size // header_size + 1):  # every frame takes at least a header and a byte
         start = offset + header_size
         if start > size:
@@ -162,30 +161,9 @@ def parse_segment(partition: str, name: str, data: bytes) -> OracleSegment:
         payload = data[start:end]
         if crc32(payload) != crc:
             break
-        # `_record_of(partition, name, offset, payload)`, step for step (see there for each step's why)
-        try:
-            text = payload.decode("utf-8")
-            first = skip_whitespace(text, 0).end() if text[:1] in whitespace else 0
-            try:
-                document, last = scan_once(text, first)
-            except StopIteration:
-                break
-            if last != len(text) and skip_whitespace(text, last).end() != len(text):
-                break
-            event = document["event"]
-            signal_id, sequence = str(event["signal_id"]), int(event["ledger_sequence"])
-        except (ValueError, KeyError, TypeError):
+        record = record_of(partition, name, offset, payload)
+        if record is None:
             break
-        # the record's state set item by item in its fields' order: the dict `__init__` leaves, as
-        # `_record_of` builds it, without the keyword dict of an `update` per record
-        record = new_record(OracleRecord)
-        state = record.__dict__
-        state["partition"] = partition
-        state["segment"] = name
-        state["offset_bytes"] = offset
-        state["signal_id"] = signal_id
-        state["sequence"] = sequence
-        state["event"] = event
         append(record)
         offset = end
     segment = OracleSegment(name=name, size_bytes=size, valid_bytes=offset, records=records)
