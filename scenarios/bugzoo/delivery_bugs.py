@@ -204,8 +204,8 @@ class _EverythingSealed:
     def __getattr__(self, name: str):  # noqa: ANN204
         return getattr(self._reader, name)
 
-    def get_partition_info(self, partition: str):  # noqa: ANN201
-        return dataclasses.replace(self._reader.get_partition_info(partition), is_sealed=True)
+    def get_partition_info(self, partition: str, **options):  # noqa: ANN003, ANN201
+        return dataclasses.replace(self._reader.get_partition_info(partition, **options), is_sealed=True)
 
 
 async def _reconcile_unsealed(self, partition, **options):  # noqa: ANN001, ANN003, ANN202

@@ -2,11 +2,13 @@
 
 A frame's CRC proves the frame whole; it cannot prove that a frame is missing, or that one is there
 twice. Those take the manifest's counts (a sealed segment holds exactly the records and bytes its
-manifest lists) and the sequence order (sequences strictly increase in read order). Each bug below
-drops one of the two, the way a reader "simplified" because "the CRCs already passed" would.
+manifest lists) and the sequence order (sequences strictly increase in read order). The first two
+bugs below drop one of the two, the way a reader "simplified" because "the CRCs already passed"
+would; the third keeps a verification after the bytes it vouched for changed.
 """
 from __future__ import annotations
 
+from omen.ledger import bytes_memo as memo_module
 from omen.ledger import reader as reader_module
 from omen.ledger.layout import require_partition_name
 from omen.schema import is_late_partition
@@ -21,11 +23,11 @@ def _entries_never_held(manifest):  # noqa: ANN001, ANN202
     return {}  # the bug: "every frame passed its CRC, so the segment is whole"
 
 
-def _info_trusting_sealed_manifest(self, partition: str):  # noqa: ANN001, ANN202
+def _info_trusting_sealed_manifest(self, partition: str, **options):  # noqa: ANN001, ANN003, ANN202
     require_partition_name(partition)
     manifest, names = self._layout(partition)
     if manifest is None or not manifest.sealed:
-        return _original_get_partition_info(self, partition)
+        return _original_get_partition_info(self, partition, **options)
     reader_module.check_listed_segments(partition, manifest, names)
     # the bug: the stat of each sealed segment against its manifest size was dropped to save a call
     return reader_module.PartitionInfo(
@@ -53,7 +55,7 @@ register(PlantedBug(
 
 
 # 27. the reader yields a duplicated or swapped frame ------------------------------------------------
-def _checked_segments_in_any_order(self, partition, *, layout=None):  # noqa: ANN001, ANN202
+def _checked_segments_in_any_order(self, partition, *, layout=None, reread_closed=True):  # noqa: ANN001, ANN202
     require_partition_name(partition)
     manifest, names = layout if layout is not None else self._layout(partition)
     reader_module.check_listed_segments(partition, manifest, names)
@@ -78,4 +80,21 @@ register(PlantedBug(
     "monotonic_sequence",
     ("lost_writes",),
     lambda: [(Reader, "_checked_segments", _checked_segments_in_any_order)],
+))
+
+
+# 29. the memo of verified segments outlives the damage a read found ------------------------------
+def _forget_nothing(self, key):  # noqa: ANN001, ANN202
+    return None  # the bug: "a segment that failed its check is not remembered anyway"
+
+
+register(PlantedBug(
+    "verified_memo_outlives_damage",
+    "when a read finds a segment's bytes changed since the reader verified them, the reader keeps the "
+    "old verification, so a reconcile pass between scrubs (which does not read closed segments it "
+    "verified) takes a damaged segment as whole again and an open day reads as healthy",
+    "once a read saw a closed segment's bytes differ, no later pass takes its old verification",
+    "liveness",
+    ("chaos",),
+    lambda: [(memo_module.BytesMemo, "forget", _forget_nothing)],
 ))

@@ -132,8 +132,8 @@ def _whole_file_read(hook_off: bool) -> Callable[..., tuple[bytes, int] | None]:
         one of these does not hold: the caller then makes the five calls itself (see
         `omen.ledger.fs_ops.read_file_and_mode`).
 
-        WHY: reconcile reads every segment of the open day at every pass (about 740 a pass at
-        100,000 signals) through the five calls, and each is a frame with its own path, descriptor
+        WHY: a scrub reads every segment of every day (about 740 of the open day alone, on average,
+        at 100,000 signals) through the five calls, and each is a frame with its own path, descriptor
         and count bookkeeping: about two thirds of an unchanged segment's reread. With no hook and
         no trace there is no question to ask between them and nothing to record, so what is left
         of the five is their counts and their effects, made here in one frame. `read_max_bytes` is

@@ -120,7 +120,7 @@ class FileNode:
     def visible_snapshot(self) -> bytes:
         """`bytes(self.data)`, the same object while the data is unchanged.
 
-        WHY: reconcile reads every sealed segment whole at every pass, and observers look at the
+        WHY: a scrub reads every segment whole, and observers look at the
         same files again and again; each look copied every byte. Same `visible_rewrites` and same
         length mean the same bytes (the data only grew at the end, and it did not grow), which
         `tests/sim/disk/test_visible_version.py` holds over any history; the snapshot's callers

@@ -47,7 +47,9 @@ class LedgerReaderLike(Protocol):
         """Intact records and the exact loss of a damaged partition (omen.ledger.SalvageResult)."""
         ...
 
-    def get_partition_info(self, partition: str) -> Any: ...
+    def get_partition_info(self, partition: str, *, reread_closed: bool = True) -> Any:
+        """`reread_closed=False`: closed segments verified before are not read again (between scrubs)."""
+        ...
 
 
 AckIdSource = Callable[[], str]

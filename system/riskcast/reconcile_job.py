@@ -76,11 +76,14 @@ class ReconcileJob:
         """Reconcile one partition if its highwater or manifest revision moved since the last success.
 
         `scrub=True` reads it even when nothing moved: a sealed, reconciled partition is otherwise
-        never read again, so rot at rest (or records a lying disk lost) would go unreported.
+        never read again, so rot at rest (or records a lying disk lost) would go unreported. It also
+        reads an open day whole: between scrubs the reader reads only what changed there (its new
+        and active segments, see `LedgerReader.get_partition_info`), so damage to a closed segment
+        of the open day is reported at the next scrub.
         """
         require_partition_name(partition)  # a ValueError: the caller named no partition
         try:
-            info = await self.run_blocking(lambda: self.reader.get_partition_info(partition))
+            info = await self.run_blocking(lambda: self.reader.get_partition_info(partition, reread_closed=scrub))
         except LedgerCorruptionError as error:
             return await self._reconcile_salvaged(partition, error, None, None)
         except FileNotFoundError:

@@ -28,6 +28,7 @@ class FakeReader:
     def __init__(self) -> None:
         self.partitions: dict[str, tuple[bool, list[LedgerRecord], int]] = {}
         self.corrupt: set[str] = set()
+        self.rereads_asked: list[bool] = []  # `reread_closed` of each get_partition_info, in order
 
     def put(self, partition: str, events, *, sealed: bool, revision: int = 1) -> None:
         self.partitions[partition] = (sealed, [LedgerRecord(event=e) for e in events], revision)
@@ -59,7 +60,8 @@ class FakeReader:
                             segments=(), updated_at=datetime(2024, 3, 2, tzinfo=timezone.utc))
         return SalvageResult(partition, tuple(scanned_record_of(r) for r in kept), losses, 0, manifest, None)
 
-    def get_partition_info(self, partition: str) -> PartitionInfo:
+    def get_partition_info(self, partition: str, *, reread_closed: bool = True) -> PartitionInfo:
+        self.rereads_asked.append(reread_closed)
         sealed, records, revision = self.partitions[partition]
         return PartitionInfo(
             partition=partition, is_late=partition.endswith("-late"), is_sealed=sealed,
@@ -285,6 +287,20 @@ def test_a_scrub_rereads_an_up_to_date_partition_and_reports_rot_at_rest(clock, 
     assert [(r.status, r.reason[:14]) for r in scrubbed] == [("corrupt", "ledger_corrupt")]
 
 
+def test_only_a_scrub_asks_the_reader_to_read_an_open_days_closed_segments_again(clock, ack_ids, make_signal) -> None:
+    """Between scrubs a pass reads what changed (see LedgerReader.get_partition_info); a scrub reads all."""
+    job, reader, store, state, transport = world(clock, ack_ids)
+    reader.put("2024-03-02", [make_signal(1)], sealed=False)
+
+    async def scenario():
+        await run_reconcile_job(job)
+        await run_reconcile_job(job, scrub=True)
+        await job.reconcile_partition("2024-03-02")
+
+    asyncio.run(scenario())
+    assert reader.rereads_asked == [False, True, False]
+
+
 def test_a_partition_the_ledger_lost_entirely_is_reported_with_every_signal_riskcast_holds(
     clock, ack_ids, make_signal
 ) -> None:
@@ -307,7 +323,7 @@ def test_a_damaged_main_partition_that_is_not_sealed_is_reported_but_not_replaye
     reader.corrupt.add("2024-03-01")
     original = reader.get_partition_info
 
-    def corrupt_info(partition):
+    def corrupt_info(partition, **options):
         raise LedgerCorruptionError(partition, "segment-000001.log", 123, "crc mismatch")
 
     reader.get_partition_info = corrupt_info

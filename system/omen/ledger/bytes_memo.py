@@ -54,6 +54,12 @@ class BytesMemo(Generic[V]):
         known = self._known.get(key)
         return None if known is None else known[2]
 
+    def forget(self, key: Hashable) -> None:
+        """Drop what `key` holds, if anything: its bytes are no longer the ones last read."""
+        dropped = self._known.pop(key, None)
+        if dropped is not None:
+            self._bytes -= len(dropped[1])
+
     def put(self, key: Hashable, inputs: object, data: bytes, value: V) -> None:
         """Remember `value` for `key` (computed from `inputs` and `data`), replacing what `key` held."""
         assert value is not None, "None means a miss: it cannot be remembered"

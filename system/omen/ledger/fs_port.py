@@ -10,8 +10,8 @@ One optional form, not a port op: a type may define `read_whole_file(path, read_
 (`omen.ledger.fs_ops.WHOLE_FILE_OP`), a whole-file read answering (bytes, st_mode) exactly as
 open, fstat, lseek, read and close would, with their effects, or None having done nothing.
 `os` has none, so the real ledger always makes the five calls; the simulated disk offers it only
-when none of the five could fail or be traced (reconcile rereads every segment of the open day at
-each pass, and the five calls were most of a pass). `fs_ops.read_file_and_mode` is its one caller.
+when none of the five could fail or be traced (a scrub rereads every segment of the open day and every
+sealed day, and the five calls were most of that read). `fs_ops.read_file_and_mode` is its one caller.
 """
 from __future__ import annotations
 
