@@ -66,7 +66,8 @@ class SimDiskView:
     then read through its durable entry chain), as the durability index has always asked it.
     """
 
-    __slots__ = ("_disk", "read_bytes", "size_bytes", "version", "durable_state", "change_mark", "changes_since")
+    __slots__ = ("_disk", "read_bytes", "size_bytes", "version", "durable_state", "change_mark", "changes_since",
+                 "files_in")
 
     def __init__(self, disk: Any, *, durable: bool = False) -> None:
         self._disk = disk
@@ -76,6 +77,9 @@ class SimDiskView:
         if durable:
             # size, version, inode and the unread tail in one walk (see DurableLedgerIndex)
             self.durable_state = disk.durable_state
+        else:
+            # name -> (version, size) of a directory's files in one look (see ManifestObserver)
+            self.files_in = disk.visible_files_in
         # The change feed (see sim.disk.change_feed): an incremental observer re-reads only what moved.
         # `change_mark()` is read at every question the durability index is asked: no Python frame.
         self.change_mark = disk.change_mark_reader()

@@ -101,3 +101,66 @@ def test_segments_walked_for_partition_records_are_not_walked_again_for_the_mani
     observer.observe()
     everything = manifest_facts("q", _manifest(2, names), segments(SimDiskView(disk), ROOT, "q"))
     assert events[-1] == everything and everything["records"] == 1 and len(walked) == 3
+
+
+class PerPathView(SimDiskView):
+    """The simulated disk's view without its directory-wide look: every file asked by its path."""
+
+    __slots__ = ()
+
+    def __init__(self, disk: SimDisk) -> None:
+        super().__init__(disk)
+        del self.files_in
+
+
+def test_the_directory_wide_look_answers_what_asking_each_path_answers_over_any_history() -> None:
+    for seed in range(20):
+        rng = random.Random(seed)
+        disk = SimDisk(random.Random(seed))
+        for directory in (ROOT, f"{ROOT}/p", f"{ROOT}/p/segment-000009.log"):  # a directory named as a segment
+            disk.mkdir(directory)
+        names = [f"segment-00000{i}.log" for i in range(1, 6)]
+        for _ in range(40):
+            name = rng.choice(names)
+            path = f"{ROOT}/p/{name}"
+            action = rng.randrange(5)
+            if action == 0:
+                _write(disk, path, frame(name[8:14], rng.randrange(1, 9)) * rng.randrange(1, 3))
+            elif action == 1 and disk.visible_size(path):
+                disk.flip_bit(path, rng.randrange(disk.visible_size(path) * 8))
+            elif action == 2 and disk.visible_size(path) is not None:
+                disk.unlink(path)
+            elif action == 3 and disk.visible_size(path) is not None:
+                fd = disk.open(path, os.O_WRONLY | os.O_APPEND)
+                disk.write(fd, b"tail")
+                disk.close(fd)
+            looked = disk.visible_files_in(f"{ROOT}/p")
+            assert looked == {
+                entry: (disk.visible_version(f"{ROOT}/p/{entry}"), disk.visible_size(f"{ROOT}/p/{entry}"))
+                for entry in disk.visible_names(f"{ROOT}/p") if disk.visible_size(f"{ROOT}/p/{entry}") is not None}
+        assert disk.visible_files_in(f"{ROOT}/missing") is None
+        assert disk.visible_files_in(f"{ROOT}/p/segment-000009.log") == {}  # a directory: none of its files
+
+
+def test_the_observer_records_the_same_events_with_the_directory_wide_look_and_without() -> None:
+    for seed in range(10):
+        rng = random.Random(seed)
+        disk = SimDisk(random.Random(seed))
+        for directory in (ROOT, f"{ROOT}/p"):
+            disk.mkdir(directory)
+        batched: list[dict] = []
+        per_path: list[dict] = []
+        observers = (ManifestObserver(SimDiskView(disk), ROOT, lambda node, kind, **fields: batched.append(fields) or 0),
+                     ManifestObserver(PerPathView(disk), ROOT, lambda node, kind, **fields: per_path.append(fields) or 0))
+        names: list[str] = []
+        for revision in range(1, 30):
+            if not names or rng.random() < 0.3:
+                names.append(f"segment-{len(names) + 1:06d}.log")
+                _write(disk, f"{ROOT}/p/{names[-1]}", frame(f"S{revision}", revision))
+            elif rng.random() < 0.3:
+                target = f"{ROOT}/p/{rng.choice(names)}"
+                disk.flip_bit(target, rng.randrange(disk.visible_size(target) * 8))
+            _write(disk, f"{ROOT}/p/_manifest.json", _manifest(revision, names))
+            for observer in observers:
+                observer.observe()
+        assert batched == per_path and len(batched) == 29
