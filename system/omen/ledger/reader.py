@@ -111,6 +111,55 @@ def _scanned_records(segment: SegmentRecords) -> Iterator[ScannedRecord]:
 _TUPLE_NEW = tuple.__new__
 
 
+@dataclass(frozen=True, slots=True)
+class _ManifestFacts:
+    """What the reader's checks read of one parsed manifest, as plain values, made once per parse.
+
+    WHY: every read of an open day asked, per segment, `held_entries` and `check_listed_segments`
+    again and read each entry's fields through pydantic's attribute hook (about 1 k instructions a
+    read): most of a pass between scrubs, and a third of a full reread of an unchanged segment. The
+    manifest's bytes are the same at most passes, so its parse is (`_load_manifest`), and so these."""
+
+    held_of: object  # the `held_entries` that made `held` (a planted bug of the zoo replaces it)
+    held: dict[str, SegmentEntry]  # `held_entries(manifest)`
+    held_values: dict[str, tuple[str, int, int, bool]]  # name -> `_held_values` of its held entry
+    must_exist: tuple[str, ...]  # names `check_listed_segments` requires present, in manifest order
+    listed: frozenset[str] | None  # a sealed manifest's names: the only segments it allows
+    sealed_sizes: tuple[tuple[str, int], ...]  # a sealed manifest's (name, size_bytes), in order
+
+
+def _manifest_facts(manifest: Manifest | None) -> _ManifestFacts:
+    held_of = held_entries
+    held = held_of(manifest)
+    if manifest is None:
+        return _ManifestFacts(held_of, held, {}, (), None, ())
+    entries = manifest.segments
+    sealed = manifest.sealed
+    return _ManifestFacts(
+        held_of=held_of,
+        held=held,
+        held_values={name: _held_values(entry) for name, entry in held.items()},
+        must_exist=tuple(entry.name for entry in entries if sealed or entry.sealed),
+        listed=frozenset(entry.name for entry in entries) if sealed else None,
+        sealed_sizes=tuple((entry.name, entry.size_bytes) for entry in entries) if sealed else (),
+    )
+
+
+def _check_listed(partition: str, facts: _ManifestFacts, names: list[str]) -> None:
+    """`check_listed_segments` from the manifest's facts: the same errors, in the same order."""
+    if facts.must_exist:
+        present = set(names)
+        if not present.issuperset(facts.must_exist):
+            for name in facts.must_exist:
+                if name not in present:
+                    raise LedgerCorruptionError(partition, name, 0, "a segment the manifest lists as sealed is missing")
+    listed = facts.listed
+    if listed is not None and not listed.issuperset(names):
+        for name in names:
+            if name not in listed:
+                raise LedgerCorruptionError(partition, name, 0, "a segment of a sealed partition is not in its manifest")
+
+
 def _held_values(entry: SegmentEntry) -> tuple[str, int, int, bool]:
     """The entry as the plain values the segment's checks read (its whole content): a manifest
     parsed again (every rollover) gives equal entries in new objects, and pydantic's __eq__ on
@@ -136,9 +185,9 @@ class LedgerReader:
         # (partition, segment) -> the verified segment, under (tail rule, manifest entry). Single dict
         # operations (see BytesMemo), so reads on worker threads (the served app) share it safely.
         self._verified: BytesMemo[SegmentRecords] = BytesMemo(verified_bytes_max)
-        # partition -> (manifest bytes, the manifest they parse to): an open partition's manifest lists
-        # every sealed segment, and parsing it strictly at every pass grows with the day
-        self._manifests: dict[str, tuple[bytes, Manifest]] = {}
+        # partition -> (manifest bytes, the manifest they parse to, its facts): an open partition's
+        # manifest lists every sealed segment, and parsing it strictly at every pass grows with the day
+        self._manifests: dict[str, tuple[bytes, Manifest, _ManifestFacts]] = {}
         # what salvage did per segment, replayed while the bytes are the same (see omen.ledger.salvage)
         self._salvaged = SalvageMemo(verified_bytes_max)
 
@@ -197,14 +246,16 @@ class LedgerReader:
         manifest, names = self._layout(partition)
         revision = manifest.revision if manifest else 0
         if manifest is not None and manifest.sealed:
-            check_listed_segments(partition, manifest, names)
+            facts = self._facts_of(partition, manifest)
+            _check_listed(partition, facts, names)
             directory = partition_dir(self._root, partition)
-            for entry in manifest.segments:
-                size_bytes = self._fs.stat(joined(directory, entry.name)).st_size
-                if size_bytes != entry.size_bytes:
+            stat = self._fs.stat
+            for name, entry_size_bytes in facts.sealed_sizes:
+                size_bytes = stat(joined(directory, name)).st_size
+                if size_bytes != entry_size_bytes:
                     raise LedgerCorruptionError(
-                        partition, entry.name, min(size_bytes, entry.size_bytes),
-                        f"sealed segment holds {size_bytes} bytes, its manifest says {entry.size_bytes}",
+                        partition, name, min(size_bytes, entry_size_bytes),
+                        f"sealed segment holds {size_bytes} bytes, its manifest says {entry_size_bytes}",
                     )
             return PartitionInfo(
                 partition=partition,
@@ -276,8 +327,16 @@ class LedgerReader:
         manifest = parse_manifest(data, partition)
         if len(self._manifests) >= PARSED_MANIFESTS_MAX:
             self._manifests.clear()  # a memo: dropping it costs speed, never an answer
-        self._manifests[partition] = (data, manifest)
+        self._manifests[partition] = (data, manifest, _manifest_facts(manifest))
         return manifest
+
+    def _facts_of(self, partition: str, manifest: Manifest | None) -> _ManifestFacts:
+        """The facts of `manifest`: those made at its parse when it is the one remembered for
+        `partition` (the same object), else made now."""
+        known = self._manifests.get(partition)
+        if known is not None and known[1] is manifest and known[2].held_of is held_entries:
+            return known[2]
+        return _manifest_facts(manifest)
 
     def _checked_segments(
         self, partition: str, *, layout: tuple[Manifest | None, list[str]] | None = None,
@@ -287,9 +346,10 @@ class LedgerReader:
         closed segment verified before is taken unread, see `get_partition_info`)."""
         require_partition_name(partition)
         manifest, names = layout if layout is not None else self._layout(partition)
-        check_listed_segments(partition, manifest, names)
+        facts = self._facts_of(partition, manifest)
+        _check_listed(partition, facts, names)
         partition_sealed = bool(manifest and manifest.sealed)
-        held = held_entries(manifest)
+        held, held_values = facts.held, facts.held_values
         last_sequence = 0
         # WHY the directory once: a full read reads every segment of the open day (every scrub), and
         # validating the partition's name into a path for each of them was a tenth of that read.
@@ -303,11 +363,9 @@ class LedgerReader:
         probe = self._verified.probe
         for position, name in enumerate(names):
             if not reread_closed and position != last_position:
-                entry = held.get(name)
                 known = probe((partition, name))
                 # a closed segment's tail rule is False (only the last one may tolerate a torn tail)
-                if known is not None and known[0] == (False, None if entry is None else (
-                        entry.name, entry.record_count, entry.size_bytes, entry.sealed)):
+                if known is not None and known[0] == (False, held_values.get(name)):
                     segment = known[2]
                     sequences = segment.sequences
                     if sequences:
@@ -324,24 +382,22 @@ class LedgerReader:
             path = joined_strs(directory, name) if type(name) is str else joined(directory, name)
             read = whole_file(path, READ_CHUNK_BYTES) if whole_file is not None else None
             data, mode = read if read is not None else read_file_and_mode(fs, path, None)
-            entry = held.get(name)
             # `tolerates_torn_tail` is False before the last segment whatever the rest says: asked
             # only for the last one (the same answer, one call per partition, not per segment)
             tolerate = position == last_position and tolerates_torn_tail(
-                position=position, segment_count=len(names), partition_sealed=partition_sealed, entry=entry,
-                mode=mode)
-            # `_verified_segment`'s memo hit (`BytesMemo.get` on the same key, inputs and bytes)
+                position=position, segment_count=len(names), partition_sealed=partition_sealed,
+                entry=held.get(name), mode=mode)
+            # `_verified_segment`'s memo hit (`BytesMemo.get` on the same key, inputs and bytes; the
+            # entry's `_held_values` made once per manifest parse)
             known = probe((partition, name))
-            if (known is not None and known[1] == data and known[0] == (
-                    tolerate, None if entry is None else
-                    (entry.name, entry.record_count, entry.size_bytes, entry.sealed))):  # `_held_values`
+            if known is not None and known[1] == data and known[0] == (tolerate, held_values.get(name)):
                 segment, increasing = known[2], True
             else:
                 if known is not None:
                     # these bytes are not the ones verified before: what the memo holds no longer
                     # stands for the segment, and a pass that does not read it must not take it
                     self._verified.forget((partition, name))
-                segment, increasing = self._verified_segment(partition, name, data, tolerate, entry)
+                segment, increasing = self._verified_segment(partition, name, data, tolerate, held.get(name))
             sequences = segment.sequences
             if sequences and (sequences[0] <= last_sequence or not increasing):
                 previous = [last_sequence, *sequences]
