@@ -32,6 +32,7 @@ import os
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat, starmap
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 
 from omen.ledger.bytes_memo import BytesMemo
@@ -133,16 +134,23 @@ def _manifest_facts(manifest: Manifest | None) -> _ManifestFacts:
     held = held_of(manifest)
     if manifest is None:
         return _ManifestFacts(held_of, held, {}, (), None, ())
-    entries = manifest.segments
+    # each entry's fields as its instance dict holds them: a read through the model's attribute
+    # hook costs several times a dict lookup, and a long day's manifest lists thousands of entries
+    fields = [entry.__dict__ for entry in manifest.segments]
     sealed = manifest.sealed
     return _ManifestFacts(
         held_of=held_of,
         held=held,
-        held_values={name: _held_values(entry) for name, entry in held.items()},
-        must_exist=tuple(entry.name for entry in entries if sealed or entry.sealed),
-        listed=frozenset(entry.name for entry in entries) if sealed else None,
-        sealed_sizes=tuple((entry.name, entry.size_bytes) for entry in entries) if sealed else (),
+        held_values={name: _held_values_of(entry.__dict__) for name, entry in held.items()},
+        must_exist=tuple(field["name"] for field in fields if sealed or field["sealed"]),
+        listed=frozenset(field["name"] for field in fields) if sealed else None,
+        sealed_sizes=tuple((field["name"], field["size_bytes"]) for field in fields) if sealed else (),
     )
+
+
+def _held_values_of(fields: dict[str, Any]) -> tuple[str, int, int, bool]:
+    """`_held_values` of the entry whose instance dict is `fields`."""
+    return fields["name"], fields["record_count"], fields["size_bytes"], fields["sealed"]
 
 
 def _check_listed(partition: str, facts: _ManifestFacts, names: list[str]) -> None:
@@ -188,6 +196,8 @@ class LedgerReader:
         # partition -> (manifest bytes, the manifest they parse to, its facts): an open partition's
         # manifest lists every sealed segment, and parsing it strictly at every pass grows with the day
         self._manifests: dict[str, tuple[bytes, Manifest, _ManifestFacts]] = {}
+        # partition -> (its last directory listing, the segment names in it), see `_layout`
+        self._listings: dict[str, tuple[list[str], list[str]]] = {}
         # what salvage did per segment, replayed while the bytes are the same (see omen.ledger.salvage)
         self._salvaged = SalvageMemo(verified_bytes_max)
 
@@ -313,7 +323,17 @@ class LedgerReader:
             entries = self._fs.listdir(path)
         except FileNotFoundError:
             return None, []
-        return self._load_manifest(path, partition), segment_names(entries)
+        # the segment names of the same listing as last time are the same names (a pure function of
+        # it): compared whole in C, not filtered name by name at every pass. Callers only read them.
+        known = self._listings.get(partition)
+        if known is not None and known[0] == entries:
+            names = known[1]
+        else:
+            names = segment_names(entries)
+            if len(self._listings) >= PARSED_MANIFESTS_MAX:
+                self._listings.clear()  # a memo: dropping it costs speed, never an answer
+            self._listings[partition] = (entries, names)
+        return self._load_manifest(path, partition), names
 
     def _load_manifest(self, partition_path: str, partition: str) -> Manifest | None:
         """The partition's manifest, None when there is none; an unreadable one is corruption (as
