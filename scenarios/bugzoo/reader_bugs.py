@@ -55,13 +55,16 @@ register(PlantedBug(
 
 
 # 27. the reader yields a duplicated or swapped frame ------------------------------------------------
-def _checked_segments_in_any_order(self, partition, *, layout=None, reread_closed=True):  # noqa: ANN001, ANN202
+def _checked_segments_in_any_order(self, partition, *, layout=None, reread_closed=True, start=0,  # noqa: ANN001, ANN202
+                                   last_sequence=0):
     require_partition_name(partition)
     manifest, names = layout if layout is not None else self._layout(partition)
     reader_module.check_listed_segments(partition, manifest, names)
     partition_sealed = bool(manifest and manifest.sealed)
     held = reader_module.held_entries(manifest)
     for position, name in enumerate(names):
+        if position < start:
+            continue  # taken as checked by the caller
         data, mode = self._read_segment(partition, name)
         entry = held.get(name)
         tolerate = reader_module.tolerates_torn_tail(position=position, segment_count=len(names),
