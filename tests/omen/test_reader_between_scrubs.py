@@ -96,3 +96,63 @@ def test_a_sealed_day_is_answered_the_same_either_way(root, clock):
     sealed_ledger(root, clock, records=7, per_segment=3, seal=True)
     reader = LedgerReader(root)
     assert reader.get_partition_info(PARTITION, reread_closed=False) == reader.get_partition_info(PARTITION)
+
+
+def test_over_any_history_without_damage_a_pass_between_scrubs_answers_what_a_full_read_answers(root, clock):
+    """Writes (rollovers among them), reopened writers, a crash's torn tail, seals of other days:
+    after each step, the pass between scrubs (with the run of closed segments it keeps) and a full
+    read by the same reader and by a fresh one give one answer."""
+    import random
+
+    rng = random.Random(5)
+    reader = LedgerReader(root)
+    writer = LedgerWriter(root, clock=clock, segment_max_records=3)
+    number = 0
+    for step in range(60):
+        choice = rng.randrange(6)
+        if choice <= 2:
+            for _ in range(rng.randrange(1, 5)):
+                writer.write(make_event(number))
+                number += 1
+        elif choice == 3:
+            writer.close()
+            writer = LedgerWriter(root, clock=clock, segment_max_records=rng.choice([2, 3, 4]))
+        elif choice == 4 and number:
+            writer.close()
+            last = max(name for name in os.listdir(os.path.join(root, PARTITION)) if name.startswith("segment-"))
+            with open(os.path.join(root, PARTITION, last), "ab") as segment:
+                segment.write(b"\x01\x02")  # a torn tail, as a crash leaves it
+            writer = LedgerWriter(root, clock=clock, segment_max_records=3)  # recovery truncates it
+        if not number:
+            continue
+        modes = [rng.random() < 0.8 for _ in range(rng.randrange(1, 3))]  # passes between scrubs, mostly
+        answers = [reader.get_partition_info(PARTITION, reread_closed=not between) for between in modes]
+        fresh = LedgerReader(root).get_partition_info(PARTITION)
+        assert all(answer == fresh for answer in answers), (step, modes)
+        assert fresh.record_count == number
+    writer.close()
+
+
+def test_a_manifest_that_now_holds_a_closed_segment_to_other_counts_is_checked_at_the_next_pass(root, clock):
+    """The manifest is read at every pass: a closed segment it lists with other counts than the
+    ones its verification was held to is verified again, not taken from the run."""
+    import json
+
+    sealed_ledger(root, clock, records=7, per_segment=3, seal=False)
+    reader = LedgerReader(root)
+    reader.get_partition_info(PARTITION)
+    reader.get_partition_info(PARTITION, reread_closed=False)  # the run of closed segments is taken
+    manifest_path = os.path.join(root, PARTITION, "_manifest.json")
+    with open(manifest_path, "rb") as handle:
+        document = json.loads(handle.read())
+    first = next(entry for entry in document["segments"] if entry["name"] == "segment-000001.log")
+    assert first["sealed"] and first["record_count"] == 3
+    first["record_count"] = 2
+    document["record_count"] -= 1
+    with open(manifest_path, "w") as handle:
+        json.dump(document, handle)
+    with pytest.raises(LedgerCorruptionError) as between:
+        reader.get_partition_info(PARTITION, reread_closed=False)
+    assert "manifest says 2" in str(between.value)
+    assert str(between.value) == str(pytest.raises(LedgerCorruptionError, LedgerReader(root).get_partition_info,
+                                                   PARTITION).value)
