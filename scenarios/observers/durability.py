@@ -59,7 +59,20 @@ class _SegmentIndex:
 class _PartitionIndex:
     stale: bool = True  # its listing (and so which segments it has) must be read again
     listing: list[str] | None = None  # segment names, visible order; None: the directory is unreadable
+    listed: set[str] = field(default_factory=set)  # the names of `listing`
     durable_inos: dict[str, int | None] = field(default_factory=dict)  # name -> inode its durable entry names
+    # What the last relisting read, every name of the directory (segments or not), to diff the next
+    # one against: the visible names and their set, and the durable entries. None: not to be trusted
+    # (never read, unreadable, not durable, or `durable_inos` reset), the next relisting is whole.
+    seen_names: list[str] | None = None
+    seen_set: set[str] = field(default_factory=set)
+    seen_durable: dict[str, int] | None = None
+
+    def forget_entries(self) -> None:
+        """The next relisting refreshes every listed segment: it is read whole, not diffed."""
+        self.durable_inos = {}
+        self.seen_names = None
+        self.seen_durable = None
     segments: dict[str, _SegmentIndex] = field(default_factory=dict)  # only segments durable now
     stale_segments: set[str] = field(default_factory=set)
     id_counts: dict[str, int] = field(default_factory=dict)  # signal id -> segments holding it
@@ -170,7 +183,7 @@ class DurableLedgerIndex:
         What a segment's entry parsed is kept only where the file still begins with those bytes."""
         for index in self._partitions.values():
             index.stale = True
-            index.durable_inos = {}  # so every listed segment is refreshed
+            index.forget_entries()  # so every listed segment is refreshed
             for entry in index.segments.values():
                 entry.version = _VERSION_UNKNOWN
                 entry.watched_ino = None  # the watches are cleared below
@@ -186,7 +199,7 @@ class DurableLedgerIndex:
         for index in self._partitions.values():
             index.stale = True
             if every_segment:
-                index.durable_inos = {}
+                index.forget_entries()
         self._watch_roots()
 
     def _watch_roots(self) -> None:
@@ -200,17 +213,47 @@ class DurableLedgerIndex:
 
     # ---- re-reading ---------------------------------------------------------------------------
     def _relist(self, partition: str, index: _PartitionIndex) -> None:
-        """Read the partition's listing again; mark stale each segment whose durable entry moved."""
+        """Read the partition's listing again; mark stale each segment whose durable entry moved.
+
+        WHY a diff: a partition is relisted at each change of its directory (each rollover, each
+        manifest rename), and a long run's partition holds thousands of segments, so a walk of every
+        name at each relisting made a run's relistings quadratic. The names and the durable entries
+        are compared with the last relisting's in C, and only those that differ are looked at: what
+        `_relist_whole`, the walk of every name, would find (it stays for what cannot be diffed).
+        """
         directory = f"{self._root}/{partition}"
         try:
-            names = [name for name in self._files.listdir(directory) if is_segment(name)]
+            names_now: list[str] | None = self._files.listdir(directory)
         except OSError:
-            names = None
-        assert names is None or len(names) <= SEGMENTS_PER_PARTITION_MAX, (partition, len(names))
+            names_now = None
         durable = None if self._feed is None else self._feed.durable_entries(directory)
-        listed = set(names or ())
-        for name in [name for name in index.segments if name not in listed]:
-            self._drop_segment(index, name)
+        if names_now is None or durable is None or index.seen_names is None or index.seen_durable is None:
+            self._relist_whole(index, names_now, durable)
+        elif names_now != index.seen_names or durable != index.seen_durable:
+            self._relist_diff(index, names_now, durable)
+        # (else the same names and entries as the last relisting: the same listing, nothing stale)
+        listed = index.listed
+        # a segment's entry not listed now is dropped: one the listing lost (dropped by the diff
+        # already) or, rarely, one a watch refreshed outside the listing; the check is in C
+        if not index.segments.keys() <= listed:
+            for name in [name for name in index.segments if name not in listed]:
+                self._drop_segment(index, name)
+        index.stale_segments.intersection_update(listed)
+        index.seen_names = names_now
+        index.seen_durable = durable
+        index.stale = False
+        if self._feed is not None:
+            scope = ("partition", partition)
+            for ino in (self._feed.visible_inode(directory), self._feed.durable_inode(directory)):
+                if ino is not None:
+                    self._watch.setdefault(ino, set()).add(scope)
+
+    def _relist_whole(self, index: _PartitionIndex, names_now: list[str] | None,
+                      durable: dict[str, int] | None) -> None:
+        """Every name of the directory looked at: the listing, and stale each segment newly listed,
+        whose durable entry moved, or every one when the durable entries are not known."""
+        names = None if names_now is None else [name for name in names_now if is_segment(name)]
+        assert names is None or len(names) <= SEGMENTS_PER_PARTITION_MAX, len(names)
         previous = index.durable_inos
         index.durable_inos = {}
         for name in names or ():
@@ -218,14 +261,41 @@ class DurableLedgerIndex:
             index.durable_inos[name] = ino
             if durable is None or name not in previous or previous[name] != ino:
                 index.stale_segments.add(name)
-        index.stale_segments.intersection_update(listed)
         index.listing = names
-        index.stale = False
-        if self._feed is not None:
-            scope = ("partition", partition)
-            for ino in (self._feed.visible_inode(directory), self._feed.durable_inode(directory)):
-                if ino is not None:
-                    self._watch.setdefault(ino, set()).add(scope)
+        index.listed = set(names or ())
+        index.seen_set = set(names_now or ())
+
+    def _relist_diff(self, index: _PartitionIndex, names_now: list[str], durable: dict[str, int]) -> None:
+        """`_relist_whole`'s result from the last relisting's and what differs from it: the names
+        that came or went, and the durable entries that moved (`durable_inos` holds the durable
+        entries the last relisting found, under its listed names)."""
+        seen_durable = index.seen_durable
+        assert index.seen_names is not None and seen_durable is not None and index.listing is not None
+        listed = index.listed
+        durable_inos = index.durable_inos
+        assert len(durable_inos) == len(listed) == len(index.listing), index.listing
+        came: set[str] = set()
+        if names_now != index.seen_names:
+            seen_now = set(names_now)
+            went = index.seen_set - seen_now
+            came = {name for name in seen_now - index.seen_set if is_segment(name)}
+            index.seen_set = seen_now
+            went &= listed
+            if went or came:
+                listed -= went
+                listed |= came
+                for name in sorted(went):
+                    del durable_inos[name]
+                    self._drop_segment(index, name)
+                index.listing = list(filter(listed.__contains__, names_now))  # the visible order
+                assert len(index.listing) <= SEGMENTS_PER_PARTITION_MAX, len(index.listing)
+        # a name whose durable entry came, went or names another inode is in the symmetric difference
+        moved = set() if durable == seen_durable else {name for name, _ in durable.items() ^ seen_durable.items()}
+        stale = came | (moved & listed)
+        for name in stale:
+            durable_inos[name] = durable.get(name)
+        index.stale_segments |= stale
+        assert len(durable_inos) == len(listed) == len(index.listing), index.listing
 
     def _refresh_segment(self, partition: str, index: _PartitionIndex, name: str) -> None:
         entry = index.segments.get(name)
