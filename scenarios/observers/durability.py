@@ -24,6 +24,7 @@ a feed is re-checked whole at every look.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,9 @@ from scenarios.observers.ledger_files import is_segment
 SCOPE_ALL = ("all",)
 # A partition's listing is diffed name by name against its durable entries; bound the walk.
 SEGMENTS_PER_PARTITION_MAX = 1_000_000
+# A relisting is diffed with the last one; past this many names that differ (a crash's new state, a
+# partition emptied) it walks every name instead, which costs time, never an answer.
+RELIST_DIFF_NAMES_MAX = 256
 # The parsed bytes kept, all segments together, to tell an unchanged prefix after a crash or a
 # rewrite (a copy of the durable ledger, which a run's disk holds twice already). Past it, entries
 # keep none: they are parsed again from the start, which costs time, never an answer.
@@ -59,10 +63,114 @@ class _SegmentIndex:
 class _PartitionIndex:
     stale: bool = True  # its listing (and so which segments it has) must be read again
     listing: list[str] | None = None  # segment names, visible order; None: the directory is unreadable
+    listed: set[str] = field(default_factory=set)  # the names of `listing`
     durable_inos: dict[str, int | None] = field(default_factory=dict)  # name -> inode its durable entry names
     segments: dict[str, _SegmentIndex] = field(default_factory=dict)  # only segments durable now
+    # names of `segments` that were not in `listed` when their entry was made (a watch refreshed
+    # them between two relistings): the next relisting drops those it does not list either
+    outside: set[str] = field(default_factory=set)
     stale_segments: set[str] = field(default_factory=set)
     id_counts: dict[str, int] = field(default_factory=dict)  # signal id -> segments holding it
+    # What the last relisting read, every name of the directory (segments or not), for the next one
+    # to diff against: the visible names (sorted), the durable entries and their names and inodes in
+    # the dict's order. None: not to be diffed against (never read, unreadable, not durable, or
+    # `durable_inos` reset), the next relisting walks every name.
+    seen_names: list[str] | None = None
+    seen_durable: dict[str, int] | None = None
+    seen_keys: list[str] = field(default_factory=list)
+    seen_inos: list[int] = field(default_factory=list)
+
+    def forget_entries(self) -> None:
+        """The next relisting refreshes every listed segment: it walks every name, not a diff."""
+        self.durable_inos = {}
+        self.seen_names = None
+        self.seen_durable = None
+
+
+def _equal_run(a: list, i: int, b: list, j: int, limit: int) -> int:
+    """The largest k <= limit with a[i:i + k] == b[j:j + k]. Slices are compared in C: first the
+    whole stretch when its last items are equal (a relisting's lists are mostly one run of equal
+    items), then lengths doubled, then halved about the first difference. A run of k equal items
+    costs O(k) pointer compares in C and O(log k) steps here (both lists mostly hold the same objects)."""
+    assert 0 <= limit <= min(len(a) - i, len(b) - j), (limit, len(a), i, len(b), j)
+    if not limit or a[i] != b[j]:
+        return 0
+    if a[i + limit - 1] == b[j + limit - 1]:
+        # a list that is the whole stretch is compared as it is, not copied into a slice
+        if ((a if i == 0 and limit == len(a) else a[i:i + limit])
+                == (b if j == 0 and limit == len(b) else b[j:j + limit])):
+            return limit
+    lo, step = 1, 1
+    while True:  # an item in [lo, limit) differs
+        hi = lo + step if lo + step < limit else limit
+        if a[i + lo:i + hi] != b[j + lo:j + hi]:
+            break
+        lo = hi
+        step += step
+    while hi - lo > 1:  # the first difference is in [lo, hi)
+        mid = (lo + hi) // 2
+        if a[i + lo:i + mid] == b[j + lo:j + mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _sorted_diff(before: list[str], after: list[str]) -> tuple[list[str], list[str]] | None:
+    """(went, came): the names of `before` not in `after`, those of `after` not in `before`; both
+    lists sorted, without repeats (a listing). None past RELIST_DIFF_NAMES_MAX of them."""
+    went: list[str] = []
+    came: list[str] = []
+    i = j = 0
+    while True:
+        run = _equal_run(before, i, after, j, min(len(before) - i, len(after) - j))
+        i += run
+        j += run
+        if i == len(before) or j == len(after):
+            if len(went) + len(came) + len(before) - i + len(after) - j > RELIST_DIFF_NAMES_MAX:
+                return None
+            return went + before[i:], came + after[j:]
+        # every name before these two is in both or already counted: the smaller is in one list only
+        if before[i] < after[j]:
+            went.append(before[i])
+            i += 1
+        else:
+            assert after[j] < before[i], (after[j], before[i])
+            came.append(after[j])
+            j += 1
+        if len(went) + len(came) > RELIST_DIFF_NAMES_MAX:
+            return None
+
+
+def _entries_that_may_differ(seen_keys: list[str], seen_inos: list[int],
+                             keys: list[str], inos: list[int]) -> list[str] | None:
+    """Names among which are all those whose entry came, went or names another inode, between two
+    readings of a dict's names and inodes in its order (`keys[n]` names `inos[n]`); a superset, each
+    to be checked. A dict keeps its order as entries change and appends the new ones, so the two
+    readings are mostly one run of equal names. None past RELIST_DIFF_NAMES_MAX of them."""
+    maybe: list[str] = []
+    i = j = 0
+    while True:
+        run = _equal_run(seen_keys, i, keys, j, min(len(seen_keys) - i, len(keys) - j))
+        done = 0  # the same names in the same order: their inodes compared, run by run
+        while done < run:
+            done += _equal_run(seen_inos, i + done, inos, j + done, run - done)
+            if done < run:
+                maybe.append(keys[j + done])
+                done += 1
+                if len(maybe) > RELIST_DIFF_NAMES_MAX:
+                    return None
+        i += run
+        j += run
+        if i == len(seen_keys) or j == len(keys):
+            if len(maybe) + len(seen_keys) - i + len(keys) - j > RELIST_DIFF_NAMES_MAX:
+                return None
+            return maybe + seen_keys[i:] + keys[j:]
+        # gone, or gone and back (at the end): a name of `keys` is either in a run or in the tail
+        maybe.append(seen_keys[i])
+        i += 1
+        if len(maybe) > RELIST_DIFF_NAMES_MAX:
+            return None
 
 
 class DurableLedgerIndex:
@@ -170,7 +278,7 @@ class DurableLedgerIndex:
         What a segment's entry parsed is kept only where the file still begins with those bytes."""
         for index in self._partitions.values():
             index.stale = True
-            index.durable_inos = {}  # so every listed segment is refreshed
+            index.forget_entries()  # so every listed segment is refreshed
             for entry in index.segments.values():
                 entry.version = _VERSION_UNKNOWN
                 entry.watched_ino = None  # the watches are cleared below
@@ -186,7 +294,7 @@ class DurableLedgerIndex:
         for index in self._partitions.values():
             index.stale = True
             if every_segment:
-                index.durable_inos = {}
+                index.forget_entries()
         self._watch_roots()
 
     def _watch_roots(self) -> None:
@@ -200,17 +308,47 @@ class DurableLedgerIndex:
 
     # ---- re-reading ---------------------------------------------------------------------------
     def _relist(self, partition: str, index: _PartitionIndex) -> None:
-        """Read the partition's listing again; mark stale each segment whose durable entry moved."""
+        """Read the partition's listing again; mark stale each segment whose durable entry moved.
+
+        WHY a diff: a partition is relisted at each change of its directory (each rollover, each
+        manifest rename), and a long run's partition holds thousands of segments, so a walk of every
+        name at each relisting made a run's relistings quadratic. The names and the durable entries
+        are compared with the last relisting's in C, in runs of equal items, and only the few names
+        that differ are looked at here: what `_relist_whole`, the walk of every name, would find
+        (it stays for what cannot be diffed: a first look, after a crash, an unreadable directory).
+        """
         directory = f"{self._root}/{partition}"
         try:
-            names = [name for name in self._files.listdir(directory) if is_segment(name)]
+            names_now: list[str] | None = self._files.listdir(directory)
         except OSError:
-            names = None
-        assert names is None or len(names) <= SEGMENTS_PER_PARTITION_MAX, (partition, len(names))
+            names_now = None
         durable = None if self._feed is None else self._feed.durable_entries(directory)
+        keys, inos = ([], []) if durable is None else (list(durable), list(durable.values()))
+        if names_now is None or durable is None or not self._relist_diff(index, names_now, durable, keys, inos):
+            self._relist_whole(index, names_now, durable)
+        index.seen_names = names_now
+        index.seen_durable = durable
+        index.seen_keys = keys
+        index.seen_inos = inos
+        index.stale = False
+        if self._feed is not None:
+            scope = ("partition", partition)
+            for ino in (self._feed.visible_inode(directory), self._feed.durable_inode(directory)):
+                if ino is not None:
+                    self._watch.setdefault(ino, set()).add(scope)
+
+    def _relist_whole(self, index: _PartitionIndex, names_now: list[str] | None,
+                      durable: dict[str, int] | None) -> None:
+        """Every name of the directory looked at: the listing, and stale each segment newly listed,
+        whose durable entry moved, or every one when the durable entries are not known."""
+        names = None if names_now is None else [name for name in names_now if is_segment(name)]
+        assert names is None or len(names) <= SEGMENTS_PER_PARTITION_MAX, len(names)
+        # the next relisting diffs with these names as sorted lists (a view with a feed sorts them)
+        assert durable is None or names_now is None or names_now == sorted(names_now), names_now
         listed = set(names or ())
         for name in [name for name in index.segments if name not in listed]:
             self._drop_segment(index, name)
+        index.outside.clear()
         previous = index.durable_inos
         index.durable_inos = {}
         for name in names or ():
@@ -220,12 +358,53 @@ class DurableLedgerIndex:
                 index.stale_segments.add(name)
         index.stale_segments.intersection_update(listed)
         index.listing = names
-        index.stale = False
-        if self._feed is not None:
-            scope = ("partition", partition)
-            for ino in (self._feed.visible_inode(directory), self._feed.durable_inode(directory)):
-                if ino is not None:
-                    self._watch.setdefault(ino, set()).add(scope)
+        index.listed = listed
+
+    def _relist_diff(self, index: _PartitionIndex, names_now: list[str], durable: dict[str, int],
+                     keys: list[str], inos: list[int]) -> bool:
+        """`_relist_whole`'s work from the last relisting's and what differs from it: the names
+        that came or went, and the durable entries that moved (`durable_inos` holds the entries the
+        last relisting found, under its listed names; `keys` and `inos` are `durable`'s, in its
+        order). False, and nothing done, when it cannot: no last relisting to diff against, or more
+        than RELIST_DIFF_NAMES_MAX names differ."""
+        seen_names, seen_durable, listing = index.seen_names, index.seen_durable, index.listing
+        if seen_names is None or seen_durable is None:
+            return False
+        assert listing is not None  # the listing of `seen_names`, read without error
+        diff = _sorted_diff(seen_names, names_now)
+        maybe = _entries_that_may_differ(index.seen_keys, index.seen_inos, keys, inos)
+        if diff is None or maybe is None:
+            return False
+        went, came = diff
+        listed = index.listed
+        durable_inos = index.durable_inos
+        assert len(durable_inos) == len(listed) == len(listing), (len(durable_inos), len(listed), len(listing))
+        went = [name for name in went if name in listed]
+        came = [name for name in came if is_segment(name)]
+        for name in went:  # sorted, as `listing` is
+            at = bisect_left(listing, name)
+            assert listing[at] == name, name
+            del listing[at]
+            listed.discard(name)
+            del durable_inos[name]
+            self._drop_segment(index, name)
+        for name in came:
+            insort(listing, name)
+            listed.add(name)
+        assert len(listing) <= SEGMENTS_PER_PARTITION_MAX, len(listing)
+        # a segment's entry that the last relisting did not list either (see `outside`)
+        for name in [name for name in index.outside if name not in listed]:
+            self._drop_segment(index, name)
+        index.outside.clear()
+        stale = {name for name in maybe if name in listed and seen_durable.get(name) != durable.get(name)}
+        stale.update(came)
+        for name in stale:
+            durable_inos[name] = durable.get(name)
+        stale_segments = index.stale_segments
+        stale_segments |= stale
+        stale_segments.intersection_update(listed)
+        assert len(durable_inos) == len(listed) == len(listing), (len(durable_inos), len(listed), len(listing))
+        return True
 
     def _refresh_segment(self, partition: str, index: _PartitionIndex, name: str) -> None:
         entry = index.segments.get(name)
@@ -254,6 +433,8 @@ class DurableLedgerIndex:
                 entry = None
         if entry is None:
             entry = index.segments[name] = _SegmentIndex(path=path, version=version)
+            if name not in index.listed:
+                index.outside.add(name)
         if self._feed is not None and ino != entry.watched_ino:
             # a watch is never taken back (but by `forget`, which resets every entry's too): set once per inode
             assert ino is not None, path
