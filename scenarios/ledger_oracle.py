@@ -329,13 +329,43 @@ def parse_ledger(files: Mapping[str, bytes], root: str, *, memo: BytesMemo | Non
     return dict(sorted((name, entry) for name, entry in partitions.items() if entry.segments))
 
 
+# a segment file's name (docs/ledger-format.md), as the format writes it
+_SEGMENT_NAME = re.compile(r"segment-[0-9]{6}\.log")
+
 def _manifest_facts(data: bytes) -> tuple[bool | None, dict[str, tuple[int, int]]]:
-    """(the manifest's `sealed`, the segments it holds to counts): one parse of its bytes for both."""
+    """(the manifest's `sealed`, the segments it holds to counts): one parse of its bytes for both.
+    A manifest that breaks the format's parse rules (docs/ledger-format.md: its segments are
+    distinct segment names in order, its `record_count` their sum) is no readable manifest: no
+    reader can trust what it says, sealed or not (found by `chaos` seed 309222, where rot turned
+    one entry's name into another's and the JSON still parsed)."""
     try:
         document = json.loads(data)
     except ValueError:
         return None, {}
+    if not _follows_the_format(document):
+        return None, {}
     return _manifest_sealed(document), _manifest_held_segments(document)
+
+
+def _follows_the_format(document: object) -> bool:
+    """The format's rules on a manifest's segment list (docs/ledger-format.md), read independently
+    of the system's parser: a list of entries whose names are distinct segment names in order and
+    whose record counts (ints, not bools) sum to the manifest's `record_count`."""
+    if not isinstance(document, dict) or not isinstance(document.get("segments"), list):
+        return False
+    entries = document["segments"]
+    if not all(isinstance(entry, dict) for entry in entries):
+        return False
+    names = [entry.get("name") for entry in entries]
+    if not all(isinstance(name, str) and _SEGMENT_NAME.fullmatch(name) for name in names):
+        return False
+    if names != sorted(set(names)):
+        return False
+    counts = [entry.get("record_count") for entry in entries]
+    total = document.get("record_count")
+    if not all(type(count) is int for count in counts) or type(total) is not int:
+        return False
+    return sum(counts) == total
 
 
 def _manifest_sealed(document: object) -> bool | None:

@@ -31,6 +31,10 @@ FOUND = [
     # the same undone seal, the reopened day then took late records into a new segment: the seal
     # never reached the disk, so the day was reopened, not changed (sealed_immutable)
     ("fsync_errors", 306316),
+    # rot turned a sealed manifest's third entry into a second `segment-000001.log` and the JSON
+    # still parsed: the system cannot read the manifest (so replays nothing of the main day), and
+    # the oracle took its `sealed` as true and wanted the day delivered (no_silent_loss)
+    ("chaos", 309222),
 ]
 
 

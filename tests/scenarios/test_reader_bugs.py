@@ -136,7 +136,7 @@ def judged(files: dict[str, bytes], view: object, *, fired: dict[str, int] | Non
 
 
 def manifest_listing(segment: str, records: int, size_bytes: int) -> bytes:
-    return json.dumps({"sealed": True, "segments": [
+    return json.dumps({"sealed": True, "record_count": records, "segments": [
         {"name": segment, "record_count": records, "size_bytes": size_bytes, "sealed": True}]}).encode()
 
 
