@@ -85,8 +85,10 @@ _CATALOGUE: tuple[TraceKind, ...] = (
           "the pending history was too long to enumerate at this instant"),
     # observers (scenarios/observers/)
     _kind("ledger.manifest", "scenarios/observers/manifests.py",
-          "partition sealed revision claimed_highwater claimed_records claimed_segments highwater records segments",
-          "a manifest whose bytes changed, its claims beside the frames read off the disk"),
+          "partition sealed revision claimed_highwater claimed_records claimed_segments highwater records segments "
+          "clean",
+          "a manifest whose bytes changed, its claims beside the frames read off the disk (an open main "
+          "day's: no segment lists, `clean` whether every segment is valid frames end to end)"),
     _kind("ledger.sealed", "scenarios/observers/seals.py", "partition segments",
           "a partition's manifest says sealed; segment name -> sha256 then"),
     _kind("ledger.recovered", "scenarios/observers/crash_snapshots.py", "records",

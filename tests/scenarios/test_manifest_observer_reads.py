@@ -70,7 +70,7 @@ def test_unchanged_segments_are_not_read_again_and_rot_is_still_seen() -> None:
     observer.observe()
     assert [path for path in view.reads if path.endswith(".log")] == [f"{ROOT}/p/{names[1]}"]
     everything = manifest_facts("p", _manifest(3, names), segments(SimDiskView(disk), ROOT, "p"))
-    assert events[-1] == everything and everything["segments"][1][3] is False  # the rotted frame is not clean
+    assert events[-1] == everything and everything["clean"] is False  # the rotted frame is not clean
     assert [event["revision"] for event in events] == [1, 2, 3]
 
 
@@ -95,7 +95,7 @@ def test_segments_walked_for_partition_records_are_not_walked_again_for_the_mani
     observer.observe()
     assert len(walked) == 2  # the same bytes: the walk the records made serves the manifest's facts
     everything = manifest_facts("q", _manifest(1, names), segments(SimDiskView(disk), ROOT, "q"))
-    assert events == [everything] and [entry[3] for entry in everything["segments"]] == [False, False]
+    assert events == [everything] and everything["clean"] is False  # both segments end torn
     disk.flip_bit(f"{ROOT}/q/{names[0]}", 8 * 12)  # rot: compared whole, walked again
     _write(disk, f"{ROOT}/q/_manifest.json", _manifest(2, names))
     observer.observe()
@@ -164,3 +164,24 @@ def test_the_observer_records_the_same_events_with_the_directory_wide_look_and_w
             for observer in observers:
                 observer.observe()
         assert batched == per_path and len(batched) == 29
+
+
+def test_an_open_days_event_says_clean_instead_of_listing_every_segment_twice() -> None:
+    """An open main day's manifest changes at every rollover: its event carries no segment lists
+    (the trace would grow as the square of the day's segments), only whether every segment file is
+    valid frames end to end. A late or sealed day's event keeps both lists."""
+    disk = SimDisk(random.Random(4))
+    for directory in (ROOT, f"{ROOT}/p", f"{ROOT}/p-late"):
+        disk.mkdir(directory)
+    names = ["segment-000001.log", "segment-000002.log"]
+    for partition in ("p", "p-late"):
+        for sequence, name in enumerate(names, start=1):
+            _write(disk, f"{ROOT}/{partition}/{name}", frame(f"{partition}{sequence}", sequence))
+        _write(disk, f"{ROOT}/{partition}/_manifest.json", _manifest(1, names))
+    events: list[dict] = []
+    ManifestObserver(SimDiskView(disk), ROOT, lambda node, kind, **fields: events.append(fields) or 0).observe()
+    open_day, late_day = sorted(events, key=lambda fields: fields["partition"])
+    assert "segments" not in open_day and "claimed_segments" not in open_day
+    assert open_day["clean"] is True and (open_day["records"], open_day["highwater"]) == (2, 2)
+    assert [entry[3] for entry in late_day["segments"]] == [True, True] and "clean" not in late_day
+    assert len(late_day["claimed_segments"]) == 2

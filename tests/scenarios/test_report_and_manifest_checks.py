@@ -108,3 +108,13 @@ def test_a_failed_emit_overlapping_another_emit_of_the_same_signal_is_not_blamed
     events = [("emit.start", {"signal_id": "S", "durable": False}), ("emit.start", {"signal_id": "S", "durable": False}),
               ("emit.result", {"signal_id": "S", "status": "failed", "durable": True})]
     assert list(reports_match_facts(context(events))) == []
+
+
+def test_an_open_days_revision_is_judged_only_while_every_segment_is_clean() -> None:
+    """An open day's event says `clean` rather than listing its segments: a torn or rotten segment
+    beside it leaves the revision to reconcile and no_silent_loss, as a listed unclean one did."""
+    torn = dict(FILES, **{"segment-000002.log": SEGMENT_2 + b"torn"})
+    newer = manifest_facts("p", manifest(sealed=False, highwater=3, records=3, segments=ENTRIES, revision=5), FILES)
+    older = manifest_facts("p", manifest(sealed=False, highwater=3, records=3, segments=ENTRIES, revision=4), torn)
+    assert "segments" not in older and older["clean"] is False
+    assert list(manifests_match_records(context([("ledger.manifest", newer), ("ledger.manifest", older)]))) == []
