@@ -388,6 +388,7 @@ def check_variant(base: Base, files: Files, *, accountable: bool, outcomes: Coun
     salvaged = [record.payload for record in result.records]  # type: ignore[attr-defined]
     if not _is_in_order_subsequence(salvaged, base.payloads):
         raise FuzzFailure("salvage returned a record the writer did not write, or out of order")
+    _check_passes_between_scrubs(base, files, outcomes)
     if accountable:
         kept = {record.sequence for record in result.records}  # type: ignore[attr-defined]
         for sequence in range(1, len(base.payloads) + 1):
@@ -396,6 +397,39 @@ def check_variant(base: Base, files: Files, *, accountable: bool, outcomes: Coun
             if not any(loss.sequence_first <= sequence <= (loss.sequence_last or sequence)
                        for loss in result.losses):  # type: ignore[attr-defined]
                 raise FuzzFailure(f"salvage lost sequence {sequence} without reporting it")
+
+
+def _outcome(call: Callable[[], object]) -> object:
+    """What `call` gives: its value, or the text of the LedgerCorruptionError it raised."""
+    try:
+        return call()
+    except LedgerCorruptionError as error:
+        return f"corruption: {error}"
+
+
+def _check_passes_between_scrubs(base: Base, files: Files, outcomes: Counter) -> None:
+    """A reader that verified the ledger before the damage (its memo and its run of closed segments,
+    see LedgerReader.get_partition_info), then meets it: a pass between scrubs raises only typed
+    errors (it may not see damage to a closed segment yet); a full read answers what a fresh
+    reader's full read answers; and once the full read has seen the damage, a pass between scrubs
+    answers exactly what it answered (no stale verification survives a read that saw other bytes)."""
+    fs = MemoryFs({path: (data, mode) for path, (data, mode) in base.files.items()})
+    remembering = LedgerReader(ROOT, fs=fs)
+    _typed(outcomes, "get_partition_info before the damage", lambda: remembering.get_partition_info(PARTITION))
+    _typed(outcomes, "a pass between scrubs before the damage",
+           lambda: remembering.get_partition_info(PARTITION, reread_closed=False))
+    fs.files = {path: [data, mode] for path, (data, mode) in files.items()}
+    _typed(outcomes, "a pass between scrubs after the damage",
+           lambda: remembering.get_partition_info(PARTITION, reread_closed=False))
+    full = _outcome(lambda: remembering.get_partition_info(PARTITION))
+    fresh = _outcome(lambda: LedgerReader(ROOT, fs=MemoryFs(
+        {path: (data, mode) for path, (data, mode) in files.items()})).get_partition_info(PARTITION))
+    if full != fresh:
+        raise FuzzFailure(f"a full read by a reader that verified the ledger before answered {full!r}, "
+                          f"a fresh reader {fresh!r}")
+    between = _outcome(lambda: remembering.get_partition_info(PARTITION, reread_closed=False))
+    if between != full:
+        raise FuzzFailure(f"after a full read answered {full!r}, a pass between scrubs answered {between!r}")
 
 
 def damaged_variant(base: Base, rng: random.Random) -> tuple[Files, list[str], bool]:
