@@ -63,9 +63,7 @@ class BytesMemo(Generic[V]):
     def put(self, key: Hashable, inputs: object, data: bytes, value: V) -> None:
         """Remember `value` for `key` (computed from `inputs` and `data`), replacing what `key` held."""
         assert value is not None, "None means a miss: it cannot be remembered"
-        replaced = self._known.pop(key, None)
-        if replaced is not None:
-            self._bytes -= len(replaced[1])
+        self.forget(key)
         size_bytes = len(data)
         if size_bytes > self.bytes_max:
             return

@@ -32,7 +32,6 @@ import os
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat, starmap
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime
 
 from omen.ledger.bytes_memo import BytesMemo
@@ -82,17 +81,7 @@ def tolerates_torn_tail(*, position: int, segment_count: int, partition_sealed: 
 
 def check_listed_segments(partition: str, manifest: Manifest | None, names: list[str]) -> None:
     """Every segment the manifest lists as sealed exists; a sealed partition holds no other file."""
-    if manifest is None:
-        return
-    present = set(names)
-    for entry in manifest.segments:
-        if (manifest.sealed or entry.sealed) and entry.name not in present:
-            raise LedgerCorruptionError(partition, entry.name, 0, "a segment the manifest lists as sealed is missing")
-    if manifest.sealed:
-        listed = {entry.name for entry in manifest.segments}
-        for name in names:
-            if name not in listed:
-                raise LedgerCorruptionError(partition, name, 0, "a segment of a sealed partition is not in its manifest")
+    _check_listed(partition, *_listing_rules(manifest), names)
 
 
 def held_entries(manifest: Manifest | None) -> dict[str, SegmentEntry]:
@@ -132,25 +121,24 @@ class _ManifestFacts:
 def _manifest_facts(manifest: Manifest | None) -> _ManifestFacts:
     held_of = held_entries
     held = held_of(manifest)
+    must_exist, listed = _listing_rules(manifest)
+    sealed_sizes = () if manifest is None or not manifest.sealed else tuple(
+        (entry.__dict__["name"], entry.__dict__["size_bytes"]) for entry in manifest.segments)
+    return _ManifestFacts(held_of, held, {name: _held_values(entry) for name, entry in held.items()},
+                          must_exist, listed, sealed_sizes)
+
+
+def _listing_rules(manifest: Manifest | None) -> tuple[tuple[str, ...], frozenset[str] | None]:
+    """(the names a listing must hold, in manifest order: every segment the manifest lists as
+    sealed; the only names it may hold, for a sealed manifest, else None). Each entry read from its
+    instance dict: a read through the model's attribute hook costs several dict lookups, and a long
+    day's manifest lists thousands of entries."""
     if manifest is None:
-        return _ManifestFacts(held_of, held, {}, (), None, ())
-    # each entry's fields as its instance dict holds them: a read through the model's attribute
-    # hook costs several times a dict lookup, and a long day's manifest lists thousands of entries
+        return (), None
     fields = [entry.__dict__ for entry in manifest.segments]
     sealed = manifest.sealed
-    return _ManifestFacts(
-        held_of=held_of,
-        held=held,
-        held_values={name: _held_values_of(entry.__dict__) for name, entry in held.items()},
-        must_exist=tuple(field["name"] for field in fields if sealed or field["sealed"]),
-        listed=frozenset(field["name"] for field in fields) if sealed else None,
-        sealed_sizes=tuple((field["name"], field["size_bytes"]) for field in fields) if sealed else (),
-    )
-
-
-def _held_values_of(fields: dict[str, Any]) -> tuple[str, int, int, bool]:
-    """`_held_values` of the entry whose instance dict is `fields`."""
-    return fields["name"], fields["record_count"], fields["size_bytes"], fields["sealed"]
+    return (tuple(field["name"] for field in fields if sealed or field["sealed"]),
+            frozenset(field["name"] for field in fields) if sealed else None)
 
 
 @dataclass(slots=True)
@@ -171,15 +159,16 @@ class _ClosedRun:
     last_sequence: int  # the last sequence of the run (0: none)
 
 
-def _check_listed(partition: str, facts: _ManifestFacts, names: list[str]) -> None:
-    """`check_listed_segments` from the manifest's facts: the same errors, in the same order."""
-    if facts.must_exist:
+def _check_listed(partition: str, must_exist: tuple[str, ...], listed: frozenset[str] | None,
+                  names: list[str]) -> None:
+    """`check_listed_segments` from the manifest's `_listing_rules`: set operations first (in C),
+    then the first offender in order, so the error is the one a walk of the entries finds."""
+    if must_exist:
         present = set(names)
-        if not present.issuperset(facts.must_exist):
-            for name in facts.must_exist:
+        if not present.issuperset(must_exist):
+            for name in must_exist:
                 if name not in present:
                     raise LedgerCorruptionError(partition, name, 0, "a segment the manifest lists as sealed is missing")
-    listed = facts.listed
     if listed is not None and not listed.issuperset(names):
         for name in names:
             if name not in listed:
@@ -189,8 +178,10 @@ def _check_listed(partition: str, facts: _ManifestFacts, names: list[str]) -> No
 def _held_values(entry: SegmentEntry) -> tuple[str, int, int, bool]:
     """The entry as the plain values the segment's checks read (its whole content): a manifest
     parsed again (every rollover) gives equal entries in new objects, and pydantic's __eq__ on
-    each, at every pass, cost more than the tuple."""
-    return entry.name, entry.record_count, entry.size_bytes, entry.sealed
+    each, at every pass, cost more than the tuple. Read from the model's instance dict: a read
+    through its attribute hook costs several dict lookups, and a long day lists thousands."""
+    fields = entry.__dict__
+    return fields["name"], fields["record_count"], fields["size_bytes"], fields["sealed"]
 
 
 class LedgerReader:
@@ -277,7 +268,7 @@ class LedgerReader:
         revision = manifest.revision if manifest else 0
         if manifest is not None and manifest.sealed:
             facts = self._facts_of(partition, manifest)
-            _check_listed(partition, facts, names)
+            _check_listed(partition, facts.must_exist, facts.listed, names)
             directory = partition_dir(self._root, partition)
             stat = self._fs.stat
             for name, entry_size_bytes in facts.sealed_sizes:
@@ -449,7 +440,7 @@ class LedgerReader:
         require_partition_name(partition)
         manifest, names = layout if layout is not None else self._layout(partition)
         facts = self._facts_of(partition, manifest)
-        _check_listed(partition, facts, names)
+        _check_listed(partition, facts.must_exist, facts.listed, names)
         partition_sealed = bool(manifest and manifest.sealed)
         held, held_values = facts.held, facts.held_values
         # WHY the directory once: a full read reads every segment of the open day (every scrub), and
@@ -464,42 +455,32 @@ class LedgerReader:
         probe = self._verified.probe
         for position in range(start, len(names)):
             name = names[position]
-            if not reread_closed and position != last_position:
-                known = probe((partition, name))
-                # a closed segment's tail rule is False (only the last one may tolerate a torn tail)
-                if known is not None and known[0] == (False, held_values.get(name)):
-                    segment = known[2]
-                    sequences = segment.sequences
-                    if sequences:
-                        if sequences[0] <= last_sequence:
-                            raise LedgerCorruptionError(
-                                partition, name, segment.frames[0][0],
-                                f"sequence {sequences[0]} follows {last_sequence}: sequences strictly increase "
-                                "(a duplicated or reordered frame)",
-                            )
-                        last_sequence = sequences[-1]
-                    yield segment
-                    continue
-            # `joined(directory, name)`, its memo without the frame (`directory` is a str)
-            path = joined_strs(directory, name) if type(name) is str else joined(directory, name)
-            read = whole_file(path, READ_CHUNK_BYTES) if whole_file is not None else None
-            data, mode = read if read is not None else read_file_and_mode(fs, path, None)
-            # `tolerates_torn_tail` is False before the last segment whatever the rest says: asked
-            # only for the last one (the same answer, one call per partition, not per segment)
-            tolerate = position == last_position and tolerates_torn_tail(
-                position=position, segment_count=len(names), partition_sealed=partition_sealed,
-                entry=held.get(name), mode=mode)
-            # `_verified_segment`'s memo hit (`BytesMemo.get` on the same key, inputs and bytes; the
-            # entry's `_held_values` made once per manifest parse)
             known = probe((partition, name))
-            if known is not None and known[1] == data and known[0] == (tolerate, held_values.get(name)):
+            if (not reread_closed and position != last_position and known is not None
+                    and known[0] == (False, held_values.get(name))):
+                # a pass between scrubs: a closed segment verified before (its tail rule is False,
+                # only the last one may tolerate a torn tail) is taken unread
                 segment, increasing = known[2], True
             else:
-                if known is not None:
-                    # these bytes are not the ones verified before: what the memo holds no longer
-                    # stands for the segment, and a pass that does not read it must not take it
-                    self._verified.forget((partition, name))
-                segment, increasing = self._verified_segment(partition, name, data, tolerate, held.get(name))
+                # `joined(directory, name)`, its memo without the frame (`directory` is a str)
+                path = joined_strs(directory, name) if type(name) is str else joined(directory, name)
+                read = whole_file(path, READ_CHUNK_BYTES) if whole_file is not None else None
+                data, mode = read if read is not None else read_file_and_mode(fs, path, None)
+                # `tolerates_torn_tail` is False before the last segment whatever the rest says: asked
+                # only for the last one (the same answer, one call per partition, not per segment)
+                tolerate = position == last_position and tolerates_torn_tail(
+                    position=position, segment_count=len(names), partition_sealed=partition_sealed,
+                    entry=held.get(name), mode=mode)
+                # `_verified_segment`'s memo hit (`BytesMemo.get` on the same key, inputs and bytes;
+                # the entry's `_held_values` made once per manifest parse)
+                if known is not None and known[1] == data and known[0] == (tolerate, held_values.get(name)):
+                    segment, increasing = known[2], True
+                else:
+                    if known is not None:
+                        # these bytes are not the ones verified before: what the memo holds no longer
+                        # stands for the segment, and a pass that does not read it must not take it
+                        self._verified.forget((partition, name))
+                    segment, increasing = self._verified_segment(partition, name, data, tolerate, held.get(name))
             sequences = segment.sequences
             if sequences and (sequences[0] <= last_sequence or not increasing):
                 previous = [last_sequence, *sequences]
