@@ -66,37 +66,30 @@ def facts_of_segments(partition: str, manifest_bytes: bytes,
         revision, sealed = int(claims["revision"]), bool(claims["sealed"])
     except (ValueError, KeyError, TypeError):
         return None
-    highest = [facts[1] for facts in segments.values() if facts[1] is not None]
+    event: dict[str, Any] = {
+        "partition": partition,
+        "sealed": sealed,
+        "revision": revision,
+        "claimed_highwater": highwater,
+        "claimed_records": record_count,
+        "highwater": max((facts[1] for facts in segments.values() if facts[1] is not None), default=0),
+        "records": sum(facts[0] for facts in segments.values()),
+    }
     if not sealed and not partition.endswith(LATE_SUFFIX):
         # WHY no segment lists for an open day: its manifest changes at every rollover, and two
         # lists of every segment in each event made the trace grow as the square of the day's
         # segments (1,563 events of up to 1,563 entries twice at 100,000 signals). The checker
         # holds an open day's manifest to one thing, a revision that never goes back, and only
         # while every segment file is valid frames end to end: `clean` says that.
-        return {
-            "partition": partition,
-            "sealed": sealed,
-            "revision": revision,
-            "claimed_highwater": highwater,
-            "claimed_records": record_count,
-            "highwater": max(highest, default=0),
-            "records": sum(facts[0] for facts in segments.values()),
-            "clean": all(facts[3] for facts in segments.values()),
-        }
+        event["clean"] = all(facts[3] for facts in segments.values())
+        return event
     # the JSON-free frame index: a late partition's manifest changes with every record, so this runs
     # at every reconcile pass that follows a write; the facts are the CRC-valid prefix of each segment
-    files = [[name, records, size_bytes, clean] for name, (records, _, size_bytes, clean) in sorted(segments.items())]
-    return {
-        "partition": partition,
-        "sealed": sealed,
-        "revision": revision,
-        "claimed_highwater": highwater,
-        "claimed_records": record_count,
-        "claimed_segments": [list(entry) for entry in entries],
-        "highwater": max(highest, default=0),
-        "records": sum(facts[0] for facts in segments.values()),
-        "segments": files,  # [name, records, size_bytes, clean] per segment file, in name order
-    }
+    event["claimed_segments"] = [list(entry) for entry in entries]
+    # [name, records, size_bytes, clean] per segment file, in name order
+    event["segments"] = [[name, records, size_bytes, clean]
+                         for name, (records, _, size_bytes, clean) in sorted(segments.items())]
+    return event
 
 
 class ManifestObserver:
@@ -138,15 +131,15 @@ class ManifestObserver:
         for name in listdir_or_empty(files, directory):
             if not is_segment(name):
                 continue
-            path = f"{directory}/{name}"
             found = None if looked is None else looked.get(name, _NOT_A_FILE)
+            path = f"{directory}/{name}" if found is None else None  # made only when asked by path
             version = files.version(path) if found is None else found[0]
             known = self._facts.get((partition, name))
             if version is not None and known is not None and known[0] == version and known[1] == (
                     files.size_bytes(path) if found is None else found[1]):
                 out[name] = known[2]
                 continue
-            segment_bytes = files.read_bytes(path) or b""
+            segment_bytes = files.read_bytes(path or f"{directory}/{name}") or b""
             facts = out[name] = segment_facts(self._frame_index(partition, name, segment_bytes), len(segment_bytes))
             if version is not None:
                 if len(self._facts) >= INDEXED_SEGMENTS_MAX:
