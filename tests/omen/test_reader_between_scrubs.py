@@ -8,7 +8,9 @@ scrub pass), never taken as whole by a later pass once a full read has seen it.
 """
 from __future__ import annotations
 
+import json
 import os
+import random
 
 import pytest
 
@@ -102,8 +104,6 @@ def test_over_any_history_without_damage_a_pass_between_scrubs_answers_what_a_fu
     """Writes (rollovers among them), reopened writers, a crash's torn tail, seals of other days:
     after each step, the pass between scrubs (with the run of closed segments it keeps) and a full
     read by the same reader and by a fresh one give one answer."""
-    import random
-
     rng = random.Random(5)
     reader = LedgerReader(root)
     writer = LedgerWriter(root, clock=clock, segment_max_records=3)
@@ -136,8 +136,6 @@ def test_over_any_history_without_damage_a_pass_between_scrubs_answers_what_a_fu
 def test_a_manifest_that_now_holds_a_closed_segment_to_other_counts_is_checked_at_the_next_pass(root, clock):
     """The manifest is read at every pass: a closed segment it lists with other counts than the
     ones its verification was held to is verified again, not taken from the run."""
-    import json
-
     sealed_ledger(root, clock, records=7, per_segment=3, seal=False)
     reader = LedgerReader(root)
     reader.get_partition_info(PARTITION)
