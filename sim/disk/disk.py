@@ -106,7 +106,8 @@ def _sync_op(op: str) -> Callable[["SimDisk", object], None]:
             return
         if pending:
             durable = node.durable
-            if len(pending) == 1 and pending[0][0] == len(durable) and pending[0][1] is not None:
+            if (len(pending) == 1 and pending[0][0] == len(durable) and pending[0][1] is not None
+                    and type(durable) is bytearray):  # (a settled file's shared bytes: `commit` copies them)
                 durable += pending[0][1]  # one append (a ledger's record): `commit`'s first case, inline
                 node.pending = []
             else:
@@ -673,9 +674,10 @@ class SimDisk:
                 self._fire_crash("write", path, offset=pos, nbytes=len(payload), written=cut_bytes)
         if self.capacity_bytes is None:  # `_write_fitting` without a capacity: all of it fits, one frame less
             count = len(payload)
-            if pos == size and count:
+            data = node.data
+            if pos == size and count and type(data) is bytearray:  # (settled bytes: `_apply_write` copies them)
                 # `_apply_write`'s append (a ledger's record), inline: nothing rewritten, all of it growth
-                node.data += payload
+                data += payload
                 self._used_bytes += count
                 node.pending.append((pos, payload))
                 open_file.offset = pos + count
