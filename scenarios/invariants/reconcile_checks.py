@@ -93,8 +93,8 @@ def utc_time(ctx: CheckContext) -> Iterator[Violation]:
         day_of_partition = name.removesuffix(LATE_SUFFIX)
         day = _canonical_day(day_of_partition)
         for record in partition.records:
-            event = record.event
-            emitted_text, written_text = event.get("emitted_at"), event.get("ledger_written_at")
+            timestamps = record.timestamps
+            emitted_text, written_text = timestamps.get("emitted_at"), timestamps.get("ledger_written_at")
             if type(emitted_text) is str:
                 try:
                     emitted = fromisoformat(emitted_text) if emitted_text else None
@@ -105,7 +105,7 @@ def utc_time(ctx: CheckContext) -> Iterator[Violation]:
             else:
                 emitted = _utc_moment(emitted_text)
             if emitted is not None:
-                observed_text = event.get("observed_at")
+                observed_text = timestamps.get("observed_at")
                 if type(observed_text) is str:
                     try:
                         observed = fromisoformat(observed_text) if observed_text else None
@@ -126,7 +126,7 @@ def utc_time(ctx: CheckContext) -> Iterator[Violation]:
             if (emitted.date() != day if day is not None
                     else day_of_partition != emitted.date().isoformat()):
                 yield Violation("utc_time",
-                                f"record {record.signal_id} emitted at {event['emitted_at']} sits in partition {name}",
+                                f"record {record.signal_id} emitted at {timestamps['emitted_at']} sits in partition {name}",
                                 signal_ids=(record.signal_id,), partition=name)
                 return
     for row in ctx.stored_rows:

@@ -35,7 +35,8 @@ def spec_record_at(partition: str, name: str, data: bytes, offset: int) -> Oracl
             offset_bytes=offset,
             signal_id=str(event["signal_id"]),
             sequence=int(event["ledger_sequence"]),
-            event=event,
+            # the spec's record kept the whole event; the oracle keeps its timestamps (see OracleRecord)
+            timestamps={key: event[key] for key in ("emitted_at", "observed_at", "ledger_written_at") if key in event},
         )
     except (ValueError, KeyError, TypeError):
         return None

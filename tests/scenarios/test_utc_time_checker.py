@@ -19,7 +19,7 @@ def spec_utc_time(ctx: CheckContext) -> list[Violation]:
     for name, partition in ctx.final_visible.items():
         day_of_partition = name.removesuffix(LATE_SUFFIX)
         for record in partition.records:
-            event = record.event
+            event = record.timestamps  # the record's `event` then, its timestamps now
             emitted = _utc_moment(event.get("emitted_at"))
             if (emitted is None or _utc_moment(event.get("observed_at")) is None
                     or _utc_moment(event.get("ledger_written_at")) is None):
@@ -105,7 +105,7 @@ def spec_utc_time_with_rows(ctx: CheckContext) -> list[Violation]:
     for name, partition in ctx.final_visible.items():
         day_of_partition = name.removesuffix(LATE_SUFFIX)
         for record in partition.records:
-            event = record.event
+            event = record.timestamps  # the record's `event` then, its timestamps now
             emitted_text, written_text = event.get("emitted_at"), event.get("ledger_written_at")
             emitted = _utc_moment(emitted_text)
             if (emitted is None or _utc_moment(event.get("observed_at")) is None
