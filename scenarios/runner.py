@@ -130,6 +130,7 @@ def _run(
     streams = SeededStreams(seed)
     resolved_plan = plan if plan is not None else spec.plan(params, streams.stream("plan"))
     planned = generate(params.workload, streams.stream("workload"), start_s=1.0)
+    signal_count = len(planned)  # the workload driver empties the list as it hands the signals over
     world = World(config, resolved_plan, schedule=schedule)
 
     async def main() -> None:
@@ -169,7 +170,7 @@ def _run(
         violations=violations,
         invariants=invariants,
         faults=world.injector.counters_sorted(),
-        signals=len(planned),
+        signals=signal_count,
         sim_seconds=world.sim.now_s,
         trace_events=len(world.trace),
         world=world if keep_world else None,

@@ -23,6 +23,11 @@ _STATUS_TEXT: dict[EmitStatus, str] = {status: str(status.value) for status in E
 
 class WorkloadDriver:
     def __init__(self, world: "World", planned: list[PlannedSignal]) -> None:
+        """The driver takes `planned` over: `run` empties it as it hands each signal to OMEN.
+
+        WHY: a run's planned signals were all held until its end, though each is needed only until
+        its emit has built the event (or the source gave it up): about 660 bytes a signal of a long
+        run's peak. The caller keeps what it needs of the list (its length, its last time) first."""
         self.world = world
         self.planned = planned
         self.emits_in_flight = 0
@@ -36,7 +41,11 @@ class WorkloadDriver:
         backlog: list[PlannedSignal] = []
         loop = world.sim.loop
         sleep = loop.sleep  # asyncio.sleep's steps, cheaper (see SimLoop.sleep)
-        for item in self.planned:
+        planned = self.planned
+        planned.reverse()  # taken from the end: each item leaves the list as it is handed over
+        take = planned.pop
+        for _ in range(len(planned)):
+            item = take()
             delay_s = item.at_s - loop._now_s  # `world.sim.now_s`, without its property's frame
             if delay_s > 0:
                 await sleep(delay_s)

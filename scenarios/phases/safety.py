@@ -25,9 +25,9 @@ async def safety_phase(world: "World", params: "ScenarioParams", planned: list[P
                        drivers: Sequence["ScenarioDriver"] = ()) -> None:
     world.start()
     world.process_faults.start(params.duration_s)
+    last_s = planned[-1].at_s if planned else 0.0  # before the driver takes the list over (and empties it)
     workload = WorkloadDriver(world, planned)
     world.spawn("source", workload.run, name="source.drive")
     for driver in drivers:
         driver.install(world, params)
-    last_s = planned[-1].at_s if planned else 0.0
     await asyncio.sleep(max(params.duration_s, last_s) + SAFETY_TAIL_S)
