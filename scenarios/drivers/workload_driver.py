@@ -51,6 +51,7 @@ class WorkloadDriver:
                 await sleep(delay_s)
             backlog.append(item)
             backlog = self._hand_over(backlog)
+        assert not planned, "every planned signal was handed over (or is in the backlog)"
         for _ in range(config.backlog_retries_max):
             if not backlog:
                 return
