@@ -53,7 +53,8 @@ class _SegmentIndex:
     version: object = None
     watched_ino: int | None = None  # the durable inode its watch was set on (None: none yet)
     ids: set[str] = field(default_factory=set)
-    parsed: bytearray | None = field(default_factory=bytearray)  # the bytes parsed; None: not kept
+    # the bytes parsed (a settled file's own bytes object once it closed: see `_refresh_segment`); None: not kept
+    parsed: bytearray | bytes | None = field(default_factory=bytearray)
     # (signal_id, sequence) of each frame of `parsed`, in order: `valid_frame_index(parsed)`'s list,
     # kept while `parsed` is (one per frame of at least a header and a byte, under the same bound)
     records: list[tuple[str, int]] = field(default_factory=list)
@@ -185,6 +186,7 @@ class DurableLedgerIndex:
         self._change_mark = None if self._feed is None else self._feed.change_mark
         self._changes_since = None if self._feed is None else self._feed.changes_since
         self._look = getattr(durable, "durable_state", None) or self._look_apart
+        self._settled_bytes = getattr(durable, "settled_bytes", None)
         self._partitions: dict[str, _PartitionIndex] = {}
         self._watch: dict[int, set[tuple[str, ...]]] = {}  # inode -> what a change of it makes stale
         self._kept_bytes = 0  # the sum of the entries' `parsed` lengths
@@ -259,7 +261,7 @@ class DurableLedgerIndex:
             stale_segments.clear()
         return signal_id in index.id_counts
 
-    def parsed_frames(self, partition: str, name: str) -> tuple[bytearray, list[tuple[str, int]]] | None:
+    def parsed_frames(self, partition: str, name: str) -> tuple[bytearray | bytes, list[tuple[str, int]]] | None:
         """(bytes, records): a prefix of durable bytes this index parsed for the segment, every byte
         of it in CRC-valid frames from offset 0, and `valid_frame_index` of those bytes' records;
         None when it keeps none. A fact about those bytes alone, whatever the disk holds now (a
@@ -441,6 +443,16 @@ class DurableLedgerIndex:
             self._watch.setdefault(ino, set()).add(("segment", partition, name))
             entry.watched_ino = ino
         if size == entry.durable_size:
+            kept = entry.parsed
+            if (kept is not None and type(kept) is bytearray and entry.parsed_bytes == size
+                    and self._settled_bytes is not None):
+                # Nothing new, and every byte parsed: a segment just closed (its `chmod` moved the
+                # feed). WHY: the index kept its own copy of every segment's bytes, the ledger's
+                # second copy in a long run; a settled file's one copy, equal byte for byte, is kept
+                # instead (grown again through a bytearray of its own, should the file ever grow).
+                settled = self._settled_bytes(path)
+                if settled is not None and settled == kept:
+                    entry.parsed = settled
             return
         if data is None:
             data = self._files.read_bytes(path, entry.parsed_bytes)  # only the bytes not parsed yet
@@ -457,6 +469,8 @@ class DurableLedgerIndex:
         kept = entry.parsed
         if kept is not None and valid_bytes:  # keep what was parsed, within PARSED_BYTES_KEPT_MAX
             if self._kept_bytes + valid_bytes <= PARSED_BYTES_KEPT_MAX:
+                if type(kept) is not bytearray:  # a settled file's bytes, shared: grown as a copy of its own
+                    kept = entry.parsed = bytearray(kept)
                 kept += data if valid_bytes == len(data) else data[:valid_bytes]
                 entry.records += frames
                 self._kept_bytes += valid_bytes

@@ -67,7 +67,7 @@ class SimDiskView:
     """
 
     __slots__ = ("_disk", "read_bytes", "size_bytes", "version", "durable_state", "change_mark", "changes_since",
-                 "files_in")
+                 "files_in", "settled_bytes")
 
     def __init__(self, disk: Any, *, durable: bool = False) -> None:
         self._disk = disk
@@ -77,6 +77,8 @@ class SimDiskView:
         if durable:
             # size, version, inode and the unread tail in one walk (see DurableLedgerIndex)
             self.durable_state = disk.durable_state
+            # a settled file's one copy of its bytes, which the index keeps instead of its own
+            self.settled_bytes = disk.settled_bytes
         else:
             # name -> (version, size) of a directory's files in one look (see ManifestObserver)
             self.files_in = disk.visible_files_in

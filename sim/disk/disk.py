@@ -1364,6 +1364,17 @@ class SimDisk:
             return None
         return node.durable_snapshot() if not start_bytes else bytes(memoryview(node.durable)[start_bytes:])
 
+    def settled_bytes(self, path: str) -> bytes | None:
+        """The one immutable copy a settled file holds as both its versions (see `FileNode._settle`),
+        settling the file first if it can be; None when it is not settled (writable, pending, its two
+        versions apart) or not durable at `path`. For observers that keep a file's bytes: holding
+        this object holds no second copy. Not a disk op (no op count, no fault hook)."""
+        node = self._durable_node(path)
+        if node is None or node.is_dir:
+            return None
+        kept = node.durable_snapshot()  # a read-only file settles here, if its versions agree
+        return kept if node.durable is kept and node.data is kept else None
+
     def visible_bytes(self, path: str) -> bytes | None:
         """What reads of `path` see now, without an fd and without the fault hook (observers only)."""
         node = self._file_node(path, durable=False)

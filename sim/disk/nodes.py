@@ -127,12 +127,11 @@ class FileNode:
         `tests/sim/disk/test_visible_version.py` holds over any history; the snapshot's callers
         get an immutable copy either way, and equal copies compare by identity first."""
         snapshot = self.snapshot
-        if snapshot is not None and len(snapshot) == len(self.data) and self.snapshot_rewrites == self.visible_rewrites:
-            return snapshot
-        snapshot = self.snapshot = bytes(self.data)
-        self.snapshot_rewrites = self.visible_rewrites
-        if not self.mode & _WRITE_BITS:
-            self._settle(snapshot)
+        if snapshot is None or len(snapshot) != len(self.data) or self.snapshot_rewrites != self.visible_rewrites:
+            snapshot = self.snapshot = bytes(self.data)
+            self.snapshot_rewrites = self.visible_rewrites
+        if not self.mode & _WRITE_BITS and type(self.data) is bytearray:  # (a snapshot taken before a chmod too)
+            self._settle(snapshot, self.durable)
         return snapshot
 
     def durable_snapshot(self) -> bytes:
@@ -141,18 +140,18 @@ class FileNode:
         `durable_rewrites` and same length mean the same bytes, which the durability index already
         relies on)."""
         kept = self.kept_durable
-        if kept is not None and len(kept) == len(self.durable) and self.kept_durable_rewrites == self.durable_rewrites:
-            return kept
-        kept = self.kept_durable = bytes(self.durable)
-        self.kept_durable_rewrites = self.durable_rewrites
-        if not self.mode & _WRITE_BITS:
-            self._settle(kept)
+        if kept is None or len(kept) != len(self.durable) or self.kept_durable_rewrites != self.durable_rewrites:
+            kept = self.kept_durable = bytes(self.durable)
+            self.kept_durable_rewrites = self.durable_rewrites
+        if not self.mode & _WRITE_BITS and type(self.durable) is bytearray:  # (a snapshot taken before a chmod too)
+            self._settle(kept, self.data)
         return kept
 
-    def _settle(self, copy: bytes) -> None:
-        """Hold `copy` (just made of one version's bytes) as both versions and both snapshots, when
-        nothing is pending and the two versions hold the same bytes: one immutable object instead of
-        four copies of the file (its two bytearrays and two snapshots), until either version changes.
+    def _settle(self, copy: bytes, other: bytes | bytearray) -> None:
+        """Hold `copy` (a snapshot, equal to one version's bytes) as both versions and both snapshots,
+        when nothing is pending and `other` (the other version) holds the same bytes: one immutable
+        object instead of four copies of the file (its two bytearrays and two snapshots), until
+        either version changes.
 
         WHY: a long run's closed segments (read-only, fsynced, read again by every scrub and by the
         durable observers) held every byte of the ledger four times, about a tenth of a 100,000-signal
@@ -162,8 +161,9 @@ class FileNode:
         still written would be copied back at its next write, and settled again at its next read."""
         if self.pending or type(self.data) is not bytearray or type(self.durable) is not bytearray:
             return
-        if len(self.data) != len(copy) or len(self.durable) != len(copy) or self.data != copy or self.durable != copy:
+        if len(other) != len(copy) or other != copy:
             return
+        assert len(self.data) == len(self.durable) == len(copy)
         self.data = self.durable = self.snapshot = self.kept_durable = copy
         self.snapshot_rewrites = self.visible_rewrites
         self.kept_durable_rewrites = self.durable_rewrites

@@ -68,6 +68,8 @@ def apply(disk: SimDisk, op: tuple, indexes: tuple[DurableLedgerIndex, ...]) -> 
                 disk.flip_bit(path, number % (size * 8))
         elif kind == "chmod":
             disk.chmod(directory, 0o755 if number % 2 else 0o000)
+        elif kind == "chmod_segment":  # read-only: a synced segment settles, and the index keeps its bytes
+            disk.chmod(path, 0o644 if number % 3 == 0 else 0o444)
         elif kind == "mkdir":
             disk.mkdir(directory)
         elif kind == "crash":
@@ -80,7 +82,8 @@ def apply(disk: SimDisk, op: tuple, indexes: tuple[DurableLedgerIndex, ...]) -> 
 
 OPS = st.tuples(
     st.sampled_from(["append", "append", "append", "fsync", "fsync", "fsync_dir", "fsync_dir", "truncate",
-                     "overwrite", "rename", "unlink", "rot", "chmod", "mkdir", "crash", "crash"]),
+                     "overwrite", "rename", "unlink", "rot", "chmod", "chmod_segment", "chmod_segment", "mkdir",
+                     "crash", "crash"]),
     st.sampled_from(PARTITIONS), st.sampled_from(SEGMENTS), st.sampled_from(SIGNALS),
     st.integers(min_value=0, max_value=10_000),
 )

@@ -142,6 +142,6 @@ def test_settling_changes_nothing_the_disk_does(ops: list) -> None:
     """Over any history of writes, appends, truncates, fsyncs, chmods, reads, crashes and reopens,
     a disk whose files settle shows exactly what one whose files never settle shows."""
     settling = _history(ops)
-    with mock.patch.object(FileNode, "_settle", lambda self, copy: None):
+    with mock.patch.object(FileNode, "_settle", lambda self, copy, other: None):
         never_settled = _history(ops)
     assert settling == never_settled
