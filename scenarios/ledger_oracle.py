@@ -18,6 +18,7 @@ import sys
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 import functools
 from functools import partial
 from typing import TypeVar
@@ -328,8 +329,8 @@ def parse_ledger(files: Mapping[str, bytes], root: str, *, memo: BytesMemo | Non
         if name == "_manifest.json":
             entry = partitions.setdefault(partition, OraclePartition(partition))
             # the manifest parsed once per distinct bytes when a memo is given (its key: no segment's name)
-            sealed, held = (_manifest_facts(files[path]) if memo is None else
-                            memo.get((partition, name), files[path], _manifest_facts))
+            sealed, held = (_manifest_facts(partition, files[path]) if memo is None else
+                            memo.get((partition, name), files[path], partial(_manifest_facts, partition)))
             entry.sealed, entry.held_segments = sealed, dict(held)
             continue
         if not (name.startswith("segment-") and name.endswith(".log")):
@@ -344,40 +345,102 @@ def parse_ledger(files: Mapping[str, bytes], root: str, *, memo: BytesMemo | Non
 # a segment file's name (docs/ledger-format.md), as the format writes it
 _SEGMENT_NAME = re.compile(r"segment-[0-9]{6}\.log")
 
-def _manifest_facts(data: bytes) -> tuple[bool | None, dict[str, tuple[int, int]]]:
+def _manifest_facts(partition: str, data: bytes) -> tuple[bool | None, dict[str, tuple[int, int]]]:
     """(the manifest's `sealed`, the segments it holds to counts): one parse of its bytes for both.
-    A manifest that breaks the format's parse rules (docs/ledger-format.md: its segments are
-    distinct segment names in order, its `record_count` their sum) is no readable manifest: no
-    reader can trust what it says, sealed or not (found by `chaos` seed 309222, where rot turned
-    one entry's name into another's and the JSON still parsed)."""
+    A manifest that breaks the format's rules (docs/ledger-format.md, "Manifest") is no readable
+    manifest: no reader can trust what it says, sealed or not. Found twice by rot on a sealed
+    day's manifest whose JSON still parsed: `chaos` seed 309222 (an entry's name turned into
+    another's) and `chaos` seed 310940 (`updated_at` no longer a timestamp)."""
     try:
         document = json.loads(data)
     except ValueError:
         return None, {}
-    if not _follows_the_format(document):
+    if not _follows_the_format(document, partition):
         return None, {}
     return _manifest_sealed(document), _manifest_held_segments(document)
 
 
-def _follows_the_format(document: object) -> bool:
-    """The format's rules on a manifest's segment list (docs/ledger-format.md), read independently
-    of the system's parser: a list of entries whose names are distinct segment names in order and
-    whose record counts (ints, not bools) sum to the manifest's `record_count`."""
-    if not isinstance(document, dict) or not isinstance(document.get("segments"), list):
+# The manifest's fields (docs/ledger-format.md): every one required but these two, none other allowed
+_MANIFEST_FIELDS = frozenset({"format_version", "partition", "is_late", "sealed", "sealed_at", "revision",
+                              "highwater_sequence", "record_count", "segments", "updated_at"})
+_MANIFEST_FIELDS_OPTIONAL = frozenset({"format_version", "sealed_at"})  # absent: 1 and null
+_ENTRY_FIELDS = frozenset({"name", "record_count", "size_bytes", "sealed"})
+MANIFEST_FORMAT_VERSION = 1
+
+
+def _count(value: object, least: int) -> bool:
+    """A JSON integer (not a bool, not a float) of at least `least`."""
+    return type(value) is int and value >= least
+
+
+def _utc_timestamp(value: object) -> bool:
+    """A timestamp with its offset, as the format reads one (docs/ledger-format.md, "Manifest"): a
+    real date and time of day whose instant exists in UTC."""
+    found = _TIMESTAMP.fullmatch(value) if type(value) is str else None
+    if found is None:
+        return False
+    year, month, day, hour, minute, second, fraction, zulu, sign, offset_h, offset_m = found.groups()
+    if zulu is None and (int(offset_h) > 23 or int(offset_m) > 59):
+        return False
+    offset = timedelta(0) if zulu is not None else (-1 if sign == "-" else 1) * timedelta(
+        hours=int(offset_h), minutes=int(offset_m))
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                          int((fraction or "0")[:6].ljust(6, "0")), tzinfo=timezone(offset))
+        moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # no such date or time, or no such instant in UTC
+        return False
+    return True
+
+
+# RFC 3339's date-time with an offset, and what else the format's reader takes: "t", "_" or a space
+# for the "T", a "z", a "," for the fraction's point, any number of fraction digits (read to the
+# microsecond), seconds left out, an offset without its colon. (It also reads a string of digits as
+# Unix seconds; no rot of a timestamp the writer wrote makes one, and the oracle does not take it.)
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt _]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
+    r"(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))", re.ASCII)
+
+
+def _follows_the_format(document: object, partition: str) -> bool:
+    """The format's rules on a manifest (docs/ledger-format.md), read independently of the system's
+    parser: an object of the manifest's fields only, each of its type and range (`partition` this
+    partition's name, `format_version` 1, timestamps with an offset), a list of entries of the
+    entry's fields only, whose names are distinct segment names in order and whose record counts
+    sum to the manifest's `record_count`."""
+    if not isinstance(document, dict):
+        return False
+    keys = document.keys()
+    if not keys <= _MANIFEST_FIELDS or not _MANIFEST_FIELDS - _MANIFEST_FIELDS_OPTIONAL <= keys:
+        return False
+    if document.get("format_version", MANIFEST_FORMAT_VERSION) != MANIFEST_FORMAT_VERSION or (
+            type(document.get("format_version", MANIFEST_FORMAT_VERSION)) is not int):
+        return False
+    if document["partition"] != partition or type(document["partition"]) is not str:
+        return False
+    if type(document["is_late"]) is not bool or type(document["sealed"]) is not bool:
+        return False
+    if not (_count(document["revision"], 1) and _count(document["highwater_sequence"], 0)
+            and _count(document["record_count"], 0)):
+        return False
+    sealed_at = document.get("sealed_at")
+    if not _utc_timestamp(document["updated_at"]) or not (sealed_at is None or _utc_timestamp(sealed_at)):
         return False
     entries = document["segments"]
-    if not all(isinstance(entry, dict) for entry in entries):
+    if not isinstance(entries, list):
         return False
-    names = [entry.get("name") for entry in entries]
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.keys() != _ENTRY_FIELDS:
+            return False
+        if not (_count(entry["record_count"], 0) and _count(entry["size_bytes"], 0)
+                and type(entry["sealed"]) is bool):
+            return False
+    names = [entry["name"] for entry in entries]
     if not all(isinstance(name, str) and _SEGMENT_NAME.fullmatch(name) for name in names):
         return False
     if names != sorted(set(names)):
         return False
-    counts = [entry.get("record_count") for entry in entries]
-    total = document.get("record_count")
-    if not all(type(count) is int for count in counts) or type(total) is not int:
-        return False
-    return sum(counts) == total
+    return sum(entry["record_count"] for entry in entries) == document["record_count"]
 
 
 def _manifest_sealed(document: object) -> bool | None:

@@ -35,6 +35,9 @@ FOUND = [
     # still parsed: the system cannot read the manifest (so replays nothing of the main day), and
     # the oracle took its `sealed` as true and wanted the day delivered (no_silent_loss)
     ("chaos", 309222),
+    # the same kind of rot, another field: a sealed manifest's `updated_at` became ":026-01-02T...",
+    # which is no timestamp; the system cannot read the manifest, the oracle read `sealed: true`
+    ("chaos", 310940),
 ]
 
 

@@ -1,15 +1,23 @@
 """The oracle reads a manifest's `sealed` and the segments it holds to counts from one parse of its
-bytes, shared through the memo: the same facts as reading each from the bytes apart, for any bytes.
-A manifest that breaks the format's parse rules (distinct segment names in order, `record_count`
-their sum: docs/ledger-format.md) has neither: no reader can trust it (`chaos` seed 309222)."""
+bytes, shared through the memo: the same facts as reading each from the bytes apart. A manifest that
+breaks the format's rules (docs/ledger-format.md, "Manifest": its fields and their types, the
+partition's own name, timestamps with an offset, distinct segment names in order, `record_count`
+their sum) has neither: no reader can trust it. The oracle's rules are its own code; what they must
+agree with is the system's parse, on every manifest rot can make of one the writer wrote (found by
+`chaos` seeds 309222 and 310940, where rot left JSON that parsed and a manifest that did not)."""
 from __future__ import annotations
 
 import json
 import re
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
+from omen.ledger.errors import LedgerCorruptionError
+from omen.ledger.manifest import parse_manifest
 from scenarios.ledger_oracle import BytesMemo, _manifest_facts, parse_ledger
+from scenarios.runner import run
+
+PARTITION = "2026-01-01"
 
 
 def sealed_apart(data: bytes) -> bool | None:
@@ -30,74 +38,108 @@ def held_apart(data: bytes) -> dict[str, tuple[int, int]]:
         return {}
 
 
-def follows_the_format_apart(data: bytes) -> bool:
+def the_system_reads(data: bytes, partition: str = PARTITION) -> bool:
     try:
-        document = json.loads(data)
-        names = [entry["name"] for entry in document["segments"]]
-        counts = [entry["record_count"] for entry in document["segments"]]
-        total = document["record_count"]
-    except (ValueError, KeyError, TypeError, AttributeError):
+        parse_manifest(data, partition)
+    except LedgerCorruptionError:
         return False
-    return (all(isinstance(name, str) and re.fullmatch(r"segment-\d{6}\.log", name, re.ASCII) for name in names)
-            and names == sorted(set(names))
-            and all(type(count) is int for count in [*counts, total]) and sum(counts) == total)
+    return True
 
 
-values = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=3), st.just("12"))
-entries = st.fixed_dictionaries({}, optional={"name": values, "record_count": values, "size_bytes": values,
-                                              "sealed": values})
-documents = st.one_of(
-    st.fixed_dictionaries({}, optional={"sealed": values, "segments": st.one_of(values, st.lists(entries, max_size=3))}),
-    st.lists(values, max_size=2), values)
+def written(segments: list[dict], *, sealed: bool = True, partition: str = PARTITION) -> dict:
+    """A manifest document as the writer writes one."""
+    return {"format_version": 1, "highwater_sequence": sum(entry["record_count"] for entry in segments),
+            "is_late": partition.endswith("-late"), "partition": partition,
+            "record_count": sum(entry["record_count"] for entry in segments), "revision": 3, "sealed": sealed,
+            "sealed_at": "2026-01-02T00:00:22.002666Z" if sealed else None, "segments": segments,
+            "updated_at": "2026-01-02T00:00:22.002666Z"}
+
+
+def canonical(document: object) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+
+
+ODD_VALUES = st.sampled_from([None, True, False, 0, -1, 1, 2, 1.0, "1", "", [], {}, "2026-01-02T00:00:22Z",
+                              "2026-01-02t00:00:22,5z", ":026-01-02T00:00:22Z", "2026-01-02T00:00:22",
+                              "2026-01-02T00:00:22+24:00", "segment-000001.log", "segment-1.log", PARTITION])
+FIELDS = st.sampled_from(["format_version", "partition", "is_late", "sealed", "sealed_at", "revision",
+                          "highwater_sequence", "record_count", "segments", "updated_at", "extra"])
+ENTRY_FIELDS = st.sampled_from(["name", "record_count", "size_bytes", "sealed", "extra"])
+
 
 @st.composite
-def well_formed_or_nearly(draw):  # noqa: ANN001, ANN201
-    """A manifest as the writer writes it, then perhaps one entry's name, count or the total off."""
+def near_manifests(draw):  # noqa: ANN001, ANN201
+    """A manifest as the writer writes it, then perhaps a field (of the manifest or of an entry)
+    given another value, or taken away, or one added."""
     indexes = sorted(draw(st.sets(st.integers(1, 9), max_size=4)))
     segments = [{"name": f"segment-{index:06d}.log", "record_count": draw(st.integers(0, 3)),
                  "size_bytes": draw(st.integers(0, 99)), "sealed": draw(st.booleans())} for index in indexes]
-    document = {"sealed": draw(st.booleans()), "segments": segments,
-                "record_count": sum(segment["record_count"] for segment in segments)}
-    if segments and draw(st.booleans()):
-        victim = draw(st.sampled_from(segments))
-        field = draw(st.sampled_from(["name", "record_count", "total"]))
-        if field == "name":
-            victim["name"] = draw(st.sampled_from([segments[0]["name"], "segment-000001.log", "segment-1.log", 7]))
-        elif field == "record_count":
-            victim["record_count"] = draw(st.sampled_from([victim["record_count"] + 1, True, "1"]))
+    document = written(segments, sealed=draw(st.booleans()))
+    for _ in range(draw(st.integers(0, 2))):
+        target = draw(st.sampled_from(segments)) if segments and draw(st.booleans()) else document
+        field = draw(ENTRY_FIELDS if target is not document else FIELDS)
+        if draw(st.booleans()) and field in target:
+            del target[field]
         else:
-            document["record_count"] += 1
-    return json.dumps(document).encode()
+            target[field] = draw(ODD_VALUES)
+    # The system's parser also reads a string of digits as Unix seconds ("1" is 1970-01-01T00:00:01Z);
+    # the oracle does not (docs/ledger-format.md): no rot of a timestamp the writer wrote makes one
+    assume(not any(re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", str(document.get(field)))
+                   for field in ("updated_at", "sealed_at")))
+    return canonical(document)
 
 
-manifest_bytes = st.one_of(documents.map(lambda d: json.dumps(d).encode()), st.binary(max_size=20),
-                           well_formed_or_nearly())
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(near_manifests(), st.binary(max_size=20)))
+def test_one_parse_gives_the_facts_of_a_manifest_the_system_reads_and_none_of_one_it_does_not(data: bytes) -> None:
+    expected = (sealed_apart(data), held_apart(data)) if the_system_reads(data) else (None, {})
+    assert _manifest_facts(PARTITION, data) == expected
 
 
-@settings(max_examples=400, deadline=None)
-@given(manifest_bytes)
-def test_one_parse_gives_the_facts_two_parses_gave(data: bytes) -> None:
-    expected = (sealed_apart(data), held_apart(data)) if follows_the_format_apart(data) else (None, {})
-    assert _manifest_facts(data) == expected
+def test_every_bit_rot_can_flip_in_a_written_manifest_leaves_one_both_read_or_neither() -> None:
+    """Every single-bit flip of every manifest two runs wrote (main and late days, open and sealed)."""
+    manifests = {}
+    for scenario in ("calm", "late_arrivals"):
+        files = run(scenario, 0, overrides={"workload": {"signal_count": 60}}, keep_world=True).world.disk.visible_files()
+        manifests.update({path: data for path, data in files.items() if path.endswith("/_manifest.json")})
+    assert any(b'"sealed":true' in data for data in manifests.values()) and len(manifests) >= 2
+    disagreements = []
+    for path, data in sorted(manifests.items()):
+        partition = path.split("/")[-2]
+        for at in range(len(data)):
+            for bit in range(8):
+                rotten = bytearray(data)
+                rotten[at] ^= 1 << bit
+                rotten = bytes(rotten)
+                if the_system_reads(rotten, partition) != (_manifest_facts(partition, rotten)[0] is not None):
+                    disagreements.append(rotten)
+    assert not disagreements, disagreements[:3]
 
 
 def test_a_memo_shares_the_parse_and_each_ledger_gets_its_own_dict() -> None:
     root = "/ledger"
-    manifest = json.dumps({"sealed": True, "record_count": 0, "segments": [
-        {"name": "segment-000001.log", "record_count": 0, "size_bytes": 0, "sealed": True}]}).encode()
-    files = {f"{root}/2026-01-01/_manifest.json": manifest, f"{root}/2026-01-01/segment-000001.log": b""}
+    manifest = canonical(written([{"name": "segment-000001.log", "record_count": 0, "size_bytes": 0, "sealed": True}]))
+    files = {f"{root}/{PARTITION}/_manifest.json": manifest, f"{root}/{PARTITION}/segment-000001.log": b""}
     memo = BytesMemo()
     first, second = parse_ledger(files, root, memo=memo), parse_ledger(files, root, memo=memo)
-    assert first["2026-01-01"].held_segments == {"segment-000001.log": (0, 0)} == second["2026-01-01"].held_segments
-    assert first["2026-01-01"].held_segments is not second["2026-01-01"].held_segments
-    assert first["2026-01-01"].sealed is True and parse_ledger(files, root)["2026-01-01"].sealed is True
+    assert first[PARTITION].held_segments == {"segment-000001.log": (0, 0)} == second[PARTITION].held_segments
+    assert first[PARTITION].held_segments is not second[PARTITION].held_segments
+    assert first[PARTITION].sealed is True and parse_ledger(files, root)[PARTITION].sealed is True
 
 
 def test_a_manifest_whose_rotten_name_repeats_another_is_no_manifest() -> None:
     """`chaos` seed 309222: rot turned a sealed day's `segment-000003.log` into `segment-000001.log`."""
     names = ["segment-000001.log", "segment-000002.log", "segment-000001.log"]
-    manifest = json.dumps({"sealed": True, "record_count": 3, "segments": [
-        {"name": name, "record_count": 1, "size_bytes": 9, "sealed": True} for name in names]}).encode()
-    assert _manifest_facts(manifest) == (None, {})
-    assert _manifest_facts(manifest.replace(b'000001.log"', b'000003.log"', 2).replace(
+    manifest = canonical(written([{"name": name, "record_count": 1, "size_bytes": 9, "sealed": True} for name in names]))
+    assert _manifest_facts(PARTITION, manifest) == (None, {})
+    assert _manifest_facts(PARTITION, manifest.replace(b'000001.log"', b'000003.log"', 2).replace(
         b'000003.log"', b'000001.log"', 1))[0] is True
+
+
+def test_a_manifest_whose_rotten_timestamp_is_none_is_no_manifest() -> None:
+    """`chaos` seed 310940: rot turned a sealed day's `updated_at` into ":026-01-02T00:00:22.002666Z"."""
+    manifest = canonical(written([{"name": "segment-000001.log", "record_count": 1, "size_bytes": 9, "sealed": True}]))
+    assert _manifest_facts(PARTITION, manifest)[0] is True
+    rotten = manifest.replace(b'"updated_at":"2', b'"updated_at":":')
+    assert not the_system_reads(rotten) and _manifest_facts(PARTITION, rotten) == (None, {})
+    assert _manifest_facts("2026-01-02", manifest) == (None, {}), "another partition's manifest"

@@ -136,7 +136,9 @@ def judged(files: dict[str, bytes], view: object, *, fired: dict[str, int] | Non
 
 
 def manifest_listing(segment: str, records: int, size_bytes: int) -> bytes:
-    return json.dumps({"sealed": True, "record_count": records, "segments": [
+    return json.dumps({"format_version": 1, "partition": PARTITION, "is_late": False, "sealed": True,
+                       "sealed_at": "2026-03-02T00:02:01Z", "revision": 2, "highwater_sequence": records,
+                       "record_count": records, "updated_at": "2026-03-02T00:02:01Z", "segments": [
         {"name": segment, "record_count": records, "size_bytes": size_bytes, "sealed": True}]}).encode()
 
 
