@@ -413,10 +413,10 @@ def _follows_the_format(document: object, partition: str) -> bool:
     keys = document.keys()
     if not keys <= _MANIFEST_FIELDS or not _MANIFEST_FIELDS - _MANIFEST_FIELDS_OPTIONAL <= keys:
         return False
-    if document.get("format_version", MANIFEST_FORMAT_VERSION) != MANIFEST_FORMAT_VERSION or (
-            type(document.get("format_version", MANIFEST_FORMAT_VERSION)) is not int):
+    version = document.get("format_version", MANIFEST_FORMAT_VERSION)
+    if type(version) is not int or version != MANIFEST_FORMAT_VERSION:
         return False
-    if document["partition"] != partition or type(document["partition"]) is not str:
+    if type(document["partition"]) is not str or document["partition"] != partition:
         return False
     if type(document["is_late"]) is not bool or type(document["sealed"]) is not bool:
         return False
